@@ -1,0 +1,27 @@
+{
+    "name": "Order Retention",
+    "summary": "Customer ordering cadence, missing-order alerts, retention follow-up calls "
+    "verified by real phone calls, duplicate quotation clean-up and cancellation reasons",
+    "version": "18.0.1.0.0",
+    "development_status": "Beta",
+    "category": "Sales/Sales",
+    "website": "https://example.com/order_retention",
+    "author": "order_retention maintainers",
+    "license": "LGPL-3",
+    "application": False,
+    "installable": True,
+    "external_dependencies": {
+        "python": ["numpy", "pandas", "scipy", "phonenumbers"],
+    },
+    "depends": ["sale_management", "sms", "phone_validation", "mail"],
+    "data": [
+        "security/order_retention_security.xml",
+        "security/ir.model.access.csv",
+    ],
+    "demo": [],
+    "assets": {
+        "web.assets_tests": [
+            "order_retention/static/src/js/tours/*.js",
+        ],
+    },
+}

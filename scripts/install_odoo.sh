@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install the prerequisites of order_retention on a Debian 12 machine:
+#   - PostgreSQL 15, build headers and Debian's chromium (browser tours),
+#   - Odoo 18.0 from a source tree given as ODOO_SRC (its requirements.txt, then the package),
+#   - this project's own Python requirements (requirements.txt at the repository root).
+#
+# Usage:  ODOO_SRC=/path/to/odoo-18.0 scripts/install_odoo.sh
+# Needs root for apt-get (skipped with SKIP_APT=1).
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+: "${ODOO_SRC:?set ODOO_SRC to an Odoo 18.0 source tree (the folder holding odoo-bin and requirements.txt)}"
+[ -f "$ODOO_SRC/odoo/release.py" ] || { echo "ODOO_SRC=$ODOO_SRC is not an Odoo source tree (no odoo/release.py)" >&2; exit 2; }
+grep -q "version_info = (18, 0" "$ODOO_SRC/odoo/release.py" || { echo "ODOO_SRC is not Odoo 18.0" >&2; exit 2; }
+PY="${PYTHON:-python3}"
+
+if [ "${SKIP_APT:-0}" != 1 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq postgresql-15 libpq-dev libldap2-dev libsasl2-dev chromium >/dev/null
+fi
+
+# Some of Odoo's pinned requirements are old sdists whose build needs setuptools<70.
+constraint="$(mktemp)"
+echo "setuptools<70" >"$constraint"
+export PIP_CONSTRAINT="$constraint"
+"$PY" -m pip install -q -r "$ODOO_SRC/requirements.txt"
+# Editable install: `import odoo` resolves to $ODOO_SRC/odoo and the standard addons stay in $ODOO_SRC/addons.
+"$PY" -m pip install -q --no-deps -e "$ODOO_SRC"
+"$PY" -m pip install -q -r "$here/requirements.txt"
+rm -f "$constraint"
+"$PY" -c "import odoo, odoo.release as r; print('Odoo', r.version, 'importable from', odoo.__file__)"

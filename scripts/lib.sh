@@ -1,0 +1,66 @@
+# Shared shell helpers of order_retention's scripts (sourced, not run).
+#   or_check_odoo     - fail loudly unless Odoo 18.0 is importable by python3
+#   or_pg_up          - make a PostgreSQL server available and export PG* for Odoo:
+#                       PGHOST/PGPORT/PGUSER/PGPASSWORD when given, else a throwaway cluster
+#                       started as the `postgres` user under $OR_PGDATA (default /tmp/order_retention_pg)
+#   or_odoo ARGS...   - run Odoo with this repository and Odoo's own addons on the addons path
+# shellcheck shell=bash
+OR_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PY="${PYTHON:-python3}"
+OR_PGDATA="${OR_PGDATA:-/tmp/order_retention_pg}"
+OR_PGPORT_DEFAULT="${OR_PGPORT:-54329}"
+OR_DB_ROLE="${OR_DB_ROLE:-order_retention}"
+
+or_die() { echo "ERROR: $*" >&2; exit 2; }
+
+or_check_odoo() {
+  local out
+  out="$("$PY" -c 'import odoo.release as r; assert r.version_info[:2] == (18, 0), r.version; print(r.version)' 2>&1)" \
+    || or_die "Odoo 18.0 is not importable by $PY ($out).
+Install it first from an Odoo 18.0 source tree:  ODOO_SRC=/path/to/odoo scripts/install_odoo.sh"
+  "$PY" -c 'import pandas, numpy, scipy, phonenumbers' 2>/dev/null \
+    || or_die "order_retention's Python requirements are missing: $PY -m pip install -r $OR_ROOT/requirements.txt"
+  OR_ODOO_ADDONS="$("$PY" -c 'import odoo, os; print(os.path.join(os.path.dirname(os.path.dirname(odoo.__file__)), "addons"))')"
+  [ -f "$OR_ODOO_ADDONS/sale_management/__manifest__.py" ] \
+    || or_die "Odoo's addons folder was not found at $OR_ODOO_ADDONS (install Odoo editable from its source tree: scripts/install_odoo.sh)"
+  export OR_ODOO_ADDONS
+}
+
+_or_pg_bin() {
+  local d
+  for d in /usr/lib/postgresql/*/bin; do [ -x "$d/pg_ctl" ] && { echo "$d"; return; }; done
+  return 1
+}
+
+or_pg_up() {
+  if [ -n "${PGHOST:-}" ]; then
+    export PGPORT="${PGPORT:-5432}" PGUSER="${PGUSER:-$OR_DB_ROLE}"
+    psql -d postgres -Atc 'select 1' >/dev/null 2>&1 \
+      || or_die "PostgreSQL at PGHOST=$PGHOST PGPORT=$PGPORT (user $PGUSER) does not answer"
+    [ "$PGUSER" != postgres ] || or_die "Odoo refuses the 'postgres' role: set PGUSER to a dedicated role"
+    return 0
+  fi
+  local bin; bin="$(_or_pg_bin)" || or_die "PostgreSQL server binaries not found (apt-get install postgresql-15)"
+  local run=(); [ "$(id -u)" = 0 ] && run=(runuser -u postgres --)
+  export PGHOST="$OR_PGDATA" PGPORT="$OR_PGPORT_DEFAULT"
+  if ! "${run[@]}" "$bin/pg_ctl" -D "$OR_PGDATA" status >/dev/null 2>&1; then
+    if [ ! -f "$OR_PGDATA/PG_VERSION" ]; then
+      mkdir -p "$OR_PGDATA"; [ "$(id -u)" = 0 ] && chown postgres: "$OR_PGDATA"
+      "${run[@]}" "$bin/initdb" -D "$OR_PGDATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null \
+        || or_die "initdb failed in $OR_PGDATA"
+    fi
+    "${run[@]}" "$bin/pg_ctl" -D "$OR_PGDATA" -w -l "$OR_PGDATA/server.log" \
+      -o "-k $OR_PGDATA -p $PGPORT -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+      start >/dev/null || or_die "PostgreSQL did not start; see $OR_PGDATA/server.log"
+  fi
+  psql -U postgres -d postgres -Atc "select 1 from pg_roles where rolname='$OR_DB_ROLE'" | grep -q 1 \
+    || psql -U postgres -d postgres -qc "create role \"$OR_DB_ROLE\" login createdb password 'odoo'" \
+    || or_die "could not create the database role $OR_DB_ROLE"
+  export PGUSER="$OR_DB_ROLE" PGPASSWORD="${PGPASSWORD:-odoo}"
+}
+
+or_odoo() {
+  "$PY" -m odoo --addons-path="$OR_ODOO_ADDONS,$OR_ROOT" \
+    --db_host="$PGHOST" --db_port="$PGPORT" --db_user="$PGUSER" --db_password="${PGPASSWORD:-}" \
+    "$@"
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Run every test of order_retention against a real Odoo 18.0 and PostgreSQL:
+#   pure-engine tests (BaseCase), ORM tests (TransactionCase / Form) and browser tours (HttpCase, chromium).
+# A fresh database is cloned from a cached template that already holds sale_management (+ demo data),
+# order_retention is installed into it with --test-enable, and the log is parsed.
+# Ends with the line "N passed, N failed"; exits non-zero on any failure or error,
+# when no test ran, or when a test was skipped (a skipped browser tour is a failure).
+#
+# Options (environment): TEST_TAGS (default /order_retention), KEEP_DB=1 keeps the test database,
+# OR_LOG (default /tmp/order_retention_tests.log).
+set -uo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+or_check_odoo
+or_pg_up
+command -v chromium >/dev/null || or_die "chromium is missing: the browser tours need Debian's chromium (apt-get install chromium)"
+"$PY" -c 'import websocket' 2>/dev/null || or_die "websocket-client is missing: Odoo would skip every browser tour ($PY -m pip install -r requirements.txt)"
+
+TAGS="${TEST_TAGS:-/order_retention}"
+LOG="${OR_LOG:-/tmp/order_retention_tests_$$.log}"
+TPL="or_tpl_$(sha1sum <<<"$OR_ODOO_ADDONS $(cat "$OR_ROOT/order_retention/__manifest__.py" | grep -A3 "'depends'")" | cut -c1-10)"
+DB="or_test_$$_$(date +%s)"
+
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# 1. the template database: Odoo + the modules order_retention depends on, with demo data (built once, then cached)
+exec 9>"/tmp/${TPL}.lock"; flock 9
+if ! psql -d postgres -Atc "select 1 from pg_database where datname='$TPL'" | grep -q 1; then
+  deps="$("$PY" -c "import ast,sys; print(','.join(ast.literal_eval(open(sys.argv[1]).read())['depends']))" "$OR_ROOT/order_retention/__manifest__.py")"
+  echo "Building template database $TPL with: $deps (once, ~1 min)"
+  dropdb --if-exists "${TPL}_tmp" 2>/dev/null
+  or_odoo -d "${TPL}_tmp" -i "$deps" --stop-after-init --no-http --log-level=warn --max-cron-threads=0 >"$LOG.tpl" 2>&1 \
+    || { tail -40 "$LOG.tpl"; or_die "could not build the template database"; }
+  psql -d postgres -qc "alter database \"${TPL}_tmp\" rename to \"$TPL\"" || or_die "could not rename template"
+fi
+flock -u 9
+createdb -T "$TPL" "$DB" || or_die "could not create the test database $DB"
+
+# 2. install order_retention and run its tests
+echo "Running order_retention tests (tags $TAGS) in database $DB; full log: $LOG"
+or_odoo -d "$DB" -i order_retention --test-enable --test-tags="$TAGS" --stop-after-init \
+  --http-port="$(free_port)" --gevent-port="$(free_port)" --max-cron-threads=0 --log-level=test >"$LOG" 2>&1
+rc=$?
+[ "${KEEP_DB:-0}" = 1 ] || dropdb --if-exists "$DB" >/dev/null 2>&1
+
+# 3. report
+grep -E "ERROR|FAIL:|Traceback|skipped " "$LOG" | grep -v "Traceback (most recent call last)" | head -60
+summary="$(grep -oE '[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests when loading' "$LOG" | tail -1)"
+failed=$(sed -E 's/^([0-9]+) failed.*/\1/' <<<"$summary"); errors=$(sed -E 's/.*failed, ([0-9]+) error.*/\1/' <<<"$summary")
+total=$(sed -E 's/.* of ([0-9]+) tests.*/\1/' <<<"$summary")
+skipped=$(grep -cE ": skipped .* : " "$LOG")
+if [ -z "$summary" ]; then
+  tail -40 "$LOG"
+  echo "Odoo did not report a test summary (install failed?)"
+  echo "0 passed, 1 failed"; exit 1
+fi
+bad=$((failed + errors))
+echo "Odoo: $summary database; skipped: $skipped; exit code: $rc"
+echo "$((total - bad - skipped)) passed, $((bad + skipped)) failed"
+[ "$total" -gt 0 ] || { echo "no test ran" >&2; exit 1; }
+[ "$skipped" -eq 0 ] || { echo "$skipped test(s) were skipped: treated as failures" >&2; exit 1; }
+[ "$bad" -eq 0 ] && [ "$rc" -eq 0 ] || exit 1
