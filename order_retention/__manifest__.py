@@ -17,6 +17,13 @@
     "data": [
         "security/order_retention_security.xml",
         "security/ir.model.access.csv",
+        # retention cycle
+        "data/mail_activity_type_data.xml",
+        "views/res_config_settings_views.xml",
+        # call log
+        # quotation hygiene
+        # menus last
+        "views/order_retention_menus.xml",
     ],
     "demo": [],
     "assets": {

@@ -1,1 +1,4 @@
-
+# retention cycle
+from . import res_config_settings
+# call log
+# quotation hygiene

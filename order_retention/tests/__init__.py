@@ -1,1 +1,4 @@
+# foundation and retention cycle
 from . import test_smoke
+# call log
+# quotation hygiene

@@ -1,1 +1,3 @@
-
+# retention cycle
+# call log
+# quotation hygiene

@@ -1,0 +1,127 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+# Every numeric setting of the module: settings field -> (ir.config_parameter key, type, default, minimum).
+# They are stored as text by get/set_values below rather than with `config_parameter=`, because an
+# Integer config_parameter set to 0 is deleted and reads back as its default; here 0 is a real value
+# ("no follow-up" for an interval).
+RETENTION_PARAMS = {
+    # --- retention cycle (engine thresholds and follow-up intervals) ---
+    "retention_warm_interval_days": ("order_retention.warm_interval_days", int, 14, 0),
+    "retention_cold_interval_days": ("order_retention.cold_interval_days", int, 30, 0),
+    "retention_lost_interval_days": ("order_retention.lost_interval_days", int, 30, 0),
+    "retention_warning_z": ("order_retention.warning_z", float, 1.0, 0.0),
+    "retention_cold_multiple": ("order_retention.cold_multiple", float, 1.0, 1.0),
+    "retention_lost_probability": ("order_retention.lost_probability", float, 0.85, 0.0),
+    "retention_lost_cap_days": ("order_retention.lost_cap_days", int, 365, 1),
+    "retention_shrinkage_kappa": ("order_retention.shrinkage_kappa", float, 4.0, 0.0),
+    # --- call verification ---
+    "retention_min_call_seconds": ("order_retention.min_call_seconds", int, 20, 0),
+    # --- quotation hygiene ---
+}
+
+
+def retention_param(env, field_name):
+    """Typed value of one numeric retention setting (see RETENTION_PARAMS), falling back to its default
+    when the stored text is missing or unreadable."""
+    key, cast, default, _minimum = RETENTION_PARAMS[field_name]
+    raw = env["ir.config_parameter"].sudo().get_param(key)
+    if raw in (None, False, ""):
+        return default
+    try:
+        return cast(float(raw)) if cast is int else cast(raw)
+    except ValueError:
+        return default
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    # --- retention cycle ---
+    retention_warm_interval_days = fields.Integer(
+        string="Warm follow-up every (days)", default=14,
+        help="Days between two retention calls for a warm customer; 0 means no follow-up.",
+    )
+    retention_cold_interval_days = fields.Integer(
+        string="Cold follow-up every (days)", default=30,
+        help="Days between two retention calls for a cold customer; 0 means no follow-up.",
+    )
+    retention_lost_interval_days = fields.Integer(
+        string="Lost follow-up every (days)", default=30,
+        help="Days between two retention calls for a lost customer; 0 means no follow-up.",
+    )
+    retention_warning_z = fields.Float(
+        string="Warning level (z)", default=1.0, digits=(4, 2),
+        help="The missing-order alert fires when the silence exceeds exp(mean log gap + z x sd). "
+        "With z = 1 about 16% of normal gaps exceed it.",
+    )
+    retention_cold_multiple = fields.Float(
+        string="Cold after (x warning level)", default=1.0, digits=(4, 2),
+        help="A customer becomes cold when the silence exceeds this multiple of their warning level.",
+    )
+    retention_lost_probability = fields.Float(
+        string="Lost when P(no order in 90 days) ≥", default=0.85, digits=(4, 2),
+    )
+    retention_lost_cap_days = fields.Integer(
+        string="Lost after (days of silence)", default=365,
+        help="Absolute cap: a customer silent this long is lost whatever their rhythm.",
+    )
+    retention_shrinkage_kappa = fields.Float(
+        string="Peer weight (κ)", default=4.0, digits=(4, 1),
+        help="How many gaps of the customer's own history weigh as much as the peer group's rhythm.",
+    )
+    retention_activity_type_id = fields.Many2one(
+        "mail.activity.type", string="Retention activity type",
+        config_parameter="order_retention.activity_type_id",
+        domain="[('res_model', 'in', (False, 'res.partner'))]",
+        help="Activity scheduled for warm, cold and lost customers.",
+    )
+    retention_fallback_user_id = fields.Many2one(
+        "res.users", string="Follow-ups without salesperson go to",
+        config_parameter="order_retention.fallback_user_id",
+        domain="[('share', '=', False)]",
+        help="Assignee of retention calls for customers with neither a salesperson nor a sales team leader.",
+    )
+    # --- call verification ---
+    retention_min_call_seconds = fields.Integer(
+        string="Minimum verified call (seconds)", default=20,
+        help="A retention call activity closes only with a logged call at least this long.",
+    )
+    # --- quotation hygiene ---
+
+    @api.model
+    def get_values(self):
+        res = super().get_values()
+        res.update({fname: retention_param(self.env, fname) for fname in RETENTION_PARAMS})
+        return res
+
+    def set_values(self):
+        super().set_values()
+        icp = self.env["ir.config_parameter"].sudo()
+        for fname, (key, _cast, _default, _minimum) in RETENTION_PARAMS.items():
+            icp.set_param(key, str(self[fname]))
+
+    @api.constrains(*RETENTION_PARAMS)
+    def _check_retention_params(self):
+        for settings in self:
+            for fname, (_key, _cast, _default, minimum) in RETENTION_PARAMS.items():
+                if settings[fname] < minimum:
+                    raise ValidationError(_(
+                        "%(setting)s cannot be lower than %(minimum)s (it is %(value)s).",
+                        setting=self._fields[fname].string, minimum=minimum, value=settings[fname],
+                    ))
+            if settings.retention_lost_probability > 1:
+                raise ValidationError(_("The lost probability threshold is a probability: enter a value between 0 and 1."))
+
+    def action_retention_run_now(self):
+        """Save the settings, then run the retention cycle now (in the background, through the cron)."""
+        self.execute()
+        self.env.ref("order_retention.ir_cron_retention_cycle")._trigger()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": _("The retention cycle will run in a moment; statuses and follow-ups update when it ends."),
+            },
+        }
