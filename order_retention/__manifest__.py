@@ -19,13 +19,20 @@
         "security/ir.model.access.csv",
         # retention cycle
         "data/mail_activity_type_data.xml",
+        "data/ir_cron_data.xml",
         "views/res_config_settings_views.xml",
+        "views/res_partner_views.xml",
+        "views/retention_status_history_views.xml",
+        "views/sale_order_retention_views.xml",
         # call log
         # quotation hygiene
         # menus last
         "views/order_retention_menus.xml",
     ],
-    "demo": [],
+    "demo": [
+        "demo/order_retention_demo.xml",
+    ],
+    "post_init_hook": "post_init_hook",
     "assets": {
         "web.assets_tests": [
             "order_retention/static/src/js/tours/*.js",

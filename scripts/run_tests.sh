@@ -58,5 +58,8 @@ bad=$((failed + errors))
 echo "Odoo: $summary database; skipped: $skipped; exit code: $rc"
 echo "$((total - bad - skipped)) passed, $((bad + skipped)) failed"
 [ "$total" -gt 0 ] || { echo "no test ran" >&2; exit 1; }
+if grep -q "demo data failed to install" "$LOG"; then
+  echo "order_retention's demo data failed to install (see $LOG): treated as a failure" >&2; exit 1
+fi
 [ "$skipped" -eq 0 ] || { echo "$skipped test(s) were skipped: treated as failures" >&2; exit 1; }
 [ "$bad" -eq 0 ] && [ "$rc" -eq 0 ] || exit 1

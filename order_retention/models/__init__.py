@@ -2,6 +2,9 @@
 from . import mail_activity
 from . import res_config_settings
 from . import res_partner
+from . import retention_cycle
+from . import retention_cycle_demo
+from . import retention_status_history
 from . import sale_order
 # call log
 # quotation hygiene

@@ -116,6 +116,7 @@ class ResConfigSettings(models.TransientModel):
     def action_retention_run_now(self):
         """Save the settings, then run the retention cycle now (in the background, through the cron)."""
         self.execute()
+        self.env["retention.cycle"]._retention_reset_day()
         self.env.ref("order_retention.ir_cron_retention_cycle")._trigger()
         return {
             "type": "ir.actions.client",

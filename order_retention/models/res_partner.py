@@ -1,4 +1,10 @@
-from odoo import fields, models
+import logging
+
+from odoo import _, api, fields, models
+
+from .retention_cycle import RETENTION_STATUSES, RFM_SEGMENT_SELECTION
+
+_logger = logging.getLogger(__name__)
 
 
 class ResPartner(models.Model):
@@ -15,5 +21,85 @@ class ResPartner(models.Model):
     # ------------------------------------------------------------------
     # RETENTION CADENCE AND CYCLE
     # ------------------------------------------------------------------
+    # Written in bulk by the daily cycle (see retention_engine.py) on commercial partners only:
+    # plain stored fields, never computes depending on sale orders (those would lock partner rows
+    # on every order write).
 
+    retention_status = fields.Selection(
+        RETENTION_STATUSES, string="Retention Status", readonly=True, copy=False, index=True,
+        help="Active: ordering on rhythm. Warm: past the usual gap. Cold: the missing-order alert fired. "
+        "Lost: long silent and unlikely to order. Empty: no confirmed order yet.",
+    )
+    retention_status_since = fields.Date(string="Status since", readonly=True, copy=False)
+    retention_missing_order = fields.Boolean(string="Missing Order", readonly=True, copy=False, index=True)
+    retention_days_since_last_order = fields.Integer(string="Days Since Last Order", readonly=True, copy=False)
+    retention_last_order_date = fields.Date(string="Last Order", readonly=True, copy=False)
+    retention_order_count = fields.Integer(string="Purchase Occasions", readonly=True, copy=False)
+    retention_total_amount = fields.Float(string="Total Ordered", readonly=True, copy=False, digits=(16, 2))
+    retention_mean_gap_days = fields.Float(string="Mean Gap (days)", readonly=True, copy=False, digits=(16, 1))
+    retention_gap_std_days = fields.Float(string="Gap Std Dev (days)", readonly=True, copy=False, digits=(16, 1))
+    retention_expected_gap_days = fields.Float(string="Usual Gap (days)", readonly=True, copy=False, digits=(16, 1))
+    retention_expected_next_order_date = fields.Date(string="Expected Next Order", readonly=True, copy=False, index=True)
+    retention_warning_days = fields.Float(string="Warning Level (days)", readonly=True, copy=False, digits=(16, 1))
+    retention_overdue_days = fields.Float(
+        string="Overdue (days)", readonly=True, copy=False, digits=(16, 1),
+        help="Days since last order minus the usual gap: positive means the next order is late.",
+    )
+    retention_overdue_probability = fields.Float(
+        string="Overdue Probability", readonly=True, copy=False, digits=(16, 2),
+        help="How unusual the current silence is for this customer (share of their usual gaps that are shorter).",
+    )
+    retention_p_no_order_90d = fields.Float(
+        string="P(no order in 90 days)", readonly=True, copy=False, digits=(16, 2),
+    )
+    retention_rfm_score = fields.Char(string="RFM Score", readonly=True, copy=False)
+    retention_rfm_segment = fields.Selection(
+        RFM_SEGMENT_SELECTION, string="RFM Segment", readonly=True, copy=False, index=True,
+    )
+    retention_explanation = fields.Text(string="Retention Explanation", readonly=True, copy=False)
     retention_last_computed = fields.Datetime(string="Retention computed on", readonly=True, copy=False)
+    retention_followup_checked = fields.Date(
+        string="Follow-up checked on", readonly=True, copy=False,
+        help="Last day the retention cycle checked this customer's follow-up activity.",
+    )
+    retention_team_id = fields.Many2one(
+        "crm.team", string="Retention Sales Team", readonly=True, copy=False, index="btree_not_null",
+        help="Sales team of the customer's latest confirmed order (the customer's peer group).",
+    )
+    retention_color = fields.Integer(compute="_compute_retention_color")
+    retention_history_ids = fields.One2many(
+        "retention.status.history", "partner_id", string="Status History", readonly=True,
+    )
+
+    @api.depends("retention_status")
+    def _compute_retention_color(self):
+        colors = {"active": 10, "warm": 2, "cold": 1, "lost": 8}
+        for partner in self:
+            partner.retention_color = colors.get(partner.retention_status, 0)
+
+    @api.model
+    def _cron_retention_cycle(self, batch_size=1000):
+        """Daily retention cycle, one step per call (ir.cron calls it again while progress remains):
+        first the cadence of every customer is recomputed and written back (once per day), then
+        follow-up activities are checked for one batch of warm/cold/lost customers."""
+        return self.env["retention.cycle"]._run_step(batch_size=batch_size)
+
+    def action_view_retention_activities(self):
+        """Open the customer's retention call activities, open and done."""
+        self.ensure_one()
+        activity_type = self.env["retention.cycle"]._retention_activity_type()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Retention calls of %(customer)s", customer=self.display_name),
+            "res_model": "mail.activity",
+            "view_mode": "list,form",
+            "domain": [("res_model", "=", "res.partner"), ("res_id", "=", self.commercial_partner_id.id),
+                       ("activity_type_id", "=", activity_type.id)],
+            "context": {"active_test": False, "default_res_model": "res.partner",
+                        "default_res_id": self.commercial_partner_id.id, "default_activity_type_id": activity_type.id},
+        }
+
+    def action_retention_recompute(self):
+        """Recompute the cadence of every customer now (button on the partner form)."""
+        self.env["retention.cycle"]._retention_compute_all()
+        return True

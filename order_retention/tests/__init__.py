@@ -1,4 +1,7 @@
 # foundation and retention cycle
 from . import test_smoke
+from . import test_tools_cadence
+from . import test_retention_adapter
+from . import test_retention_cycle
 # call log
 # quotation hygiene

@@ -1,0 +1,422 @@
+"""The daily retention cycle: ORM adapter around the pure cadence engine (tools/cadence.py).
+
+1. *Fetch*: one SQL query streams confirmed orders (commercial partner, day, amount in company
+   currency, sales team as peer group) out of PostgreSQL with COPY.
+2. *Compute*: ``cadence.compute_cadence`` returns one row per customer (vectorised).
+3. *Write back*: the rows are COPYed into a temporary table and applied with a few set-based
+   statements: status history rows, partner fields, win-back closure of open follow-ups.
+4. *Follow up*: warm/cold/lost customers are checked in batches so that each has exactly one open
+   retention call activity, repeated at the status interval after the previous one was done.
+"""
+import datetime
+import logging
+
+from odoo import _, api, fields, models
+from odoo.tools import SQL, html_escape, plaintext2html
+
+from ..tools import cadence, frames
+from .res_config_settings import retention_param
+
+_logger = logging.getLogger(__name__)
+
+RETENTION_STATUSES = [
+    ("active", "Active"),
+    ("warm", "Warm"),
+    ("cold", "Cold"),
+    ("lost", "Lost"),
+]
+RFM_SEGMENT_SELECTION = [(name, name) for name in cadence.RFM_SEGMENTS]
+FOLLOWUP_STATUSES = ("warm", "cold", "lost")
+INTERVAL_PARAMS = {
+    "warm": "retention_warm_interval_days",
+    "cold": "retention_cold_interval_days",
+    "lost": "retention_lost_interval_days",
+}
+# Key of the transaction-level advisory lock that serialises cycles (cron, Run now, tests).
+CYCLE_LOCK_KEY = 0x0DE12E7E
+LAST_COMPUTE_PARAM = "order_retention.last_compute_date"
+
+
+class RetentionCycle(models.AbstractModel):
+    _name = "retention.cycle"
+    _description = "Customer Retention Cycle"
+
+    # ------------------------------------------------------------------
+    # PARAMETERS
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _retention_engine_params(self):
+        """CadenceParams from the Settings (Sales > Settings > Customer Retention)."""
+        env = self.env
+        return cadence.CadenceParams(
+            warning_z=retention_param(env, "retention_warning_z"),
+            cold_multiple=retention_param(env, "retention_cold_multiple"),
+            lost_probability=retention_param(env, "retention_lost_probability"),
+            lost_cap_days=retention_param(env, "retention_lost_cap_days"),
+            kappa=retention_param(env, "retention_shrinkage_kappa"),
+        )
+
+    @api.model
+    def _retention_activity_type(self):
+        """The activity type scheduled for follow-ups (Settings), defaulting to the module's own."""
+        type_id = self.env["ir.config_parameter"].sudo().get_param("order_retention.activity_type_id")
+        activity_type = self.env["mail.activity.type"].browse(int(type_id)).exists() if type_id else None
+        return activity_type or self.env.ref("order_retention.mail_act_retention_call")
+
+    # ------------------------------------------------------------------
+    # FETCH AND COMPUTE
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _retention_fact_query(self, as_of):
+        """SQL of the order facts of every confirmed order before the end of ``as_of``."""
+        until = datetime.datetime.combine(as_of + datetime.timedelta(days=1), datetime.time.min)
+        return SQL(
+            """
+            SELECT cp.id AS partner_id,
+                   so.date_order::date AS date,
+                   so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1) AS amount,
+                   FIRST_VALUE(so.team_id) OVER (
+                       PARTITION BY cp.id ORDER BY so.date_order DESC, so.id DESC) AS peer_group
+              FROM sale_order so
+              JOIN res_partner p ON p.id = so.partner_id
+              JOIN res_partner cp ON cp.id = p.commercial_partner_id
+             WHERE so.state = 'sale' AND so.date_order < %(until)s
+            """,
+            until=until,
+        )
+
+    @api.model
+    def _retention_fetch_orders(self, as_of):
+        """Order facts as a DataFrame (partner_id, date, amount, peer_group), via COPY."""
+        self.env["sale.order"].flush_model(["state", "date_order", "amount_untaxed", "currency_rate", "team_id", "partner_id"])
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        cr = self.env.cr
+        query = self._retention_fact_query(as_of)
+        copy_sql = b"COPY (" + cr.mogrify(query.code, query.params) + b") TO STDOUT WITH (FORMAT csv, HEADER true)"
+        buffer = frames.new_buffer()
+        cr.copy_expert(copy_sql.decode(), buffer)
+        return frames.read_order_facts(buffer)
+
+    @api.model
+    def _retention_compute(self, as_of):
+        """Run the engine on every customer as of ``as_of``: one row per commercial partner."""
+        return cadence.compute_cadence(self._retention_fetch_orders(as_of), as_of, self._retention_engine_params())
+
+    # ------------------------------------------------------------------
+    # WRITE BACK
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _retention_compute_all(self, as_of=None):
+        """Recompute every customer and write the results back in bulk; record status changes
+        (history + chatter) and close the follow-ups of customers who ordered again.
+        Returns the number of customers per status."""
+        as_of = as_of or fields.Date.context_today(self)
+        result = self._retention_compute(as_of)
+        cr = self.env.cr
+        columns = SQL(", ").join(SQL("%s %s", SQL.identifier(name), SQL(sql_type)) for name, sql_type in frames.RESULT_COLUMNS)
+        cr.execute(SQL("DROP TABLE IF EXISTS retention_result_tmp"))
+        cr.execute(SQL("CREATE TEMP TABLE retention_result_tmp (%s) ON COMMIT DROP", columns))
+        cr.copy_expert("COPY retention_result_tmp FROM STDIN WITH (FORMAT csv)", frames.result_to_csv(result))
+        cr.execute(SQL("CREATE INDEX ON retention_result_tmp (partner_id)"))
+        cr.execute(SQL("ANALYZE retention_result_tmp"))
+        changes = self._retention_record_changes(as_of)
+        self._retention_apply_results(as_of)
+        self.env["res.partner"].invalidate_model()
+        self.env["retention.status.history"].invalidate_model()
+        self._retention_post_changes(changes)
+        self._retention_close_reordered(changes)
+        self.env["ir.config_parameter"].sudo().set_param(LAST_COMPUTE_PARAM, fields.Date.to_string(as_of))
+        counts = result["status"].value_counts().to_dict() if len(result) else {}
+        _logger.info("Retention cadence computed as of %s for %d customers: %s", as_of, len(result), counts)
+        return counts
+
+    @api.model
+    def _retention_record_changes(self, as_of):
+        """Insert one history row per customer whose status changes (incl. customers who lost their
+        last confirmed order); returns [(history_id, partner_id, old, new)]."""
+        self.env["res.partner"].flush_model()
+        rows = self.env.execute_query(SQL(
+            """
+            INSERT INTO retention_status_history (partner_id, date, old_status, new_status,
+                   days_since_last_order, warning_days, expected_gap_days, explanation, user_id,
+                   is_win_back, create_uid, create_date, write_uid, write_date)
+            SELECT p.id, %(as_of)s, p.retention_status, t.status, t.days_since_last, t.warning_days,
+                   t.expected_gap, t.explanation, p.user_id,
+                   COALESCE(p.retention_status IN ('warm', 'cold', 'lost') AND t.status = 'active', FALSE),
+                   %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
+              FROM res_partner p
+              LEFT JOIN retention_result_tmp t ON t.partner_id = p.id
+             WHERE (t.partner_id IS NOT NULL OR p.retention_status IS NOT NULL)
+               AND p.retention_status IS DISTINCT FROM t.status
+            RETURNING id, partner_id, old_status, new_status
+            """,
+            as_of=as_of, uid=self.env.uid,
+        ))
+        return rows
+
+    @api.model
+    def _retention_apply_results(self, as_of):
+        """Write the engine's results onto res_partner in two set-based statements."""
+        now = fields.Datetime.now()
+        cr = self.env.cr
+        cr.execute(SQL(
+            """
+            UPDATE res_partner p
+               SET retention_status_since = CASE WHEN p.retention_status IS DISTINCT FROM t.status
+                                                 THEN %(as_of)s ELSE COALESCE(p.retention_status_since, %(as_of)s) END,
+                   retention_status = t.status,
+                   retention_missing_order = t.missing_order,
+                   retention_days_since_last_order = t.days_since_last,
+                   retention_last_order_date = t.last_order_date,
+                   retention_order_count = t.order_count,
+                   retention_total_amount = t.total_amount,
+                   retention_mean_gap_days = t.mean_gap,
+                   retention_gap_std_days = t.std_gap,
+                   retention_expected_gap_days = t.expected_gap,
+                   retention_expected_next_order_date = t.expected_next_date,
+                   retention_warning_days = t.warning_days,
+                   retention_overdue_days = t.overdue_days,
+                   retention_overdue_probability = t.overdue_probability,
+                   retention_p_no_order_90d = t.p_no_order_90d,
+                   retention_rfm_score = t.rfm_score,
+                   retention_rfm_segment = t.rfm_segment,
+                   retention_explanation = t.explanation,
+                   retention_last_computed = %(now)s
+              FROM retention_result_tmp t
+             WHERE p.id = t.partner_id
+            """,
+            as_of=as_of, now=now,
+        ))
+        cr.execute(SQL(
+            """
+            UPDATE res_partner p
+               SET retention_status = NULL, retention_status_since = NULL, retention_missing_order = FALSE,
+                   retention_days_since_last_order = NULL, retention_last_order_date = NULL,
+                   retention_order_count = 0, retention_total_amount = NULL, retention_mean_gap_days = NULL,
+                   retention_gap_std_days = NULL, retention_expected_gap_days = NULL,
+                   retention_expected_next_order_date = NULL, retention_warning_days = NULL,
+                   retention_overdue_days = NULL, retention_overdue_probability = NULL,
+                   retention_p_no_order_90d = NULL, retention_rfm_score = NULL, retention_rfm_segment = NULL,
+                   retention_explanation = NULL, retention_last_computed = %(now)s
+             WHERE p.retention_status IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM retention_result_tmp t WHERE t.partner_id = p.id)
+            """,
+            now=now,
+        ))
+        cr.execute(SQL(
+            """
+            UPDATE res_partner p
+               SET retention_team_id = latest.team_id
+              FROM (SELECT DISTINCT ON (cp.id) cp.id AS partner_id, so.team_id
+                      FROM sale_order so
+                      JOIN res_partner c ON c.id = so.partner_id
+                      JOIN res_partner cp ON cp.id = c.commercial_partner_id
+                     WHERE so.state = 'sale'
+                     ORDER BY cp.id, so.date_order DESC, so.id DESC) latest
+             WHERE p.id = latest.partner_id AND p.retention_team_id IS DISTINCT FROM latest.team_id
+            """
+        ))
+
+    @api.model
+    def _retention_post_changes(self, changes):
+        """Log status changes in the customers' chatter, in one batched create. The first
+        classification of a customer (no previous status) is only recorded in the history."""
+        labels = dict(self.env["res.partner"]._fields["retention_status"]._description_selection(self.env))
+        _ = self.env._
+        none = _("no status")
+        subtype = self.env.ref("mail.mt_note")
+        author = self.env.ref("base.partner_root")
+        vals_list = [{
+            "model": "res.partner",
+            "res_id": partner_id,
+            "message_type": "notification",
+            "subtype_id": subtype.id,
+            "author_id": author.id,
+            "body": plaintext2html(_(
+                "Retention status: %(old)s → %(new)s",
+                old=labels.get(old, none), new=labels.get(new, none),
+            )),
+        } for _history_id, partner_id, old, new in changes if old]
+        if vals_list:
+            self.env["mail.message"].sudo().create(vals_list)
+
+    @api.model
+    def _retention_close_reordered(self, changes):
+        """Close (without a call) the open follow-ups of customers who came back to active."""
+        partner_ids = [partner_id for _h, partner_id, old, new in changes if new == "active" and old in FOLLOWUP_STATUSES]
+        if partner_ids:
+            self._retention_close_followups(self.env["res.partner"].browse(partner_ids))
+
+    @api.model
+    def _retention_close_followups(self, partners, order=None):
+        """Mark the open retention activities of ``partners`` done by the system, with a note."""
+        activities = self.env["mail.activity"].sudo().search([
+            ("res_model", "=", "res.partner"),
+            ("res_id", "in", partners.ids),
+            ("activity_type_id", "=", self._retention_activity_type().id),
+        ])
+        for partner_id, partner_activities in activities.grouped("res_id").items():
+            partner = self.env["res.partner"].browse(partner_id)
+            if order:
+                note = _("Ordered on %(date)s (%(order)s): back to active, no call needed.",
+                         date=fields.Date.to_string(order.date_order.date()), order=order.name)
+            else:
+                note = _("Ordered on %(date)s: back to active, no call needed.",
+                         date=fields.Date.to_string(partner.retention_last_order_date) if partner.retention_last_order_date else "?")
+            partner_activities._retention_close_system(feedback=note)
+
+    # ------------------------------------------------------------------
+    # FOLLOW-UP ACTIVITIES
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _retention_followup_domain(self, today):
+        return [
+            ("retention_status", "in", FOLLOWUP_STATUSES),
+            "|", ("retention_followup_checked", "=", False), ("retention_followup_checked", "<", today),
+        ]
+
+    @api.model
+    def _retention_schedule_followups(self, partners, today):
+        """Make sure each of ``partners`` (warm/cold/lost) has exactly one open retention activity,
+        created when none is open and the status interval has passed since the last one was done."""
+        activity_type = self._retention_activity_type()
+        Activity = self.env["mail.activity"].sudo().with_context(active_test=False)
+        existing = Activity.search_fetch(
+            [("res_model", "=", "res.partner"), ("res_id", "in", partners.ids), ("activity_type_id", "=", activity_type.id)],
+            ["res_id", "active", "date_done", "create_date"], order="id",
+        )
+        by_partner = existing.grouped("res_id")
+        intervals = {status: retention_param(self.env, fname) for status, fname in INTERVAL_PARAMS.items()}
+        assignees = self._retention_assignees(partners)
+        vals_list, duplicates = [], Activity
+        for partner in partners:
+            activities = by_partner.get(partner.id, Activity)
+            open_activities = activities.filtered("active")
+            if open_activities:
+                duplicates |= open_activities[1:]  # keep the oldest open one: exactly one stays
+                continue
+            interval = intervals.get(partner.retention_status) or 0
+            last_done = max((d for d in activities.mapped("date_done") if d), default=None)
+            if not interval or (last_done and last_done + datetime.timedelta(days=interval) > today):
+                continue
+            vals_list.append(self._retention_prepare_activity_vals(partner, activity_type, assignees[partner.id], today))
+        if duplicates:
+            duplicates._retention_close_system(feedback=_("Duplicate retention follow-up removed by the retention cycle."))
+        if vals_list:
+            Activity.with_context(mail_activity_quick_update=True).create(vals_list)
+        return len(vals_list)
+
+    @api.model
+    def _retention_prepare_activity_vals(self, partner, activity_type, user, today):
+        labels = dict(RETENTION_STATUSES)
+        status = labels.get(partner.retention_status, partner.retention_status)
+        note = "<p>%s</p>" % html_escape(partner.retention_explanation or "")
+        return {
+            "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+            "res_id": partner.id,
+            "activity_type_id": activity_type.id,
+            "summary": _("Retention call: %(status)s customer", status=_(status)),
+            "note": note,
+            "date_deadline": today,
+            "user_id": user.id,
+            "automated": True,
+        }
+
+    @api.model
+    def _retention_assignees(self, partners):
+        """Assignee per partner id: the salesperson, else the leader of the sales team of the
+        customer's latest confirmed order, else the fallback user of the Settings, else the admin."""
+        rows = self.env.execute_query(SQL(
+            """
+            SELECT DISTINCT ON (cp.id) cp.id, t.user_id
+              FROM sale_order so
+              JOIN res_partner p ON p.id = so.partner_id
+              JOIN res_partner cp ON cp.id = p.commercial_partner_id
+              JOIN crm_team t ON t.id = so.team_id
+             WHERE cp.id IN %(ids)s AND so.state = 'sale'
+             ORDER BY cp.id, so.date_order DESC
+            """,
+            ids=tuple(partners.ids) or (0,),
+        ))
+        Users = self.env["res.users"].sudo()
+        leaders = {partner_id: Users.browse(user_id) for partner_id, user_id in rows if user_id}
+        fallback_id = self.env["ir.config_parameter"].sudo().get_param("order_retention.fallback_user_id")
+        fallback = Users.browse(int(fallback_id)).exists() if fallback_id else Users
+        fallback = fallback or self.env.ref("base.user_admin")
+        result = {}
+        for partner in partners:
+            candidates = [partner.user_id, leaders.get(partner.id, Users), fallback]
+            result[partner.id] = next(u for u in candidates if u and u.active and not u.share)
+        return result
+
+    # ------------------------------------------------------------------
+    # CYCLE
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _retention_try_lock(self):
+        """Serialise cycles: False when another transaction is running one right now."""
+        return self.env.execute_query(SQL("SELECT pg_try_advisory_xact_lock(%s)", CYCLE_LOCK_KEY))[0][0]
+
+    @api.model
+    def _retention_reset_day(self):
+        """Make the next step recompute today and re-check every follow-up (e.g. after the Settings changed)."""
+        self.env["ir.config_parameter"].sudo().set_param(LAST_COMPUTE_PARAM, False)
+        self.env.cr.execute(SQL("UPDATE res_partner SET retention_followup_checked = NULL WHERE retention_followup_checked IS NOT NULL"))
+        self.env["res.partner"].invalidate_model(["retention_followup_checked"])
+
+    @api.model
+    def _run_step(self, batch_size=1000, today=None):
+        """One step of the cycle: the computation (once per day), else one batch of follow-ups.
+        Reports progress to ir.cron, which calls again while something remains. Returns the
+        number of customers still to check."""
+        today = today or fields.Date.context_today(self)
+        Cron = self.env["ir.cron"]
+        if not self._retention_try_lock():
+            _logger.info("Retention cycle already running in another transaction: step skipped")
+            return 0
+        Partner = self.env["res.partner"]
+        if self.env["ir.config_parameter"].sudo().get_param(LAST_COMPUTE_PARAM) != fields.Date.to_string(today):
+            self._retention_compute_all(today)
+            remaining = Partner.search_count(self._retention_followup_domain(today))
+            Cron._notify_progress(done=1, remaining=remaining)
+            return remaining
+        todo = Partner.search(self._retention_followup_domain(today), order="id", limit=batch_size)
+        self._retention_process_batch(todo, today)
+        remaining = Partner.search_count(self._retention_followup_domain(today))
+        Cron._notify_progress(done=len(todo), remaining=remaining)
+        return remaining
+
+    @api.model
+    def _retention_process_batch(self, partners, today):
+        """Schedule follow-ups for one batch; if the batch fails, retry customer by customer so one
+        bad record is logged and skipped instead of stalling the cycle. Marks the batch checked."""
+        try:
+            with self.env.cr.savepoint():
+                self._retention_schedule_followups(partners, today)
+        except Exception:  # noqa: BLE001 - isolate the poison record below
+            _logger.warning("Retention follow-up batch failed; retrying customer by customer", exc_info=True)
+            self.env.invalidate_all()
+            for partner in partners:
+                try:
+                    with self.env.cr.savepoint():
+                        self._retention_schedule_followups(partner, today)
+                except Exception:  # noqa: BLE001
+                    _logger.exception("Retention follow-up failed for customer %s (id %s): skipped", partner.display_name, partner.id)
+                    self.env.invalidate_all()
+        self.env.cr.execute(SQL(
+            "UPDATE res_partner SET retention_followup_checked = %s WHERE id IN %s", today, tuple(partners.ids) or (0,),
+        ))
+        partners.invalidate_recordset(["retention_followup_checked"])
+
+    @api.model
+    def _retention_run_cycle(self, today=None, batch_size=1000):
+        """Run a whole cycle synchronously in the current transaction (tests, demo, scripts)."""
+        today = today or fields.Date.context_today(self)
+        while self._run_step(batch_size=batch_size, today=today):
+            pass
+        return True

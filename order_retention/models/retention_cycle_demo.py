@@ -1,0 +1,75 @@
+import datetime
+import random
+
+from odoo import Command, api, fields, models
+
+# name, salesperson xmlid (None: nobody), rhythm in days, jitter (days), occasions, days since last order,
+# order amount, contact names (orders rotate over them; the company itself orders when empty)
+DEMO_CUSTOMERS = [
+    ("Regular Bakery Supplies", "base.user_demo", 14, 2, 20, 5, 900, []),
+    ("Multi-Site Catering Group", "base.user_admin", 10, 3, 24, 3, 1500, ["Anna North", "Ben South", "Carl East"]),
+    ("Steady Office Furniture", "base.user_demo", 30, 3, 10, 34, 2400, []),
+    ("Weekly Coffee Roasters", "base.user_admin", 7, 1, 30, 9, 350, []),
+    ("Lapsed Hardware Store", "base.user_demo", 21, 6, 12, 74, 1200, ["Dana West"]),
+    ("Big Account Industries", "base.user_admin", 30, 4, 18, 62, 9800, []),
+    ("Irregular Garden Center", None, 35, 25, 8, 80, 600, []),
+    ("Lost Print Shop", "base.user_demo", 30, 5, 10, 420, 700, []),
+    ("Forgotten Bike Rentals", "base.user_admin", 60, 10, 4, 380, 450, []),
+    ("One-time Event Agency", "base.user_demo", 0, 0, 1, 12, 3000, []),
+    ("One-time Wedding Planner", None, 0, 0, 1, 150, 800, []),
+    ("New Yoga Studio", "base.user_admin", 9, 1, 2, 4, 250, []),
+]
+
+
+class RetentionCycle(models.AbstractModel):
+    _inherit = "retention.cycle"
+
+    @api.model
+    def _retention_demo_generate(self):
+        """Demo customers with realistic order histories relative to today (regular, irregular,
+        one-order, lapsed, lost, several contacts ordering for one company, same-day orders), then
+        one run of the retention cycle so that every status appears at once."""
+        rng = random.Random(42)
+        today = fields.Date.context_today(self)
+        product = self.env["product.product"].create({
+            "name": "Retention Demo Supplies", "type": "consu", "list_price": 100.0,
+            "sale_ok": True, "default_code": "RET-DEMO",
+        })
+        Partner = self.env["res.partner"]
+        order_vals = []
+        for number, (name, user_ref, rhythm, jitter, occasions, silent, amount, contacts) in enumerate(DEMO_CUSTOMERS):
+            user = self.env.ref(user_ref, raise_if_not_found=False) if user_ref else self.env["res.users"]
+            company = Partner.create({
+                "name": name, "is_company": True, "user_id": user.id,
+                "phone": "+1 650-253-%04d" % (100 + number), "email": "%s@example.com" % name.split()[0].lower(),
+            })
+            buyers = Partner.create([{"name": c, "parent_id": company.id, "type": "contact"} for c in contacts]) or company
+            day = today - datetime.timedelta(days=silent)
+            dates = [day]
+            for _i in range(occasions - 1):
+                day -= datetime.timedelta(days=max(1, rhythm + rng.randint(-jitter, jitter)))
+                dates.append(day)
+            for index, date in enumerate(sorted(dates)):
+                buyer = buyers[index % len(buyers)]
+                order_vals.append(self._retention_demo_order_vals(buyer, user, product, date, amount * rng.uniform(0.7, 1.3)))
+                if contacts and index % 6 == 0:  # a second order the same day by another contact: one occasion
+                    order_vals.append(self._retention_demo_order_vals(buyers[(index + 1) % len(buyers)], user, product, date, amount / 3))
+        orders = self.env["sale.order"].create(order_vals)
+        orders.write({"state": "sale"})
+        for order, vals in zip(orders, order_vals):
+            order.date_order = vals["date_order"]
+        self.env["sale.order"].flush_model()
+        self.env.ref("order_retention.ir_cron_retention_cycle")  # the cycle's cron exists
+        self._retention_run_cycle(today=today)
+        return True
+
+    @api.model
+    def _retention_demo_order_vals(self, buyer, user, product, date, amount):
+        return {
+            "partner_id": buyer.id,
+            "user_id": user.id,
+            "date_order": datetime.datetime.combine(date, datetime.time(10, 0)),
+            "order_line": [Command.create({
+                "product_id": product.id, "product_uom_qty": 1, "price_unit": round(amount, 2),
+            })],
+        }

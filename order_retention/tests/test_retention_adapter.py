@@ -1,0 +1,100 @@
+import datetime
+import math
+
+from odoo.tests import tagged
+
+from ..tools import cadence
+from .common import RetentionCommon
+
+D = datetime.timedelta
+
+
+@tagged("post_install", "-at_install", "order_retention")
+class TestRetentionAdapter(RetentionCommon):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls._create_customer("Rollup Holding", user=cls.salesman)
+        cls.contact_a, cls.contact_b = cls.env["res.partner"].create([
+            {"name": "Alice Rollup", "parent_id": cls.company.id},
+            {"name": "Bob Rollup", "parent_id": cls.company.id},
+        ])
+        dates = cls._regular_dates(cls.BASE, 15, 6)
+        cls._create_orders(cls.contact_a, dates[::2], amount=200.0)
+        cls._create_orders(cls.contact_b, dates[1::2], amount=300.0)
+        cls._create_orders(cls.company, [cls.BASE], amount=50.0)  # same day as contact_a's last: one occasion
+        cls.other = cls._create_customer("Ignored Orders Ltd", user=cls.salesman)
+        cls._create_orders(cls.other, [cls.BASE - D(days=30)], amount=100.0)
+        cls._create_orders(cls.other, [cls.BASE - D(days=10)], amount=999.0, state="cancel")
+        cls._create_orders(cls.other, [cls.BASE - D(days=5)], amount=999.0, state="draft")
+        cls._create_orders(cls.other, [cls.BASE - D(days=3)], amount=999.0, state="sent")
+
+    def test_child_contacts_roll_up_to_the_company(self):
+        """Orders of contacts count for their company; same-day orders are one occasion; contacts get no status."""
+        self.Cycle._retention_compute_all(self.BASE + D(days=1))
+        self.env.invalidate_all()
+        self.assertEqual(self.company.retention_order_count, 6)
+        self.assertEqual(self.company.retention_last_order_date, self.BASE)
+        self.assertEqual(self.company.retention_days_since_last_order, 1)
+        self.assertAlmostEqual(self.company.retention_mean_gap_days, 15.0, places=3)
+        self.assertAlmostEqual(self.company.retention_total_amount, 3 * 200 + 3 * 300 + 50, places=2)
+        self.assertEqual(self.company.retention_status, "active")
+        self.assertFalse(self.contact_a.retention_status)
+        self.assertFalse(self.contact_b.retention_status)
+
+    def test_cancelled_orders_and_quotations_ignored(self):
+        """Only confirmed orders count: the cancelled order and the quotations change nothing."""
+        self.Cycle._retention_compute_all(self.BASE)
+        self.env.invalidate_all()
+        self.assertEqual(self.other.retention_order_count, 1)
+        self.assertEqual(self.other.retention_days_since_last_order, 30)
+        self.assertAlmostEqual(self.other.retention_total_amount, 100.0, places=2)
+
+    def test_results_equal_engine(self):
+        """The stored fields are the engine's results on the same facts."""
+        as_of = self.BASE + D(days=20)
+        self.Cycle._retention_compute_all(as_of)
+        self.env.invalidate_all()
+        facts = self.Cycle._retention_fetch_orders(as_of)
+        expected = cadence.compute_cadence(facts, as_of, self.Cycle._retention_engine_params())
+        for partner in self.company | self.other:
+            row = expected.loc[partner.id]
+            self.assertEqual(partner.retention_status, row["status"])
+            self.assertEqual(partner.retention_missing_order, bool(row["missing_order"]))
+            self.assertEqual(partner.retention_order_count, int(row["order_count"]))
+            self.assertEqual(partner.retention_days_since_last_order, int(row["days_since_last"]))
+            self.assertAlmostEqual(partner.retention_expected_gap_days, row["expected_gap"], places=1)
+            self.assertAlmostEqual(partner.retention_warning_days, row["warning_days"], places=1)
+            self.assertAlmostEqual(partner.retention_overdue_probability, row["overdue_probability"], places=2)
+            self.assertEqual(partner.retention_rfm_segment, row["rfm_segment"])
+            self.assertEqual(partner.retention_explanation, row["explanation"])
+            self.assertEqual(partner.retention_team_id, self.team)
+            if not math.isnan(row["std_gap"]):
+                self.assertAlmostEqual(partner.retention_gap_std_days, row["std_gap"], places=1)
+
+    def test_lost_all_orders_clears_status(self):
+        """A customer whose only order is cancelled loses its status (recorded in the history)."""
+        self.Cycle._retention_compute_all(self.BASE)
+        self.assertTrue(self.other.retention_status)
+        self.env["sale.order"].search([("partner_id", "=", self.other.id), ("state", "=", "sale")]).write({"state": "cancel"})
+        self.Cycle._retention_compute_all(self.BASE + D(days=1))
+        self.env.invalidate_all()
+        self.assertFalse(self.other.retention_status)
+        self.assertEqual(self.other.retention_order_count, 0)
+        self.assertFalse(self.other.retention_history_ids.sorted("id")[-1:].new_status)
+
+    def test_days_since_previous_order_on_confirmation(self):
+        """Confirming an order stamps the days since the customer's previous confirmed order."""
+        order = self._create_orders(self.contact_b, [self.BASE + D(days=12)], state="draft")
+        order.action_confirm()  # confirmation sets date_order to now
+        self.assertEqual(order.retention_days_since_previous_order, (order.date_order.date() - self.BASE).days)
+        self.assertFalse(order.retention_won_back, "the customer had no lapsed status")
+
+    def test_demo_data_shows_every_status(self):
+        """The demo customers cover every status after the install-time cycle."""
+        demo = self.env["res.partner"].search([("name", "in", ["Regular Bakery Supplies", "Lost Print Shop",
+                                                               "Lapsed Hardware Store", "One-time Event Agency"])])
+        self.assertEqual(len(demo), 4, "the test database is installed with demo data")
+        statuses = set(self.env["res.partner"].search([("retention_status", "!=", False)]).mapped("retention_status"))
+        self.assertEqual(statuses, {"active", "warm", "cold", "lost"})

@@ -1,0 +1,238 @@
+import datetime
+from unittest.mock import patch
+
+from odoo import sql_db
+from odoo.tests import Form, tagged
+
+from ..models.retention_cycle import CYCLE_LOCK_KEY, RetentionCycle
+from .common import RetentionCommon
+
+D = datetime.timedelta
+
+
+@tagged("post_install", "-at_install", "order_retention")
+class TestRetentionCycle(RetentionCommon):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # a very regular customer: every 10 days, 12 occasions, last on BASE
+        cls.regular = cls._create_customer("Regular Ten-Day Co", user=cls.salesman)
+        cls._create_orders(cls.regular, cls._regular_dates(cls.BASE, 10, 12))
+        # by default only the absolute cap (far away) makes a customer lost; tests that need lost lower it
+        cls.env["ir.config_parameter"].set_param("order_retention.lost_probability", "1.0")
+        cls.env["ir.config_parameter"].set_param("order_retention.lost_cap_days", "5000")
+
+    def _status_on(self, partner, day):
+        self._run(day)
+        return partner.retention_status
+
+    def _warm_day(self, partner):
+        """First day on which ``partner`` is past its usual gap but within its warning level."""
+        self._run(self.BASE + D(days=1))
+        expected, warning = partner.retention_expected_gap_days, partner.retention_warning_days
+        self.assertLess(expected, warning, "the warning level lies beyond the usual gap")
+        day = self.BASE + D(days=int(expected) + 1)
+        self.assertLessEqual((day - self.BASE).days, warning)
+        return day
+
+    def test_status_transitions_over_months(self):
+        """A regular customer goes active -> warm -> cold -> lost as the silence grows, with history and chatter."""
+        self.env["ir.config_parameter"].set_param("order_retention.lost_cap_days", "120")
+        self.assertEqual(self._status_on(self.regular, self.BASE + D(days=2)), "active")
+        self.assertEqual(self._status_on(self.regular, self._warm_day(self.regular)), "warm")
+        warning = self.regular.retention_warning_days
+        self.assertEqual(self._status_on(self.regular, self.BASE + D(days=int(warning) + 2)), "cold")
+        self.assertTrue(self.regular.retention_missing_order)
+        self.assertEqual(self._status_on(self.regular, self.BASE + D(days=121)), "lost")
+        history = self.regular.retention_history_ids.sorted(lambda h: (h.date, h.id))
+        self.assertEqual(history.mapped("new_status"), ["active", "warm", "cold", "lost"])
+        self.assertEqual(history.mapped("old_status"), [False, "active", "warm", "cold"])
+        self.assertTrue(all(h.explanation for h in history), "each change keeps the numbers behind it")
+        bodies = self.env["mail.message"].search([("model", "=", "res.partner"), ("res_id", "=", self.regular.id)]).mapped("body")
+        self.assertTrue(any("Cold" in b and "Lost" in b for b in bodies), "status changes are posted in the chatter")
+
+    def test_warm_followup_repeats_every_14_days(self):
+        """Warm: one follow-up due today, assigned to the salesperson; the next one 14 days after it was done."""
+        warm_day = self._warm_day(self.regular)
+        self._run(warm_day)
+        self.assertEqual(self.regular.retention_status, "warm")
+        followup = self._open_followups(self.regular)
+        self.assertEqual(len(followup), 1)
+        self.assertRecordValues(followup, [{"user_id": self.salesman.id, "date_deadline": warm_day}])
+        self.assertIn("silent", followup.note or "", "the note explains why")
+        self._close(followup, warm_day)
+        # keep the customer warm through the period: raise the thresholds so status stays warm
+        self.env["ir.config_parameter"].set_param("order_retention.cold_multiple", "50")
+        self._run(warm_day + D(days=13))
+        self.assertEqual(self.regular.retention_status, "warm")
+        self.assertFalse(self._open_followups(self.regular), "nothing before the interval has passed")
+        self._run(warm_day + D(days=14))
+        self.assertEqual(len(self._open_followups(self.regular)), 1, "a new follow-up 14 days after the last was done")
+
+    def test_cold_interval_and_settings_change(self):
+        """Cold follow-ups repeat at the cold interval; changing it in Settings changes the schedule; 0 stops them."""
+        day = self.BASE + D(days=40)
+        self._run(day)
+        self.assertEqual(self.regular.retention_status, "cold")
+        self._close(self._open_followups(self.regular), day)
+        self._run(day + D(days=29))
+        self.assertFalse(self._open_followups(self.regular), "cold interval is 30 days by default")
+        self.env["ir.config_parameter"].set_param("order_retention.cold_interval_days", "20")
+        self.Cycle._retention_reset_day()
+        self._run(day + D(days=29))
+        self.assertEqual(len(self._open_followups(self.regular)), 1, "a shorter interval applies at once")
+        self._close(self._open_followups(self.regular), day + D(days=29))
+        self.env["ir.config_parameter"].set_param("order_retention.cold_interval_days", "0")
+        self._run(day + D(days=90))
+        self.assertFalse(self._open_followups(self.regular), "0 means no follow-up")
+
+    def test_rerun_creates_nothing_twice(self):
+        """Running the cycle twice the same day, or in a fresh day-reset, keeps exactly one open follow-up."""
+        day = self.BASE + D(days=40)
+        self._run(day)
+        self._run(day)
+        self.Cycle._retention_reset_day()
+        self._run(day)
+        self.assertEqual(len(self._all_followups(self.regular)), 1)
+        histories = self.regular.retention_history_ids.filtered(lambda h: h.date == day)
+        self.assertEqual(len(histories), 1, "one status change recorded once")
+
+    def test_concurrent_run_is_skipped(self):
+        """While another transaction holds the cycle lock, a step does nothing (no duplicate follow-ups)."""
+        day = self.BASE + D(days=40)
+        other = sql_db.db_connect(self.env.cr.dbname).cursor()
+        try:
+            other.execute("SELECT pg_advisory_xact_lock(%s)", (CYCLE_LOCK_KEY,))
+            self.assertEqual(self.Cycle._run_step(today=day), 0)
+            self.assertFalse(self._all_followups(self.regular))
+        finally:
+            other.rollback()
+            other.close()
+        self._run(day)
+        self.assertEqual(len(self._open_followups(self.regular)), 1)
+
+    def test_reorder_closes_followups_and_wins_back(self):
+        """An order from a cold customer: status active, follow-up closed with a note, order flagged won back."""
+        day = self.BASE + D(days=40)
+        self._run(day)
+        self.assertEqual(self.regular.retention_status, "cold")
+        followup = self._open_followups(self.regular)
+        self.assertEqual(len(followup), 1)
+        contact = self.env["res.partner"].create({"name": "Buyer at Regular", "parent_id": self.regular.id})
+        order = self._create_orders(contact, [day], state="draft")
+        order.action_confirm()
+        self.assertEqual(self.regular.retention_status, "active")
+        self.assertFalse(self._open_followups(self.regular))
+        self.assertTrue(order.retention_won_back)
+        self.assertEqual(order.retention_status_at_order, "cold")
+        self.assertFalse(followup.active, "the follow-up is done (archived), not deleted")
+        messages = self.env["mail.message"].search([("model", "=", "res.partner"), ("res_id", "=", self.regular.id)])
+        self.assertTrue(any("back to active" in (m.body or "") for m in messages))
+        win_back = self.regular.retention_history_ids.filtered("is_win_back")
+        self.assertEqual(win_back.sale_order_id, order)
+
+    def test_reorder_found_by_cycle(self):
+        """Orders confirmed without the confirmation hook (imports) still close follow-ups at the next cycle."""
+        day = self.BASE + D(days=40)
+        self._run(day)
+        self.assertTrue(self._open_followups(self.regular))
+        self._create_orders(self.regular, [day + D(days=1)])
+        self._run(day + D(days=2))
+        self.assertEqual(self.regular.retention_status, "active")
+        self.assertFalse(self._open_followups(self.regular))
+
+    def test_assignment_fallbacks(self):
+        """Salesperson, else the team leader of the latest order's team, else the Settings user."""
+        no_user = self._create_customer("No Salesperson Ltd")
+        self._create_orders(no_user, self._regular_dates(self.BASE, 10, 6), user=self.env["res.users"])
+        orphan_team = self.env["crm.team"].create({"name": "Leaderless"})
+        orphan = self._create_customer("Orphan Ltd")
+        self._create_orders(orphan, self._regular_dates(self.BASE, 10, 6), team=orphan_team, user=self.env["res.users"])
+        self.env["ir.config_parameter"].set_param("order_retention.fallback_user_id", str(self.fallback.id))
+        self._run(self.BASE + D(days=40))
+        self.assertEqual(self._open_followups(self.regular).user_id, self.salesman)
+        self.assertEqual(self._open_followups(no_user).user_id, self.leader)
+        self.assertEqual(self._open_followups(orphan).user_id, self.fallback)
+
+    def test_failing_customer_does_not_block_others(self):
+        """One customer whose follow-up fails is logged and skipped; the others get theirs."""
+        poison = self._create_customer("Poison Pill Inc", user=self.salesman)
+        self._create_orders(poison, self._regular_dates(self.BASE, 10, 12))
+        original = RetentionCycle._retention_prepare_activity_vals
+
+        def prepare(cycle, partner, *args, **kwargs):
+            if partner == poison:
+                raise ValueError("broken customer")
+            return original(cycle, partner, *args, **kwargs)
+
+        with patch.object(RetentionCycle, "_retention_prepare_activity_vals", prepare), \
+                self.assertLogs("odoo.addons.order_retention.models.retention_cycle", level="ERROR") as logs:
+            self._run(self.BASE + D(days=40))
+        self.assertTrue(any("Poison Pill" in line for line in logs.output))
+        self.assertEqual(len(self._open_followups(self.regular)), 1)
+        self.assertFalse(self._open_followups(poison))
+        self.assertEqual(poison.retention_followup_checked, self.BASE + D(days=40), "skipped, not retried forever today")
+
+    def test_cron_steps_report_progress(self):
+        """The cron entry point computes first, then processes follow-ups in batches until nothing remains."""
+        for i in range(3):
+            customer = self._create_customer("Batch Customer %s" % i, user=self.salesman)
+            self._create_orders(customer, self._regular_dates(self.BASE, 10, 5))
+        day = self.BASE + D(days=60)
+        self.env["ir.config_parameter"].set_param("order_retention.last_compute_date", False)
+        remaining = self.Cycle._run_step(batch_size=2, today=day)
+        self.assertGreater(remaining, 2, "after the computation, follow-ups remain")
+        steps = 0
+        while remaining:
+            previous = remaining
+            remaining = self.Cycle._run_step(batch_size=2, today=day)
+            self.assertLess(remaining, previous)
+            steps += 1
+        self.assertGreater(steps, 1)
+        self.assertEqual(len(self._open_followups(self.regular)), 1)
+
+
+@tagged("post_install", "-at_install", "order_retention")
+class TestRetentionSettings(RetentionCommon):
+
+    def test_settings_round_trip_including_zero(self):
+        """Every retention setting saves and reloads, and 0 survives (it does not fall back to the default)."""
+        values = {
+            "retention_warm_interval_days": 0,
+            "retention_cold_interval_days": 45,
+            "retention_lost_interval_days": 0,
+            "retention_warning_z": 1.5,
+            "retention_cold_multiple": 1.25,
+            "retention_lost_probability": 0.9,
+            "retention_lost_cap_days": 200,
+            "retention_shrinkage_kappa": 0.0,
+            "retention_min_call_seconds": 0,
+        }
+        with Form(self.env["res.config.settings"]) as settings:
+            for name, value in values.items():
+                setattr(settings, name, value)
+            settings.retention_fallback_user_id = self.fallback
+        settings.save().execute()
+        reloaded = Form(self.env["res.config.settings"])
+        for name, value in values.items():
+            self.assertEqual(getattr(reloaded, name), value, name)
+        self.assertEqual(reloaded.retention_fallback_user_id, self.fallback)
+        self.assertEqual(reloaded.retention_activity_type_id, self.activity_type)
+        self.assertEqual(self.env["ir.config_parameter"].get_param("order_retention.warm_interval_days"), "0")
+
+    def test_settings_reject_negative(self):
+        """A negative interval is refused with a message naming the setting."""
+        from odoo.exceptions import ValidationError
+        with self.assertRaisesRegex(ValidationError, "Warm follow-up"):
+            self.env["res.config.settings"].create({"retention_warm_interval_days": -1})
+
+    def test_run_now_triggers_cron(self):
+        """Run now saves, resets the day and triggers the cycle's cron."""
+        self.env["ir.config_parameter"].set_param("order_retention.last_compute_date", "2025-01-01")
+        settings = self.env["res.config.settings"].create({})
+        action = settings.action_retention_run_now()
+        self.assertEqual(action["tag"], "display_notification")
+        self.assertFalse(self.env["ir.config_parameter"].get_param("order_retention.last_compute_date"))
+        cron = self.env.ref("order_retention.ir_cron_retention_cycle")
+        self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]))

@@ -1,0 +1,68 @@
+"""CSV bridges between PostgreSQL COPY and pandas, for the cadence adapter (no Odoo import).
+
+The adapter streams order facts out of PostgreSQL with ``COPY ... TO STDOUT`` and results back
+in with ``COPY ... FROM STDIN``: for a million orders this is several times faster than
+fetching tuples, and keeps memory bounded to one CSV buffer plus the frame.
+"""
+import io
+
+import numpy as np
+import pandas as pd
+
+# Columns written back to the temporary table, in COPY order: (result column, SQL type).
+RESULT_COLUMNS = [
+    ("partner_id", "int4"),
+    ("status", "varchar"),
+    ("missing_order", "bool"),
+    ("days_since_last", "int4"),
+    ("last_order_date", "date"),
+    ("order_count", "int4"),
+    ("total_amount", "float8"),
+    ("mean_gap", "float8"),
+    ("std_gap", "float8"),
+    ("expected_gap", "float8"),
+    ("expected_next_date", "date"),
+    ("warning_days", "float8"),
+    ("overdue_days", "float8"),
+    ("overdue_probability", "float8"),
+    ("p_no_order_90d", "float8"),
+    ("rfm_score", "varchar"),
+    ("rfm_segment", "varchar"),
+    ("explanation", "text"),
+]
+
+
+def new_buffer():
+    """An in-memory text buffer for COPY ... TO STDOUT."""
+    return io.StringIO()
+
+
+def read_order_facts(buffer):
+    """Parse the CSV produced by the fact query (header: partner_id,date,amount,peer_group) into the
+    frame expected by ``cadence.compute_cadence``. ``date`` becomes datetime64, an empty
+    ``peer_group`` becomes NaN (no group)."""
+    buffer.seek(0)
+    frame = pd.read_csv(
+        buffer,
+        dtype={"partner_id": "int64", "amount": "float64", "peer_group": "float64"},
+        parse_dates=["date"],
+    )
+    return frame
+
+
+def result_to_csv(result):
+    """Serialise an engine result (indexed by partner_id) as CSV rows in RESULT_COLUMNS order,
+    with empty fields for NaN/None (read as NULL by COPY ... CSV)."""
+    frame = result.reset_index()
+    out = pd.DataFrame({name: frame[name] for name, _type in RESULT_COLUMNS})
+    for name, sql_type in RESULT_COLUMNS:
+        if sql_type == "date":
+            out[name] = pd.to_datetime(out[name]).dt.strftime("%Y-%m-%d")
+        elif sql_type == "bool":
+            out[name] = np.where(out[name].astype(bool), "t", "f")
+        elif sql_type == "float8":
+            out[name] = out[name].astype("float64").round(4)
+    buffer = io.StringIO()
+    out.to_csv(buffer, header=False, index=False, na_rep="")
+    buffer.seek(0)
+    return buffer

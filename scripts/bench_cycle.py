@@ -1,0 +1,145 @@
+"""Benchmark of the daily retention cycle at scale, inside a real Odoo database.
+
+Loads N synthetic customers and M confirmed orders with SQL COPY (not the ORM), then prints:
+  - load time,
+  - the full recompute (fetch + engine + bulk write-back + history) wall time and peak memory,
+  - retention activities created per second (10,000 follow-ups),
+  - the whole follow-up phase,
+  - server time of the Missing Orders list and of the status kanban (what the web client asks),
+  - the same recompute done the naive way (ORM reads per customer) on a sample, extrapolated.
+
+Run through `make bench` (scripts/bench.sh creates the database); it is not a test.
+"""
+import datetime
+import io
+import resource
+import time
+
+import numpy as np
+
+from odoo.tools import SQL
+
+
+def _rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _timed(label, func, *args, **kwargs):
+    start = time.perf_counter()
+    result = func(*args, **kwargs)
+    elapsed = time.perf_counter() - start
+    print("%-58s %8.2f s" % (label, elapsed), flush=True)
+    return result, elapsed
+
+
+def load_synthetic(env, n_customers, orders_per_customer, seed=7):
+    """Insert customers and confirmed orders with COPY; returns the new partner ids."""
+    cr = env.cr
+    rng = np.random.default_rng(seed)
+    company = env.ref("base.main_company")
+    users = env["res.users"].search([("share", "=", False)], limit=5).ids
+    teams = env["crm.team"].search([]).ids or [None]
+    cr.execute(SQL(
+        """
+        INSERT INTO res_partner (name, complete_name, active, is_company, type, autopost_bills, user_id,
+                                 create_date, write_date, create_uid, write_uid)
+        SELECT 'Bench Customer ' || g, 'Bench Customer ' || g, TRUE, TRUE, 'contact', 'ask',
+               (%(users)s::int[])[1 + g %% %(nusers)s], NOW(), NOW(), 1, 1
+          FROM generate_series(1, %(n)s) g
+        RETURNING id
+        """,
+        users=users, nusers=len(users), n=n_customers,
+    ))
+    partner_ids = np.array([row[0] for row in cr.fetchall()], dtype=np.int64)
+    cr.execute(SQL("UPDATE res_partner SET commercial_partner_id = id WHERE id >= %s AND commercial_partner_id IS NULL",
+                   int(partner_ids.min())))
+    # per customer: a rhythm (log-normal around 30 days), a dispersion, a last order 0..400 days ago
+    n_orders = n_customers * orders_per_customer
+    rhythm = np.exp(rng.normal(np.log(30), 0.6, n_customers))
+    gaps = rng.lognormal(np.log(np.repeat(rhythm, orders_per_customer)), 0.35).reshape(n_customers, orders_per_customer)
+    silence = rng.integers(0, 400, n_customers)
+    offsets = silence[:, None] + np.cumsum(gaps, axis=1)[:, ::-1] - gaps[:, -1:]
+    today = datetime.date.today()
+    dates = np.datetime64(today) - offsets.astype("timedelta64[D]").ravel()
+    buf = io.StringIO()
+    customer = np.repeat(partner_ids, orders_per_customer)
+    amounts = np.round(rng.gamma(2.0, 250.0, n_orders), 2)
+    team = np.array(teams, dtype=object)[rng.integers(0, len(teams), n_customers)]
+    team = np.repeat(team, orders_per_customer)
+    for i in range(n_orders):
+        buf.write("B%d,%d,%d,%d,%d,%s 10:00:00,sale,%.2f,%.2f,1.0,%d,%s\n" % (
+            i, customer[i], customer[i], customer[i], company.id, dates[i], amounts[i], amounts[i],
+            company.currency_id.id, "" if team[i] is None else team[i]))
+    buf.seek(0)
+    cr.copy_expert(
+        "COPY sale_order (name, partner_id, partner_invoice_id, partner_shipping_id, company_id, date_order, "
+        "state, amount_untaxed, amount_total, currency_rate, currency_id, team_id) FROM STDIN WITH (FORMAT csv)",
+        buf,
+    )
+    cr.execute("ANALYZE res_partner; ANALYZE sale_order")
+    env.invalidate_all()
+    return partner_ids
+
+
+def naive_recompute(env, partners):
+    """What a straightforward ORM implementation would do: per customer, search its orders,
+    read them, compute the statistics in Python and write the fields."""
+    today = datetime.date.today()
+    SaleOrder = env["sale.order"]
+    for partner in partners:
+        orders = SaleOrder.search([("partner_id", "child_of", partner.id), ("state", "=", "sale")], order="date_order")
+        days = sorted({o.date_order.date() for o in orders})
+        gaps = np.diff(np.array(days, dtype="datetime64[D]")).astype(float) if len(days) > 1 else np.array([])
+        mean = float(gaps.mean()) if len(gaps) else 30.0
+        std = float(gaps.std()) if len(gaps) > 1 else 0.0
+        since = (today - days[-1]).days if days else 0
+        partner.write({
+            "retention_mean_gap_days": mean, "retention_gap_std_days": std,
+            "retention_days_since_last_order": since,
+            "retention_missing_order": since > mean + std,
+        })
+    env.flush_all()
+
+
+def run(env, n_customers=100_000, orders_per_customer=10, activities=10_000, naive_sample=2_000):
+    print("cycle: %d customers x %d orders in database %s" % (n_customers, orders_per_customer, env.cr.dbname))
+    cycle = env["retention.cycle"]
+    partner_ids, _t = _timed("load (SQL COPY, %d orders)" % (n_customers * orders_per_customer),
+                             load_synthetic, env, n_customers, orders_per_customer)
+    env.cr.commit()
+    today = datetime.date.today()
+    rss_before = _rss_mb()
+    counts, t_compute = _timed("full recompute: fetch + engine + write-back + history", cycle._retention_compute_all, today)
+    print("  statuses: %s; peak RSS %.0f MB (before %.0f MB)" % (counts, _rss_mb(), rss_before))
+    env.cr.commit()
+    Partner = env["res.partner"]
+    todo = Partner.search([("id", "in", partner_ids.tolist()), ("retention_status", "in", ("warm", "cold", "lost"))],
+                          limit=activities)
+    created, t_act = _timed("create %d retention activities" % len(todo), cycle._retention_schedule_followups, todo, today)
+    print("  %d activities created: %.0f activities/s" % (created, created / t_act if t_act else 0))
+    env.cr.rollback()  # keep the follow-up phase below comparable
+    remaining, t_follow = _timed("follow-up phase (all warm/cold/lost customers, batches of 1000)",
+                                 cycle._retention_run_cycle, today)
+    n_open = env["mail.activity"].search_count([("activity_type_id", "=", cycle._retention_activity_type().id)])
+    print("  open retention activities: %d" % n_open)
+    env.cr.commit()
+    list_spec = {f: {} for f in ("display_name", "retention_days_since_last_order", "retention_expected_gap_days",
+                                 "retention_warning_days", "retention_expected_next_order_date", "retention_overdue_days",
+                                 "retention_status", "retention_rfm_segment", "retention_overdue_probability")}
+    list_spec["user_id"] = {"fields": {"display_name": {}}}
+    list_spec["activity_ids"] = {"fields": {}}
+    domain = [("retention_status", "!=", False), ("retention_missing_order", "=", True)]
+    Partner.invalidate_model()
+    _timed("Missing Orders list (web_search_read, 80 rows, most urgent first)", Partner.web_search_read,
+           domain, list_spec, limit=80, order="retention_overdue_days desc", count_limit=10001)
+    Partner.invalidate_model()
+    _timed("Customers by Status kanban (web_read_group by status)", Partner.web_read_group,
+           [("retention_status", "!=", False)], ["retention_status"], ["retention_status"], lazy=True)
+    Partner.invalidate_model()
+    _timed("  + one kanban column (web_search_read, 40 cards)", Partner.web_search_read,
+           [("retention_status", "=", "cold")], {**list_spec}, limit=40)
+    sample = Partner.browse(partner_ids[:naive_sample].tolist())
+    _r, t_naive = _timed("naive ORM recompute of %d customers" % len(sample), naive_recompute, env, sample)
+    env.cr.rollback()
+    print("  naive, extrapolated to %d customers: %.0f s (vs %.1f s set-based: x%.0f)" % (
+        n_customers, t_naive * n_customers / len(sample), t_compute, t_naive * n_customers / len(sample) / t_compute))
