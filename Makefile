@@ -5,4 +5,4 @@ demo:   ## start Odoo with demo data on an embedded default database (localhost:
 test:   ## run every test (engine, ORM, browser tours); ends with "N passed, N failed"
 	bash scripts/run_tests.sh
 bench:  ## benchmark the engine and the daily cycle at scale; prints its figures
-	python3 scripts/benchmark.py
+	bash scripts/bench.sh

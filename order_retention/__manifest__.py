@@ -20,6 +20,7 @@
         # retention cycle
         "data/mail_activity_type_data.xml",
         "data/ir_cron_data.xml",
+        "wizards/retention_backtest_views.xml",
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",
         "views/retention_status_history_views.xml",

@@ -44,7 +44,7 @@ def load_synthetic(env, n_customers, orders_per_customer, seed=7):
         INSERT INTO res_partner (name, complete_name, active, is_company, type, autopost_bills, user_id,
                                  create_date, write_date, create_uid, write_uid)
         SELECT 'Bench Customer ' || g, 'Bench Customer ' || g, TRUE, TRUE, 'contact', 'ask',
-               (%(users)s::int[])[1 + g %% %(nusers)s], NOW(), NOW(), 1, 1
+               (%(users)s::int[])[1 + mod(g, %(nusers)s)], NOW(), NOW(), 1, 1
           FROM generate_series(1, %(n)s) g
         RETURNING id
         """,
@@ -53,19 +53,20 @@ def load_synthetic(env, n_customers, orders_per_customer, seed=7):
     partner_ids = np.array([row[0] for row in cr.fetchall()], dtype=np.int64)
     cr.execute(SQL("UPDATE res_partner SET commercial_partner_id = id WHERE id >= %s AND commercial_partner_id IS NULL",
                    int(partner_ids.min())))
-    # per customer: a rhythm (log-normal around 30 days), a dispersion, a last order 0..400 days ago
-    n_orders = n_customers * orders_per_customer
-    rhythm = np.exp(rng.normal(np.log(30), 0.6, n_customers))
-    gaps = rng.lognormal(np.log(np.repeat(rhythm, orders_per_customer)), 0.35).reshape(n_customers, orders_per_customer)
-    silence = rng.integers(0, 400, n_customers)
-    offsets = silence[:, None] + np.cumsum(gaps, axis=1)[:, ::-1] - gaps[:, -1:]
-    today = datetime.date.today()
-    dates = np.datetime64(today) - offsets.astype("timedelta64[D]").ravel()
-    buf = io.StringIO()
-    customer = np.repeat(partner_ids, orders_per_customer)
-    amounts = np.round(rng.gamma(2.0, 250.0, n_orders), 2)
+    # order histories from the engine benchmark's generator (30 % churned customers)
+    import importlib.util
+    import os
+    spec = importlib.util.spec_from_file_location("or_benchmark", os.path.join(os.path.dirname(__file__), "benchmark.py"))
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    orders, _churned = benchmark.synthetic_orders(n_customers, orders_per_customer, datetime.date.today(), seed=seed)
+    n_orders = len(orders)
+    customer = partner_ids[orders["partner_id"].to_numpy() - 1]
+    dates = orders["date"].to_numpy().astype("datetime64[D]")
+    amounts = np.round(orders["amount"].to_numpy(), 2)
     team = np.array(teams, dtype=object)[rng.integers(0, len(teams), n_customers)]
     team = np.repeat(team, orders_per_customer)
+    buf = io.StringIO()
     for i in range(n_orders):
         buf.write("B%d,%d,%d,%d,%d,%s 10:00:00,sale,%.2f,%.2f,1.0,%d,%s\n" % (
             i, customer[i], customer[i], customer[i], company.id, dates[i], amounts[i], amounts[i],
@@ -143,3 +144,30 @@ def run(env, n_customers=100_000, orders_per_customer=10, activities=10_000, nai
     env.cr.rollback()
     print("  naive, extrapolated to %d customers: %.0f s (vs %.1f s set-based: x%.0f)" % (
         n_customers, t_naive * n_customers / len(sample), t_compute, t_naive * n_customers / len(sample) / t_compute))
+
+
+def main(argv):
+    """Entry point: Odoo's connection options, plus --bench-customers / --bench-orders."""
+    import argparse
+    import sys
+
+    import odoo
+    from odoo.tools import config
+
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--bench-customers", type=int, default=100_000)
+    parser.add_argument("--bench-orders", type=int, default=10)
+    ours, odoo_args = parser.parse_known_args(argv)
+    config.parse_config(odoo_args)
+    dbname = config["db_name"][0] if isinstance(config["db_name"], list) else config["db_name"]
+    registry = odoo.modules.registry.Registry(dbname)
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        run(env, ours.bench_customers, ours.bench_orders, activities=min(10_000, ours.bench_customers))
+        cr.commit()
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    import sys as _sys
+    main(_sys.argv[1:])

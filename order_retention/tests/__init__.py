@@ -3,5 +3,6 @@ from . import test_smoke
 from . import test_tools_cadence
 from . import test_retention_adapter
 from . import test_retention_cycle
+from . import test_retention_backtest
 # call log
 # quotation hygiene

@@ -1,3 +1,4 @@
 # retention cycle
+from . import retention_backtest
 # call log
 # quotation hygiene
