@@ -26,6 +26,8 @@
         "views/retention_status_history_views.xml",
         "views/sale_order_retention_views.xml",
         # call log
+        "data/mail_activity_type_call_data.xml",
+        "views/retention_call_views.xml",
         # quotation hygiene
         # menus last
         "views/order_retention_menus.xml",

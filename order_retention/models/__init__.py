@@ -7,4 +7,7 @@ from . import retention_cycle_demo
 from . import retention_status_history
 from . import sale_order
 # call log
+from . import mail_activity_type
+from . import res_company
+from . import retention_call
 # quotation hygiene

@@ -87,6 +87,8 @@ class ResConfigSettings(models.TransientModel):
         string="Minimum verified call (seconds)", default=20,
         help="A retention call activity closes only with a logged call at least this long.",
     )
+    retention_pbx_token_hint = fields.Char(related="company_id.retention_pbx_token_hint", string="PBX token")
+    retention_pbx_token_date = fields.Datetime(related="company_id.retention_pbx_token_date")
     # --- quotation hygiene ---
 
     @api.model
@@ -112,6 +114,34 @@ class ResConfigSettings(models.TransientModel):
                     ))
             if settings.retention_lost_probability > 1:
                 raise ValidationError(_("The lost probability threshold is a probability: enter a value between 0 and 1."))
+
+    def action_retention_generate_pbx_token(self):
+        """Generate the company's PBX token and show it once (sales managers and admins only)."""
+        self._retention_check_manager()
+        token = self.company_id._retention_generate_pbx_token()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "warning",
+                "sticky": True,
+                "title": _("New PBX token for %(company)s", company=self.company_id.name),
+                "message": _("Copy it now, it is not shown again: %(token)s  — send it as "
+                             "'Authorization: Bearer <token>' to POST /order_retention/calls.", token=token),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def action_retention_revoke_pbx_token(self):
+        """Revoke the company's PBX token: the telephony can no longer push calls until a new one is generated."""
+        self._retention_check_manager()
+        self.company_id._retention_revoke_pbx_token()
+        return {"type": "ir.actions.client", "tag": "soft_reload"}
+
+    def _retention_check_manager(self):
+        if not self.env.user.has_group("sales_team.group_sale_manager"):
+            from odoo.exceptions import AccessError
+            raise AccessError(_("Only sales managers can manage the PBX token."))
 
     def action_retention_run_now(self):
         """Save the settings, then run the retention cycle now (in the background, through the cron)."""

@@ -14,6 +14,28 @@ class ResPartner(models.Model):
     # CALL LOG (calls, matching numbers, smart button)
     # ------------------------------------------------------------------
 
+    retention_call_count = fields.Integer(compute="_compute_retention_call_count", string="Calls")
+
+    def _compute_retention_call_count(self):
+        counts = dict(self.env["retention.call"]._read_group(
+            [("commercial_partner_id", "in", self.commercial_partner_id.ids)], ["commercial_partner_id"], ["__count"]))
+        for partner in self:
+            partner.retention_call_count = counts.get(partner.commercial_partner_id, 0)
+
+    def action_view_retention_calls(self):
+        """Calls with this customer (all its contacts)."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("order_retention.retention_call_action")
+        action["domain"] = [("commercial_partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"default_partner_id": self.id, "default_phone_number": self.phone or self.mobile}
+        return action
+
+    def write(self, vals):
+        res = super().write(vals)
+        if {"phone", "mobile"} & set(vals):
+            self.env["retention.call"]._retention_rematch_numbers(self)
+        return res
+
     # ------------------------------------------------------------------
     # QUOTATION HYGIENE
     # ------------------------------------------------------------------

@@ -55,7 +55,20 @@ class RetentionCycle(models.AbstractModel):
             lost_probability=retention_param(env, "retention_lost_probability"),
             lost_cap_days=retention_param(env, "retention_lost_cap_days"),
             kappa=retention_param(env, "retention_shrinkage_kappa"),
+            explanation_templates=self._retention_explanation_templates(),
         )
+
+    @api.model
+    def _retention_explanation_templates(self):
+        """The engine's explanation sentences in the user's language (str.format fields: gap,
+        spread, count, days, last, warning, next)."""
+        _ = self.env._
+        return {
+            "regular": _("Usually orders every {gap}±{spread} days ({count} orders); silent for {days} days"),
+            "single": _("Only one order so far ({last}); similar customers order every {gap} days; silent for {days} days"),
+            "missing": _(", past the {warning}-day warning level: missing order."),
+            "due": _(", next order expected around {next}."),
+        }
 
     @api.model
     def _retention_activity_type(self):

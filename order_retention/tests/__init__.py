@@ -5,4 +5,6 @@ from . import test_retention_adapter
 from . import test_retention_cycle
 from . import test_retention_backtest
 # call log
+from . import test_retention_call
+from . import test_retention_call_endpoint
 # quotation hygiene

@@ -1,4 +1,6 @@
 # retention cycle
 from . import retention_backtest
 # call log
+from . import mail_activity_retention_override
+from . import retention_call_import
 # quotation hygiene
