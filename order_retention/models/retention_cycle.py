@@ -88,7 +88,7 @@ class RetentionCycle(models.AbstractModel):
         return SQL(
             """
             SELECT cp.id AS partner_id,
-                   so.date_order::date AS date,
+                   so.date_order::date - DATE '1970-01-01' AS day,
                    so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1) AS amount,
                    FIRST_VALUE(so.team_id) OVER (
                        PARTITION BY cp.id ORDER BY so.date_order DESC, so.id DESC) AS peer_group

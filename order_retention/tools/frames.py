@@ -38,15 +38,16 @@ def new_buffer():
 
 
 def read_order_facts(buffer):
-    """Parse the CSV produced by the fact query (header: partner_id,date,amount,peer_group) into the
-    frame expected by ``cadence.compute_cadence``. ``date`` becomes datetime64, an empty
-    ``peer_group`` becomes NaN (no group)."""
+    """Parse the CSV produced by the fact query (header: partner_id,day,amount,peer_group; ``day`` in
+    days since 1970-01-01, which parses far faster than date strings) into the frame expected by
+    ``cadence.compute_cadence``: ``date`` datetime64, an empty ``peer_group`` NaN (no group)."""
     buffer.seek(0)
     frame = pd.read_csv(
         buffer,
-        dtype={"partner_id": "int64", "amount": "float64", "peer_group": "float64"},
-        parse_dates=["date"],
+        dtype={"partner_id": "int64", "day": "int64", "amount": "float64", "peer_group": "float64"},
+        engine="c",
     )
+    frame.insert(1, "date", pd.to_datetime(frame.pop("day"), unit="D"))
     return frame
 
 
