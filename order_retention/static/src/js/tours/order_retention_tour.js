@@ -1,0 +1,47 @@
+/** @odoo-module **/
+// A sales manager's round: Missing Orders -> a lapsed customer -> the explanation -> the
+// retention call activity -> "mark done" without a call is refused.
+import { registry } from "@web/core/registry";
+
+registry.category("web_tour.tours").add("order_retention_manager_tour", {
+    url: "/odoo/action-order_retention.res_partner_action_missing_orders",
+    steps: () => [
+        {
+            content: "Missing Orders lists the lapsed customer",
+            trigger: ".o_list_view .o_data_row:contains('Lapsed Hardware Store') td[name='display_name']",
+            run: "click",
+        },
+        {
+            content: "Open the Retention page of the customer",
+            trigger: ".o_form_view .o_notebook a.nav-link:contains('Retention')",
+            run: "click",
+        },
+        {
+            content: "The explanation gives the numbers",
+            trigger: ".o_form_view .tab-pane.active .alert-warning:contains('silent for'):contains('missing order')",
+        },
+        {
+            content: "The retention call waits in the chatter: try to mark it done",
+            trigger: ".o-mail-Activity:contains('Retention call') .o-mail-Activity-markDone",
+            run: "click",
+        },
+        {
+            content: "Done & Schedule Next",
+            trigger: ".o-mail-ActivityMarkAsDone button:contains('Done & Schedule Next')",
+            run: "click",
+        },
+        {
+            content: "Refused: no logged call",
+            trigger: ".modal:contains('cannot be marked done'):contains('no call logged')",
+        },
+        {
+            content: "Close the message",
+            trigger: ".modal .modal-footer .btn-primary",
+            run: "click",
+        },
+        {
+            content: "The activity is still open",
+            trigger: ".o-mail-Activity:contains('Retention call')",
+        },
+    ],
+});
