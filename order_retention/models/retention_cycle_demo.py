@@ -61,7 +61,36 @@ class RetentionCycle(models.AbstractModel):
         self.env["sale.order"].flush_model()
         self.env.ref("order_retention.ir_cron_retention_cycle")  # the cycle's cron exists
         self._retention_run_cycle(today=today)
+        self._retention_demo_calls()
         return True
+
+    @api.model
+    def _retention_demo_calls(self):
+        """A few calls pushed by the 'PBX' (one of them closes Steady Office Furniture's retention call),
+        a short one, an unknown number and a manually logged one."""
+        company = self.env.company
+        now = fields.Datetime.now()
+        rows = [
+            (0, {"call_id": "DEMO-1", "number": "+1 650-253-0102", "direction": "outbound",
+                 "start": (now + datetime.timedelta(minutes=1)).isoformat(), "duration": 184}),
+            (1, {"call_id": "DEMO-2", "number": "(650) 253-0104", "direction": "outbound",
+                 "start": (now - datetime.timedelta(days=3)).isoformat(), "duration": 12}),
+            (2, {"call_id": "DEMO-3", "number": "+1 650 253 0100 ext. 7", "direction": "inbound",
+                 "start": (now - datetime.timedelta(days=1)).isoformat(), "duration": 95}),
+            (3, {"call_id": "DEMO-4", "number": "+1 415 555 0142", "direction": "inbound",
+                 "start": (now - datetime.timedelta(hours=5)).isoformat(), "duration": 40}),
+        ]
+        self.env["retention.call"]._retention_ingest(rows, "pbx", company)
+        steady = self.env["res.partner"].search([("name", "=", "Steady Office Furniture")], limit=1)
+        activity = self.env["mail.activity"].search([
+            ("res_model", "=", "res.partner"), ("res_id", "=", steady.id),
+            ("activity_type_id", "=", self._retention_activity_type().id)], limit=1)
+        if activity:
+            activity.with_user(activity.user_id).sudo().action_feedback(feedback="Customer moved offices; next order next week.")
+        self.env["retention.call"].create({
+            "partner_id": steady.id, "phone_number": steady.phone, "duration_seconds": 60,
+            "start": now - datetime.timedelta(days=2), "note": "Typed by hand: not verified.",
+        })
 
     @api.model
     def _retention_demo_order_vals(self, buyer, user, product, date, amount):

@@ -32,7 +32,7 @@ registry.category("web_tour.tours").add("order_retention_manager_tour", {
         },
         {
             content: "Refused: no logged call",
-            trigger: ".modal:contains('cannot be marked done'):contains('no call logged')",
+            trigger: ".modal:contains('cannot be marked done'):contains('Lapsed Hardware Store')",
         },
         {
             content: "Close the message",

@@ -1,0 +1,107 @@
+"""Take screenshots of the real screens of a running demo (make demo) with headless Chromium.
+
+    python3 scripts/screenshots.py [--url http://localhost:8069] [--db order_retention_demo] [--out docs/screenshots]
+
+Logs in as admin/admin, drives Chromium through the DevTools protocol (websocket-client), writes PNGs.
+"""
+import argparse
+import base64
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+import websocket
+
+PAGES = [
+    # (file name, url path, JavaScript run after load, seconds to wait after it)
+    ("missing_orders", "/odoo/action-order_retention.res_partner_action_missing_orders", None, 0),
+    ("customers_by_status", "/odoo/action-order_retention.res_partner_action_retention_status", None, 0),
+    ("customer_retention_tab", "/odoo/action-order_retention.res_partner_action_missing_orders",
+     "document.querySelector(\".o_data_row td[name='display_name']\").click()", 3),
+    ("calls", "/odoo/action-order_retention.retention_call_action", None, 0),
+    ("status_history", "/odoo/action-order_retention.retention_status_history_action", None, 0),
+    ("cancellation_analysis", "/odoo/action-order_retention.retention_cancel_report_action", None, 0),
+    ("settings", "/odoo/action-sale.action_sale_config_settings",
+     "[...document.querySelectorAll('h2, .o_setting_container h2, .o_settings_container')].find("
+     "e => e.textContent.includes('Customer Retention'))?.scrollIntoView()", 2),
+    ("backtest", "/odoo/action-order_retention.retention_backtest_action",
+     "document.querySelector(\"button[name='action_run']\").click()", 3),
+]
+RETENTION_TAB = ("[...document.querySelectorAll('.o_notebook a.nav-link')].find(a => a.textContent.trim() == 'Retention')"
+                 "?.click()")
+
+
+def login(url, db):
+    body = json.dumps({"jsonrpc": "2.0", "params": {"db": db, "login": "admin", "password": "admin"}}).encode()
+    request = urllib.request.Request(url + "/web/session/authenticate", body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as response:
+        cookie = response.headers.get("Set-Cookie", "")
+    return cookie.split("session_id=")[1].split(";")[0]
+
+
+class Chrome:
+    def __init__(self, port=9333):
+        self.profile = tempfile.mkdtemp()
+        self.proc = subprocess.Popen([
+            shutil.which("chromium"), "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+            "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--window-size=1440,900", "--remote-debugging-port=%d" % port, "--user-data-dir=" + self.profile,
+            "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _i in range(50):
+            try:
+                pages = json.load(urllib.request.urlopen("http://127.0.0.1:%d/json" % port))
+                break
+            except OSError:
+                time.sleep(0.2)
+        page = next(p for p in pages if p["type"] == "page")
+        self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=60)
+        self.seq = 0
+
+    def call(self, method, **params):
+        self.seq += 1
+        self.ws.send(json.dumps({"id": self.seq, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv())
+            if message.get("id") == self.seq:
+                return message.get("result", {})
+
+    def close(self):
+        self.proc.terminate()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", default="http://localhost:8069")
+    parser.add_argument("--db", default="order_retention_demo")
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "docs", "screenshots"))
+    args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    session = login(args.url, args.db)
+    chrome = Chrome()
+    try:
+        chrome.call("Network.enable")
+        chrome.call("Network.setCookie", name="session_id", value=session, url=args.url)
+        for name, path, script, wait in PAGES:
+            chrome.call("Page.navigate", url=args.url + path)
+            time.sleep(4)
+            if script:
+                chrome.call("Runtime.evaluate", expression=script)
+                time.sleep(wait)
+            if name == "customer_retention_tab":
+                chrome.call("Runtime.evaluate", expression=RETENTION_TAB)
+                time.sleep(1.5)
+            shot = chrome.call("Page.captureScreenshot", format="png")
+            with open(os.path.join(args.out, name + ".png"), "wb") as out:
+                out.write(base64.b64decode(shot["data"]))
+            print("wrote", name)
+    finally:
+        chrome.close()
+
+
+if __name__ == "__main__":
+    main()
