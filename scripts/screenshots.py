@@ -86,6 +86,8 @@ def main():
     try:
         chrome.call("Network.enable")
         chrome.call("Network.setCookie", name="session_id", value=session, url=args.url)
+        chrome.call("Page.navigate", url=args.url + "/odoo")  # warm-up: the first load builds the assets
+        time.sleep(10)
         for name, path, script, wait in PAGES:
             chrome.call("Page.navigate", url=args.url + path)
             time.sleep(4)

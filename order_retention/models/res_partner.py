@@ -48,7 +48,7 @@ class ResPartner(models.Model):
     # on every order write).
 
     retention_status = fields.Selection(
-        RETENTION_STATUSES, string="Retention Status", readonly=True, copy=False, index=True,
+        RETENTION_STATUSES, string="Retention Status", readonly=True, copy=False, index=True, group_expand=True,
         help="Active: ordering on rhythm. Warm: past the usual gap. Cold: the missing-order alert fired. "
         "Lost: long silent and unlikely to order. Empty: no confirmed order yet.",
     )
