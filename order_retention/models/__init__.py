@@ -11,3 +11,4 @@ from . import mail_activity_type
 from . import res_company
 from . import retention_call
 # quotation hygiene
+from . import retention_cancel_reason

@@ -8,3 +8,4 @@ from . import test_retention_backtest
 from . import test_retention_call
 from . import test_retention_call_endpoint
 # quotation hygiene
+from . import test_sale_order_cancel
