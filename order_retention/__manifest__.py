@@ -31,6 +31,7 @@
         # quotation hygiene
         "data/retention_cancel_reason_data.xml",
         "wizards/sale_order_cancel_views.xml",
+        "wizards/sale_order_retention_duplicate_views.xml",
         "views/retention_cancel_reason_views.xml",
         "views/sale_order_hygiene_views.xml",
         # menus last

@@ -9,3 +9,5 @@ from . import test_retention_call
 from . import test_retention_call_endpoint
 # quotation hygiene
 from . import test_sale_order_cancel
+from . import test_tools_quotation_duplicates
+from . import test_sale_order_retention_duplicate

@@ -5,3 +5,4 @@ from . import mail_activity_retention_override
 from . import retention_call_import
 # quotation hygiene
 from . import sale_order_cancel
+from . import sale_order_retention_duplicate
