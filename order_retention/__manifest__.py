@@ -34,6 +34,7 @@
         "wizards/sale_order_retention_duplicate_views.xml",
         "views/retention_cancel_reason_views.xml",
         "views/sale_order_hygiene_views.xml",
+        "views/retention_cancel_report_views.xml",
         # menus last
         "views/order_retention_menus.xml",
     ],

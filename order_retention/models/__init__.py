@@ -12,3 +12,4 @@ from . import res_company
 from . import retention_call
 # quotation hygiene
 from . import retention_cancel_reason
+from . import retention_cancel_report

@@ -11,3 +11,4 @@ from . import test_retention_call_endpoint
 from . import test_sale_order_cancel
 from . import test_tools_quotation_duplicates
 from . import test_sale_order_retention_duplicate
+from . import test_retention_cancel_report
