@@ -44,6 +44,8 @@ class TestRetentionCancelReason(HygieneCommon):
         self.assertEqual(action["res_model"], "sale.order.cancel")
         wizard = Form.from_action(self.env, action)
         self.assertTrue(wizard.retention_reason_required)
+        with self.assertRaises(AssertionError):  # required in the view
+            wizard.save()
         wizard.retention_cancel_reason_id = self.reason_mind
         wizard.retention_cancel_note = "Budget cut"
         wizard.save().action_cancel()
@@ -104,6 +106,8 @@ class TestRetentionCancelReason(HygieneCommon):
         orders = self._quote() | self._quote(state="sent")
         wizard = Form(self.env["sale.mass.cancel.orders"].with_context(active_ids=orders.ids, active_model="sale.order"))
         self.assertTrue(wizard.retention_reason_required)
+        with self.assertRaises(AssertionError):  # required in the view
+            wizard.save()
         wizard.retention_cancel_reason_id = self.reason_duplicate
         wizard.retention_cancel_note = "Typed twice"
         wizard.save().action_mass_cancel()

@@ -2,7 +2,9 @@ from datetime import datetime, timedelta
 
 from odoo.tests import BaseCase, tagged
 
-from ..tools.quotation_duplicates import KIND_DUPLICATE, KIND_PURCHASED, Confirmed, Quote, find_groups
+from ..tools.quotation_duplicates import (
+    KIND_DUPLICATE, KIND_PURCHASED, RULE_RECENT, RULE_SENT, Confirmed, Quote, find_groups,
+)
 
 D0 = datetime(2025, 5, 1, 9, 0)
 C1, C2 = (1, 1), (2, 1)
@@ -21,13 +23,13 @@ class TestToolsQuotationDuplicates(BaseCase):
         groups = find_groups([q(1, {10: 1, 11: 2}), q(2, {11: 2, 10: 1}, days=3)], [], 30)
         self.assertEqual(len(groups), 1)
         self.assertEqual((groups[0].kind, groups[0].quote_ids, groups[0].keeper_id), (KIND_DUPLICATE, [1, 2], 2))
-        self.assertEqual(groups[0].rule, "most recent")
+        self.assertEqual(groups[0].rule, RULE_RECENT)
 
     def test_sent_beats_recent_draft(self):
         """A sent quotation is kept over a more recent draft."""
         groups = find_groups([q(1, {10: 1}, state="sent"), q(2, {10: 1}, days=2)], [], 30)
         self.assertEqual(groups[0].keeper_id, 1)
-        self.assertIn("sent", groups[0].rule)
+        self.assertEqual(groups[0].rule, RULE_SENT)
 
     def test_quantities_option(self):
         """Different quantities are duplicates unless quantities are compared."""

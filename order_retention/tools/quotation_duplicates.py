@@ -9,6 +9,9 @@ from datetime import timedelta
 KIND_DUPLICATE = "duplicate"
 KIND_PURCHASED = "purchased"
 STATE_RANK = {"sent": 1, "draft": 0}
+RULE_SENT = "sent_over_draft"
+RULE_RECENT = "most_recent"
+RULE_PURCHASED = "already_purchased"
 
 
 @dataclass
@@ -52,10 +55,10 @@ def keeper_rank(quote):
 
 
 def keeper_rule(keeper, quotes):
-    """Human explanation of why ``keeper`` is proposed among ``quotes``."""
+    """Code of the rule that proposes ``keeper`` among ``quotes`` (explained to the user by the wizard)."""
     if keeper.state == "sent" and any(q.state == "draft" for q in quotes):
-        return "sent to the customer (the others are drafts)"
-    return "most recent"
+        return RULE_SENT
+    return RULE_RECENT
 
 
 def find_groups(quotes, confirmed, window_days, compare_quantities=False):
@@ -88,7 +91,7 @@ def find_groups(quotes, confirmed, window_days, compare_quantities=False):
             remaining.append(quote)
     for (customer, order_id), quote_ids in purchased.items():
         groups.append(Group(KIND_PURCHASED, customer, sorted(quote_ids), purchased_order_id=order_id,
-                            rule="already bought through a confirmed order"))
+                            rule=RULE_PURCHASED))
 
     buckets = {}
     for quote in remaining:

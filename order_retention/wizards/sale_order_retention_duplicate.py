@@ -1,4 +1,5 @@
 from collections import defaultdict
+from datetime import timedelta
 
 from markupsafe import Markup
 
@@ -6,7 +7,9 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..models.res_config_settings import retention_param
-from ..tools.quotation_duplicates import KIND_DUPLICATE, KIND_PURCHASED, Confirmed, Quote, find_groups
+from ..tools.quotation_duplicates import (
+    KIND_DUPLICATE, KIND_PURCHASED, RULE_RECENT, RULE_SENT, Confirmed, Quote, find_groups,
+)
 
 OPEN_STATES = ("draft", "sent")
 
@@ -77,9 +80,14 @@ class SaleOrderRetentionDuplicate(models.TransientModel):
         quotations = candidates - paid
         quotes = [Quote(o.id, self._customer(o), o.state, o.date_order, self._lines_of(o)) for o in quotations]
         customers = quotations.partner_id.commercial_partner_id
-        confirmed_orders = self.env["sale.order"].search([
-            ("state", "=", "sale"), ("partner_id", "child_of", customers.ids),
-        ]) if customers else self.env["sale.order"]
+        confirmed_orders = self.env["sale.order"]
+        if customers:
+            margin = timedelta(days=self.window_days)
+            dates = quotations.mapped("date_order")
+            confirmed_orders = self.env["sale.order"].search([
+                ("state", "=", "sale"), ("partner_id", "child_of", customers.ids),
+                ("date_order", ">=", min(dates) - margin), ("date_order", "<=", max(dates) + margin),
+            ])
         confirmed = [
             Confirmed(o.id, self._customer(o), o.date_order, frozenset(self._lines_of(o)))
             for o in confirmed_orders
@@ -95,13 +103,25 @@ class SaleOrderRetentionDuplicate(models.TransientModel):
                     "order_id": quote_id,
                     "purchased_order_id": group.purchased_order_id or False,
                     "is_keeper": quote_id == group.keeper_id,
-                    "rule": _("Kept: %(rule)s", rule=_(group.rule)) if quote_id == group.keeper_id else (
-                        _("Already purchased") if group.kind == KIND_PURCHASED else _("Duplicate")),
+                    "rule": self._retention_rule_text(group, quote_id),
                 })
         self.line_ids.unlink()
         self.env["sale.order.retention.duplicate.line"].create(vals_list)
         self.write({"state": "preview", "skipped_paid_count": len(paid)})
         return self._reopen()
+
+    @api.model
+    def _retention_rule_text(self, group, quote_id):
+        """Why this quotation is kept or cancelled, in the user's language."""
+        if group.kind == KIND_PURCHASED:
+            return _("Already purchased: the confirmed order contains all its products")
+        if quote_id != group.keeper_id:
+            return _("Duplicate")
+        if group.rule == RULE_SENT:
+            return _("Kept: already sent to the customer (the others are drafts)")
+        if group.rule == RULE_RECENT:
+            return _("Kept: the most recent")
+        return _("Kept")
 
     def action_back(self):
         self.line_ids.unlink()
