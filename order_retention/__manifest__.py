@@ -29,6 +29,12 @@
         "data/mail_activity_type_call_data.xml",
         "views/retention_call_views.xml",
         # quotation hygiene
+        "data/retention_cancel_reason_data.xml",
+        "wizards/sale_order_cancel_views.xml",
+        "wizards/sale_order_retention_duplicate_views.xml",
+        "views/retention_cancel_reason_views.xml",
+        "views/sale_order_hygiene_views.xml",
+        "views/retention_cancel_report_views.xml",
         # menus last
         "views/order_retention_menus.xml",
     ],

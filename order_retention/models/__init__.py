@@ -11,3 +11,5 @@ from . import mail_activity_type
 from . import res_company
 from . import retention_call
 # quotation hygiene
+from . import retention_cancel_reason
+from . import retention_cancel_report

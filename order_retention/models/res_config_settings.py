@@ -18,6 +18,7 @@ RETENTION_PARAMS = {
     # --- call verification ---
     "retention_min_call_seconds": ("order_retention.min_call_seconds", int, 20, 0),
     # --- quotation hygiene ---
+    "retention_duplicate_window_days": ("order_retention.duplicate_window_days", int, 30, 1),
 }
 
 
@@ -90,6 +91,26 @@ class ResConfigSettings(models.TransientModel):
     retention_pbx_token_hint = fields.Char(related="company_id.retention_pbx_token_hint", string="PBX token")
     retention_pbx_token_date = fields.Datetime(related="company_id.retention_pbx_token_date")
     # --- quotation hygiene ---
+    retention_cancel_reason_required = fields.Boolean(
+        string="Cancellation reason required", compute="_compute_retention_cancel_reason_required",
+        inverse="_inverse_retention_cancel_reason_required",
+        help="Cancelling a sale order from the interface (form, e-mail wizard, mass cancel) asks for a reason.",
+    )
+    retention_duplicate_window_days = fields.Integer(
+        string="Duplicate window (days)", default=30,
+        help="Quotations of the same customer created within this many days of each other (or of a confirmed "
+        "order with the same products) are proposed as duplicates.",
+    )
+
+    def _compute_retention_cancel_reason_required(self):
+        from .retention_cancel_reason import retention_cancel_reason_required
+        self.retention_cancel_reason_required = retention_cancel_reason_required(self.env)
+
+    def _inverse_retention_cancel_reason_required(self):
+        from .retention_cancel_reason import CANCEL_REASON_REQUIRED_KEY
+        for settings in self:
+            self.env["ir.config_parameter"].sudo().set_param(
+                CANCEL_REASON_REQUIRED_KEY, str(bool(settings.retention_cancel_reason_required)))
 
     @api.model
     def get_values(self):

@@ -40,6 +40,13 @@ class ResPartner(models.Model):
     # QUOTATION HYGIENE
     # ------------------------------------------------------------------
 
+    def action_retention_find_duplicate_quotations(self):
+        """Open the duplicate quotations clean-up for this customer."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("order_retention.sale_order_retention_duplicate_action_all")
+        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
+        return action
+
     # ------------------------------------------------------------------
     # RETENTION CADENCE AND CYCLE
     # ------------------------------------------------------------------

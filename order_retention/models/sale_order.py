@@ -1,6 +1,10 @@
-from odoo import _, fields, models
-from odoo.tools import SQL
+from markupsafe import Markup
 
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL, format_datetime
+
+from .retention_cancel_reason import retention_cancel_reason_required
 from .retention_cycle import FOLLOWUP_STATUSES, RETENTION_STATUSES
 
 
@@ -10,6 +14,130 @@ class SaleOrder(models.Model):
     # ------------------------------------------------------------------
     # QUOTATION HYGIENE (duplicates, being handled, cancellation reasons)
     # ------------------------------------------------------------------
+
+    retention_cancel_reason_id = fields.Many2one(
+        "retention.cancel.reason", string="Cancellation Reason", ondelete="restrict", tracking=True,
+        copy=False, index="btree_not_null", readonly=True,
+    )
+    retention_cancel_note = fields.Text(string="Cancellation Note", copy=False, readonly=True)
+    retention_cancel_date = fields.Datetime(string="Cancelled On", copy=False, readonly=True)
+    retention_cancel_user_id = fields.Many2one("res.users", string="Cancelled By", copy=False, readonly=True)
+    retention_excluded_from_stats = fields.Boolean(
+        string="Excluded from Statistics", compute="_compute_retention_excluded_from_stats", store=True,
+        help="Cancelled with a reason excluded from statistics (duplicate, mistake): left out of the cancellation rate.",
+    )
+    retention_duplicate_of_id = fields.Many2one(
+        "sale.order", string="Duplicate Of", copy=False, readonly=True, index="btree_not_null",
+        help="The quotation kept when this one was cancelled by the duplicate quotations clean-up.",
+    )
+    retention_handled_by_id = fields.Many2one(
+        "res.users", string="Being Handled By", copy=False, readonly=True, tracking=True, index="btree_not_null",
+        help="The salesperson currently working on this quotation: colleagues should not call the customer about it.",
+    )
+    retention_handled_since = fields.Datetime(string="Handled Since", copy=False, readonly=True)
+
+    @api.depends("retention_cancel_reason_id.exclude_from_statistics")
+    def _compute_retention_excluded_from_stats(self):
+        for order in self:
+            order.retention_excluded_from_stats = order.retention_cancel_reason_id.exclude_from_statistics
+
+    def _retention_cancel_reason_required(self):
+        return retention_cancel_reason_required(self.env)
+
+    def _show_cancel_wizard(self):
+        """Also open the cancel wizard for draft quotations when a reason is required and the cancel comes from
+        the user (the form button passes ``retention_ask_cancel_reason``); programmatic cancels keep core's rule."""
+        if self.env.context.get("disable_cancel_warning"):
+            return False
+        if self.env.context.get("retention_ask_cancel_reason") and self._retention_cancel_reason_required():
+            return True
+        return super()._show_cancel_wizard()
+
+    def _action_cancel(self):
+        """Stamp who/when, apply a reason passed in the context (portal decline, duplicates clean-up, other
+        modules), release the "being handled" claim and post the reason and note in the chatter."""
+        ctx = self.env.context
+        to_stamp = self.filtered(lambda o: o.state != "cancel")
+        reason_vals = {}
+        if ctx.get("retention_cancel_reason_id"):
+            reason_vals["retention_cancel_reason_id"] = ctx["retention_cancel_reason_id"]
+            if ctx.get("retention_cancel_note"):
+                reason_vals["retention_cancel_note"] = ctx["retention_cancel_note"]
+        res = super()._action_cancel()
+        user = self.env.user
+        vals = {
+            **reason_vals,
+            "retention_cancel_date": fields.Datetime.now(),
+            "retention_cancel_user_id": False if user._is_public() else user.id,
+            "retention_handled_by_id": False,
+            "retention_handled_since": False,
+        }
+        to_stamp.write(vals)
+        for order in to_stamp.filtered("retention_cancel_reason_id"):
+            body = _("Cancellation reason: %(reason)s", reason=order.retention_cancel_reason_id.name)
+            if order.retention_cancel_note:
+                body = Markup("%s<br/>%s") % (body, _("Note: %(note)s", note=order.retention_cancel_note))
+            order.message_post(body=body, message_type="comment", subtype_xmlid="mail.mt_note")
+        return res
+
+    def action_draft(self):
+        """Back to quotation: forget the previous cancellation."""
+        cancelled = self.filtered(lambda o: o.state == "cancel")
+        res = super().action_draft()
+        cancelled.write({
+            "retention_cancel_reason_id": False,
+            "retention_cancel_note": False,
+            "retention_cancel_date": False,
+            "retention_cancel_user_id": False,
+            "retention_duplicate_of_id": False,
+        })
+        return res
+
+    def _prepare_confirmation_values(self):
+        """A confirmed order is no longer being handled as a quotation."""
+        return {**super()._prepare_confirmation_values(), "retention_handled_by_id": False, "retention_handled_since": False}
+
+    def _retention_is_paid(self):
+        """Paid or prepaid: an online payment authorized/done, or a posted invoice (partly) paid."""
+        self.ensure_one()
+        sudo = self.sudo()
+        if sudo.transaction_ids.filtered(lambda tx: tx.state in ("authorized", "done")):
+            return True
+        return any(
+            inv.state == "posted" and inv.payment_state in ("paid", "in_payment", "partial")
+            for inv in sudo.invoice_ids
+        )
+
+    def action_retention_claim(self):
+        """Mark the quotations as being handled by me (refused when a colleague already handles one)."""
+        now = fields.Datetime.now()
+        for order in self:
+            if order.state not in ("draft", "sent"):
+                raise UserError(_("%(order)s is not a quotation any more: only quotations can be claimed.", order=order.name))
+            owner = order.retention_handled_by_id
+            if owner and owner != self.env.user:
+                raise UserError(_(
+                    "%(order)s is already being handled by %(user)s since %(since)s. "
+                    "Ask them (or a sales manager) to release it first.",
+                    order=order.name, user=owner.name,
+                    since=format_datetime(self.env, order.retention_handled_since, dt_format="short"),
+                ))
+        self.filtered(lambda o: not o.retention_handled_by_id).write({
+            "retention_handled_by_id": self.env.user.id, "retention_handled_since": now,
+        })
+        return True
+
+    def action_retention_release(self):
+        """Release the claim (only the claimer or a sales manager)."""
+        is_manager = self.env.user.has_group("sales_team.group_sale_manager")
+        for order in self.filtered("retention_handled_by_id"):
+            if order.retention_handled_by_id != self.env.user and not is_manager:
+                raise UserError(_(
+                    "%(order)s is being handled by %(user)s: only they or a sales manager can release it.",
+                    order=order.name, user=order.retention_handled_by_id.name,
+                ))
+        self.write({"retention_handled_by_id": False, "retention_handled_since": False})
+        return True
 
     # ------------------------------------------------------------------
     # CALL LOG

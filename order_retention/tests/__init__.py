@@ -9,3 +9,7 @@ from . import test_tour
 from . import test_retention_call
 from . import test_retention_call_endpoint
 # quotation hygiene
+from . import test_sale_order_cancel
+from . import test_tools_quotation_duplicates
+from . import test_sale_order_retention_duplicate
+from . import test_retention_cancel_report

@@ -4,3 +4,5 @@ from . import retention_backtest
 from . import mail_activity_retention_override
 from . import retention_call_import
 # quotation hygiene
+from . import sale_order_cancel
+from . import sale_order_retention_duplicate

@@ -1,0 +1,107 @@
+from odoo import fields, models, tools
+from odoo.tools import SQL
+
+
+class RetentionCancelReport(models.Model):
+    """One row per line of a cancelled sale order: what was cancelled, why, by whose order."""
+    _name = "retention.cancel.report"
+    _description = "Cancelled Sale Order Lines Analysis"
+    _auto = False
+    _rec_name = "order_id"
+    _order = "cancel_date desc, id desc"
+
+    order_id = fields.Many2one("sale.order", string="Order", readonly=True)
+    product_id = fields.Many2one("product.product", string="Product", readonly=True)
+    product_tmpl_id = fields.Many2one("product.template", string="Product Template", readonly=True)
+    categ_id = fields.Many2one("product.category", string="Product Category", readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    reason_id = fields.Many2one("retention.cancel.reason", string="Reason", readonly=True)
+    user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
+    team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
+    company_id = fields.Many2one("res.company", string="Company", readonly=True)
+    cancel_user_id = fields.Many2one("res.users", string="Cancelled By", readonly=True)
+    date_order = fields.Datetime(string="Order Date", readonly=True)
+    cancel_date = fields.Datetime(string="Cancelled On", readonly=True)
+    product_uom_qty = fields.Float(string="Quantity", readonly=True, aggregator="sum")
+    amount = fields.Float(string="Untaxed Amount (company currency)", readonly=True, aggregator="sum",
+                          digits=(16, 2))
+    excluded = fields.Boolean(string="Excluded from Statistics", readonly=True)
+    duplicate_of_id = fields.Many2one("sale.order", string="Duplicate Of", readonly=True)
+
+    def init(self):
+        tools.drop_view_if_exists(self.env.cr, self._table)
+        self.env.cr.execute(SQL(
+            """
+            CREATE OR REPLACE VIEW %(table)s AS (
+                SELECT sol.id AS id,
+                       so.id AS order_id,
+                       sol.product_id AS product_id,
+                       pp.product_tmpl_id AS product_tmpl_id,
+                       pt.categ_id AS categ_id,
+                       rp.commercial_partner_id AS partner_id,
+                       so.retention_cancel_reason_id AS reason_id,
+                       so.user_id AS user_id,
+                       so.team_id AS team_id,
+                       so.company_id AS company_id,
+                       so.retention_cancel_user_id AS cancel_user_id,
+                       so.date_order AS date_order,
+                       COALESCE(so.retention_cancel_date, so.write_date) AS cancel_date,
+                       sol.product_uom_qty AS product_uom_qty,
+                       sol.price_subtotal / COALESCE(NULLIF(so.currency_rate, 0), 1.0) AS amount,
+                       COALESCE(so.retention_excluded_from_stats, FALSE) AS excluded,
+                       so.retention_duplicate_of_id AS duplicate_of_id
+                  FROM sale_order_line sol
+                  JOIN sale_order so ON so.id = sol.order_id
+                  JOIN res_partner rp ON rp.id = so.partner_id
+             LEFT JOIN product_product pp ON pp.id = sol.product_id
+             LEFT JOIN product_template pt ON pt.id = pp.product_tmpl_id
+                 WHERE so.state = 'cancel' AND sol.display_type IS NULL
+            )
+            """,
+            table=SQL.identifier(self._table),
+        ))
+
+
+class RetentionCancelRateReport(models.Model):
+    """Per month of creation, salesperson and company: orders created, how many were cancelled (reasons
+    excluded from statistics, e.g. duplicates, are left out of both counts), and the rate."""
+    _name = "retention.cancel.rate.report"
+    _description = "Cancellation Rate per Month"
+    _auto = False
+    _order = "month desc"
+
+    month = fields.Date(string="Month", readonly=True)
+    user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
+    team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
+    company_id = fields.Many2one("res.company", string="Company", readonly=True)
+    created_count = fields.Integer(string="Created", readonly=True, aggregator="sum")
+    cancelled_count = fields.Integer(string="Cancelled", readonly=True, aggregator="sum")
+    excluded_count = fields.Integer(string="Excluded (duplicates, mistakes)", readonly=True, aggregator="sum")
+    cancel_rate = fields.Float(string="Cancellation Rate (%)", readonly=True, aggregator="avg", digits=(16, 1),
+                               help="Cancelled ÷ created for the row; averaged when rows are grouped: "
+                               "compare the Created and Cancelled sums for an exact overall rate.")
+
+    def init(self):
+        tools.drop_view_if_exists(self.env.cr, self._table)
+        self.env.cr.execute(SQL(
+            """
+            CREATE OR REPLACE VIEW %(table)s AS (
+                SELECT ROW_NUMBER() OVER (ORDER BY g.month, g.company_id, g.user_id, g.team_id) AS id,
+                       g.month, g.user_id, g.team_id, g.company_id,
+                       g.created_count, g.cancelled_count, g.excluded_count,
+                       CASE WHEN g.created_count > 0
+                            THEN 100.0 * g.cancelled_count / g.created_count ELSE 0 END AS cancel_rate
+                  FROM (
+                    SELECT DATE_TRUNC('month', so.create_date)::date AS month,
+                           so.user_id, so.team_id, so.company_id,
+                           COUNT(*) FILTER (WHERE NOT COALESCE(so.retention_excluded_from_stats, FALSE)) AS created_count,
+                           COUNT(*) FILTER (WHERE so.state = 'cancel'
+                                              AND NOT COALESCE(so.retention_excluded_from_stats, FALSE)) AS cancelled_count,
+                           COUNT(*) FILTER (WHERE COALESCE(so.retention_excluded_from_stats, FALSE)) AS excluded_count
+                      FROM sale_order so
+                  GROUP BY 1, 2, 3, 4
+                  ) g
+            )
+            """,
+            table=SQL.identifier(self._table),
+        ))

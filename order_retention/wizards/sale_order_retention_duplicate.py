@@ -1,0 +1,226 @@
+from collections import defaultdict
+from datetime import timedelta
+
+from markupsafe import Markup
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..models.res_config_settings import retention_param
+from ..tools.quotation_duplicates import (
+    KIND_DUPLICATE, KIND_PURCHASED, RULE_RECENT, RULE_SENT, Confirmed, Quote, find_groups,
+)
+
+OPEN_STATES = ("draft", "sent")
+
+
+class SaleOrderRetentionDuplicate(models.TransientModel):
+    _name = "sale.order.retention.duplicate"
+    _description = "Find and cancel duplicate quotations"
+
+    order_ids = fields.Many2many(
+        "sale.order", string="Selected Quotations",
+        help="Only these quotations are examined; empty means every open quotation you can see.",
+    )
+    partner_id = fields.Many2one("res.partner", string="Customer", help="Only this customer's quotations.")
+    window_days = fields.Integer(
+        string="Window (days)", default=lambda self: retention_param(self.env, "retention_duplicate_window_days"),
+        help="Quotations (or a confirmed order) with the same products within this many days are duplicates.",
+    )
+    compare_quantities = fields.Boolean(help="Also require the same quantities (otherwise only the products count).")
+    state = fields.Selection([("options", "Options"), ("preview", "Preview"), ("done", "Done")], default="options")
+    line_ids = fields.One2many("sale.order.retention.duplicate.line", "wizard_id", string="Quotations")
+    group_count = fields.Integer(compute="_compute_counts")
+    cancel_count = fields.Integer(compute="_compute_counts")
+    skipped_paid_count = fields.Integer(readonly=True, help="Quotations left alone because they are (pre)paid.")
+    result_message = fields.Text(readonly=True)
+
+    @api.model
+    def default_get(self, fields_list):
+        res = super().default_get(fields_list)
+        ctx = self.env.context
+        if ctx.get("active_model") == "sale.order" and ctx.get("active_ids") and "order_ids" in fields_list:
+            res["order_ids"] = [fields.Command.set(ctx["active_ids"])]
+        if ctx.get("active_model") == "res.partner" and ctx.get("active_id") and "partner_id" in fields_list:
+            res["partner_id"] = ctx["active_id"]
+        return res
+
+    @api.depends("line_ids.group_key", "line_ids.is_keeper")
+    def _compute_counts(self):
+        for wizard in self:
+            wizard.group_count = len(set(wizard.line_ids.mapped("group_key")))
+            wizard.cancel_count = len(wizard.line_ids.filtered(lambda line: not line.is_keeper))
+
+    # ------------------------------------------------------------------
+    def _candidate_quotations(self):
+        domain = [("state", "in", OPEN_STATES)]
+        if self.order_ids:
+            domain.append(("id", "in", self.order_ids.ids))
+        if self.partner_id:
+            domain.append(("partner_id", "child_of", self.partner_id.commercial_partner_id.id))
+        return self.env["sale.order"].search(domain)
+
+    @staticmethod
+    def _customer(order):
+        return (order.partner_id.commercial_partner_id.id, order.company_id.id)
+
+    def _lines_of(self, order):
+        lines = defaultdict(float)
+        for line in order.order_line.filtered(lambda ln: ln.product_id and not ln.display_type):
+            lines[line.product_id.id] += line.product_uom_qty
+        return dict(lines)
+
+    def action_preview(self):
+        """Compute the groups; nothing is changed on the quotations."""
+        self.ensure_one()
+        if self.window_days < 1:
+            raise UserError(_("The window must be at least one day."))
+        candidates = self._candidate_quotations()
+        paid = candidates.filtered(lambda o: o._retention_is_paid())
+        quotations = candidates - paid
+        quotes = [Quote(o.id, self._customer(o), o.state, o.date_order, self._lines_of(o)) for o in quotations]
+        customers = quotations.partner_id.commercial_partner_id
+        confirmed_orders = self.env["sale.order"]
+        if customers:
+            margin = timedelta(days=self.window_days)
+            dates = quotations.mapped("date_order")
+            confirmed_orders = self.env["sale.order"].search([
+                ("state", "=", "sale"), ("partner_id", "child_of", customers.ids),
+                ("date_order", ">=", min(dates) - margin), ("date_order", "<=", max(dates) + margin),
+            ])
+        confirmed = [
+            Confirmed(o.id, self._customer(o), o.date_order, frozenset(self._lines_of(o)))
+            for o in confirmed_orders
+        ]
+        groups = find_groups(quotes, confirmed, self.window_days, self.compare_quantities)
+        vals_list = []
+        for key, group in enumerate(groups, start=1):
+            for quote_id in group.quote_ids:
+                vals_list.append({
+                    "wizard_id": self.id,
+                    "group_key": key,
+                    "kind": group.kind,
+                    "order_id": quote_id,
+                    "purchased_order_id": group.purchased_order_id or False,
+                    "is_keeper": quote_id == group.keeper_id,
+                    "rule": self._retention_rule_text(group, quote_id),
+                })
+        self.line_ids.unlink()
+        self.env["sale.order.retention.duplicate.line"].create(vals_list)
+        self.write({"state": "preview", "skipped_paid_count": len(paid)})
+        return self._reopen()
+
+    @api.model
+    def _retention_rule_text(self, group, quote_id):
+        """Why this quotation is kept or cancelled, in the user's language."""
+        if group.kind == KIND_PURCHASED:
+            return _("Already purchased: the confirmed order contains all its products")
+        if quote_id != group.keeper_id:
+            return _("Duplicate")
+        if group.rule == RULE_SENT:
+            return _("Kept: already sent to the customer (the others are drafts)")
+        if group.rule == RULE_RECENT:
+            return _("Kept: the most recent")
+        return _("Kept")
+
+    def action_back(self):
+        self.line_ids.unlink()
+        self.state = "options"
+        return self._reopen()
+
+    def _reopen(self):
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+            "name": _("Duplicate Quotations"),
+        }
+
+    def action_apply(self):
+        """Cancel every non-kept quotation of the preview with reason Duplicate order / Already purchased."""
+        self.ensure_one()
+        if self.state != "preview":
+            raise UserError(_("Preview the duplicates first."))
+        reason_dup = self.env.ref("order_retention.cancel_reason_duplicate")
+        reason_bought = self.env.ref("order_retention.cancel_reason_already_purchased")
+        by_group = defaultdict(lambda: self.env["sale.order.retention.duplicate.line"])
+        for line in self.line_ids:
+            by_group[line.group_key] |= line
+        cancelled = skipped = 0
+        for lines in by_group.values():
+            kind = lines[0].kind
+            keepers = lines.filtered("is_keeper").order_id
+            if kind == KIND_DUPLICATE:
+                if not keepers:
+                    raise UserError(_(
+                        "Choose a quotation to keep for %(customer)s (group of %(orders)s): click 'Keep this one'.",
+                        customer=lines[0].partner_id.display_name, orders=", ".join(lines.order_id.mapped("name")),
+                    ))
+                keeper = keepers.sorted(lambda o: (o.state == "sent", o.date_order, o.id))[-1]
+                reason = reason_dup
+            else:
+                keeper = lines[0].purchased_order_id
+                reason = reason_bought
+            to_cancel = lines.filtered(lambda ln: not ln.is_keeper).order_id
+            # the situation may have changed since the preview: leave confirmed/cancelled/paid ones alone
+            still_open = to_cancel.filtered(lambda o: o.state in OPEN_STATES and not o._retention_is_paid())
+            skipped += len(to_cancel - still_open)
+            for order in still_open:
+                note = _("Duplicate of %(keeper)s", keeper=keeper.name) if kind == KIND_DUPLICATE else \
+                    _("Already purchased through %(keeper)s", keeper=keeper.name)
+                order.with_context(retention_cancel_reason_id=reason.id, retention_cancel_note=note)._action_cancel()
+                order.retention_duplicate_of_id = keeper
+                order.message_post(body=Markup("%s %s") % (
+                    _("Cancelled by the duplicate quotations clean-up; kept:"), keeper._get_html_link()))
+            if still_open:
+                keeper.message_post(body=Markup("%s %s") % (
+                    _("Duplicate quotations cancelled in favour of this one:") if kind == KIND_DUPLICATE
+                    else _("Quotations cancelled because this order already covers them:"),
+                    Markup(", ").join(o._get_html_link() for o in still_open),
+                ))
+            cancelled += len(still_open)
+        message = _("%(count)s quotation(s) cancelled.", count=cancelled)
+        if skipped:
+            message += " " + _("%(count)s skipped because they changed since the preview (confirmed, cancelled or paid).",
+                               count=skipped)
+        self.write({"state": "done", "result_message": message})
+        return self._reopen()
+
+
+class SaleOrderRetentionDuplicateLine(models.TransientModel):
+    _name = "sale.order.retention.duplicate.line"
+    _description = "Quotation in a duplicate group"
+    _order = "group_key, is_keeper desc, id"
+
+    wizard_id = fields.Many2one("sale.order.retention.duplicate", required=True, ondelete="cascade")
+    group_key = fields.Integer(string="Group", readonly=True)
+    kind = fields.Selection([(KIND_DUPLICATE, "Duplicate"), (KIND_PURCHASED, "Already purchased")], readonly=True)
+    order_id = fields.Many2one("sale.order", string="Quotation", required=True, readonly=True, ondelete="cascade")
+    partner_id = fields.Many2one(related="order_id.partner_id", string="Customer")
+    order_state = fields.Selection(related="order_id.state", string="Status")
+    date_order = fields.Datetime(related="order_id.date_order", string="Date")
+    amount_total = fields.Monetary(related="order_id.amount_total")
+    currency_id = fields.Many2one(related="order_id.currency_id")
+    user_id = fields.Many2one(related="order_id.user_id", string="Salesperson")
+    handled_by_id = fields.Many2one(related="order_id.retention_handled_by_id", string="Being Handled By")
+    purchased_order_id = fields.Many2one("sale.order", string="Confirmed Order", readonly=True)
+    is_keeper = fields.Boolean(string="Keep", help="Kept quotations are not cancelled.")
+    rule = fields.Char(string="Why", readonly=True)
+
+    def action_keep(self):
+        """Keep this quotation; in a duplicate group it becomes the only one kept."""
+        self.ensure_one()
+        if self.kind == KIND_DUPLICATE:
+            self.wizard_id.line_ids.filtered(
+                lambda ln: ln.group_key == self.group_key and ln != self and ln.is_keeper
+            ).write({"is_keeper": False, "rule": _("Duplicate")})
+        self.write({"is_keeper": True, "rule": _("Kept: chosen by you")})
+        return self.wizard_id._reopen()
+
+    def action_drop(self):
+        """Cancel this quotation after all (already purchased groups)."""
+        self.ensure_one()
+        self.write({"is_keeper": False, "rule": _("Already purchased") if self.kind == KIND_PURCHASED else _("Duplicate")})
+        return self.wizard_id._reopen()
