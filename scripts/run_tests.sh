@@ -32,16 +32,20 @@ if ! psql -d postgres -Atc "select 1 from pg_database where datname='$TPL'" | gr
   or_odoo -d "${TPL}_tmp" -i "$deps" --stop-after-init --no-http --log-level=warn --max-cron-threads=0 >"$LOG.tpl" 2>&1 \
     || { tail -40 "$LOG.tpl"; or_die "could not build the template database"; }
   psql -d postgres -qc "alter database \"${TPL}_tmp\" rename to \"$TPL\"" || or_die "could not rename template"
+  rm -rf "${HOME}/.local/share/Odoo/filestore/$TPL"
+  [ -d "${HOME}/.local/share/Odoo/filestore/${TPL}_tmp" ] && mv "${HOME}/.local/share/Odoo/filestore/${TPL}_tmp" "${HOME}/.local/share/Odoo/filestore/$TPL"
 fi
 flock -u 9
 createdb -T "$TPL" "$DB" || or_die "could not create the test database $DB"
+FILESTORE="${HOME}/.local/share/Odoo/filestore"
+[ -d "$FILESTORE/$TPL" ] && cp -r "$FILESTORE/$TPL" "$FILESTORE/$DB"   # attachments of the template (asset bundles)
 
 # 2. install order_retention and run its tests
 echo "Running order_retention tests (tags $TAGS) in database $DB; full log: $LOG"
 or_odoo -d "$DB" -i order_retention --test-enable --test-tags="$TAGS" --stop-after-init \
   --http-port="$(free_port)" --gevent-port="$(free_port)" --max-cron-threads=0 --log-level=test >"$LOG" 2>&1
 rc=$?
-[ "${KEEP_DB:-0}" = 1 ] || dropdb --if-exists "$DB" >/dev/null 2>&1
+[ "${KEEP_DB:-0}" = 1 ] || { dropdb --if-exists "$DB" >/dev/null 2>&1; rm -rf "${FILESTORE:?}/$DB"; }
 
 # 3. report
 grep -E "ERROR|FAIL:|Traceback|skipped " "$LOG" | grep -v "Traceback (most recent call last)" | head -60

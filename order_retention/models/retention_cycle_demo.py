@@ -59,7 +59,13 @@ class RetentionCycle(models.AbstractModel):
         for order, vals in zip(orders, order_vals):
             order.date_order = vals["date_order"]
         self.env["sale.order"].flush_model()
-        self.env.ref("order_retention.ir_cron_retention_cycle")  # the cycle's cron exists
+        # two unpaid quotations for the same products (one sent): the duplicates wizard keeps the sent one
+        lapsed = Partner.search([("name", "=", "Lapsed Hardware Store")], limit=1)
+        quotes = self.env["sale.order"].create([
+            self._retention_demo_order_vals(lapsed, lapsed.user_id, product, today - datetime.timedelta(days=days), 1150.0)
+            for days in (6, 2)
+        ])
+        quotes[0].state = "sent"
         self._retention_run_cycle(today=today)
         self._retention_demo_calls()
         return True

@@ -13,3 +13,8 @@ class TestManagerTour(HttpCase):
         still_open = self.env["mail.activity"].search([
             ("res_model", "=", "res.partner"), ("res_id", "=", customer.id), ("activity_type_id", "=", activity_type.id)])
         self.assertEqual(len(still_open), 1, "the tour could not close the call without a logged call")
+        quotes = self.env["sale.order"].search([("partner_id", "=", customer.id), ("state", "in", ("draft", "sent", "cancel"))])
+        self.assertEqual(sorted(quotes.mapped("state")), ["cancel", "sent"], "the duplicate draft was cancelled, the sent one kept")
+        cancelled = quotes.filtered(lambda q: q.state == "cancel")
+        self.assertEqual(cancelled.retention_cancel_reason_id, self.env.ref("order_retention.cancel_reason_duplicate"))
+        self.assertTrue(cancelled.retention_excluded_from_stats)

@@ -43,5 +43,33 @@ registry.category("web_tour.tours").add("order_retention_manager_tour", {
             content: "The activity is still open",
             trigger: ".o-mail-Activity:contains('Retention call')",
         },
+        {
+            content: "Look for duplicate unpaid quotations of this customer",
+            trigger: "button[name='action_retention_find_duplicate_quotations']",
+            run: "click",
+        },
+        {
+            content: "Find duplicates (a preview: nothing changes yet)",
+            trigger: ".modal button[name='action_preview']",
+            run: "click",
+        },
+        {
+            content: "The two quotations form a group with a proposed keeper",
+            trigger: ".modal .o_data_row:contains('Lapsed Hardware Store'):contains('Quotation Sent')",
+        },
+        {
+            content: "Cancel the duplicates",
+            trigger: ".modal button[name='action_apply']",
+            run: "click",
+        },
+        {
+            content: "Confirm",
+            trigger: ".modal-footer button.btn-primary:contains('Ok')",
+            run: "click",
+        },
+        {
+            content: "Done",
+            trigger: ".modal .alert-success",
+        },
     ],
 });
