@@ -66,6 +66,20 @@ class RetentionCycle(models.AbstractModel):
             for days in (6, 2)
         ])
         quotes[0].state = "sent"
+        # a few cancelled quotations, each with its reason, for the cancellation analysis
+        cancelled = [
+            ("Regular Bakery Supplies", "order_retention.cancel_reason_better_price", "Competitor 8 % cheaper", 20),
+            ("Big Account Industries", "order_retention.cancel_reason_long_delivery", "Needed it within a week", 45),
+            ("Weekly Coffee Roasters", "order_retention.cancel_reason_changed_mind", "", 12),
+            ("Multi-Site Catering Group", "order_retention.cancel_reason_mistake", "Entered twice", 5),
+            ("Irregular Garden Center", "order_retention.cancel_reason_better_price", "", 70),
+        ]
+        for name, reason_ref, note, days in cancelled:
+            customer = Partner.search([("name", "=", name)], limit=1)
+            quote = self.env["sale.order"].create(self._retention_demo_order_vals(
+                customer, customer.user_id, product, today - datetime.timedelta(days=days), 500.0))
+            quote.with_context(retention_cancel_reason_id=self.env.ref(reason_ref).id,
+                               retention_cancel_note=note, disable_cancel_warning=True).action_cancel()
         self._retention_run_cycle(today=today)
         self._retention_demo_calls()
         return True
