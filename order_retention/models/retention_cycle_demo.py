@@ -108,7 +108,7 @@ class RetentionCycle(models.AbstractModel):
         if activity:
             activity.with_user(activity.user_id).sudo().action_feedback(feedback="Customer moved offices; next order next week.")
         self.env["retention.call"].create({
-            "partner_id": steady.id, "phone_number": steady.phone, "duration_seconds": 60,
+            "partner_id": steady.id, "phone_number": steady.phone, "duration_seconds": 60, "user_id": steady.user_id.id,
             "start": now - datetime.timedelta(days=2), "note": "Typed by hand: not verified.",
         })
 
