@@ -363,7 +363,8 @@ class RetentionCycle(models.AbstractModel):
         result = {}
         for partner in partners:
             candidates = [partner.user_id, leaders.get(partner.id, Users), fallback]
-            result[partner.id] = next(u for u in candidates if u and u.active and not u.share)
+            # the root user as a last resort: an activity must have an assignee even if the admin is archived
+            result[partner.id] = next((u for u in candidates if u and u.active and not u.share), self.env.ref("base.user_root"))
         return result
 
     # ------------------------------------------------------------------
