@@ -86,7 +86,10 @@ class ResPartner(models.Model):
         RFM_SEGMENT_SELECTION, string="RFM Segment", readonly=True, copy=False, index=True,
     )
     retention_explanation = fields.Text(string="Retention Explanation", readonly=True, copy=False)
-    retention_last_computed = fields.Datetime(string="Retention computed on", readonly=True, copy=False)
+    retention_last_computed = fields.Datetime(
+        string="Retention computed on", readonly=True, copy=False,
+        help="When the daily computation last changed these figures (a rerun that changes nothing keeps this time).",
+    )
     retention_followup_checked = fields.Date(
         string="Follow-up checked on", readonly=True, copy=False,
         help="Last day the retention cycle checked this customer's follow-up activity.",

@@ -114,8 +114,12 @@ class RetentionCycle(models.AbstractModel):
 
     @api.model
     def _retention_compute(self, as_of):
-        """Run the engine on every customer as of ``as_of``: one row per commercial partner."""
-        return cadence.compute_cadence(self._retention_fetch_orders(as_of), as_of, self._retention_engine_params())
+        """Run the engine on every customer as of ``as_of``: one row per commercial partner, plus
+        ``team_id``, the sales team of the customer's latest order (the fact query's peer group)."""
+        facts = self._retention_fetch_orders(as_of)
+        result = cadence.compute_cadence(facts, as_of, self._retention_engine_params())
+        result["team_id"] = facts.groupby("partner_id")["peer_group"].first().reindex(result.index)
+        return result
 
     # ------------------------------------------------------------------
     # WRITE BACK
@@ -197,9 +201,21 @@ class RetentionCycle(models.AbstractModel):
                    retention_rfm_score = t.rfm_score,
                    retention_rfm_segment = t.rfm_segment,
                    retention_explanation = t.explanation,
+                   retention_team_id = t.team_id,
                    retention_last_computed = %(now)s
               FROM retention_result_tmp t
              WHERE p.id = t.partner_id
+               -- a rerun the same day rewrites nothing (each row rewrite touches every index of res_partner)
+               AND (p.retention_status, p.retention_missing_order, p.retention_days_since_last_order,
+                    p.retention_last_order_date, p.retention_order_count, p.retention_total_amount,
+                    p.retention_mean_gap_days, p.retention_gap_std_days, p.retention_expected_gap_days,
+                    p.retention_expected_next_order_date, p.retention_warning_days, p.retention_overdue_days,
+                    p.retention_overdue_probability, p.retention_p_no_order_90d, p.retention_rfm_score,
+                    p.retention_rfm_segment, p.retention_explanation, p.retention_team_id)
+                   IS DISTINCT FROM
+                   (t.status, t.missing_order, t.days_since_last, t.last_order_date, t.order_count, t.total_amount,
+                    t.mean_gap, t.std_gap, t.expected_gap, t.expected_next_date, t.warning_days, t.overdue_days,
+                    t.overdue_probability, t.p_no_order_90d, t.rfm_score, t.rfm_segment, t.explanation, t.team_id)
             """,
             as_of=as_of, now=now,
         ))
@@ -213,24 +229,11 @@ class RetentionCycle(models.AbstractModel):
                    retention_expected_next_order_date = NULL, retention_warning_days = NULL,
                    retention_overdue_days = NULL, retention_overdue_probability = NULL,
                    retention_p_no_order_90d = NULL, retention_rfm_score = NULL, retention_rfm_segment = NULL,
-                   retention_explanation = NULL, retention_last_computed = %(now)s
+                   retention_explanation = NULL, retention_team_id = NULL, retention_last_computed = %(now)s
              WHERE p.retention_status IS NOT NULL
                AND NOT EXISTS (SELECT 1 FROM retention_result_tmp t WHERE t.partner_id = p.id)
             """,
             now=now,
-        ))
-        cr.execute(SQL(
-            """
-            UPDATE res_partner p
-               SET retention_team_id = latest.team_id
-              FROM (SELECT DISTINCT ON (cp.id) cp.id AS partner_id, so.team_id
-                      FROM sale_order so
-                      JOIN res_partner c ON c.id = so.partner_id
-                      JOIN res_partner cp ON cp.id = c.commercial_partner_id
-                     WHERE so.state = 'sale'
-                     ORDER BY cp.id, so.date_order DESC, so.id DESC) latest
-             WHERE p.id = latest.partner_id AND p.retention_team_id IS DISTINCT FROM latest.team_id
-            """
         ))
 
     @api.model
@@ -305,6 +308,13 @@ class RetentionCycle(models.AbstractModel):
         by_partner = existing.grouped("res_id")
         intervals = {status: retention_param(self.env, fname) for status, fname in INTERVAL_PARAMS.items()}
         assignees = self._retention_assignees(partners)
+        # per-call constants: translated summaries and the model id are not looked up per customer
+        labels = dict(RETENTION_STATUSES)
+        summaries = {
+            status: self.env._("Retention call: %(status)s customer", status=self.env._(labels[status]))
+            for status in FOLLOWUP_STATUSES
+        }
+        model_id = self.env["ir.model"]._get_id("res.partner")
         vals_list, duplicates = [], Activity
         for partner in partners:
             activities = by_partner.get(partner.id, Activity)
@@ -316,24 +326,29 @@ class RetentionCycle(models.AbstractModel):
             last_done = max((d for d in activities.mapped("date_done") if d), default=None)
             if not interval or (last_done and last_done + datetime.timedelta(days=interval) > today):
                 continue
-            vals_list.append(self._retention_prepare_activity_vals(partner, activity_type, assignees[partner.id], today))
+            vals_list.append(self._retention_prepare_activity_vals(
+                partner, activity_type, assignees[partner.id], today, summary=summaries[partner.retention_status], model_id=model_id,
+            ))
         if duplicates:
             duplicates._retention_close_system(feedback=_("Duplicate retention follow-up removed by the retention cycle."))
         if vals_list:
+            # mail.activity computes res_name record by record from a fresh browse(): fill the
+            # cache of the partners' display names in one batch so it does not cost a query each
+            partners.mapped("display_name")
             Activity.with_context(mail_activity_quick_update=True).create(vals_list)
         return len(vals_list)
 
     @api.model
-    def _retention_prepare_activity_vals(self, partner, activity_type, user, today):
-        labels = dict(RETENTION_STATUSES)
-        status = labels.get(partner.retention_status, partner.retention_status)
-        note = "<p>%s</p>" % html_escape(partner.retention_explanation or "")
+    def _retention_prepare_activity_vals(self, partner, activity_type, user, today, summary=None, model_id=None):
+        if summary is None:
+            status = dict(RETENTION_STATUSES).get(partner.retention_status, partner.retention_status)
+            summary = _("Retention call: %(status)s customer", status=_(status))
         return {
-            "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+            "res_model_id": model_id or self.env["ir.model"]._get_id("res.partner"),
             "res_id": partner.id,
             "activity_type_id": activity_type.id,
-            "summary": _("Retention call: %(status)s customer", status=_(status)),
-            "note": note,
+            "summary": summary,
+            "note": "<p>%s</p>" % html_escape(partner.retention_explanation or ""),
             "date_deadline": today,
             "user_id": user.id,
             "automated": True,
@@ -360,11 +375,12 @@ class RetentionCycle(models.AbstractModel):
         fallback_id = self.env["ir.config_parameter"].sudo().get_param("order_retention.fallback_user_id")
         fallback = Users.browse(int(fallback_id)).exists() if fallback_id else Users
         fallback = fallback or self.env.ref("base.user_admin")
+        # the root user as a last resort: an activity must have an assignee even if the admin is archived
+        root = self.env.ref("base.user_root")
         result = {}
         for partner in partners:
             candidates = [partner.user_id, leaders.get(partner.id, Users), fallback]
-            # the root user as a last resort: an activity must have an assignee even if the admin is archived
-            result[partner.id] = next((u for u in candidates if u and u.active and not u.share), self.env.ref("base.user_root"))
+            result[partner.id] = next((u for u in candidates if u and u.active and not u.share), root)
         return result
 
     # ------------------------------------------------------------------

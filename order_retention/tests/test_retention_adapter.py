@@ -84,6 +84,32 @@ class TestRetentionAdapter(RetentionCommon):
         self.assertEqual(self.other.retention_order_count, 0)
         self.assertFalse(self.other.retention_history_ids.sorted("id")[-1:].new_status)
 
+    def test_same_day_rerun_rewrites_nothing(self):
+        """A second computation the same day leaves unchanged rows alone; the next day rewrites them."""
+        as_of = self.BASE + D(days=3)
+        self.Cycle._retention_compute_all(as_of)
+        self.env.cr.execute("UPDATE res_partner SET retention_last_computed = '2000-01-01' WHERE id = %s", [self.company.id])
+        self.Cycle._retention_compute_all(as_of)
+        self.env.invalidate_all()
+        self.assertEqual(self.company.retention_last_computed, datetime.datetime(2000, 1, 1), "nothing changed: not rewritten")
+        self.assertEqual(self.company.retention_days_since_last_order, 3)
+        self.Cycle._retention_compute_all(as_of + D(days=1))
+        self.env.invalidate_all()
+        self.assertEqual(self.company.retention_days_since_last_order, 4)
+        self.assertGreater(self.company.retention_last_computed, datetime.datetime(2000, 1, 1))
+
+    def test_team_follows_the_latest_order(self):
+        """The customer's team is the team of its latest confirmed order, and is cleared with its orders."""
+        other_team = self.env["crm.team"].create({"name": "Retention Second Team"})
+        self._create_orders(self.other, [self.BASE - D(days=1)], amount=10.0, team=other_team)
+        self.Cycle._retention_compute_all(self.BASE)
+        self.env.invalidate_all()
+        self.assertEqual(self.other.retention_team_id, other_team)
+        self.env["sale.order"].search([("partner_id", "=", self.other.id), ("state", "=", "sale")]).write({"state": "cancel"})
+        self.Cycle._retention_compute_all(self.BASE + D(days=1))
+        self.env.invalidate_all()
+        self.assertFalse(self.other.retention_team_id)
+
     def test_days_since_previous_order_on_confirmation(self):
         """Confirming an order stamps the days since the customer's previous confirmed order."""
         order = self._create_orders(self.contact_b, [self.BASE + D(days=12)], state="draft")
