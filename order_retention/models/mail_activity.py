@@ -83,8 +83,12 @@ class MailActivity(models.Model):
         taken, problems, links = set(), [], []
         for activity in todo.sorted("create_date"):
             partner = self.env["res.partner"].sudo().browse(activity.res_id)
+            # a customer shared between companies: only calls logged by a company the assignee works
+            # for count (another company's PBX does not close this salesperson's follow-up)
+            companies = activity.user_id.sudo().company_ids.ids
             calls = [dict(c, used=c["used"] or c["id"] in taken)
-                     for c in candidates.get(partner.commercial_partner_id.id, [])]
+                     for c in candidates.get(partner.commercial_partner_id.id, [])
+                     if not companies or c["company_id"] in companies]
             call, problem = cv.choose_call(activity.create_date, calls, minimum)
             if call:
                 taken.add(call["id"])

@@ -246,13 +246,14 @@ class RetentionCall(models.Model):
         commercial_ids = partners.commercial_partner_id.ids
         calls = self.sudo().search_fetch(
             [("commercial_partner_id", "in", commercial_ids)],
-            ["commercial_partner_id", "start", "duration_seconds", "verified", "activity_id"],
+            ["commercial_partner_id", "start", "duration_seconds", "verified", "activity_id", "company_id"],
         )
         result = {}
         for call in calls:
             result.setdefault(call.commercial_partner_id.id, []).append({
                 "id": call.id, "start": call.start, "duration": call.duration_seconds,
                 "verified": call.verified, "used": bool(call.activity_id), "record": call,
+                "company_id": call.company_id.id,
             })
         return result
 

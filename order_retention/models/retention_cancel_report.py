@@ -63,44 +63,57 @@ class RetentionCancelReport(models.Model):
 
 
 class RetentionCancelRateReport(models.Model):
-    """Per month of creation, salesperson and company: orders created, how many were cancelled (reasons
-    excluded from statistics, e.g. duplicates, are left out of both counts), and the rate."""
-    _name = "retention.cancel.rate.report"
-    _description = "Cancellation Rate per Month"
-    _auto = False
-    _order = "month desc"
+    """One row per sale order, by month of creation: created (1), cancelled (0/1) and the rate measure.
 
+    The rate is 100 for a cancelled order, 0 for any other, and empty (NULL) for an order cancelled
+    with a reason excluded from statistics (duplicates, mistakes), so its average over any grouping
+    (month, quarter, salesperson, team, customer...) is exactly cancelled ÷ created, excluded orders
+    left out of both counts - not an average of per-group rates."""
+    _name = "retention.cancel.rate.report"
+    _description = "Cancellation Rate"
+    _auto = False
+    _rec_name = "order_id"
+    _order = "month desc, id desc"
+
+    order_id = fields.Many2one("sale.order", string="Order", readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     month = fields.Date(string="Month", readonly=True)
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
     company_id = fields.Many2one("res.company", string="Company", readonly=True)
-    created_count = fields.Integer(string="Created", readonly=True, aggregator="sum")
-    cancelled_count = fields.Integer(string="Cancelled", readonly=True, aggregator="sum")
+    state = fields.Selection(
+        [("draft", "Quotation"), ("sent", "Quotation Sent"), ("sale", "Sales Order"), ("cancel", "Cancelled")],
+        string="Status", readonly=True,
+    )
+    reason_id = fields.Many2one("retention.cancel.reason", string="Reason", readonly=True)
+    created_count = fields.Integer(string="Created", readonly=True, aggregator="sum",
+                                   help="Orders created, excluding those cancelled with a reason excluded from statistics.")
+    cancelled_count = fields.Integer(string="Cancelled", readonly=True, aggregator="sum",
+                                     help="Orders cancelled, excluding reasons excluded from statistics.")
     excluded_count = fields.Integer(string="Excluded (duplicates, mistakes)", readonly=True, aggregator="sum")
     cancel_rate = fields.Float(string="Cancellation Rate (%)", readonly=True, aggregator="avg", digits=(16, 1),
-                               help="Cancelled ÷ created for the row; averaged when rows are grouped: "
-                               "compare the Created and Cancelled sums for an exact overall rate.")
+                               help="Cancelled ÷ created, in percent, for whatever the rows are grouped by; "
+                               "orders cancelled with an excluded reason count in neither.")
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
         self.env.cr.execute(SQL(
             """
             CREATE OR REPLACE VIEW %(table)s AS (
-                SELECT ROW_NUMBER() OVER (ORDER BY g.month, g.company_id, g.user_id, g.team_id) AS id,
-                       g.month, g.user_id, g.team_id, g.company_id,
-                       g.created_count, g.cancelled_count, g.excluded_count,
-                       CASE WHEN g.created_count > 0
-                            THEN 100.0 * g.cancelled_count / g.created_count ELSE 0 END AS cancel_rate
-                  FROM (
-                    SELECT DATE_TRUNC('month', so.create_date)::date AS month,
-                           so.user_id, so.team_id, so.company_id,
-                           COUNT(*) FILTER (WHERE NOT COALESCE(so.retention_excluded_from_stats, FALSE)) AS created_count,
-                           COUNT(*) FILTER (WHERE so.state = 'cancel'
-                                              AND NOT COALESCE(so.retention_excluded_from_stats, FALSE)) AS cancelled_count,
-                           COUNT(*) FILTER (WHERE COALESCE(so.retention_excluded_from_stats, FALSE)) AS excluded_count
-                      FROM sale_order so
-                  GROUP BY 1, 2, 3, 4
-                  ) g
+                SELECT so.id AS id,
+                       so.id AS order_id,
+                       rp.commercial_partner_id AS partner_id,
+                       DATE_TRUNC('month', so.create_date)::date AS month,
+                       so.user_id, so.team_id, so.company_id, so.state,
+                       so.retention_cancel_reason_id AS reason_id,
+                       CASE WHEN x.excluded THEN 0 ELSE 1 END AS created_count,
+                       CASE WHEN so.state = 'cancel' AND NOT x.excluded THEN 1 ELSE 0 END AS cancelled_count,
+                       CASE WHEN x.excluded THEN 1 ELSE 0 END AS excluded_count,
+                       CASE WHEN x.excluded THEN NULL
+                            WHEN so.state = 'cancel' THEN 100.0 ELSE 0.0 END AS cancel_rate
+                  FROM sale_order so
+                  JOIN res_partner rp ON rp.id = so.partner_id
+                 CROSS JOIN LATERAL (SELECT COALESCE(so.retention_excluded_from_stats, FALSE) AS excluded) x
             )
             """,
             table=SQL.identifier(self._table),

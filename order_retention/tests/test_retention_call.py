@@ -2,6 +2,7 @@ import base64
 import datetime
 
 from odoo.exceptions import AccessError, UserError
+from odoo.fields import Command
 from odoo.tests import BaseCase, Form, new_test_user, tagged
 
 from ..tools import call_verification as cv
@@ -171,6 +172,23 @@ class TestCallVerification(CallCommon):
         first.action_done()
         with self.assertRaisesRegex(UserError, "already closed other activities"):
             second.action_done()
+
+    def test_other_company_call_does_not_verify(self):
+        """A customer shared by two companies: a call logged by the other company's PBX does not close
+        the follow-up of a salesperson who works only for this company; it does for one who works for both."""
+        other = self.env["res.company"].create({"name": "Retention Sister Co", "country_id": self.env.ref("base.us").id})
+        activity = self._activity()
+        self.Call._retention_ingest([(0, {
+            "call_id": "SISTER-1", "number": "+1 650 253 0000", "direction": "outbound",
+            "start": (activity.create_date + D(seconds=5)).isoformat(), "duration": 120,
+        })], "pbx", other)
+        sister_call = self.Call.search([("external_id", "=", "SISTER-1")])
+        self.assertEqual(sister_call.commercial_partner_id, self.customer, "matched: the customer is shared")
+        with self.assertRaisesRegex(UserError, "no call logged"):
+            activity.action_done()
+        self.salesman.company_ids = [Command.link(other.id)]
+        activity.action_done()
+        self.assertEqual(activity.retention_call_id, sister_call)
 
     def test_manual_call_never_verifies(self):
         """A call typed by hand is unverified, even if the user claims otherwise in the values."""

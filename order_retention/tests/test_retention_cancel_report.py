@@ -18,11 +18,26 @@ class TestRetentionCancelReport(HygieneCommon):
         self._cancel(orders[0], self.reason_mind)
         self._cancel(orders[1], self.reason_duplicate)
         self.env.flush_all()
-        rows = self.env["retention.cancel.rate.report"].search([("user_id", "=", self.salesman.id)])
-        self.assertEqual(sum(rows.mapped("created_count")), 3)
-        self.assertEqual(sum(rows.mapped("cancelled_count")), 1)
-        self.assertEqual(sum(rows.mapped("excluded_count")), 1)
-        self.assertAlmostEqual(rows.cancel_rate, 100.0 / 3, places=1)
+        Rate = self.env["retention.cancel.rate.report"]
+        domain = [("order_id", "in", orders.ids)]
+        [(created, cancelled, excluded, rate)] = Rate._read_group(
+            domain, [], ["created_count:sum", "cancelled_count:sum", "excluded_count:sum", "cancel_rate:avg"])
+        self.assertEqual((created, cancelled, excluded), (3, 1, 1))
+        self.assertAlmostEqual(rate, 100.0 / 3, places=1)
+        self.assertEqual(Rate.search(domain).order_id, orders)
+
+    def test_grouped_rate_is_exact_not_an_average_of_rates(self):
+        """Grouped by month over two salespeople (1 of 1 cancelled, 0 of 3), the rate is 1 / 4 = 25 %, not 50 %."""
+        busy = self._quote(user=self.salesman2)
+        calm = self._quote(user=self.salesman) | self._quote(user=self.salesman) | self._quote(user=self.salesman)
+        self._cancel(busy, self.reason_mind)
+        self.env.flush_all()
+        Rate = self.env["retention.cancel.rate.report"]
+        domain = [("order_id", "in", (busy | calm).ids)]
+        [(_month, rate)] = Rate._read_group(domain, ["month:month"], ["cancel_rate:avg"])
+        self.assertAlmostEqual(rate, 25.0, places=3)
+        by_user = dict(Rate._read_group(domain, ["user_id"], ["cancel_rate:avg"]))
+        self.assertEqual(by_user, {self.salesman2: 100.0, self.salesman: 0.0})
 
     def test_cancel_report_lines(self):
         """One row per cancelled order line, with reason, product, salesperson and the excluded flag."""
