@@ -82,7 +82,7 @@ class RetentionCancelRateReport(models.Model):
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
     company_id = fields.Many2one("res.company", string="Company", readonly=True)
     state = fields.Selection(
-        [("draft", "Quotation"), ("sent", "Quotation Sent"), ("sale", "Sales Order"), ("cancel", "Cancelled")],
+        selection=lambda self: self.env["sale.order"]._fields["state"]._description_selection(self.env),
         string="Status", readonly=True,
     )
     reason_id = fields.Many2one("retention.cancel.reason", string="Reason", readonly=True)
@@ -106,14 +106,14 @@ class RetentionCancelRateReport(models.Model):
                        DATE_TRUNC('month', so.create_date)::date AS month,
                        so.user_id, so.team_id, so.company_id, so.state,
                        so.retention_cancel_reason_id AS reason_id,
-                       CASE WHEN x.excluded THEN 0 ELSE 1 END AS created_count,
-                       CASE WHEN so.state = 'cancel' AND NOT x.excluded THEN 1 ELSE 0 END AS cancelled_count,
-                       CASE WHEN x.excluded THEN 1 ELSE 0 END AS excluded_count,
-                       CASE WHEN x.excluded THEN NULL
+                       CASE WHEN so.retention_excluded_from_stats THEN 0 ELSE 1 END AS created_count,
+                       CASE WHEN so.state = 'cancel' AND so.retention_excluded_from_stats IS NOT TRUE
+                            THEN 1 ELSE 0 END AS cancelled_count,
+                       CASE WHEN so.retention_excluded_from_stats THEN 1 ELSE 0 END AS excluded_count,
+                       CASE WHEN so.retention_excluded_from_stats THEN NULL
                             WHEN so.state = 'cancel' THEN 100.0 ELSE 0.0 END AS cancel_rate
                   FROM sale_order so
                   JOIN res_partner rp ON rp.id = so.partner_id
-                 CROSS JOIN LATERAL (SELECT COALESCE(so.retention_excluded_from_stats, FALSE) AS excluded) x
             )
             """,
             table=SQL.identifier(self._table),

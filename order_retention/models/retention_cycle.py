@@ -327,7 +327,7 @@ class RetentionCycle(models.AbstractModel):
             if not interval or (last_done and last_done + datetime.timedelta(days=interval) > today):
                 continue
             vals_list.append(self._retention_prepare_activity_vals(
-                partner, activity_type, assignees[partner.id], today, summary=summaries[partner.retention_status], model_id=model_id,
+                partner, activity_type, assignees[partner.id], today, summaries[partner.retention_status], model_id,
             ))
         if duplicates:
             duplicates._retention_close_system(feedback=_("Duplicate retention follow-up removed by the retention cycle."))
@@ -339,12 +339,9 @@ class RetentionCycle(models.AbstractModel):
         return len(vals_list)
 
     @api.model
-    def _retention_prepare_activity_vals(self, partner, activity_type, user, today, summary=None, model_id=None):
-        if summary is None:
-            status = dict(RETENTION_STATUSES).get(partner.retention_status, partner.retention_status)
-            summary = _("Retention call: %(status)s customer", status=_(status))
+    def _retention_prepare_activity_vals(self, partner, activity_type, user, today, summary, model_id):
         return {
-            "res_model_id": model_id or self.env["ir.model"]._get_id("res.partner"),
+            "res_model_id": model_id,
             "res_id": partner.id,
             "activity_type_id": activity_type.id,
             "summary": summary,

@@ -56,10 +56,7 @@ def result_to_csv(result):
     """Serialise an engine result (indexed by partner_id) as CSV rows in RESULT_COLUMNS order,
     with empty fields for NaN/None (read as NULL by COPY ... CSV)."""
     frame = result.reset_index()
-    out = pd.DataFrame({
-        name: frame[name] if name in frame.columns else pd.Series(np.nan, index=frame.index)
-        for name, _type in RESULT_COLUMNS
-    })
+    out = pd.DataFrame({name: frame[name] for name, _type in RESULT_COLUMNS})
     for name, sql_type in RESULT_COLUMNS:
         if sql_type == "int4":
             out[name] = pd.to_numeric(out[name]).astype("Int64")  # NaN -> <NA>: "" not "12.0"
