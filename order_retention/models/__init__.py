@@ -1,3 +1,5 @@
+# who may do what
+from . import retention_policy
 # retention cycle
 from . import mail_activity
 from . import res_config_settings

@@ -1,18 +1,15 @@
-import contextvars
-
-from odoo import _, fields, models
-from odoo.exceptions import UserError
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError
 
 from ..tools import call_verification as cv
+from . import retention_policy as policy
 from .res_config_settings import retention_param
 
-# Set (only from server code, never from a request context) while the retention cycle itself closes
-# activities because the customer ordered again, or a manager overrides with a reason: that
-# closure needs no verified call. A ContextVar, not an env-context key, because any RPC caller can
-# inject context keys.
-RETENTION_SYSTEM_CLOSE = contextvars.ContextVar("order_retention_system_close", default=False)
-
-MANAGER_GROUP = "sales_team.group_sale_manager"
+# What decides which call verifies a retention call: nobody but the system and a sales manager
+# changes these on an existing retention call, and nobody but the system sets them on creation.
+IDENTITY_FIELDS = ("activity_type_id", "res_model", "res_model_id", "res_id", "retention_call_id", "date_done",
+                   "retention_company_id")
+SYSTEM_ONLY_CREATE_FIELDS = ("retention_call_id", "retention_company_id", "date_done")
 
 
 class MailActivity(models.Model):
@@ -22,17 +19,97 @@ class MailActivity(models.Model):
         "retention.call", string="Verifying Call", readonly=True, copy=False, index="btree_not_null",
         help="The logged phone call that allowed this follow-up to be marked done.",
     )
+    retention_company_id = fields.Many2one(
+        "res.company", string="Follow-up Company", readonly=True, copy=False,
+        help="Only calls logged by this company's telephony can close this retention call. Set when the "
+        "follow-up is created (the customer's company, else the assignee's) and never changed afterwards.",
+    )
     retention_requires_call = fields.Boolean(related="activity_type_id.retention_requires_verified_call")
 
     # ------------------------------------------------------------------
-    # GUARDS: every path that marks an activity done or removes it
+    # CRUD GUARDS: every path that creates, changes, closes or removes a retention call
+    # ------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        system = policy.is_system(self.env)
+        if not system:
+            for vals in vals_list:
+                forged = [f for f in SYSTEM_ONLY_CREATE_FIELDS if vals.get(f)]
+                if forged:
+                    raise AccessError(_("%(fields)s of an activity are set by the system, not on creation.",
+                                        fields=", ".join(forged)))
+        activities = super().create(vals_list)
+        guarded = activities._retention_guarded()
+        if guarded and not system:
+            if guarded.filtered(lambda a: not a.active):
+                raise AccessError(_("A retention call cannot be created already done: create it, call the "
+                                    "customer, then mark it done."))
+        guarded._retention_set_company()
+        return activities
+
+    def write(self, vals):
+        if not policy.is_system(self.env):
+            self._retention_check_write(vals)
+        if "active" in vals:
+            if not vals["active"]:
+                # list "Archive" and toggle_active mark an activity done without _action_done: same rule
+                if not policy.RETENTION_SYSTEM.get():
+                    self.filtered("active")._retention_verify()
+            else:
+                reopened = self._retention_guarded().filtered(lambda a: not a.active and a.retention_call_id)
+                if reopened:
+                    # a reopened follow-up needs a new call: the old one stays consumed forever
+                    with policy.retention_system():
+                        super(MailActivity, reopened).write({"retention_call_id": False})
+        return super().write(vals)
+
+    def unlink(self):
+        # an active activity verified in this transaction is being closed by _action_done (types
+        # that do not keep done activities delete them): that is not a removal
+        guarded = self._retention_guarded().filtered(lambda a: not (a.active and a.retention_call_id))
+        if guarded and not policy.RETENTION_SYSTEM.get():
+            if not policy.may_override(self.env):
+                raise UserError(_(
+                    "A retention call cannot be cancelled or deleted: call the customer from a line the telephony "
+                    "logs, then mark it done. A sales manager can close it without a call, giving a reason."))
+            if not self.env.su:
+                for activity in guarded.filtered("active"):
+                    activity._retention_partner().message_post(body=_(
+                        "Retention call \"%(summary)s\" cancelled by %(user)s without a call.",
+                        summary=activity.summary or activity.activity_type_id.name, user=self.env.user.name))
+        return super().unlink()
+
+    def _retention_check_write(self, vals):
+        """Refuse, for anyone but a sales manager, any write that would change which call verifies a
+        retention call (retype, move, re-link), turn an activity into one, or reopen a done one."""
+        if policy.is_manager(self.env):
+            return
+        guarded = self._retention_guarded()
+        touched = [f for f in IDENTITY_FIELDS if f in vals]
+        if guarded and touched:
+            raise AccessError(_(
+                "The %(fields)s of a retention call cannot be changed: only a sales manager can retype, move or "
+                "re-link it. You can reassign it to a colleague or change its due date.", fields=", ".join(touched)))
+        if "retention_call_id" in vals or "retention_company_id" in vals:
+            raise AccessError(_("The verifying call and the follow-up company are set by the system."))
+        if vals.get("activity_type_id"):
+            new_type = self.env["mail.activity.type"].browse(vals["activity_type_id"]).sudo()
+            if new_type.retention_requires_verified_call and (self - guarded):
+                raise AccessError(_("An activity cannot be turned into a retention call: schedule a new one."))
+        if "active" in vals and vals["active"] and guarded.filtered(lambda a: not a.active):
+            raise AccessError(_("A done retention call cannot be reopened except by a sales manager: "
+                                "schedule a new activity instead."))
+
+    # ------------------------------------------------------------------
+    # DONE
     # ------------------------------------------------------------------
 
     def _action_done(self, feedback=False, attachment_ids=None):
         """Funnel of action_done, action_feedback(_schedule_next), the mixin's activity_feedback and
         the schedule wizard: activities requiring a verified call get their call linked first (or
         the whole batch is refused), and the call is named in the chatter message."""
-        if RETENTION_SYSTEM_CLOSE.get():
+        if policy.RETENTION_SYSTEM.get():
             return super()._action_done(feedback=feedback, attachment_ids=attachment_ids)
         guarded = self._retention_verify()
         messages, next_activities = super(MailActivity, self - guarded)._action_done(
@@ -47,34 +124,35 @@ class MailActivity(models.Model):
             next_activities |= nxt
         return messages, next_activities
 
-    def write(self, vals):
-        # list "Archive" marks an activity done without _action_done: same rule
-        if vals.get("active") is False and not RETENTION_SYSTEM_CLOSE.get():
-            self.filtered("active")._retention_verify()
-        return super().write(vals)
-
-    def unlink(self):
-        guarded = self.filtered(lambda a: a.activity_type_id.retention_requires_verified_call)
-        if guarded and not RETENTION_SYSTEM_CLOSE.get() and not self.env.su:
-            if not self.env.user.has_group(MANAGER_GROUP):
-                raise UserError(_(
-                    "A retention call cannot be cancelled: log the call with the customer (or let the telephony "
-                    "report it), then mark it done. A sales manager can close it without a call, giving a reason."))
-            for activity in guarded.filtered("active"):
-                self.env["res.partner"].browse(activity.res_id).exists().message_post(body=_(
-                    "Retention call \"%(summary)s\" cancelled by %(user)s without a call.",
-                    summary=activity.summary or activity.activity_type_id.name, user=self.env.user.name))
-        return super().unlink()
-
     # ------------------------------------------------------------------
     # VERIFICATION
     # ------------------------------------------------------------------
+
+    def _retention_guarded(self):
+        """The activities of ``self`` that require a verified call (type read as superuser)."""
+        return self.filtered(lambda a: a.activity_type_id.sudo().retention_requires_verified_call)
+
+    def _retention_partner(self):
+        self.ensure_one()
+        if self.res_model != "res.partner":
+            return self.env["res.partner"]
+        return self.env["res.partner"].sudo().browse(self.res_id).exists()
+
+    def _retention_set_company(self):
+        """Decide once, at creation, whose calls can verify each retention call: the customer's
+        company, else the assignee's main company, else the current company."""
+        for activity in self.filtered(lambda a: not a.retention_company_id):
+            record = self.env[activity.res_model].sudo().browse(activity.res_id) if activity.res_model else None
+            company = record and "company_id" in record._fields and record.exists() and record.company_id
+            company = company or activity.user_id.sudo().company_id or self.env.company
+            with policy.retention_system():
+                super(MailActivity, activity.sudo()).write({"retention_company_id": company.id})
 
     def _retention_verify(self):
         """Link a qualifying call to each activity of ``self`` that requires one (and has none yet);
         raise one UserError listing every activity that cannot be verified. Returns the guarded
         activities. Idempotent: already verified activities pass."""
-        guarded = self.filtered(lambda a: a.activity_type_id.retention_requires_verified_call)
+        guarded = self._retention_guarded()
         todo = guarded.filtered(lambda a: not a.retention_call_id)
         if not todo:
             return guarded
@@ -83,12 +161,12 @@ class MailActivity(models.Model):
         taken, problems, links = set(), [], []
         for activity in todo.sorted("create_date"):
             partner = self.env["res.partner"].sudo().browse(activity.res_id)
-            # a customer shared between companies: only calls logged by a company the assignee works
-            # for count (another company's PBX does not close this salesperson's follow-up)
-            companies = activity.user_id.sudo().company_ids.ids
+            # only calls logged by the follow-up's company count (decided when it was created; rows of
+            # older versions fall back to the assignee's companies)
+            companies = activity.retention_company_id.ids or activity.user_id.sudo().company_ids.ids
             calls = [dict(c, used=c["used"] or c["id"] in taken)
                      for c in candidates.get(partner.commercial_partner_id.id, [])
-                     if not companies or c["company_id"] in companies]
+                     if c["company_id"] in companies]
             call, problem = cv.choose_call(activity.create_date, calls, minimum)
             if call:
                 taken.add(call["id"])
@@ -101,10 +179,10 @@ class MailActivity(models.Model):
                               "after the activity was created count), then mark it done. A sales manager can "
                               "close it without a call, giving a reason.",
                               problems="\n".join(problems), minimum=minimum))
-        for activity, call in links:
-            call.sudo().write({"activity_id": activity.id, "activity_summary": activity.summary or activity.activity_type_id.name,
-                               "activity_done_date": fields.Date.context_today(self)})
-            activity.sudo().retention_call_id = call
+        with policy.retention_system():
+            for activity, call in links:
+                call._retention_consume(activity)
+                super(MailActivity, activity.sudo()).write({"retention_call_id": call.id})
         return guarded
 
     def _retention_problem_text(self, activity, partner, problem, minimum):
@@ -112,7 +190,7 @@ class MailActivity(models.Model):
         since = fields.Datetime.to_string(activity.create_date)
         texts = {
             "no_call": _("no call logged with this customer"),
-            "unverified_only": _("only manually logged calls, which do not count"),
+            "unverified_only": _("only manually logged calls or calls matched after a number change, which do not count"),
             "before_activity": _("no verified call since the activity was created (%(since)s)", since=since),
             "too_short": _("the longest call since %(since)s lasted %(longest)s s, less than %(minimum)s s",
                            since=since, longest=details.get("longest"), minimum=minimum),
@@ -122,9 +200,6 @@ class MailActivity(models.Model):
 
     def _retention_close_system(self, feedback):
         """Mark these activities done on behalf of the system (e.g. the customer ordered again, so the
-        follow-up call is moot). Bypasses call verification through RETENTION_SYSTEM_CLOSE; not RPC-callable."""
-        token = RETENTION_SYSTEM_CLOSE.set(True)
-        try:
+        follow-up call is moot). Bypasses call verification; not RPC-callable (private)."""
+        with policy.retention_system():
             return self._action_done(feedback=feedback)
-        finally:
-            RETENTION_SYSTEM_CLOSE.reset(token)

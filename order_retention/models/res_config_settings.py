@@ -1,6 +1,8 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from . import retention_policy as policy
+
 # Every numeric setting of the module: settings field -> (ir.config_parameter key, type, default, minimum).
 # They are stored as text by get/set_values below rather than with `config_parameter=`, because an
 # Integer config_parameter set to 0 is deleted and reads back as its default; here 0 is a real value
@@ -17,6 +19,7 @@ RETENTION_PARAMS = {
     "retention_shrinkage_kappa": ("order_retention.shrinkage_kappa", float, 4.0, 0.0),
     # --- call verification ---
     "retention_min_call_seconds": ("order_retention.min_call_seconds", int, 20, 0),
+    "retention_winback_min_amount": ("order_retention.winback_min_amount", float, 0.0, 0.0),
     # --- quotation hygiene ---
     "retention_duplicate_window_days": ("order_retention.duplicate_window_days", int, 30, 1),
 }
@@ -87,6 +90,12 @@ class ResConfigSettings(models.TransientModel):
     retention_min_call_seconds = fields.Integer(
         string="Minimum verified call (seconds)", default=20,
         help="A retention call activity closes only with a logged call at least this long.",
+    )
+    retention_winback_min_amount = fields.Float(
+        string="Order counts above (amount)", default=0.0, digits=(16, 2),
+        help="A confirmed order counts for the ordering rhythm and closes open retention calls (back to active) "
+        "only when its untaxed amount, in company currency, is above this amount. The default 0 means any order "
+        "with a positive amount; a 0-value order never wins a customer back.",
     )
     retention_pbx_token_hint = fields.Char(related="company_id.retention_pbx_token_hint", string="PBX token")
     retention_pbx_token_date = fields.Datetime(related="company_id.retention_pbx_token_date")
@@ -160,12 +169,11 @@ class ResConfigSettings(models.TransientModel):
         return {"type": "ir.actions.client", "tag": "soft_reload"}
 
     def _retention_check_manager(self):
-        if not self.env.user.has_group("sales_team.group_sale_manager"):
-            from odoo.exceptions import AccessError
-            raise AccessError(_("Only sales managers can manage the PBX token."))
+        policy.check_manager(self.env, _("Only sales managers can manage the PBX token."))
 
     def action_retention_run_now(self):
         """Save the settings, then run the retention cycle now (in the background, through the cron)."""
+        policy.check_manager(self.env, _("Only sales managers and administrators can run the retention cycle."))
         self.execute()
         self.env["retention.cycle"]._retention_reset_day()
         self.env.ref("order_retention.ir_cron_retention_cycle")._trigger()

@@ -1,7 +1,9 @@
 import logging
 
 from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError
 
+from . import retention_policy as policy
 from .retention_cycle import RETENTION_STATUSES, RFM_SEGMENT_SELECTION
 
 _logger = logging.getLogger(__name__)
@@ -24,17 +26,115 @@ class ResPartner(models.Model):
 
     def action_view_retention_calls(self):
         """Calls with this customer (all its contacts)."""
+        policy.check_internal(self.env)
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("order_retention.retention_call_action")
         action["domain"] = [("commercial_partner_id", "=", self.commercial_partner_id.id)]
         action["context"] = {"default_partner_id": self.id, "default_phone_number": self.phone or self.mobile}
         return action
 
+    retention_phone_changed = fields.Datetime(
+        string="Number changed on", readonly=True, copy=False,
+        help="When the phone or mobile number was last changed. A call older than this change is not "
+        "trusted to be with this customer until a sales manager confirms it.")
+    retention_restore_order_id = fields.Many2one(
+        "sale.order", string="Follow-up to restore", readonly=True, copy=False, index="btree_not_null",
+        help="A win-back order that closed this customer's retention call and was cancelled soon after: the "
+        "next cycle puts the follow-up back.")
+
+    # ------------------------------------------------------------------
+    # GUARDS (who may change what; see retention_policy)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _retention_system_fields(self):
+        """Fields written by the retention cycle only (statistics, status, follow-up bookkeeping)."""
+        return [name for name, field in self._fields.items()
+                if name.startswith("retention_") and (field.store or field.type == "one2many")
+                and not field.compute and not field.related]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not policy.is_system(self.env):
+            system_fields = self._retention_system_fields()
+            for vals in vals_list:
+                for fname in system_fields:
+                    vals.pop(fname, None)
+        partners = super().create(vals_list)
+        with_number = partners.filtered(lambda p: p.phone or p.mobile)
+        if with_number:
+            # a contact created with the number of an unmatched call: the match comes after the call
+            self.env["retention.call"]._retention_rematch_numbers(with_number)
+        return partners
+
     def write(self, vals):
+        if not policy.is_system(self.env):
+            forged = [f for f in self._retention_system_fields() if f in vals]
+            if forged:
+                raise AccessError(_("%(fields)s are computed by the retention cycle and cannot be written.",
+                                    fields=", ".join(forged)))
+            if "user_id" in vals:
+                self._retention_check_salesperson_change(vals["user_id"])
+            if "active" in vals and not vals["active"]:
+                self._retention_check_removal(_("archive"))
+        number_changed = {"phone", "mobile"} & set(vals)
+        if number_changed:
+            vals = dict(vals, retention_phone_changed=fields.Datetime.now())
         res = super().write(vals)
-        if {"phone", "mobile"} & set(vals):
+        if number_changed:
             self.env["retention.call"]._retention_rematch_numbers(self)
         return res
+
+    def toggle_active(self):
+        if not policy.is_system(self.env):
+            self.filtered("active")._retention_check_removal(_("archive"))
+        return super().toggle_active()
+
+    def unlink(self):
+        if not policy.is_system(self.env):
+            self._retention_check_removal(_("delete"))
+        return super().unlink()
+
+    def _retention_open_followups(self):
+        """Open retention calls of these partners or of their customers (commercial partners)."""
+        partners = self.sudo()
+        return self.env["mail.activity"].sudo().search([
+            ("res_model", "=", "res.partner"),
+            ("res_id", "in", (partners | partners.commercial_partner_id).ids),
+            ("activity_type_id.retention_requires_verified_call", "=", True),
+        ])
+
+    def _retention_check_removal(self, verb):
+        """Archiving, deleting or merging a customer (or a contact of it) with an open retention call
+        removes the call with it: refused except for a sales manager, whose removal is logged."""
+        followups = self._retention_open_followups()
+        if not followups:
+            return
+        names = ", ".join(self.sudo().browse(followups.mapped("res_id")).mapped("display_name"))
+        if not policy.is_manager(self.env):
+            raise UserError(_(
+                "%(customers)s has an open retention call: you cannot %(verb)s this customer or its contacts. "
+                "Call the customer and mark the retention call done first, or ask a sales manager.",
+                customers=names, verb=verb))
+        for customer in self.sudo().browse(set(followups.mapped("res_id"))):
+            customer.message_post(body=_(
+                "%(user)s chose to %(verb)s %(partners)s while a retention call was open; the retention call is "
+                "removed with it.", user=self.env.user.name, verb=verb, partners=", ".join(self.mapped("display_name"))))
+
+    def _retention_check_salesperson_change(self, user_id):
+        """Own Documents Only salespeople see the retention data of their own customers: they may make
+        themselves the salesperson of a customer nobody owns, never take over or hand over a colleague's
+        (that would widen or shift what they see). All-documents users and managers may change it."""
+        user = self.env.user
+        if not user.has_group("sales_team.group_sale_salesman") or user.has_group(policy.ALL_DOCUMENTS_GROUP):
+            return
+        for partner in self:
+            if partner.user_id.id == (user_id or False):
+                continue
+            if partner.user_id or user_id != user.id:
+                raise AccessError(_(
+                    "Only a sales manager can change the salesperson of %(partner)s: you can only make yourself "
+                    "the salesperson of a customer who has none.", partner=partner.display_name))
 
     # ------------------------------------------------------------------
     # QUOTATION HYGIENE
@@ -42,6 +142,7 @@ class ResPartner(models.Model):
 
     def action_retention_find_duplicate_quotations(self):
         """Open the duplicate quotations clean-up for this customer."""
+        policy.check_internal(self.env)
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("order_retention.sale_order_retention_duplicate_action_all")
         action["context"] = {"default_partner_id": self.commercial_partner_id.id}
@@ -118,6 +219,7 @@ class ResPartner(models.Model):
 
     def action_view_retention_activities(self):
         """Open the customer's retention call activities, open and done."""
+        policy.check_internal(self.env)
         self.ensure_one()
         activity_type = self.env["retention.cycle"]._retention_activity_type()
         return {
@@ -132,6 +234,7 @@ class ResPartner(models.Model):
         }
 
     def action_retention_recompute(self):
-        """Recompute the cadence of every customer now (button on the partner form)."""
-        self.env["retention.cycle"]._retention_compute_all()
+        """Recompute the cadence of every customer now (button on the partner form; sales managers)."""
+        policy.check_manager(self.env, _("Only a sales manager can recompute the retention statuses."))
+        self.env["retention.cycle"].sudo()._retention_compute_all()
         return True

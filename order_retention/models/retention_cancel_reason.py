@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from . import retention_policy as policy
+
 CANCEL_REASON_REQUIRED_KEY = "order_retention.cancel_reason_required"
 
 
@@ -38,6 +40,7 @@ class RetentionCancelReason(models.Model):
 
     def action_view_orders(self):
         """The orders cancelled with this reason."""
+        policy.check_internal(self.env)
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("sale.action_orders")
         action.update({

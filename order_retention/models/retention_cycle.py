@@ -96,8 +96,10 @@ class RetentionCycle(models.AbstractModel):
               JOIN res_partner p ON p.id = so.partner_id
               JOIN res_partner cp ON cp.id = p.commercial_partner_id
              WHERE so.state = 'sale' AND so.date_order < %(until)s
+               -- a 0-value (or below the Settings minimum) order is no order: it wins nobody back
+               AND so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1) > %(min_amount)s
             """,
-            until=until,
+            until=until, min_amount=retention_param(self.env, "retention_winback_min_amount"),
         )
 
     @api.model
@@ -141,6 +143,9 @@ class RetentionCycle(models.AbstractModel):
         cr.execute(SQL("ANALYZE retention_result_tmp"))
         changes = self._retention_record_changes(as_of)
         self._retention_apply_results(as_of)
+        # a customer back to active needs no restored follow-up
+        cr.execute(SQL("UPDATE res_partner SET retention_restore_order_id = NULL "
+                       "WHERE retention_restore_order_id IS NOT NULL AND retention_status = 'active'"))
         self.env["res.partner"].invalidate_model()
         self.env["retention.status.history"].invalidate_model()
         self._retention_post_changes(changes)
@@ -322,13 +327,24 @@ class RetentionCycle(models.AbstractModel):
             if open_activities:
                 duplicates |= open_activities[1:]  # keep the oldest open one: exactly one stays
                 continue
+            restore = partner.retention_restore_order_id
             interval = intervals.get(partner.retention_status) or 0
             last_done = max((d for d in activities.mapped("date_done") if d), default=None)
-            if not interval or (last_done and last_done + datetime.timedelta(days=interval) > today):
+            if not restore and (not interval or (last_done and last_done + datetime.timedelta(days=interval) > today)):
                 continue
-            vals_list.append(self._retention_prepare_activity_vals(
+            vals = self._retention_prepare_activity_vals(
                 partner, activity_type, assignees[partner.id], today, summaries[partner.retention_status], model_id,
-            ))
+            )
+            if restore:
+                vals["note"] = "<p>%s</p>%s" % (html_escape(_(
+                    "Follow-up put back: %(order)s, the order that closed the previous retention call, was cancelled.",
+                    order=restore.name)), vals["note"])
+            vals_list.append(vals)
+        restored = partners.filtered("retention_restore_order_id")
+        if restored:
+            self.env.cr.execute(SQL("UPDATE res_partner SET retention_restore_order_id = NULL WHERE id IN %s",
+                                    tuple(restored.ids)))
+            restored.invalidate_recordset(["retention_restore_order_id"])
         if duplicates:
             duplicates._retention_close_system(feedback=_("Duplicate retention follow-up removed by the retention cycle."))
         if vals_list:
@@ -349,6 +365,8 @@ class RetentionCycle(models.AbstractModel):
             "date_deadline": today,
             "user_id": user.id,
             "automated": True,
+            # whose calls can verify it: decided now, never changed (see mail.activity)
+            "retention_company_id": (partner.company_id or user.company_id).id,
         }
 
     @api.model

@@ -1,11 +1,24 @@
+import datetime
+
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, format_datetime
 
+from . import retention_policy as policy
+from .res_config_settings import retention_param
 from .retention_cancel_reason import retention_cancel_reason_required
 from .retention_cycle import FOLLOWUP_STATUSES, RETENTION_STATUSES
+
+# Stamped by the module (cadence facts, cancellation stamp, duplicate link, claim): not writable over RPC.
+SYSTEM_ORDER_FIELDS = (
+    "retention_days_since_previous_order", "retention_status_at_order", "retention_won_back",
+    "retention_duplicate_of_id", "retention_cancel_date", "retention_cancel_user_id",
+    "retention_handled_by_id", "retention_handled_since",
+)
+# A win-back order cancelled within this many days of its confirmation puts the follow-up back.
+WINBACK_CANCEL_DAYS = 30
 
 
 class SaleOrder(models.Model):
@@ -41,6 +54,22 @@ class SaleOrder(models.Model):
         for order in self:
             order.retention_excluded_from_stats = order.retention_cancel_reason_id.exclude_from_statistics
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not policy.is_system(self.env):
+            for vals in vals_list:
+                for fname in SYSTEM_ORDER_FIELDS:
+                    vals.pop(fname, None)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not policy.is_system(self.env):
+            forged = [f for f in SYSTEM_ORDER_FIELDS if f in vals]
+            if forged:
+                raise AccessError(_("%(fields)s are set by the retention module and cannot be written.",
+                                    fields=", ".join(forged)))
+        return super().write(vals)
+
     def _retention_cancel_reason_required(self):
         return retention_cancel_reason_required(self.env)
 
@@ -63,7 +92,12 @@ class SaleOrder(models.Model):
             reason_vals["retention_cancel_reason_id"] = ctx["retention_cancel_reason_id"]
             if ctx.get("retention_cancel_note"):
                 reason_vals["retention_cancel_note"] = ctx["retention_cancel_note"]
+        restore = self.filtered(lambda o: o._retention_winback_recent())
         res = super()._action_cancel()
+        with policy.retention_system():
+            for order in restore:
+                # the follow-up this win-back closed comes back at the next cycle
+                order.partner_id.commercial_partner_id.sudo().retention_restore_order_id = order
         user = self.env.user
         vals = {
             **reason_vals,
@@ -72,7 +106,8 @@ class SaleOrder(models.Model):
             "retention_handled_by_id": False,
             "retention_handled_since": False,
         }
-        to_stamp.write(vals)
+        with policy.retention_system():
+            to_stamp.write(vals)
         for order in to_stamp.filtered("retention_cancel_reason_id"):
             body = _("Cancellation reason: %(reason)s", reason=order.retention_cancel_reason_id.name)
             if order.retention_cancel_note:
@@ -84,13 +119,14 @@ class SaleOrder(models.Model):
         """Back to quotation: forget the previous cancellation."""
         cancelled = self.filtered(lambda o: o.state == "cancel")
         res = super().action_draft()
-        cancelled.write({
-            "retention_cancel_reason_id": False,
-            "retention_cancel_note": False,
-            "retention_cancel_date": False,
-            "retention_cancel_user_id": False,
-            "retention_duplicate_of_id": False,
-        })
+        with policy.retention_system():
+            cancelled.write({
+                "retention_cancel_reason_id": False,
+                "retention_cancel_note": False,
+                "retention_cancel_date": False,
+                "retention_cancel_user_id": False,
+                "retention_duplicate_of_id": False,
+            })
         return res
 
     def _prepare_confirmation_values(self):
@@ -110,6 +146,7 @@ class SaleOrder(models.Model):
 
     def action_retention_claim(self):
         """Mark the quotations as being handled by me (refused when a colleague already handles one)."""
+        self.check_access("write")
         now = fields.Datetime.now()
         for order in self:
             if order.state not in ("draft", "sent"):
@@ -122,13 +159,15 @@ class SaleOrder(models.Model):
                     order=order.name, user=owner.name,
                     since=format_datetime(self.env, order.retention_handled_since, dt_format="short"),
                 ))
-        self.filtered(lambda o: not o.retention_handled_by_id).write({
-            "retention_handled_by_id": self.env.user.id, "retention_handled_since": now,
-        })
+        with policy.retention_system():
+            self.filtered(lambda o: not o.retention_handled_by_id).write({
+                "retention_handled_by_id": self.env.user.id, "retention_handled_since": now,
+            })
         return True
 
     def action_retention_release(self):
         """Release the claim (only the claimer or a sales manager)."""
+        self.check_access("write")
         is_manager = self.env.user.has_group("sales_team.group_sale_manager")
         for order in self.filtered("retention_handled_by_id"):
             if order.retention_handled_by_id != self.env.user and not is_manager:
@@ -136,7 +175,8 @@ class SaleOrder(models.Model):
                     "%(order)s is being handled by %(user)s: only they or a sales manager can release it.",
                     order=order.name, user=order.retention_handled_by_id.name,
                 ))
-        self.write({"retention_handled_by_id": False, "retention_handled_since": False})
+        with policy.retention_system():
+            self.write({"retention_handled_by_id": False, "retention_handled_since": False})
         return True
 
     # ------------------------------------------------------------------
@@ -189,12 +229,14 @@ class SaleOrder(models.Model):
         for order in self:
             customer = order.partner_id.commercial_partner_id
             status = customer.retention_status
-            order.write({
-                "retention_days_since_previous_order": gaps.get(order.id) or 0,
-                "retention_status_at_order": status,
-                "retention_won_back": status in FOLLOWUP_STATUSES,
-            })
-            if status in FOLLOWUP_STATUSES:
+            won_back = status in FOLLOWUP_STATUSES and order._retention_counts_as_order()
+            with policy.retention_system():
+                order.write({
+                    "retention_days_since_previous_order": gaps.get(order.id) or 0,
+                    "retention_status_at_order": status,
+                    "retention_won_back": won_back,
+                })
+            if won_back:
                 self.env["retention.status.history"].sudo().create({
                     "partner_id": customer.id,
                     "date": order.date_order.date(),
@@ -216,7 +258,22 @@ class SaleOrder(models.Model):
                     "retention_status": "active",
                     "retention_status_since": order.date_order.date(),
                     "retention_missing_order": False,
+                    "retention_restore_order_id": False,
                 })
                 self.env["retention.cycle"]._retention_close_followups(customer, order=order)
                 lapsed |= customer
         return lapsed
+
+    def _retention_counts_as_order(self):
+        """A confirmed order counts for the cadence (and can win a customer back) only with an untaxed
+        amount, in company currency, above the Settings minimum (default: more than 0)."""
+        self.ensure_one()
+        amount = self.amount_untaxed / (self.currency_rate or 1.0)
+        return amount > retention_param(self.env, "retention_winback_min_amount")
+
+    def _retention_winback_recent(self):
+        """A confirmed win-back order of the last WINBACK_CANCEL_DAYS days (its cancellation restores the
+        follow-up it closed)."""
+        self.ensure_one()
+        limit = fields.Datetime.now() - datetime.timedelta(days=WINBACK_CANCEL_DAYS)
+        return self.state == "sale" and self.retention_won_back and self.date_order and self.date_order >= limit

@@ -5,6 +5,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.fields import Command
 from odoo.tests import BaseCase, Form, new_test_user, tagged
 
+from ..models.retention_policy import retention_system
 from ..tools import call_verification as cv
 from .common import RetentionCommon
 
@@ -174,8 +175,9 @@ class TestCallVerification(CallCommon):
             second.action_done()
 
     def test_other_company_call_does_not_verify(self):
-        """A customer shared by two companies: a call logged by the other company's PBX does not close
-        the follow-up of a salesperson who works only for this company; it does for one who works for both."""
+        """A customer shared by two companies: a call logged by the other company's PBX does not close the
+        follow-up, whose company was decided when it was created; giving the assignee access to the other
+        company afterwards changes nothing, a follow-up of the other company is closed by it."""
         other = self.env["res.company"].create({"name": "Retention Sister Co", "country_id": self.env.ref("base.us").id})
         activity = self._activity()
         self.Call._retention_ingest([(0, {
@@ -186,9 +188,20 @@ class TestCallVerification(CallCommon):
         self.assertEqual(sister_call.commercial_partner_id, self.customer, "matched: the customer is shared")
         with self.assertRaisesRegex(UserError, "no call logged"):
             activity.action_done()
+        self.assertEqual(activity.retention_company_id, self.company)
         self.salesman.company_ids = [Command.link(other.id)]
-        activity.action_done()
-        self.assertEqual(activity.retention_call_id, sister_call)
+        with self.assertRaisesRegex(UserError, "no call logged"):
+            activity.action_done()
+        self.assertTrue(activity.active)
+        sister_activity = self._activity()
+        with retention_system():
+            sister_activity.retention_company_id = other
+        self.Call._retention_ingest([(0, {
+            "call_id": "SISTER-2", "number": "+1 650 253 0000", "direction": "outbound",
+            "start": (sister_activity.create_date + D(seconds=9)).isoformat(), "duration": 120,
+        })], "pbx", other)
+        sister_activity.action_done()
+        self.assertEqual(sister_activity.retention_call_id.company_id, other)
 
     def test_manual_call_never_verifies(self):
         """A call typed by hand is unverified, even if the user claims otherwise in the values."""
@@ -269,6 +282,10 @@ class TestCallMatchingAndImport(CallCommon):
         newcomer = self._create_customer("Newcomer Inc", user=self.salesman)
         newcomer.phone = "415-555-0142"
         self.assertEqual(call.partner_id, newcomer)
+        self.assertEqual(call.match_state, "late", "matched only after the number was typed in: not trusted yet")
+        with self.assertRaises(AccessError):
+            call.with_user(self.salesman).action_confirm_match()
+        call.with_user(self.leader).action_confirm_match()
         self.assertEqual(call.match_state, "matched")
 
     def test_ambiguous_number(self):
@@ -298,7 +315,7 @@ class TestCallMatchingAndImport(CallCommon):
                 row = ["not", "an", "object", i]
             bad_rows.append(row)
         good = [{"call_id": "GOOD%s" % i, "number": number, "direction": "in", "start": "2026-01-05T10:0%s:00Z" % i,
-                 "duration": 25} for i, number in enumerate(["+16502530000", "garbage-number", "12", "+999 1", "6505550199"])]
+                 "duration": 25} for i, number in enumerate(["+16502530000", "999-00", "123", "+999 1", "6505550199"])]
         rows = list(enumerate(bad_rows[:125] + good + bad_rows[125:]))
         report = self.Call._retention_ingest(rows, "pbx", self.company)
         self.assertEqual((report["created"], report["rejected"], report["duplicate"]), (5, 250, 0))
@@ -356,7 +373,7 @@ class TestCallMatchingAndImport(CallCommon):
             self._import("a,b\n1,2\n", "asterisk")
 
     def test_security(self):
-        """Own-documents salespeople see only their customers' calls; only managers edit durations."""
+        """Own-documents salespeople see only their customers' calls; nobody edits the telephony's facts."""
         mine = self._pbx_call(30, datetime.datetime(2026, 1, 5, 10))
         other_customer = self._create_customer("Someone Else's", user=self.leader, phone="+1 305 555 0111")
         theirs = self._pbx_call(30, datetime.datetime(2026, 1, 5, 10), number="+13055550111")
@@ -365,7 +382,10 @@ class TestCallMatchingAndImport(CallCommon):
         self.assertEqual(visible, mine)
         with self.assertRaises(AccessError):
             mine.with_user(self.salesman).write({"duration_seconds": 999})
-        mine.with_user(self.leader).write({"duration_seconds": 999})
+        with self.assertRaises(AccessError, msg="the telephony's facts are not edited, even by a manager"):
+            mine.with_user(self.leader).write({"duration_seconds": 999})
+        mine.with_user(self.leader).write({"note": "Spoke with the buyer"})
+        self.assertEqual(mine.duration_seconds, 30)
         all_docs = new_test_user(self.env, "ret_all_docs", groups="sales_team.group_sale_salesman_all_leads")
         self.assertEqual(self.Call.with_user(all_docs).search_count([("id", "in", (mine | theirs).ids)]), 2)
 

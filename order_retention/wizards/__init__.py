@@ -1,6 +1,7 @@
 # retention cycle
 from . import retention_backtest
 # call log
+from . import base_partner_merge
 from . import mail_activity_retention_override
 from . import retention_call_import
 # quotation hygiene

@@ -1,5 +1,7 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
+
+from ..models import retention_policy as policy
 
 
 class MailActivityRetentionOverride(models.TransientModel):
@@ -19,8 +21,7 @@ class MailActivityRetentionOverride(models.TransientModel):
     def action_close(self):
         """Close the activities without a call (sales managers only); the reason goes to the chatter."""
         self.ensure_one()
-        if not self.env.user.has_group("sales_team.group_sale_manager"):
-            raise AccessError(_("Only a sales manager can close a retention call without a call."))
+        policy.check_manager(self.env, _("Only a sales manager can close a retention call without a call."))
         if not (self.reason or "").strip():
             raise UserError(_("Give the reason for closing without a call."))
         activities = self.activity_ids.filtered("active")

@@ -4,6 +4,7 @@ import math
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..models import retention_policy as policy
 from ..models.retention_cycle import RETENTION_STATUSES
 from ..tools import backtest
 
@@ -45,8 +46,9 @@ class RetentionBacktest(models.TransientModel):
                 ))
 
     def action_run(self):
-        """Classify as of the chosen date with the current Settings and compare with what happened."""
+        """Classify as of the chosen date with the current Settings and compare with what happened (managers)."""
         self.ensure_one()
+        policy.check_manager(self.env, self.env._("Only a sales manager can run a backtest."))
         cycle = self.env["retention.cycle"]
         facts = cycle._retention_fetch_orders(fields.Date.context_today(self))
         per_status, metrics = backtest.backtest(facts, self.as_of, self.horizon_days, cycle._retention_engine_params())

@@ -7,6 +7,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..models.res_config_settings import retention_param
+from ..models.retention_policy import retention_system
 from ..tools.quotation_duplicates import (
     KIND_DUPLICATE, KIND_PURCHASED, RULE_RECENT, RULE_SENT, Confirmed, Quote, find_groups,
 )
@@ -143,6 +144,7 @@ class SaleOrderRetentionDuplicate(models.TransientModel):
         self.ensure_one()
         if self.state != "preview":
             raise UserError(_("Preview the duplicates first."))
+        self.line_ids.order_id.check_access("write")
         reason_dup = self.env.ref("order_retention.cancel_reason_duplicate")
         reason_bought = self.env.ref("order_retention.cancel_reason_already_purchased")
         by_group = defaultdict(lambda: self.env["sale.order.retention.duplicate.line"])
@@ -171,7 +173,8 @@ class SaleOrderRetentionDuplicate(models.TransientModel):
                 note = _("Duplicate of %(keeper)s", keeper=keeper.name) if kind == KIND_DUPLICATE else \
                     _("Already purchased through %(keeper)s", keeper=keeper.name)
                 order.with_context(retention_cancel_reason_id=reason.id, retention_cancel_note=note)._action_cancel()
-                order.retention_duplicate_of_id = keeper
+                with retention_system():
+                    order.retention_duplicate_of_id = keeper
                 order.message_post(body=Markup("%s %s") % (
                     _("Cancelled by the duplicate quotations clean-up; kept:"), keeper._get_html_link()))
             if still_open:
