@@ -30,10 +30,10 @@ _DIRECTIONS = {
     "out": "outbound", "outbound": "outbound", "outgoing": "outbound", "o": "outbound",
 }
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
-_INTEGER = re.compile(r"\d{1,9}")
-_DECIMAL = re.compile(r"\d{1,9}\.\d{1,9}")
-_MINUTES = re.compile(r"(\d{1,6}):([0-5]?\d)")
-_HOURS = re.compile(r"(\d{1,4}):([0-5]?\d):([0-5]?\d)")
+_INTEGER = re.compile(r"[0-9]{1,9}")  # ASCII digits only: "٣٠" is not a PBX duration
+_DECIMAL = re.compile(r"[0-9]{1,9}\.[0-9]{1,9}")
+_MINUTES = re.compile(r"([0-9]{1,6}):([0-5]?[0-9])")
+_HOURS = re.compile(r"([0-9]{1,4}):([0-5]?[0-9]):([0-5]?[0-9])")
 MAX_DURATION = 24 * 3600
 FUTURE_TOLERANCE = datetime.timedelta(minutes=5)
 
