@@ -129,10 +129,6 @@ class SaleOrder(models.Model):
             })
         return res
 
-    def _prepare_confirmation_values(self):
-        """A confirmed order is no longer being handled as a quotation."""
-        return {**super()._prepare_confirmation_values(), "retention_handled_by_id": False, "retention_handled_since": False}
-
     def _retention_is_paid(self):
         """Paid or prepaid: an online payment authorized/done, or a posted invoice (partly) paid."""
         self.ensure_one()
@@ -204,6 +200,9 @@ class SaleOrder(models.Model):
     def _action_confirm(self):
         """Stamp the cadence facts on the confirmed orders and bring lapsed customers back to active."""
         res = super()._action_confirm()
+        with policy.retention_system():
+            # a confirmed order is no longer being handled as a quotation
+            self.filtered("retention_handled_by_id").write({"retention_handled_by_id": False, "retention_handled_since": False})
         self._retention_stamp_confirmation()
         return res
 
