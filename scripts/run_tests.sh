@@ -45,9 +45,39 @@ echo "Running order_retention tests (tags $TAGS) in database $DB; full log: $LOG
 or_odoo -d "$DB" -i order_retention --test-enable --test-tags="$TAGS" --stop-after-init \
   --http-port="$(free_port)" --gevent-port="$(free_port)" --max-cron-threads=0 --log-level=test >"$LOG" 2>&1
 rc=$?
+
+# 3. concurrent PBX pushes against a real server on the test database (full runs only): the test
+#    cursor serialises requests, a real server does not
+stress_ran=0; stress_ok=1
+if [ "$TAGS" = "/order_retention" ] && [ "$rc" = 0 ]; then
+  stress_ran=1
+  token="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(24))')"
+  hash="$(printf %s "$token" | sha256sum | cut -d' ' -f1)"
+  psql -d "$DB" -qc "UPDATE res_company SET retention_pbx_token_hash='$hash' WHERE id=(SELECT min(id) FROM res_company WHERE active)"
+  port="$(free_port)"
+  or_odoo -d "$DB" --db-filter="^$DB\$" --http-interface=127.0.0.1 --http-port="$port" --gevent-port="$(free_port)" \
+    --max-cron-threads=0 --log-level=info >"$LOG.stress" 2>&1 &
+  srv=$!
+  "$PY" - "$port" <<'PYEOF' || stress_ok=0
+import sys, time, urllib.request
+for _ in range(120):
+    try:
+        urllib.request.urlopen("http://127.0.0.1:%s/web/login" % sys.argv[1], timeout=5); sys.exit(0)
+    except OSError:
+        time.sleep(1)
+sys.exit("the Odoo server for the intake stress test did not start")
+PYEOF
+  [ "$stress_ok" = 1 ] && { "$PY" "$OR_ROOT/scripts/intake_stress.py" --url "http://127.0.0.1:$port" --token "$token" \
+    --threads 8 --rows 200 | tail -2 || stress_ok=0; }
+  kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null
+  if grep -qE " (ERROR|CRITICAL) |Traceback" "$LOG.stress"; then
+    echo "the server log of the intake stress test has errors:"; grep -E " (ERROR|CRITICAL) |Traceback" "$LOG.stress" | head -20
+    stress_ok=0
+  fi
+fi
 [ "${KEEP_DB:-0}" = 1 ] || { dropdb --if-exists "$DB" >/dev/null 2>&1; rm -rf "${FILESTORE:?}/$DB"; }
 
-# 3. report
+# 4. report
 grep -E "ERROR|FAIL:|Traceback|skipped " "$LOG" | grep -v "Traceback (most recent call last)" | head -60
 summary="$(grep -oE '[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests when loading' "$LOG" | tail -1)"
 failed=$(sed -E 's/^([0-9]+) failed.*/\1/' <<<"$summary"); errors=$(sed -E 's/.*failed, ([0-9]+) error.*/\1/' <<<"$summary")
@@ -60,6 +90,10 @@ if [ -z "$summary" ]; then
 fi
 bad=$((failed + errors))
 echo "Odoo: $summary database; skipped: $skipped; exit code: $rc"
+if [ "$stress_ran" = 1 ]; then
+  echo "Intake stress test (8 concurrent pushes, real server): $([ "$stress_ok" = 1 ] && echo passed || echo FAILED)"
+  total=$((total + 1)); bad=$((bad + 1 - stress_ok))
+fi
 echo "$((total - bad - skipped)) passed, $((bad + skipped)) failed"
 [ "$total" -gt 0 ] || { echo "no test ran" >&2; exit 1; }
 if grep -q "demo data failed to install" "$LOG"; then
