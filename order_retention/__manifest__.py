@@ -35,6 +35,9 @@
         "views/retention_cancel_reason_views.xml",
         "views/sale_order_hygiene_views.xml",
         "views/retention_cancel_report_views.xml",
+        # why customers leave
+        "data/retention_churn_reason_data.xml",
+        "views/retention_churn_views.xml",
         # menus last
         "views/order_retention_menus.xml",
     ],
@@ -43,6 +46,9 @@
     ],
     "post_init_hook": "post_init_hook",
     "assets": {
+        "web.assets_backend": [
+            "order_retention/static/src/js/activity_outcome.js",
+        ],
         "web.assets_tests": [
             "order_retention/static/src/js/tours/*.js",
         ],

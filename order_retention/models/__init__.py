@@ -15,3 +15,6 @@ from . import retention_call
 # quotation hygiene
 from . import retention_cancel_reason
 from . import retention_cancel_report
+# why customers leave
+from . import retention_churn_reason
+from . import retention_churn_report

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
@@ -10,6 +12,8 @@ from .res_config_settings import retention_param
 IDENTITY_FIELDS = ("activity_type_id", "res_model", "res_model_id", "res_id", "retention_call_id", "date_done",
                    "retention_company_id")
 SYSTEM_ONLY_CREATE_FIELDS = ("retention_call_id", "retention_company_id", "date_done")
+# A salesperson may postpone a retention call (due date, snooze) up to this many days after it was created.
+POSTPONE_DAYS = 7
 
 
 class MailActivity(models.Model):
@@ -97,6 +101,16 @@ class MailActivity(models.Model):
             new_type = self.env["mail.activity.type"].browse(vals["activity_type_id"]).sudo()
             if new_type.retention_requires_verified_call and (self - guarded):
                 raise AccessError(_("An activity cannot be turned into a retention call: schedule a new one."))
+        if vals.get("date_deadline") and guarded:
+            new = fields.Date.to_date(vals["date_deadline"])
+            for activity in guarded:
+                limit = max(activity.date_deadline, activity.create_date.date() + timedelta(days=POSTPONE_DAYS))
+                if new > limit:
+                    raise AccessError(_(
+                        "A retention call can be postponed up to %(days)s days after it was created (here until "
+                        "%(limit)s); a sales manager can postpone it further. Record the customer's wish with the "
+                        "outcome \"Call again on a date\" when you mark it done.",
+                        days=POSTPONE_DAYS, limit=fields.Date.to_string(limit)))
         if "active" in vals and vals["active"] and guarded.filtered(lambda a: not a.active):
             raise AccessError(_("A done retention call cannot be reopened except by a sales manager: "
                                 "schedule a new activity instead."))
@@ -104,6 +118,21 @@ class MailActivity(models.Model):
     # ------------------------------------------------------------------
     # DONE
     # ------------------------------------------------------------------
+
+    def action_retention_mark_done(self):
+        """Mark done from a list or the queue: retention calls open the outcome dialog first (the call
+        verification runs when it is confirmed); other activities are simply marked done."""
+        self.ensure_one()
+        if not self._retention_guarded():
+            return self.action_done()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Retention call outcome"),
+            "res_model": "mail.activity.retention.outcome",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {"default_activity_id": self.id},
+        }
 
     def _action_done(self, feedback=False, attachment_ids=None):
         """Funnel of action_done, action_feedback(_schedule_next), the mixin's activity_feedback and
@@ -195,6 +224,8 @@ class MailActivity(models.Model):
             "too_short": _("the longest call since %(since)s lasted %(longest)s s, less than %(minimum)s s",
                            since=since, longest=details.get("longest"), minimum=minimum),
             "already_used": _("the qualifying calls already closed other activities"),
+            "number_changed": _("the calls since %(since)s went to a number added to the customer after the retention "
+                                "call was created (a sales manager can confirm such a call)", since=since),
         }
         return "- %s: %s" % (partner.display_name, texts[reason])
 

@@ -4,6 +4,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from . import retention_policy as policy
+from .retention_call import OUTCOMES
 from .retention_cycle import RETENTION_STATUSES, RFM_SEGMENT_SELECTION
 
 _logger = logging.getLogger(__name__)
@@ -41,6 +42,32 @@ class ResPartner(models.Model):
         "sale.order", string="Follow-up to restore", readonly=True, copy=False, index="btree_not_null",
         help="A win-back order that closed this customer's retention call and was cancelled soon after: the "
         "next cycle puts the follow-up back.")
+
+    # --- what the last retention call found out (see mail.activity.retention.outcome) ---
+    retention_last_outcome = fields.Selection(
+        OUTCOMES, string="Last Call Outcome", readonly=True, copy=False,
+        help="What happened on the last retention call that was closed.")
+    retention_last_churn_reason_id = fields.Many2one(
+        "retention.churn.reason", string="Why Not Ordering", readonly=True, copy=False, index="btree_not_null",
+        help="The reason the customer gave on the last retention call where they were reached.")
+    retention_last_outcome_date = fields.Date(string="Last Call Outcome On", readonly=True, copy=False)
+    retention_next_call_date = fields.Date(
+        string="Call Again On", readonly=True, copy=False,
+        help="The customer asked to be called again on this day: the next retention call is due then.")
+    retention_lost_for_good = fields.Boolean(
+        string="Lost for Good", readonly=True, copy=False, index=True,
+        help="The salesperson recorded that this customer will not order again: no more retention calls until "
+        "they order again. A sales manager can resume the follow-ups.")
+
+    def action_retention_resume_followups(self):
+        """Undo "lost for good" (sales managers): retention calls resume at the next cycle."""
+        policy.check_manager(self.env, _("Only a sales manager can resume the follow-ups of a customer lost for good."))
+        customers = self.commercial_partner_id.filtered("retention_lost_for_good")
+        with policy.retention_system():
+            customers.sudo().write({"retention_lost_for_good": False, "retention_followup_checked": False})
+        for customer in customers:
+            customer.message_post(body=_("Retention calls resumed by %(user)s.", user=self.env.user.name))
+        return True
 
     # ------------------------------------------------------------------
     # GUARDS (who may change what; see retention_policy)

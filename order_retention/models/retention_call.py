@@ -1,5 +1,6 @@
 import contextvars
 import logging
+from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError
@@ -16,7 +17,13 @@ _INGESTING = contextvars.ContextVar("order_retention_ingesting", default=False)
 SUFFIX = 8  # digits compared in SQL to find candidate partners, before the exact E.164 comparison
 # Written only by the system: the telephony's facts, the match and the consumption of a call.
 SYSTEM_FIELDS = ("source", "external_id", "verified", "phone_e164", "match_state", "commercial_partner_id",
-                 "activity_id", "activity_summary", "activity_done_date", "consumed_date", "consumed_activity_ref")
+                 "activity_id", "activity_summary", "activity_done_date", "consumed_date", "consumed_activity_ref",
+                 "outcome", "churn_reason_id", "next_step", "next_call_date", "status_at_call", "outcome_user_id",
+                 "number_since")
+OUTCOMES = [("not_recorded", "Not recorded"), ("reached", "Reached"), ("no_answer", "No answer"),
+            ("wrong_number", "Wrong number")]
+NEXT_STEPS = [("expects_order", "Expects to order"), ("quotation", "Quotation requested"),
+              ("call_again", "Call again on a date"), ("lost_for_good", "Lost for good")]
 TELEPHONY_FACTS = ("phone_number", "start", "duration_seconds", "direction", "company_id", "partner_id")
 MAX_ROWS = 5000  # calls per PBX request or CSV file
 INTAKE_LOCK_KEY = 0x0CA11  # with the company id: serialises the intake of one company's calls
@@ -63,6 +70,13 @@ class RetentionCall(models.Model):
         help="Matched: the number belonged to this customer when the call was logged. Matched after a number "
         "change: the customer got this number only after the call, so the call does not verify a retention call "
         "until a sales manager confirms the match.")
+    number_since = fields.Datetime(
+        string="Number Known Since", readonly=True, copy=False,
+        help="Since when the matched contact has this number (its creation or its last number change). The call "
+        "closes only retention calls created after that moment, unless a sales manager confirmed the match.")
+    number_recent = fields.Boolean(
+        compute="_compute_number_recent",
+        help="Matched late, or through a number the customer got less than 30 days before the call.")
     activity_id = fields.Many2one("mail.activity", string="Verified Activity", readonly=True, ondelete="set null", copy=False)
     activity_summary = fields.Char(readonly=True, copy=False)
     activity_done_date = fields.Date(readonly=True, copy=False)
@@ -71,6 +85,21 @@ class RetentionCall(models.Model):
         help="When this call verified a retention call. A call verifies one retention call, once and forever, "
         "even if that activity is later changed or deleted.")
     consumed_activity_ref = fields.Char(string="Used For", readonly=True, copy=False)
+    # --- what the call found out (recorded when it closes a retention call through the outcome dialog) ---
+    outcome = fields.Selection(OUTCOMES, default="not_recorded", readonly=True, copy=False, index=True,
+                               help="What happened on the call that closed a retention call. Not recorded: it was "
+                               "closed without the outcome dialog (e.g. by the telephony or over the API).")
+    churn_reason_id = fields.Many2one(
+        "retention.churn.reason", string="Why Not Ordering", readonly=True, copy=False, index="btree_not_null",
+        help="The reason the customer gave for not ordering.")
+    next_step = fields.Selection(NEXT_STEPS, readonly=True, copy=False,
+                                 help="What was agreed with the customer on this call.")
+    next_call_date = fields.Date(string="Call Again On", readonly=True, copy=False)
+    status_at_call = fields.Selection(
+        [("active", "Active"), ("warm", "Warm"), ("cold", "Cold"), ("lost", "Lost")],
+        string="Customer Status at Call", readonly=True, copy=False,
+        help="The customer's retention status when this call closed the retention call.")
+    outcome_user_id = fields.Many2one("res.users", string="Outcome Recorded By", readonly=True, copy=False)
     note = fields.Text()
 
     _sql_constraints = [
@@ -84,6 +113,12 @@ class RetentionCall(models.Model):
     def _compute_name(self):
         for call in self:
             call.name = "%s %s" % (call.partner_id.display_name or call.phone_number or "", fields.Datetime.to_string(call.start) or "")
+
+    @api.depends("match_state", "number_since", "start")
+    def _compute_number_recent(self):
+        for call in self:
+            call.number_recent = call.match_state == "late" or bool(
+                call.number_since and call.start and call.number_since > call.start - timedelta(days=30))
 
     @api.depends("source")
     def _compute_verified(self):
@@ -164,7 +199,8 @@ class RetentionCall(models.Model):
         if partner.commercial_partner_id == self.commercial_partner_id and self.match_state in ("matched", "late"):
             return {}  # unchanged: a confirmed (or pending) match stays as it is
         changed_after = any(p.retention_phone_changed and p.retention_phone_changed > self.start for p in partners)
-        return {"partner_id": partner.id, "commercial_partner_id": commercial.id,
+        since = max(p.retention_phone_changed or p.create_date for p in partners)
+        return {"partner_id": partner.id, "commercial_partner_id": commercial.id, "number_since": since,
                 "match_state": "late" if late or changed_after else "matched"}
 
     @api.model
@@ -217,12 +253,13 @@ class RetentionCall(models.Model):
         return True
 
     def action_confirm_match(self):
-        """Confirm calls matched after a number change (sales managers): they count again."""
+        """Confirm calls matched after a number change, or through a number added to the customer
+        recently (sales managers): they count again."""
         policy.check_manager(self.env, _("Only a sales manager can confirm a late match."))
         self.check_access("read")
-        late = self.filtered(lambda c: c.match_state == "late")
+        late = self.filtered(lambda c: c.match_state == "late" or c.number_since)
         with policy.retention_system():
-            late.sudo().write({"match_state": "matched"})
+            late.sudo().write({"match_state": "matched", "number_since": False})
         for call in late:
             call.message_post(body=_("Match with %(customer)s confirmed by %(user)s.",
                                      customer=call.commercial_partner_id.display_name, user=self.env.user.name))
@@ -246,8 +283,11 @@ class RetentionCall(models.Model):
     def _retention_consume(self, activity):
         """Record that this call verified ``activity``: once and forever (system only)."""
         self.ensure_one()
+        customer = self.env["res.partner"].sudo().browse(activity.res_id).commercial_partner_id \
+            if activity.res_model == "res.partner" else self.env["res.partner"]
         with policy.retention_system():
             self.sudo().write({
+                "status_at_call": customer.retention_status or False,
                 "activity_id": activity.id,
                 "activity_summary": activity.summary or activity.activity_type_id.name,
                 "activity_done_date": fields.Date.context_today(self),
@@ -380,7 +420,7 @@ class RetentionCall(models.Model):
         calls = self.sudo().search_fetch(
             [("commercial_partner_id", "in", commercial_ids)],
             ["commercial_partner_id", "start", "duration_seconds", "verified", "match_state", "activity_id",
-             "consumed_date", "company_id"],
+             "consumed_date", "company_id", "number_since"],
         )
         result = {}
         for call in calls:
@@ -389,6 +429,7 @@ class RetentionCall(models.Model):
                 # a call matched after a number change counts only once a manager confirmed it
                 "verified": call.verified and call.match_state == "matched",
                 "used": bool(call.consumed_date or call.activity_id), "record": call,
+                "number_since": call.number_since,
                 "company_id": call.company_id.id,
             })
         return result

@@ -146,6 +146,9 @@ class RetentionCycle(models.AbstractModel):
         # a customer back to active needs no restored follow-up
         cr.execute(SQL("UPDATE res_partner SET retention_restore_order_id = NULL "
                        "WHERE retention_restore_order_id IS NOT NULL AND retention_status = 'active'"))
+        # "lost for good" holds until the customer orders again
+        cr.execute(SQL("UPDATE res_partner SET retention_lost_for_good = FALSE "
+                       "WHERE retention_lost_for_good AND retention_status = 'active'"))
         self.env["res.partner"].invalidate_model()
         self.env["retention.status.history"].invalidate_model()
         self._retention_post_changes(changes)
@@ -297,6 +300,7 @@ class RetentionCycle(models.AbstractModel):
     def _retention_followup_domain(self, today):
         return [
             ("retention_status", "in", FOLLOWUP_STATUSES),
+            ("retention_lost_for_good", "=", False),
             "|", ("retention_followup_checked", "=", False), ("retention_followup_checked", "<", today),
         ]
 

@@ -258,6 +258,7 @@ class SaleOrder(models.Model):
                     "retention_status_since": order.date_order.date(),
                     "retention_missing_order": False,
                     "retention_restore_order_id": False,
+                    "retention_lost_for_good": False,
                 })
                 self.env["retention.cycle"]._retention_close_followups(customer, order=order)
                 lapsed |= customer

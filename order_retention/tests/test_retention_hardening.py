@@ -131,6 +131,39 @@ class TestCallHardening(HardeningCommon):
         activity.with_user(self.seller).action_done()
         self.assertEqual(activity.retention_call_id, call)
 
+    def test_planted_number_does_not_verify(self):
+        """A number put on the customer (or on a new contact) after the retention call was created does not
+        close it, until a sales manager confirms the call."""
+        activity = self._followup()
+        self.env.cr.execute("UPDATE mail_activity SET create_date = create_date - interval '1 hour' WHERE id = %s",
+                            [activity.id])
+        activity.invalidate_recordset(["create_date"])
+        self.contact.with_user(self.seller).mobile = "+1 650 555 4444"
+        planted = self.env["res.partner"].with_user(self.seller).create(
+            {"name": "Planted Contact", "parent_id": self.customer.id, "phone": "+1 650 555 5555"})
+        now = datetime.datetime.now().replace(microsecond=0)
+        calls = self._pbx_call(60, now, number="+16505554444") | self._pbx_call(60, now, number="+16505555555")
+        self.assertEqual(calls.mapped("match_state"), ["matched", "matched"], "the numbers were there before the calls")
+        self.assertEqual(calls.partner_id, self.contact | planted)
+        with self.assertRaisesRegex(UserError, "added to the customer after"):
+            activity.with_user(self.seller).action_done()
+        calls[0].with_user(self.leader).action_confirm_match()
+        activity.with_user(self.seller).action_done()
+        self.assertEqual(activity.retention_call_id, calls[0])
+
+    def test_postponing_is_bounded(self):
+        """A salesperson postpones a retention call up to 7 days after its creation; a manager further."""
+        activity = self._followup()
+        limit = activity.create_date.date() + D(days=7)
+        activity.with_user(self.seller).write({"date_deadline": limit})
+        with self.assertRaisesRegex(AccessError, "postponed up to 7 days"):
+            activity.with_user(self.seller).write({"date_deadline": limit + D(days=1)})
+        with self.assertRaises(AccessError):
+            activity.with_user(self.seller).action_snooze()
+        activity.with_user(self.leader).action_snooze()
+        self.assertEqual(activity.date_deadline, limit + D(days=7))
+        activity.with_user(self.seller).write({"date_deadline": limit})  # earlier is always fine
+
     def test_moving_a_contact_does_not_move_its_calls(self):
         """Calls stay with the customer they were matched to when the contact moves to another company."""
         call = self._pbx_call(60, datetime.datetime(2026, 1, 5, 10), number="6505550199")

@@ -15,10 +15,11 @@ logged call, if any, verifies a follow-up activity.
   ``FUTURE_TOLERANCE`` after it; ValueError otherwise.
 * ``parse_direction(value)``: 'inbound' or 'outbound' from in/inbound/incoming/out/outbound/outgoing.
 * ``choose_call(created, calls, min_seconds)``: the call that verifies an activity created at
-  ``created``: verified, at least ``min_seconds`` long, started at or after ``created``, not used
+  ``created``: verified, started at or after ``created``, matched through a number the customer had
+  before ``created`` (``number_since`` missing or not later), at least ``min_seconds`` long, not used
   for another activity; the earliest such call wins. Returns ``(call, None)`` or
   ``(None, (reason, details))`` with reason in no_call / unverified_only / before_activity /
-  too_short / already_used and ``details`` the numbers for the user's message.
+  number_changed / too_short / already_used and ``details`` the numbers for the user's message.
 """
 import datetime
 import math
@@ -153,6 +154,10 @@ def choose_call(created, calls, min_seconds):
     after = [c for c in verified if c["start"] >= created]
     if not after:
         return None, ("before_activity", {"last": verified[-1]["start"]})
+    # a number put on the customer after the follow-up was created proves nothing about the customer
+    after = [c for c in after if not c.get("number_since") or c["number_since"] <= created]
+    if not after:
+        return None, ("number_changed", {})
     long_enough = [c for c in after if c["duration"] >= min_seconds]
     if not long_enough:
         return None, ("too_short", {"longest": max(c["duration"] for c in after), "minimum": min_seconds})

@@ -86,7 +86,8 @@ class RetentionCallImport(models.TransientModel):
                               "Pick the layout matching your PBX export.", missing=", ".join(missing),
                               layout=dict(self._fields["layout"].selection)[self.layout],
                               found=", ".join(cv.safe_text(f) for f in fieldnames)))
-        rows, errors = [], [{"row": n, "call_id": None, "reason": _("the line contains NUL bytes")} for n in nul_lines]
+        nul = self.env._("the line contains NUL bytes")
+        rows, errors = [], [{"row": n, "call_id": None, "reason": nul} for n in nul_lines]
         while True:
             try:
                 raw = next(reader)
@@ -167,6 +168,7 @@ class RetentionCallImport(models.TransientModel):
 
     @api.model
     def _error_lines(self, report):
+        _ = self.env._
         return [_("Line %(line)s: %(reason)s", line=e["row"], reason=e["reason"]) for e in report["errors"]]
 
     def _reopen(self):

@@ -1,0 +1,77 @@
+from odoo import fields, models, tools
+from odoo.tools import SQL
+
+from .retention_call import NEXT_STEPS, OUTCOMES
+
+WIN_BACK_DAYS = 90
+
+
+class RetentionChurnReport(models.Model):
+    """Why Customers Leave: one row per retention call closed with a recorded outcome — the reason the
+    customer gave, their status at the call, who called, and whether they ordered within 90 days."""
+
+    _name = "retention.churn.report"
+    _description = "Why Customers Leave"
+    _auto = False
+    _rec_name = "partner_id"
+    _order = "date desc, id desc"
+
+    call_id = fields.Many2one("retention.call", string="Call", readonly=True)
+    date = fields.Datetime(string="Call Date", readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    reason_id = fields.Many2one("retention.churn.reason", string="Why Not Ordering", readonly=True)
+    outcome = fields.Selection(OUTCOMES, readonly=True)
+    next_step = fields.Selection(NEXT_STEPS, readonly=True)
+    status = fields.Selection([("active", "Active"), ("warm", "Warm"), ("cold", "Cold"), ("lost", "Lost")],
+                              string="Status at Call", readonly=True)
+    user_id = fields.Many2one("res.users", string="Salesperson", readonly=True,
+                              help="Who recorded the outcome (the salesperson who made the call).")
+    customer_user_id = fields.Many2one("res.users", string="Customer's Salesperson", readonly=True)
+    team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
+    company_id = fields.Many2one("res.company", string="Company", readonly=True)
+    reached_count = fields.Integer(string="Reached", readonly=True, aggregator="sum",
+                                   help="Calls on which the customer was reached.")
+    won_back_count = fields.Integer(
+        string="Ordered within 90 Days", readonly=True, aggregator="sum",
+        help="Reached customers who confirmed an order within 90 days after the call.")
+    win_back_rate = fields.Float(
+        string="Win-back Rate (%)", readonly=True, aggregator="avg", digits=(16, 1),
+        help="Share of the reached customers (with this reason, in this group) who ordered within 90 days after "
+        "the call. Empty for calls where the customer was not reached.")
+
+    def init(self):
+        tools.drop_view_if_exists(self.env.cr, self._table)
+        self.env.cr.execute(SQL(
+            """
+            CREATE OR REPLACE VIEW %(table)s AS (
+                SELECT c.id AS id,
+                       c.id AS call_id,
+                       c.start AS date,
+                       c.commercial_partner_id AS partner_id,
+                       c.churn_reason_id AS reason_id,
+                       c.outcome AS outcome,
+                       c.next_step AS next_step,
+                       c.status_at_call AS status,
+                       COALESCE(c.outcome_user_id, c.user_id) AS user_id,
+                       cp.user_id AS customer_user_id,
+                       cp.retention_team_id AS team_id,
+                       c.company_id AS company_id,
+                       (c.outcome = 'reached')::int AS reached_count,
+                       (c.outcome = 'reached' AND won.ok)::int AS won_back_count,
+                       CASE WHEN c.outcome = 'reached' THEN (CASE WHEN won.ok THEN 100.0 ELSE 0.0 END) END
+                           AS win_back_rate
+                  FROM retention_call c
+                  JOIN res_partner cp ON cp.id = c.commercial_partner_id
+                  CROSS JOIN LATERAL (
+                      SELECT EXISTS (
+                          SELECT 1 FROM sale_order so JOIN res_partner p ON p.id = so.partner_id
+                           WHERE p.commercial_partner_id = c.commercial_partner_id AND so.state = 'sale'
+                             AND so.date_order >= c.start
+                             AND so.date_order < c.start + make_interval(days => %(days)s)
+                      ) AS ok
+                  ) won
+                 WHERE c.outcome IS NOT NULL AND c.outcome != 'not_recorded'
+            )
+            """,
+            table=SQL.identifier(self._table), days=WIN_BACK_DAYS,
+        ))
