@@ -14,6 +14,7 @@ from . import test_tools_quotation_duplicates
 from . import test_sale_order_retention_duplicate
 from . import test_retention_cancel_report
 from . import test_retention_hardening
+from . import test_retention_outcome
 # attacks and fuzzing
 from . import test_retention_attacks
 from . import test_retention_fuzz

@@ -1,0 +1,158 @@
+"""Closing a retention call with its outcome: reached / no answer / wrong number, why the customer is not
+ordering, the next step and its effects; Why Customers Leave."""
+import datetime
+
+from odoo.exceptions import UserError
+from odoo.tests import Form, tagged
+
+from ..models.retention_policy import retention_system
+from .test_retention_hardening import HardeningCommon
+
+D = datetime.timedelta
+
+
+@tagged("post_install", "-at_install", "order_retention")
+class TestRetentionOutcome(HardeningCommon):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.price = cls.env.ref("order_retention.churn_reason_price")
+        cls.complaint = cls.env.ref("order_retention.churn_reason_complaint")
+        with retention_system():
+            cls.customer.write({"retention_status": "cold", "retention_team_id": cls.team.id})
+
+    def _close(self, outcome="reached", reason=None, next_step="expects_order", date=None, feedback="Talked"):
+        """Open the dialog as the salesperson from the activity and confirm it; returns (activity, action)."""
+        activity = self._followup()
+        self._pbx_call(75, activity.create_date + D(seconds=5))
+        action = activity.with_user(self.seller).action_retention_mark_done()
+        self.assertEqual(action["res_model"], "mail.activity.retention.outcome")
+        form = Form(self.env[action["res_model"]].with_user(self.seller).with_context(action["context"]))
+        form.outcome = outcome
+        if outcome == "reached":
+            form.churn_reason_id = reason or self.price
+            form.next_step = next_step
+            if date:
+                form.next_call_date = date
+        form.feedback = feedback
+        result = form.save().action_done()
+        return activity, result
+
+    def test_outcome_stored_on_call_and_customer(self):
+        """The verifying call and the customer keep the outcome; the chatter says it."""
+        activity, _result = self._close()
+        call = activity.retention_call_id
+        self.assertRecordValues(call, [{"outcome": "reached", "churn_reason_id": self.price.id,
+                                        "next_step": "expects_order", "status_at_call": "cold",
+                                        "outcome_user_id": self.seller.id}])
+        self.assertRecordValues(self.customer, [{"retention_last_outcome": "reached",
+                                                 "retention_last_churn_reason_id": self.price.id,
+                                                 "retention_lost_for_good": False}])
+        self.assertFalse(activity.active)
+        body = str(self.customer.message_ids[:1].body)
+        self.assertIn("Why not ordering: Price", body)
+        self.assertIn("Talked", body)
+
+    def test_no_call_no_outcome(self):
+        """The dialog does not bypass the verification: without a call nothing is stored."""
+        activity = self._followup()
+        form = Form(self.env["mail.activity.retention.outcome"].with_user(self.seller).with_context(
+            default_activity_id=activity.id))
+        form.churn_reason_id = self.price
+        form.next_step = "lost_for_good"
+        wizard = form.save()
+        with self.assertRaisesRegex(UserError, "cannot be marked done"):
+            wizard.action_done()
+        self.assertTrue(activity.active)
+        self.assertFalse(self.customer.retention_lost_for_good)
+
+    def test_reached_needs_reason_and_step(self):
+        """Reached without a reason is refused with a clear message."""
+        activity = self._followup()
+        self._pbx_call(75, activity.create_date + D(seconds=5))
+        wizard = self.env["mail.activity.retention.outcome"].with_user(self.seller).create(
+            {"activity_id": activity.id, "outcome": "reached"})
+        with self.assertRaisesRegex(UserError, "why they are not ordering"):
+            wizard.action_done()
+        self.assertTrue(activity.active)
+
+    def test_call_again_on_a_date(self):
+        """The next retention call is due the agreed day, and the cycle does not add another one."""
+        when = datetime.date.today() + D(days=40)
+        activity, _result = self._close(next_step="call_again", date=when)
+        follow = self._open_followups(self.customer)
+        self.assertEqual(len(follow), 1)
+        self.assertRecordValues(follow, [{"date_deadline": when, "user_id": self.seller.id,
+                                          "retention_company_id": activity.retention_company_id.id}])
+        self.assertEqual(self.customer.retention_next_call_date, when)
+
+    def test_lost_for_good_stops_followups_until_an_order(self):
+        """No retention call while lost for good; a manager can undo it; an order clears it."""
+        self._close(next_step="lost_for_good")
+        self.assertTrue(self.customer.retention_lost_for_good)
+        self.assertNotIn(self.customer, self.env["res.partner"].search(
+            self.Cycle._retention_followup_domain(datetime.date.today() + D(days=60))))
+        with self.assertRaises(Exception):
+            self.customer.with_user(self.seller).action_retention_resume_followups()
+        self.customer.with_user(self.leader).action_retention_resume_followups()
+        self.assertFalse(self.customer.retention_lost_for_good)
+        with retention_system():
+            self.customer.retention_lost_for_good = True
+        order = self._create_orders(self.customer, [datetime.date.today()], state="draft", user=self.seller)
+        order.action_confirm()
+        self.assertFalse(self.customer.retention_lost_for_good, "ordering again ends 'lost for good'")
+
+    def test_quotation_requested(self):
+        """A draft quotation is created for the customer and opened."""
+        _activity, result = self._close(next_step="quotation")
+        order = self.env["sale.order"].browse(result["res_id"])
+        self.assertRecordValues(order, [{"partner_id": self.customer.id, "state": "draft", "user_id": self.seller.id}])
+
+    def test_complaint_schedules_analysis_for_the_leader(self):
+        """A complaint reason gives the sales team leader a complaint analysis to do."""
+        self._close(reason=self.complaint)
+        todo = self.env["mail.activity"].search([
+            ("res_model", "=", "res.partner"), ("res_id", "=", self.customer.id),
+            ("activity_type_id", "=", self.env.ref("mail.mail_activity_data_todo").id)])
+        self.assertEqual(len(todo), 1)
+        self.assertEqual(todo.user_id, self.leader)
+        self.assertIn("Complaint analysis", todo.summary)
+
+    def test_rpc_close_records_nothing(self):
+        """Closing without the dialog (RPC, button) still works, with the outcome 'not recorded'."""
+        activity = self._followup()
+        call = self._pbx_call(75, activity.create_date + D(seconds=5))
+        activity.with_user(self.seller).action_feedback(feedback="done")
+        self.assertEqual(call.outcome, "not_recorded")
+
+    def test_no_answer(self):
+        """No answer: stored, no reason, no next step."""
+        activity, _result = self._close(outcome="no_answer")
+        self.assertRecordValues(activity.retention_call_id, [{"outcome": "no_answer", "churn_reason_id": False,
+                                                              "next_step": False}])
+
+    def test_why_customers_leave(self):
+        """One row per recorded outcome; the win-back rate counts reached customers who ordered within 90 days."""
+        self._close(reason=self.price)
+        other = self._create_customer("Second Leaver", user=self.seller, phone="+1 650 253 9999")
+        with retention_system():
+            other.retention_status = "lost"
+        activity = self._activity(partner=other, user=self.seller)
+        call = self._pbx_call(40, activity.create_date + D(seconds=5), number="+16502539999")
+        wizard = self.env["mail.activity.retention.outcome"].with_user(self.seller).create({
+            "activity_id": activity.id, "outcome": "reached", "churn_reason_id": self.price.id,
+            "next_step": "expects_order"})
+        wizard.action_done()
+        self._create_orders(other, [call.start.date() + D(days=10)])
+        self.env.flush_all()
+        Report = self.env["retention.churn.report"]
+        rows = Report.search([("reason_id", "=", self.price.id)])
+        self.assertEqual(len(rows), 2)
+        self.assertEqual(sorted(rows.mapped("status")), ["cold", "lost"])
+        groups = Report._read_group([("reason_id", "=", self.price.id)], ["reason_id"],
+                                    ["reached_count:sum", "won_back_count:sum", "win_back_rate:avg"])
+        self.assertEqual(groups[0][1:], (2, 1, 50.0))
+        self.assertEqual(Report.with_user(self.seller).search_count([("reason_id", "=", self.price.id)]), 2)
+        self.assertEqual(Report.with_user(self.salesman).search_count([("reason_id", "=", self.price.id)]), 0,
+                         "own documents: another salesperson's calls and customers stay hidden")
