@@ -65,7 +65,7 @@ def load_synthetic(env, n_customers, orders_per_customer, seed=7):
     dates = orders["date"].to_numpy().astype("datetime64[D]")
     amounts = np.round(orders["amount"].to_numpy(), 2)
     team = np.array(teams, dtype=object)[rng.integers(0, len(teams), n_customers)]
-    team = np.repeat(team, orders_per_customer)
+    team = team[orders["partner_id"].to_numpy() - 1]
     buf = io.StringIO()
     for i in range(n_orders):
         buf.write("B%d,%d,%d,%d,%d,%s 10:00:00,sale,%.2f,%.2f,1.0,%d,%s\n" % (
