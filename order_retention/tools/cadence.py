@@ -39,7 +39,15 @@ rfm_monetary           int64    1-5, total amount quintile (5 = highest)
 rfm_score              object   e.g. '545'
 rfm_segment            object   one of RFM_SEGMENTS
 explanation            object   one sentence with the numbers
+churn_probability      float64  P(no order in the next ``churn_horizon_days`` days) (0-1): the
+                                learned model's, or the rules' (BG/NBD) when it fell back
+annual_value           float64  yearly run-rate of the customer's orders (amount per year)
+value_at_risk          float64  annual_value × churn_probability
+rule_status            object   the status under the rules alone (before the learned lost)
 =====================  =======  ===============================================================
+
+``result.attrs["churn_model"]`` holds the run's ``ChurnModel`` (coefficients, threshold,
+training rows, or the reason of the fallback); ``churn_effects(model)`` turns it into odds ratios.
 
 Method
 ------
@@ -70,6 +78,25 @@ customers alive (x = 0 → P(alive) = 1), so they become lost through the absolu
 than ``min_fit_customers`` repeat customers the model is not fitted; instead P(alive | silence t)
 = pi·S(t) / (pi·S(t) + 1 - pi) with a prior pi = ``prior_alive`` and the log-normal survival S of
 the customer's gaps, and p = (1 - P(alive)) + P(alive)·S(t+tau)/S(t).
+
+Learned churn probability (``churn_learning``): a logistic regression fitted at each run on the
+company's own history, so each business gets its own effects and threshold. Training rows: for
+every origin as_of - s (s = 30, 60, ..., 180 days; origins with under 60 days of history before
+them are skipped), every customer with an occasion on or before the origin, labelled 1 when it
+had no occasion after the origin up to as_of; features seen from the origin: ln(occasions), days
+silent, days silent ÷ expected gap (the shrunk gap above, peer groups as of as_of), ln(1 + average
+occasion amount), ln s. All origins are stacked, inputs standardised, weights L2-penalised,
+fitted with L-BFGS (at most ``churn_fit_sample`` rows, a seeded sample). Today's score uses the
+same features with s = ``churn_horizon_days``. Threshold t* maximises the Matthews correlation of
+the expected confusion counts of today's scores (``mcc_threshold``: no labels needed). Lost =
+cold-or-lost under the rules and churn_probability >= max(t*, 0.5); customers the rules call lost
+but the model does not become cold; active and warm never become lost (the alert must have fired
+first). Fallback to the rules (and their BG/NBD probability over the churn horizon) with fewer than
+2 usable origins, fewer than 200 customers at the oldest one, or fewer than 30 rows of either label.
+
+Value: annual_value = max(total amount, 0) × 365.25 / (last - first occasion + expected gap), i.e.
+the amount per day over the span the occasions cover (n orders of a every g days give a·365/g);
+a one-order customer's span is its expected gap (the peer rhythm).
 
 RFM: recency and monetary quintiles by percentile rank (ties share a score); frequency in fixed
 occasion bands, because quintiles break on ties; segments from the usual R × F grid.
