@@ -363,6 +363,25 @@ class ChurnModel:
         return {name: clean(getattr(self, name)) for name in self.__dataclass_fields__}
 
 
+def churn_model_from_dict(values):
+    """A ChurnModel from ChurnModel.as_dict() output (lists back to tuples, None back to NaN);
+    unknown keys are ignored."""
+    known = ChurnModel.__dataclass_fields__
+    kwargs = {}
+    for name, value in (values or {}).items():
+        if name not in known:
+            continue
+        if isinstance(value, list):
+            value = tuple(value)
+        elif value is None:
+            value = float("nan")
+        kwargs[name] = value
+    kwargs.setdefault("used", False)
+    kwargs.setdefault("fallback_reason", "")
+    kwargs.setdefault("horizon_days", CadenceParams.churn_horizon_days)
+    return ChurnModel(**kwargs)
+
+
 def _sigmoid(z):
     return special.expit(z)
 
