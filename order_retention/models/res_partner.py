@@ -97,7 +97,7 @@ class ResPartner(models.Model):
         string="Annual Value", readonly=True, copy=False, currency_field="retention_currency_id",
         help="What this customer orders in a year at their usual pace (untaxed, company currency): the total "
         "ordered over the period their orders cover. With a single order, that order once per usual gap of "
-        "similar customers.",
+        "similar customers, or once per the days since that order when longer.",
     )
     retention_value_at_risk = fields.Monetary(
         string="Value at Risk", readonly=True, copy=False, currency_field="retention_currency_id",

@@ -298,13 +298,16 @@ class TestToolsChurnModel(BaseCase):
         self.assertEqual(per_status["customers"].sum(), per_status["rule_customers"].sum())
 
     def test_one_order_and_zero_amounts(self):
-        """One-order customers get a probability and a run-rate over their expected gap; zero amounts give zero value."""
+        """One-order customers get a probability and a run-rate over their expected gap or silence; zero amounts give zero value."""
         result = self.result
         single = result[result["order_count"] == 1]
         self.assertTrue(len(single))
         self.assertTrue(single["churn_probability"].between(0, 1).all())
         paying = single[single["total_amount"] > 0]
-        assert_allclose(paying["annual_value"], paying["total_amount"] * 365.25 / paying["expected_gap"], rtol=1e-9)
+        span = np.maximum(paying["expected_gap"], paying["days_since_last"])
+        assert_allclose(paying["annual_value"], paying["total_amount"] * 365.25 / span, rtol=1e-9)
+        self.assertTrue((paying["days_since_last"] > paying["expected_gap"]).any(), "both cases are covered")
+        self.assertTrue((paying["days_since_last"] < paying["expected_gap"]).any(), "both cases are covered")
         free = single[single["total_amount"] == 0]
         self.assertTrue(len(free))
         self.assertTrue((free["annual_value"] == 0).all() and (free["value_at_risk"] == 0).all())

@@ -96,7 +96,8 @@ first). Fallback to the rules (and their BG/NBD probability over the churn horiz
 
 Value: annual_value = max(total amount, 0) × 365.25 / (last - first occasion + expected gap), i.e.
 the amount per day over the span the occasions cover (n orders of a every g days give a·365/g);
-a one-order customer's span is its expected gap (the peer rhythm).
+a one-order customer's span is its expected gap (the peer rhythm) or its silence since that order,
+whichever is longer (one order and 31 silent days: at most one order per 31 days).
 
 RFM: recency and monetary quintiles by percentile rank (ties share a score); frequency in fixed
 occasion bands, because quintiles break on ties; segments from the usual R × F grid.
@@ -754,8 +755,10 @@ def compute_cadence(orders, as_of, params=None):
     churn = np.clip(churn, 0.0, 1.0)
 
     # value: yearly run-rate over the observed span plus one expected gap (n regular orders of
-    # amount a every g days: n·a over n·g days = a·365/g; one order: a·365/expected gap)
-    annual_value = np.maximum(total, 0.0) * DAYS_PER_YEAR / ((last - first) + expected)
+    # amount a every g days: n·a over n·g days = a·365/g); one order: at most once per expected gap
+    # (the peers' rhythm) and per day of silence since (31 days without a 2nd order: <= 1 per 31 days)
+    span = np.where(count > 1, (last - first) + expected, np.maximum(expected, days_since))
+    annual_value = np.maximum(total, 0.0) * DAYS_PER_YEAR / span
 
     r, f, m, score, segment = _rfm(days_since, count, total)
     next_day = last + np.rint(expected).astype("int64")
