@@ -118,7 +118,7 @@ def naive_recompute(env, partners):
 def run(env, n_customers=100_000, orders_per_customer=10, activities=10_000, naive_sample=2_000):
     print("cycle: %d customers x %d orders in database %s" % (n_customers, orders_per_customer, env.cr.dbname))
     cycle = env["retention.cycle"]
-    partner_ids, _t = _timed("load (SQL COPY, %d orders)" % (n_customers * orders_per_customer),
+    partner_ids, _t = _timed("load (SQL COPY, ~%d orders)" % (n_customers * orders_per_customer),
                              load_synthetic, env, n_customers, orders_per_customer)
     env.cr.commit()
     _timed("VACUUM ANALYZE after the bulk load (a live database is not freshly COPYed)", _vacuum, env.cr.dbname)

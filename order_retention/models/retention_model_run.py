@@ -78,7 +78,7 @@ class RetentionModelRun(models.Model):
     @api.depends("model_data")
     def _compute_explanation(self):
         for run in self:
-            run.explanation = self._retention_explain(run.model_data, run.date)
+            run.explanation = self._retention_explain(run.model_data)
 
     # ------------------------------------------------------------------
     # BUSINESS
@@ -113,7 +113,7 @@ class RetentionModelRun(models.Model):
         })
 
     @api.model
-    def _retention_explain(self, model_data, date=None):
+    def _retention_explain(self, model_data):
         """Plain-words explanation of a stored churn model (ChurnModel.as_dict()), in the user's language."""
         _ = self.env._
         if not model_data:
