@@ -1,3 +1,5 @@
+import math
+
 from odoo import api, fields, models
 
 from ..tools import cadence
@@ -91,6 +93,10 @@ class RetentionModelRun(models.Model):
         model = result.attrs["churn_model"]
         lost = int((result["status"] == "lost").sum()) if len(result) else 0
         rule_lost = int((result["rule_status"] == "lost").sum()) if len(result) else 0
+
+        def finite(value):
+            return value if model.used and math.isfinite(value) else 0.0
+
         Run = self.sudo()  # managers only read runs: the cycle (cron or Run now) records them
         Run.search([("date", "=", as_of)]).unlink()
         return Run.create({
@@ -102,9 +108,9 @@ class RetentionModelRun(models.Model):
             "customers_at_oldest": model.customers_at_oldest,
             "training_rows": model.training_rows,
             "no_order_rows": model.no_order_rows,
-            "threshold": model.threshold if model.used else 0.0,
-            "lost_threshold": model.lost_threshold if model.used else 0.0,
-            "train_auc": model.train_auc if model.used else 0.0,
+            "threshold": finite(model.threshold),
+            "lost_threshold": finite(model.lost_threshold),
+            "train_auc": finite(model.train_auc),
             "customers": len(result),
             "lost_count": lost,
             "rule_lost_count": rule_lost,

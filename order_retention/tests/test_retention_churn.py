@@ -53,6 +53,31 @@ class TestRetentionChurn(RetentionCommon):
                                delta=0.5)
         self.assertEqual(keeper.retention_currency_id, self.env.company.currency_id)
 
+    def test_demo_customers_value_at_risk(self):
+        """On the demo customers (classified at install) value at risk = run-rate × churn probability."""
+        demo = self.env["res.partner"].search([("retention_status", "!=", False), ("name", "in", [
+            "Regular Bakery Supplies", "Big Account Industries", "Lost Print Shop", "One-time Event Agency"])])
+        self.assertEqual(len(demo), 4, "the test database is installed with demo data")
+        for partner in demo:
+            self.assertGreater(partner.retention_annual_value, 0)
+            self.assertTrue(0 <= partner.retention_churn_probability <= 1)
+            self.assertAlmostEqual(partner.retention_value_at_risk,
+                                   partner.retention_annual_value * partner.retention_churn_probability,
+                                   delta=1e-3 * partner.retention_annual_value + 0.01)
+
+    def test_values_cleared_without_orders(self):
+        """A customer whose confirmed orders are all cancelled loses its churn figures with its status."""
+        stopper = self.stoppers[0]
+        self.Cycle._retention_compute_all(self.BASE)
+        self.assertTrue(stopper.retention_value_at_risk)
+        self.env["sale.order"].search([("partner_id", "=", stopper.id)]).write({"state": "cancel"})
+        self.Cycle._retention_compute_all(self.BASE + D(days=1))
+        self.env.invalidate_all()
+        self.assertFalse(stopper.retention_status)
+        self.assertFalse(stopper.retention_churn_probability)
+        self.assertFalse(stopper.retention_annual_value)
+        self.assertFalse(stopper.retention_value_at_risk)
+
     def test_model_run_stored_and_explained(self):
         """The learned model of a run is stored with its figures and explained in plain words; lost follows it."""
         self._learn_on_small_bases()
