@@ -24,6 +24,7 @@
         "views/res_config_settings_views.xml",
         "views/res_partner_views.xml",
         "views/retention_status_history_views.xml",
+        "views/retention_model_run_views.xml",
         "views/sale_order_retention_views.xml",
         # call log
         "data/mail_activity_type_call_data.xml",

@@ -3,14 +3,14 @@
 #   1. the pure engine on synthetic histories (100k customers x 10 orders),
 #   2. the daily cycle inside a real Odoo database: 100k customers / 1M orders loaded with SQL COPY,
 #      full recompute, activities/s, follow-up phase, list/kanban server time, naive ORM comparison.
-# BENCH_CUSTOMERS / BENCH_ORDERS change the size; KEEP_DB=1 keeps the database or_bench.
+# BENCH_CUSTOMERS / BENCH_ORDERS change the size; BENCH_DB names the database (or_bench); KEEP_DB=1 keeps it.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 or_check_odoo
 or_pg_up
 "$PY" "$OR_ROOT/scripts/benchmark.py" --section engine --customers "${BENCH_CUSTOMERS:-100000}" --orders "${BENCH_ORDERS:-10}"
-DB=or_bench
+DB="${BENCH_DB:-or_bench}"
 dropdb --if-exists "$DB"
 echo "Creating $DB (order_retention without demo data)..."
 or_odoo -d "$DB" -i order_retention --without-demo=all --stop-after-init --no-http --max-cron-threads=0 --log-level=warn

@@ -65,7 +65,7 @@ def load_synthetic(env, n_customers, orders_per_customer, seed=7):
     dates = orders["date"].to_numpy().astype("datetime64[D]")
     amounts = np.round(orders["amount"].to_numpy(), 2)
     team = np.array(teams, dtype=object)[rng.integers(0, len(teams), n_customers)]
-    team = np.repeat(team, orders_per_customer)
+    team = team[orders["partner_id"].to_numpy() - 1]
     buf = io.StringIO()
     for i in range(n_orders):
         buf.write("B%d,%d,%d,%d,%d,%s 10:00:00,sale,%.2f,%.2f,1.0,%d,%s\n" % (
@@ -118,7 +118,7 @@ def naive_recompute(env, partners):
 def run(env, n_customers=100_000, orders_per_customer=10, activities=10_000, naive_sample=2_000):
     print("cycle: %d customers x %d orders in database %s" % (n_customers, orders_per_customer, env.cr.dbname))
     cycle = env["retention.cycle"]
-    partner_ids, _t = _timed("load (SQL COPY, %d orders)" % (n_customers * orders_per_customer),
+    partner_ids, _t = _timed("load (SQL COPY, ~%d orders)" % (n_customers * orders_per_customer),
                              load_synthetic, env, n_customers, orders_per_customer)
     env.cr.commit()
     _timed("VACUUM ANALYZE after the bulk load (a live database is not freshly COPYed)", _vacuum, env.cr.dbname)
@@ -131,6 +131,21 @@ def run(env, n_customers=100_000, orders_per_customer=10, activities=10_000, nai
                                cycle._retention_compute_all, today)
     print("  statuses: %s; peak RSS %.0f MB (before %.0f MB)" % (counts, _rss_mb(), rss_before))
     env.cr.commit()
+    run_record = env["retention.model.run"].search([("date", "=", today)], limit=1)
+    print("  churn model: used %s (fit %.2f s), lost from p >= %.3f (t* %.3f), training rows %d, total value at risk %.0f" % (
+        run_record.model_used, (run_record.model_data or {}).get("fit_seconds") or 0.0, run_record.lost_threshold,
+        run_record.threshold, run_record.training_rows, run_record.value_at_risk))
+    print("  " + (run_record.explanation or "").replace("\n", "\n  "))
+    wizard = env["retention.backtest"].create({"as_of": today - datetime.timedelta(days=180), "horizon_days": 180})
+    _timed("backtest wizard (as of 180 days ago, 180-day horizon)", wizard.action_run)
+    print("  backtest: %d customers, %d did not order; AUC rules %.3f / learned %.3f; lost precision rules %.2f / "
+          "learned %.2f; recall rules %.2f / learned %.2f" % (
+              wizard.customers, wizard.no_order, wizard.rule_auc, wizard.auc, wizard.rule_lost_precision,
+              wizard.lost_precision, wizard.rule_lost_recall, wizard.lost_recall))
+    for line in wizard.line_ids:
+        print("  backtest %-6s rules %6d customers %5.1f %% ordered | learned %6d customers %5.1f %% ordered" % (
+            line.status, line.rule_customers, 100 * line.rule_order_rate, line.customers, 100 * line.order_rate))
+    env.cr.rollback()
     Partner = env["res.partner"]
     todo = Partner.search([("id", "in", partner_ids.tolist()), ("retention_status", "in", ("warm", "cold", "lost"))],
                           limit=activities)

@@ -208,6 +208,29 @@ class ResPartner(models.Model):
     )
     retention_p_no_order_90d = fields.Float(
         string="P(no order in 90 days)", readonly=True, copy=False, digits=(16, 2),
+        help="Chance of no order in the next 90 days from the customer's ordering rhythm alone (BG/NBD model); "
+        "the lost rule uses it when there is too little history to learn from.",
+    )
+    retention_churn_probability = fields.Float(
+        string="Churn Probability", readonly=True, copy=False, digits=(16, 2), aggregator="avg",
+        help="Chance that this customer places no order in the next 180 days. Learned each day from how your "
+        "own customers behaved in the past (silence, usual gap, number and size of orders); on a small history "
+        "it comes from the customer's ordering rhythm instead.",
+    )
+    retention_currency_id = fields.Many2one(
+        "res.currency", string="Retention Currency", compute="_compute_retention_currency_id",
+        help="Currency of the annual value and the value at risk: the company currency.",
+    )
+    retention_annual_value = fields.Monetary(
+        string="Annual Value", readonly=True, copy=False, currency_field="retention_currency_id",
+        help="What this customer orders in a year at their usual pace (untaxed, company currency): the total "
+        "ordered over the period their orders cover. With a single order, that order once per usual gap of "
+        "similar customers, or once per the days since that order when longer.",
+    )
+    retention_value_at_risk = fields.Monetary(
+        string="Value at Risk", readonly=True, copy=False, currency_field="retention_currency_id",
+        help="Annual value × churn probability: the yearly business you can expect to lose if nothing is done. "
+        "Sort the customer lists by it to call the most valuable first.",
     )
     retention_rfm_score = fields.Char(string="RFM Score", readonly=True, copy=False)
     retention_rfm_segment = fields.Selection(
@@ -230,6 +253,12 @@ class ResPartner(models.Model):
     retention_history_ids = fields.One2many(
         "retention.status.history", "partner_id", string="Status History", readonly=True,
     )
+
+    @api.depends("company_id")
+    @api.depends_context("company")
+    def _compute_retention_currency_id(self):
+        for partner in self:
+            partner.retention_currency_id = partner.company_id.currency_id or self.env.company.currency_id
 
     @api.depends("retention_status")
     def _compute_retention_color(self):

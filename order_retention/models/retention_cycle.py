@@ -61,13 +61,14 @@ class RetentionCycle(models.AbstractModel):
     @api.model
     def _retention_explanation_templates(self):
         """The engine's explanation sentences in the user's language (str.format fields: gap,
-        spread, count, days, last, warning, next)."""
+        spread, count, days, last, warning, next; chance and horizon for the learned probability)."""
         _ = self.env._
         return {
             "regular": _("Usually orders every {gap}±{spread} days ({count} orders); silent for {days} days"),
             "single": _("Only one order so far ({last}); similar customers order every {gap} days; silent for {days} days"),
             "missing": _(", past the {warning}-day warning level: missing order."),
             "due": _(", next order expected around {next}."),
+            "churn": _(" Learned from your history: {chance}% chance of no order in the next {horizon} days."),
         }
 
     @api.model
@@ -153,6 +154,7 @@ class RetentionCycle(models.AbstractModel):
         self.env["retention.status.history"].invalidate_model()
         self._retention_post_changes(changes)
         self._retention_close_reordered(changes)
+        self.env["retention.model.run"]._retention_record_run(as_of, result)
         self.env["ir.config_parameter"].sudo().set_param(LAST_COMPUTE_PARAM, fields.Date.to_string(as_of))
         counts = result["status"].value_counts().to_dict() if len(result) else {}
         _logger.info("Retention cadence computed as of %s for %d customers: %s", as_of, len(result), counts)
@@ -210,6 +212,9 @@ class RetentionCycle(models.AbstractModel):
                    retention_rfm_segment = t.rfm_segment,
                    retention_explanation = t.explanation,
                    retention_team_id = t.team_id,
+                   retention_churn_probability = t.churn_probability,
+                   retention_annual_value = t.annual_value,
+                   retention_value_at_risk = t.value_at_risk,
                    retention_last_computed = %(now)s
               FROM retention_result_tmp t
              WHERE p.id = t.partner_id
@@ -219,11 +224,13 @@ class RetentionCycle(models.AbstractModel):
                     p.retention_mean_gap_days, p.retention_gap_std_days, p.retention_expected_gap_days,
                     p.retention_expected_next_order_date, p.retention_warning_days, p.retention_overdue_days,
                     p.retention_overdue_probability, p.retention_p_no_order_90d, p.retention_rfm_score,
-                    p.retention_rfm_segment, p.retention_explanation, p.retention_team_id)
+                    p.retention_rfm_segment, p.retention_explanation, p.retention_team_id,
+                    p.retention_churn_probability, p.retention_annual_value, p.retention_value_at_risk)
                    IS DISTINCT FROM
                    (t.status, t.missing_order, t.days_since_last, t.last_order_date, t.order_count, t.total_amount,
                     t.mean_gap, t.std_gap, t.expected_gap, t.expected_next_date, t.warning_days, t.overdue_days,
-                    t.overdue_probability, t.p_no_order_90d, t.rfm_score, t.rfm_segment, t.explanation, t.team_id)
+                    t.overdue_probability, t.p_no_order_90d, t.rfm_score, t.rfm_segment, t.explanation, t.team_id,
+                    t.churn_probability, t.annual_value, t.value_at_risk)
             """,
             as_of=as_of, now=now,
         ))
@@ -237,7 +244,8 @@ class RetentionCycle(models.AbstractModel):
                    retention_expected_next_order_date = NULL, retention_warning_days = NULL,
                    retention_overdue_days = NULL, retention_overdue_probability = NULL,
                    retention_p_no_order_90d = NULL, retention_rfm_score = NULL, retention_rfm_segment = NULL,
-                   retention_explanation = NULL, retention_team_id = NULL, retention_last_computed = %(now)s
+                   retention_explanation = NULL, retention_team_id = NULL, retention_churn_probability = NULL,
+                   retention_annual_value = NULL, retention_value_at_risk = NULL, retention_last_computed = %(now)s
              WHERE p.retention_status IS NOT NULL
                AND NOT EXISTS (SELECT 1 FROM retention_result_tmp t WHERE t.partner_id = p.id)
             """,

@@ -4,6 +4,7 @@ from . import test_tools_cadence
 from . import test_retention_adapter
 from . import test_retention_cycle
 from . import test_retention_backtest
+from . import test_retention_churn
 from . import test_tour
 # call log
 from . import test_retention_call

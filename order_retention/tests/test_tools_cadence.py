@@ -10,7 +10,7 @@ from numpy.testing import assert_allclose
 
 from odoo.tests import BaseCase, tagged
 
-from ..tools import cadence
+from ..tools import backtest, cadence
 
 AS_OF = datetime.date(2026, 1, 31)
 D = datetime.timedelta
@@ -213,9 +213,11 @@ class TestToolsCadence(BaseCase):
         self.assertEqual(set(result.index), {pid for pid, _b, _a in raw})
         self.assertTrue((result["expected_gap"] > 0).all())
         self.assertTrue((result["warning_days"] > result["expected_gap"]).all())
-        for column in ("overdue_probability", "p_no_order_90d"):
+        for column in ("overdue_probability", "p_no_order_90d", "churn_probability"):
             self.assertTrue(result[column].between(0, 1).all(), column)
         self.assertTrue(result["status"].isin(cadence.STATUSES).all())
+        self.assertTrue((result["annual_value"] >= 0).all())
+        assert_allclose(result["value_at_risk"], result["annual_value"] * result["churn_probability"])
         self.assertTrue(result["rfm_segment"].isin(cadence.RFM_SEGMENTS).all())
         active = result["status"] == "active"
         self.assertTrue((result.loc[active, "days_since_last"] <= result.loc[active, "expected_gap"]).all())
@@ -224,3 +226,204 @@ class TestToolsCadence(BaseCase):
         newer = frame(rows + [(raw[0][0], AS_OF, 1.0)])
         after = cadence.compute_cadence(newer, AS_OF)
         self.assertTrue((after["days_since_last"] <= result["days_since_last"]).all())
+
+
+def simulated_base(n=600, seed=5, one_order=40):
+    """Forward-simulated histories: customers start 200-720 days before AS_OF and order every
+    ~20 days until they stop; small spenders (even ids: 50 per order) stop after each order with
+    probability 0.12, big spenders (odd ids: 1000) with 0.01. Plus ``one_order`` customers with a
+    single order, some of zero amount."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for pid in range(1, n + 1):
+        small = pid % 2 == 0
+        day = int(rng.integers(200, 720))
+        while day >= 0:
+            rows.append((pid, AS_OF - D(days=day), (50.0 if small else 1000.0) * rng.uniform(0.8, 1.2)))
+            if rng.random() < (0.12 if small else 0.01):
+                break
+            day -= max(1, int(rng.lognormal(np.log(20), 0.3)))
+    for pid in range(n + 1, n + one_order + 1):
+        rows.append((pid, AS_OF - D(days=int(rng.integers(0, 400))), 0.0 if pid % 2 else 300.0))
+    return frame(rows)
+
+
+@tagged("post_install", "-at_install", "order_retention")
+class TestToolsChurnModel(BaseCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.base = simulated_base()
+        cls.result = cadence.compute_cadence(cls.base, AS_OF)
+        cls.model = cls.result.attrs["churn_model"]
+
+    def test_learns_the_known_signal(self):
+        """Small spenders churn more: the model learns it, and longer silence raises the odds."""
+        model = self.model
+        self.assertTrue(model.used, model.fallback_reason)
+        self.assertEqual(model.origins, (30, 60, 90, 120, 150, 180))
+        self.assertGreaterEqual(model.customers_at_oldest, 200)
+        self.assertGreater(model.no_order_rows, 30)
+        self.assertGreater(model.training_rows - model.no_order_rows, 30)
+        effects = cadence.churn_effects(model)
+        self.assertLess(effects["amount_doubled"], 0.9, "bigger orders, fewer churners")
+        self.assertGreater(effects["silent_100_days"], 2.0)
+        self.assertGreater(model.train_auc, 0.8)
+        repeat = self.result[self.result["order_count"] > 1]
+        small = repeat.index.to_numpy() % 2 == 0
+        self.assertGreater(repeat.loc[small, "churn_probability"].mean(), repeat.loc[~small, "churn_probability"].mean())
+
+    def test_lost_follows_the_model(self):
+        """Lost = cold-or-lost under the rules with p >= max(t*, 0.5); the rules' other lost become cold."""
+        result, model = self.result, self.model
+        self.assertGreaterEqual(model.lost_threshold, 0.5)
+        self.assertEqual(model.lost_threshold, max(model.threshold, 0.5))
+        lost = result["status"] == "lost"
+        self.assertTrue((result.loc[lost, "churn_probability"] >= model.lost_threshold).all())
+        self.assertTrue(result.loc[lost, "rule_status"].isin(["cold", "lost"]).all())
+        demoted = (result["rule_status"] == "lost") & ~lost
+        self.assertTrue((result.loc[demoted, "status"] == "cold").all())
+        kept = result["rule_status"].isin(["active", "warm"])
+        self.assertTrue((result.loc[kept, "status"] == result.loc[kept, "rule_status"]).all())
+        self.assertIn("chance of no order in the next 180 days", result["explanation"].iloc[0])
+
+    def test_backtest_learned_beats_chance(self):
+        """On its own history the learned score ranks churners well (AUC), and both figure sets are there."""
+        per_status, metrics = backtest.backtest(self.base, AS_OF - D(days=180), 180)
+        self.assertTrue(metrics["model_used"])
+        self.assertGreater(metrics["auc"], 0.8)
+        self.assertTrue(0 <= metrics["rule_auc"] <= 1)
+        self.assertIn("rule_customers", per_status.columns)
+        self.assertEqual(per_status["customers"].sum(), per_status["rule_customers"].sum())
+
+    def test_one_order_and_zero_amounts(self):
+        """One-order customers get a probability and a run-rate over their expected gap or silence; zero amounts give zero value."""
+        result = self.result
+        single = result[result["order_count"] == 1]
+        self.assertTrue(len(single))
+        self.assertTrue(single["churn_probability"].between(0, 1).all())
+        paying = single[single["total_amount"] > 0]
+        span = np.maximum(paying["expected_gap"], paying["days_since_last"])
+        assert_allclose(paying["annual_value"], paying["total_amount"] * 365.25 / span, rtol=1e-9)
+        self.assertTrue((paying["days_since_last"] > paying["expected_gap"]).any(), "both cases are covered")
+        self.assertTrue((paying["days_since_last"] < paying["expected_gap"]).any(), "both cases are covered")
+        free = single[single["total_amount"] == 0]
+        self.assertTrue(len(free))
+        self.assertTrue((free["annual_value"] == 0).all() and (free["value_at_risk"] == 0).all())
+
+    def test_value_at_risk(self):
+        """Run-rate of a regular customer = amount × 365.25 / gap; value at risk = run-rate × p."""
+        assert_allclose(self.result["value_at_risk"], self.result["annual_value"] * self.result["churn_probability"])
+        rows = regular(1, AS_OF - D(days=3), 10, 12, amount=100.0)
+        row = cadence.compute_cadence(frame(rows), AS_OF).loc[1]
+        assert_allclose(row["annual_value"], 100.0 * 12 * 365.25 / (110 + row["expected_gap"]), rtol=1e-9)
+
+    def test_deterministic(self):
+        """Same input (in any row order), same probabilities and the same fitted model."""
+        again = cadence.compute_cadence(self.base.sample(frac=1.0, random_state=7), AS_OF)
+        pd.testing.assert_frame_equal(self.result, again)
+        self.assertEqual(again.attrs["churn_model"], self.model)
+
+    def test_fallback_on_small_base(self):
+        """Fewer than 200 customers at the oldest origin: the rules decide, and the model says why."""
+        small = simulated_base(n=120, one_order=0)
+        result = cadence.compute_cadence(small, AS_OF)
+        model = result.attrs["churn_model"]
+        self.assertFalse(model.used)
+        self.assertEqual(model.fallback_reason, "few_customers")
+        self.assertTrue((result["status"] == result["rule_status"]).all())
+        self.assertTrue(result["churn_probability"].between(0, 1).all())
+        self.assertNotIn("Learned", " ".join(result["explanation"]))
+        self.assertEqual(cadence.churn_effects(model), {})
+
+    def test_fallback_single_origin_and_disabled(self):
+        """A history of 95 days gives one usable origin (60 days before as_of - 30); learning can be switched off."""
+        rows = [(pid, AS_OF - D(days=int(back)), 10.0) for pid in range(1, 400) for back in (95, 60, 30, pid % 20)]
+        model = cadence.compute_cadence(frame(rows), AS_OF).attrs["churn_model"]
+        self.assertEqual((model.used, model.fallback_reason, model.origins), (False, "few_origins", (30,)))
+        params = cadence.CadenceParams(churn_learning=False)
+        model = cadence.compute_cadence(self.base, AS_OF, params).attrs["churn_model"]
+        self.assertEqual((model.used, model.fallback_reason), (False, "disabled"))
+
+    def test_fallback_few_labels(self):
+        """Everybody keeps ordering: fewer than 30 rows of 'no order' and the rules stay."""
+        rows = []
+        for pid in range(1, 260):
+            rows += regular(pid, AS_OF - D(days=pid % 5), 10, 30)
+        model = cadence.compute_cadence(frame(rows), AS_OF).attrs["churn_model"]
+        self.assertEqual((model.used, model.fallback_reason), (False, "few_labels"))
+
+    def test_today_score_is_the_model_on_todays_features(self):
+        """Today's probability is the fitted model applied to today's features with s = the horizon."""
+        result = self.result
+        features = np.column_stack([
+            np.log(result["order_count"]), result["days_since_last"], result["days_since_last"] / result["expected_gap"],
+        ])
+        model = self.model
+        self.assertEqual(len(features), len(result))
+        # scoring today = predict_churn on the same five features
+        today = np.column_stack([features, np.log1p(np.maximum(result["total_amount"] / result["order_count"], 0)),
+                                 np.full(len(result), np.log(180))])
+        assert_allclose(cadence.predict_churn(model, today), result["churn_probability"], rtol=1e-6, atol=1e-9)
+
+    def test_mcc_threshold_hand_computed(self):
+        """Expected-MCC threshold on small hand-computed cases (ties are cut together)."""
+        # N=4, Σp=2: MCC(k=1)=1.6/√12, MCC(2)=2.8/4=0.7, MCC(3)=1.6/√12 -> flag the top two: t* = 0.8
+        self.assertEqual(cadence.mcc_threshold([0.2, 0.9, 0.1, 0.8]), 0.8)
+        self.assertEqual(cadence.mcc_threshold([0.9, 0.9, 0.1, 0.1]), 0.9)
+        # [0.9, 0.6, 0.5, 0.1]: Σp=2.1; MCC(1)=(3.6-2.1)/√(1·2.1·1.9·3)=0.434, MCC(2)=(6-4.2)/√(2·2.1·1.9·2)=0.451,
+        # MCC(3)=(8-6.3)/√(3·2.1·1.9·1)=0.491 -> flag three: t* = 0.5
+        self.assertEqual(cadence.mcc_threshold([0.9, 0.6, 0.5, 0.1]), 0.5)
+        self.assertTrue(np.isnan(cadence.mcc_threshold([0.4, 0.4, 0.4])))
+        self.assertTrue(np.isnan(cadence.mcc_threshold([])))
+
+    def test_auc_hand_computed(self):
+        """AUC against hand-computed values, with a tie counted half."""
+        self.assertAlmostEqual(backtest.auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]), 0.75)
+        self.assertAlmostEqual(backtest.auc([1, 0, 1, 0], [0.5, 0.5, 0.9, 0.1]), 3.5 / 4)
+        self.assertTrue(np.isnan(backtest.auc([1, 1], [0.2, 0.3])))
+
+    def test_fit_logistic_recovers_coefficients(self):
+        """On data drawn from a known logistic model the fit recovers its coefficients."""
+        rng = np.random.default_rng(11)
+        X = np.column_stack([rng.normal(5, 2, 40000), rng.normal(-1, 0.5, 40000)])
+        y = rng.random(40000) < 1 / (1 + np.exp(-(0.5 + 0.8 * X[:, 0] - 2.0 * X[:, 1] - 4.0)))
+        intercept, weights, means, scales = cadence.fit_logistic(X, y, l2=1.0)
+        assert_allclose(weights / scales, [0.8, -2.0], atol=0.08)
+        assert_allclose(intercept - np.dot(weights / scales, means), -3.5, atol=0.25)
+
+    def test_churn_effects_in_plain_numbers(self):
+        """Odds ratios per 100 silent days (at the typical gap), per doubling of orders and amount."""
+        model = cadence.ChurnModel(
+            used=True, fallback_reason="", horizon_days=180, typical_gap=50.0,
+            raw_coefficients=(np.log(0.44) / np.log(2), 0.005, 0.1, 0.0, -0.2),
+        )
+        effects = cadence.churn_effects(model)
+        assert_allclose(effects["silent_100_days"], np.exp(100 * (0.005 + 0.1 / 50)))
+        assert_allclose(effects["one_more_gap"], np.exp(0.1 + 50 * 0.005))
+        assert_allclose(effects["orders_doubled"], 0.44)
+        assert_allclose(effects["amount_doubled"], 1.0)
+        self.assertIsNone(cadence.ChurnModel(used=False, fallback_reason="few_origins", horizon_days=180).as_dict()["threshold"])
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.integers(1, 60), st.integers(0, 400), st.integers(1, 300), st.floats(2, 200), st.floats(0, 5000))
+    def test_longer_silence_never_lowers_the_learned_probability(self, orders, silence, extra, gap, amount):
+        """Monotonic: under the fitted model, more silence (all else equal) never lowers the probability."""
+        beta = dict(zip(self.model.feature_names, self.model.raw_coefficients))
+        self.assertGreater(beta["days_silent"] + beta["silence_ratio"] / gap, 0)
+
+        def p(days):
+            row = np.array([[np.log(orders), days, days / gap, np.log1p(amount), np.log(180)]])
+            return cadence.predict_churn(self.model, row)[0]
+        self.assertGreaterEqual(p(silence + extra), p(silence) - 1e-12)
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(st.floats(0, 1), min_size=2, max_size=60))
+    def test_threshold_and_auc_properties(self, probabilities):
+        """t* is one of the scores; AUC of a score and of its opposite add up to 1."""
+        t = cadence.mcc_threshold(probabilities)
+        self.assertTrue(np.isnan(t) or t in probabilities)
+        labels = np.arange(len(probabilities)) % 2 == 0
+        scores = np.asarray(probabilities)
+        assert_allclose(backtest.auc(labels, scores) + backtest.auc(labels, -scores), 1.0)

@@ -39,7 +39,15 @@ rfm_monetary           int64    1-5, total amount quintile (5 = highest)
 rfm_score              object   e.g. '545'
 rfm_segment            object   one of RFM_SEGMENTS
 explanation            object   one sentence with the numbers
+churn_probability      float64  P(no order in the next ``churn_horizon_days`` days) (0-1): the
+                                learned model's, or the rules' (BG/NBD) when it fell back
+annual_value           float64  yearly run-rate of the customer's orders (amount per year)
+value_at_risk          float64  annual_value × churn_probability
+rule_status            object   the status under the rules alone (before the learned lost)
 =====================  =======  ===============================================================
+
+``result.attrs["churn_model"]`` holds the run's ``ChurnModel`` (coefficients, threshold,
+training rows, or the reason of the fallback); ``churn_effects(model)`` turns it into odds ratios.
 
 Method
 ------
@@ -71,18 +79,40 @@ than ``min_fit_customers`` repeat customers the model is not fitted; instead P(a
 = pi·S(t) / (pi·S(t) + 1 - pi) with a prior pi = ``prior_alive`` and the log-normal survival S of
 the customer's gaps, and p = (1 - P(alive)) + P(alive)·S(t+tau)/S(t).
 
+Learned churn probability (``churn_learning``): a logistic regression fitted at each run on the
+company's own history, so each business gets its own effects and threshold. Training rows: for
+every origin as_of - s (s = 30, 60, ..., 180 days; origins with under 60 days of history before
+them are skipped), every customer with an occasion on or before the origin, labelled 1 when it
+had no occasion after the origin up to as_of; features seen from the origin: ln(occasions), days
+silent, days silent ÷ expected gap (the shrunk gap above, peer groups as of as_of), ln(1 + average
+occasion amount), ln s. All origins are stacked, inputs standardised, weights L2-penalised,
+fitted with L-BFGS (at most ``churn_fit_sample`` rows, a seeded sample). Today's score uses the
+same features with s = ``churn_horizon_days``. Threshold t* maximises the Matthews correlation of
+the expected confusion counts of today's scores (``mcc_threshold``: no labels needed). Lost =
+cold-or-lost under the rules and churn_probability >= max(t*, 0.5); customers the rules call lost
+but the model does not become cold; active and warm never become lost (the alert must have fired
+first). Fallback to the rules (and their BG/NBD probability over the churn horizon) with fewer than
+2 usable origins, fewer than 200 customers at the oldest one, or fewer than 30 rows of either label.
+
+Value: annual_value = max(total amount, 0) × 365.25 / (last - first occasion + expected gap), i.e.
+the amount per day over the span the occasions cover (n orders of a every g days give a·365/g);
+a one-order customer's span is its expected gap (the peer rhythm) or its silence since that order,
+whichever is longer (one order and 31 silent days: at most one order per 31 days).
+
 RFM: recency and monetary quintiles by percentile rank (ties share a score); frequency in fixed
 occasion bands, because quintiles break on ties; segments from the usual R × F grid.
 
 Everything is vectorised (sorting, ``np.bincount``, ``np.add.reduceat``): no per-customer loop,
 no ``groupby.apply``; only the explanation sentences are formatted row by row.
 """
+import dataclasses
 import datetime
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special
+from scipy import optimize, special, stats
 
 STATUSES = ("active", "warm", "cold", "lost")
 RFM_SEGMENTS = [
@@ -102,13 +132,16 @@ DEFAULT_TEMPLATES = {
     "single": "Only one order so far ({last}); similar customers order every {gap} days; silent for {days} days",
     "missing": ", past the {warning}-day warning level: missing order.",
     "due": ", next order expected around {next}.",
+    "churn": " Learned from your history: {chance}% chance of no order in the next {horizon} days.",
 }
 RESULT_COLUMNS = [
     "order_count", "first_order_date", "last_order_date", "days_since_last", "total_amount",
     "mean_gap", "median_gap", "std_gap", "expected_gap", "expected_next_date", "warning_days",
     "overdue_days", "overdue_probability", "p_no_order_90d", "missing_order", "status",
     "rfm_recency", "rfm_frequency", "rfm_monetary", "rfm_score", "rfm_segment", "explanation",
+    "churn_probability", "annual_value", "value_at_risk", "rule_status",
 ]
+DAYS_PER_YEAR = 365.25
 
 
 @dataclass(frozen=True)
@@ -131,6 +164,17 @@ class CadenceParams:
     fit_sample: int = 20000  # BG/NBD is fitted on at most this many customers
     min_fit_customers: int = 20  # repeat customers needed to fit BG/NBD
     prior_alive: float = 0.9  # without BG/NBD: prior probability that a customer is still buying
+    churn_learning: bool = True  # learn churn_probability and lost from the history (else the rules)
+    churn_horizon_days: int = 180  # churn_probability = P(no order in this many days)
+    churn_origin_step_days: int = 30  # training origins as_of - s for s = step, 2·step, ...
+    churn_max_origin_days: int = 180  # ... up to this many days
+    churn_min_history_days: int = 60  # an origin needs this much history before it
+    churn_min_origins: int = 2  # fallback to the rules below this many usable origins,
+    churn_min_customers: int = 200  # ... this many customers at the oldest origin,
+    churn_min_label_rows: int = 30  # ... or this many training rows of either label
+    churn_l2: float = 1.0  # L2 penalty on the standardised weights
+    churn_fit_sample: int = 200000  # the regression is fitted on at most this many rows
+    churn_min_lost_probability: float = 0.5  # lost needs p >= max(t*, this)
     seed: int = 0
     explanation_templates: dict = field(default_factory=lambda: dict(DEFAULT_TEMPLATES))
 
@@ -162,9 +206,10 @@ def _validate(orders):
         amounts.to_numpy(), peer.to_numpy()
 
 
-def _empty_result():
+def _empty_result(params):
     frame = pd.DataFrame({name: pd.Series(dtype="object") for name in RESULT_COLUMNS})
     frame.index = pd.Index([], dtype="int64", name="partner_id")
+    frame.attrs["churn_model"] = ChurnModel(used=False, fallback_reason="few_customers", horizon_days=params.churn_horizon_days)
     return frame
 
 
@@ -220,6 +265,14 @@ def _peer_prior(cust_peer, gap_cust, log_gaps, n_cust, params):
     return mu_peer, sd_peer
 
 
+def _shrunk_mu(k, sum_log, mu_peer, kappa):
+    """Mean log gap of customers with ``k`` gaps summing to ``sum_log`` (log days), shrunk toward
+    ``mu_peer`` with the weight ``kappa`` (in gaps); the peer value when there is no gap."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mu = np.where(k + kappa > 0, (sum_log + kappa * mu_peer) / (k + kappa), mu_peer)
+    return np.where(np.isfinite(mu), mu, mu_peer)
+
+
 def _bgnbd_negll(log_params, x, t_x, T):
     r, alpha, a, b = np.exp(log_params)
     a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
@@ -261,6 +314,313 @@ def bgnbd_p_none(fitted, x, t_x, T, tau):
     return np.clip((1.0 - p_alive) + p_alive * stay, 0.0, 1.0)
 
 
+# ----------------------------------------------------------------------
+# Learned churn probability (regularised logistic regression on rolling origins)
+# ----------------------------------------------------------------------
+
+CHURN_FEATURES = ("log_orders", "days_silent", "silence_ratio", "log_avg_amount", "log_horizon")
+FALLBACK_REASONS = ("disabled", "few_origins", "few_customers", "few_labels", "fit_failed")
+
+
+@dataclass(frozen=True)
+class ChurnModel:
+    """What the churn model of one run learned, or why it fell back to the rules.
+
+    ``coefficients`` apply to standardised features (``(x - means) / scales``, in the order of
+    ``feature_names``); ``raw_coefficients`` / ``raw_intercept`` to the features themselves:
+    ln(order count), days silent, days silent ÷ expected gap, ln(1 + average order amount),
+    ln(horizon days). ``fallback_reason`` is '' when the model is used, else one of
+    FALLBACK_REASONS; ``origins`` are the horizons s (days before as_of) used for training.
+    """
+
+    used: bool
+    fallback_reason: str
+    horizon_days: int
+    origins: tuple = ()
+    customers_at_oldest: int = 0
+    training_rows: int = 0
+    no_order_rows: int = 0
+    feature_names: tuple = CHURN_FEATURES
+    means: tuple = ()
+    scales: tuple = ()
+    coefficients: tuple = ()
+    intercept: float = 0.0
+    raw_coefficients: tuple = ()
+    raw_intercept: float = 0.0
+    threshold: float = float("nan")  # t*: the expected-MCC optimum over today's scores
+    lost_threshold: float = float("nan")  # max(t*, 0.5): lost from this probability on
+    typical_gap: float = float("nan")  # median expected gap (days) of today's customers
+    train_auc: float = float("nan")  # AUC of the fitted model on its own training rows
+    fit_seconds: float = field(default=0.0, compare=False)
+
+    def as_dict(self):
+        """Plain builtins (JSON-ready; NaN as None)."""
+        def clean(value):
+            if isinstance(value, tuple):
+                return [clean(v) for v in value]
+            if isinstance(value, float) and not np.isfinite(value):
+                return None
+            return value
+        return {name: clean(getattr(self, name)) for name in self.__dataclass_fields__}
+
+
+def churn_model_from_dict(values):
+    """A ChurnModel from ChurnModel.as_dict() output (lists back to tuples, None back to NaN);
+    unknown keys are ignored."""
+    known = ChurnModel.__dataclass_fields__
+    kwargs = {}
+    for name, value in (values or {}).items():
+        if name not in known:
+            continue
+        if isinstance(value, list):
+            value = tuple(value)
+        elif value is None:
+            value = float("nan")
+        kwargs[name] = value
+    kwargs.setdefault("used", False)
+    kwargs.setdefault("fallback_reason", "")
+    kwargs.setdefault("horizon_days", CadenceParams.churn_horizon_days)
+    return ChurnModel(**kwargs)
+
+
+def _sigmoid(z):
+    return special.expit(z)
+
+
+def fit_logistic(X, y, l2=1.0, max_iter=200):
+    """L2-regularised logistic regression fitted with L-BFGS on standardised inputs.
+
+    ``X``: (n, d) float array, ``y``: (n,) 0/1. Columns are standardised to mean 0 / sd 1 (a
+    constant column gets scale 1); the penalty ``l2``·||w||²/2 applies to the standardised
+    weights, not to the intercept. Returns ``(intercept, weights, means, scales)`` or None when
+    the optimiser fails."""
+    X = np.asarray(X, dtype="float64")
+    y = np.asarray(y, dtype="float64")
+    n, d = X.shape
+    means = X.mean(axis=0)
+    scales = X.std(axis=0)
+    scales = np.where(scales > 1e-12, scales, 1.0)
+    Z = np.empty((n, d + 1))
+    Z[:, 0] = 1.0
+    Z[:, 1:] = (X - means) / scales
+    penalty = np.r_[0.0, np.full(d, float(l2))] / n  # mean loss: the penalty is divided by n too
+
+    def loss(w):
+        z = Z @ w
+        value = np.mean(np.logaddexp(0.0, z) - y * z) + 0.5 * np.dot(penalty * w, w)
+        grad = Z.T @ (_sigmoid(z) - y) / n + penalty * w
+        return value, grad
+
+    start = np.zeros(d + 1)
+    rate = min(max(y.mean(), 1e-6), 1 - 1e-6)
+    start[0] = np.log(rate / (1 - rate))
+    res = optimize.minimize(loss, start, jac=True, method="L-BFGS-B",
+                            options={"maxiter": max_iter, "gtol": 1e-7, "ftol": 1e-12})
+    if not np.all(np.isfinite(res.x)):
+        return None
+    return float(res.x[0]), res.x[1:], means, scales
+
+
+def auc_score(labels, scores):
+    """Area under the ROC curve (Mann-Whitney, ties count half); NaN without both labels."""
+    labels = np.asarray(labels, dtype=bool)
+    scores = np.asarray(scores, dtype="float64")
+    n_pos = int(labels.sum())
+    n_neg = len(labels) - n_pos
+    if not n_pos or not n_neg:
+        return float("nan")
+    ranks = stats.rankdata(scores)
+    return float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+
+
+def mcc_threshold(probabilities):
+    """Probability threshold t* that maximises the Matthews correlation of the *expected*
+    confusion counts, without labels: flag the k customers with the highest p; expected
+    TP = Σp of those k, FP = k - TP, FN = Σp - TP, TN = N - k - FN, which simplifies to
+    MCC(k) = (N·TP - k·Σp) / sqrt(k·Σp·(N - Σp)·(N - k)). Only cuts between distinct values are
+    considered (ties are flagged together). Returns the smallest p among the flagged (so that
+    ``p >= t*`` flags them); NaN when p is empty or constant."""
+    p = np.sort(np.asarray(probabilities, dtype="float64"))[::-1]
+    n = len(p)
+    if n < 2 or p[0] == p[-1]:
+        return float("nan")
+    total = p.sum()
+    k = np.arange(1, n + 1, dtype="float64")
+    tp = np.cumsum(p)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mcc = (n * tp - k * total) / np.sqrt(k * total * (n - total) * (n - k))
+    valid = np.r_[p[:-1] > p[1:], False]  # cut after the last of a tie group, never after everyone
+    mcc = np.where(valid & np.isfinite(mcc), mcc, -np.inf)
+    return float(p[int(np.argmax(mcc))])
+
+
+def churn_effects(model):
+    """Odds ratios of 'no order in the horizon' behind a fitted ChurnModel, for plain-words
+    explanations. Keys: ``silent_100_days`` (100 more silent days, at the typical expected gap:
+    the silence ratio grows too), ``one_more_gap`` (silent one more expected gap, at the typical
+    gap), ``orders_doubled`` (twice as many past orders), ``amount_doubled`` (twice the average
+    order amount, approximately: ln(1 + a)), ``horizon_doubled``. Empty dict for a fallback."""
+    if not model.used or not model.raw_coefficients:
+        return {}
+    beta = dict(zip(model.feature_names, model.raw_coefficients))
+    gap = model.typical_gap if np.isfinite(model.typical_gap) and model.typical_gap > 0 else 30.0
+    log2 = np.log(2.0)
+    return {
+        "silent_100_days": float(np.exp(100.0 * (beta["days_silent"] + beta["silence_ratio"] / gap))),
+        "one_more_gap": float(np.exp(beta["silence_ratio"] + gap * beta["days_silent"])),
+        "orders_doubled": float(np.exp(log2 * beta["log_orders"])),
+        "amount_doubled": float(np.exp(log2 * beta["log_avg_amount"])),
+        "horizon_doubled": float(np.exp(log2 * beta["log_horizon"])),
+    }
+
+
+def _churn_features(occ, origin, horizon, params):
+    """Features of every customer with an occasion on or before the day ``origin`` (days since
+    1970), seen from that day, and the mask of those customers. ``occ`` holds the occasion
+    arrays of compute_cadence (sorted by customer then day). Occasions up to a day form a prefix
+    of each customer's occasions, so counts, amounts and log-gap sums are prefix-sum lookups."""
+    rel_origin = min(max(origin - occ["first_day"], -1), occ["width"] - 1)  # never reach the next customer's keys
+    count_o = np.searchsorted(occ["key"], occ["cust_key"] + rel_origin, side="right") - occ["cust_start"]
+    present = count_o > 0
+    start = occ["cust_start"][present]
+    count_o = count_o[present]
+    last_idx = start + count_o - 1
+    cum_amount, cum_log = occ["cum_amount"], occ["cum_log"]
+    total_o = cum_amount[last_idx] - cum_amount[start] + occ["amount"][start]
+    k_o = (count_o - 1).astype("float64")
+    sum_log_o = cum_log[last_idx] - cum_log[start]
+    mu_peer = _peer_mu(occ["peer"][present], k_o, sum_log_o, params)
+    expected = np.exp(_shrunk_mu(k_o, sum_log_o, mu_peer, params.kappa))
+    silent = (origin - occ["day"][last_idx]).astype("float64")
+    features = np.column_stack([
+        np.log(count_o),
+        silent,
+        silent / expected,
+        np.log1p(np.maximum(total_o / count_o, 0.0)),
+        np.full(len(count_o), np.log(horizon)),
+    ])
+    return features, present, count_o
+
+
+def _peer_mu(peer, k, sum_log, params):
+    """Per customer the mean log gap of its peer group (as _peer_prior), from per-customer sums."""
+    total_k = k.sum()
+    base = float(sum_log.sum() / total_k) if total_k else float(np.log(params.default_gap_days))
+    mu_peer = np.full(len(k), base)
+    grouped = peer >= 0
+    if grouped.any():
+        n_groups = int(peer.max()) + 1
+        group_k = np.bincount(peer[grouped], weights=k[grouped], minlength=n_groups)
+        group_sum = np.bincount(peer[grouped], weights=sum_log[grouped], minlength=n_groups)
+        usable = group_k >= max(params.min_peer_gaps, 2)
+        use = grouped.copy()
+        use[grouped] = usable[peer[grouped]]
+        mu_peer[use] = group_sum[peer[use]] / group_k[peer[use]]
+    return mu_peer
+
+
+def _churn_training_set(occ, as_of_day, first_day, params):
+    """Stacked training rows over the origins as_of - s (s = step, 2·step, ... max): features,
+    labels (1 = no order after the origin up to as_of), the s used and the customers at the
+    oldest usable origin."""
+    blocks, labels, used = [], [], []
+    oldest_customers = 0
+    for s in range(params.churn_origin_step_days, params.churn_max_origin_days + 1, params.churn_origin_step_days):
+        origin = as_of_day - s
+        if origin - first_day < params.churn_min_history_days:
+            continue
+        features, present, count_o = _churn_features(occ, origin, s, params)
+        if not len(features):
+            continue
+        blocks.append(features)
+        labels.append(count_o == occ["count"][present])  # nothing after the origin
+        used.append(s)
+        oldest_customers = len(features)  # s grows: the last usable origin is the oldest
+    if not blocks:
+        return np.empty((0, len(CHURN_FEATURES))), np.empty(0, dtype=bool), (), 0
+    return np.vstack(blocks), np.concatenate(labels), tuple(used), oldest_customers
+
+
+def fit_churn_model(occ, as_of_day, first_day, params):
+    """Fit the churn model on the company's own history (see the module docstring); returns a
+    ChurnModel without threshold, or with ``used=False`` and the reason of the fallback."""
+    horizon = params.churn_horizon_days
+    if not params.churn_learning:
+        return ChurnModel(used=False, fallback_reason="disabled", horizon_days=horizon)
+    started = time.perf_counter()
+    X, y, origins, oldest = _churn_training_set(occ, as_of_day, first_day, params)
+    info = {"horizon_days": horizon, "origins": origins, "customers_at_oldest": oldest,
+            "training_rows": int(len(y)), "no_order_rows": int(y.sum())}
+    if len(origins) < params.churn_min_origins:
+        return ChurnModel(used=False, fallback_reason="few_origins", **info)
+    if oldest < params.churn_min_customers:
+        return ChurnModel(used=False, fallback_reason="few_customers", **info)
+    if min(y.sum(), len(y) - y.sum()) < params.churn_min_label_rows:
+        return ChurnModel(used=False, fallback_reason="few_labels", **info)
+    if len(y) > params.churn_fit_sample:
+        pick = np.sort(np.random.default_rng(params.seed).choice(len(y), params.churn_fit_sample, replace=False))
+        X, y = X[pick], y[pick]
+    fitted = fit_logistic(X, y, params.churn_l2)
+    if fitted is None:
+        return ChurnModel(used=False, fallback_reason="fit_failed", **info)
+    intercept, weights, means, scales = fitted
+    raw = weights / scales
+    auc = auc_score(y, X @ raw)  # the intercept does not change the ranking
+    return ChurnModel(
+        used=True, fallback_reason="", **info,
+        means=tuple(means.tolist()), scales=tuple(scales.tolist()), coefficients=tuple(weights.tolist()),
+        intercept=intercept, raw_coefficients=tuple(raw.tolist()),
+        raw_intercept=float(intercept - np.dot(raw, means)), train_auc=auc,
+        fit_seconds=time.perf_counter() - started,
+    )
+
+
+def predict_churn(model, features):
+    """P(no order in the horizon) for raw feature rows under a fitted ChurnModel."""
+    return _sigmoid(model.raw_intercept + features @ np.asarray(model.raw_coefficients))
+
+
+def _rule_p_none(fitted, x, t_x, T, days_since, mu, sd, horizon_days, params):
+    """P(no order in ``horizon_days``) from the fitted BG/NBD parameters, or (without them)
+    from the log-normal gap survival with a prior probability of being alive."""
+    weeks = 7.0
+    if fitted:
+        return bgnbd_p_none(fitted, x, t_x, T, horizon_days / weeks)
+    # still alive ~ the silence is an ordinary gap; if alive, log-normal conditional survival
+    t = np.maximum(days_since, 0.5)
+    surv_now = special.ndtr(-(np.log(t) - mu) / sd)
+    surv_then = special.ndtr(-(np.log(t + horizon_days) - mu) / sd)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        stay = np.clip(np.nan_to_num(np.where(surv_now > 0, surv_then / surv_now, 1.0), nan=1.0), 0.0, 1.0)
+    prior = params.prior_alive
+    p_alive = prior * surv_now / (prior * surv_now + (1.0 - prior))
+    return np.clip((1.0 - p_alive) + p_alive * stay, 0.0, 1.0)
+
+
+def _occasion_index(occ_day, occ_amount, cust_start, count, cust_peer, new_cust, same, log_gaps):
+    """Arrays that let _churn_features see the history as of any day with prefix sums: a sorted
+    (customer, day) key, cumulative amounts and cumulative log gaps aligned on occasions."""
+    cust_of_occ = np.cumsum(new_cust) - 1
+    rel = occ_day - occ_day.min()
+    width = int(rel.max()) + 2  # keys of one customer stay below the next customer's
+    log_gap = np.zeros(len(occ_day))
+    log_gap[1:][same] = log_gaps
+    cust_index = np.arange(len(cust_start), dtype="int64")
+    return {
+        "key": cust_of_occ * width + rel,
+        "cust_key": cust_index * width,
+        "first_day": int(occ_day.min()),
+        "width": width,
+        "cust_start": cust_start,
+        "count": count,
+        "day": occ_day,
+        "amount": occ_amount,
+        "cum_amount": np.cumsum(occ_amount),
+        "cum_log": np.cumsum(log_gap),
+        "peer": cust_peer,
+    }
+
+
 def _rfm(days_since, order_count, total_amount):
     recency = pd.Series(-days_since.astype("float64")).rank(method="average", pct=True).to_numpy()
     monetary = pd.Series(total_amount).rank(method="average", pct=True).to_numpy()
@@ -297,12 +657,12 @@ def compute_cadence(orders, as_of, params=None):
     if orders is None or len(orders) == 0:
         if orders is not None:
             _validate(orders)
-        return _empty_result()
+        return _empty_result(params)
     pid, day, amount, peer = _validate(orders)
     as_of_day = int(np.datetime64(as_of, "D").astype("int64"))
     keep = day <= as_of_day
     if not keep.any():
-        return _empty_result()
+        return _empty_result(params)
     pid, day, amount, peer = pid[keep], day[keep], np.nan_to_num(amount[keep]), peer[keep]
 
     # purchase occasions: one per customer and day
@@ -342,9 +702,8 @@ def compute_cadence(orders, as_of, params=None):
     # shrinkage toward the peer prior
     mu_peer, sd_peer = _peer_prior(cust_peer, gap_cust, log_gaps, n_cust, params)
     kappa = params.kappa
+    mu = _shrunk_mu(k, np.nan_to_num(mean_log) * k, mu_peer, kappa)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mu = np.where(k + kappa > 0, (k * np.nan_to_num(mean_log) + kappa * mu_peer) / (k + kappa), mu_peer)
-        mu = np.where(np.isfinite(mu), mu, mu_peer)
         dof = np.maximum(k - 1, 0)
         var = np.where(dof + kappa > 0, (dof * np.nan_to_num(sd_log) ** 2 + kappa * sd_peer ** 2) / (dof + kappa), sd_peer ** 2)
     sd = np.sqrt(np.where(np.isfinite(var) & (var > 0), var, sd_peer ** 2))
@@ -358,22 +717,12 @@ def compute_cadence(orders, as_of, params=None):
     overdue_probability = special.ndtr((np.log(np.maximum(days_since, 0.5)) - mu) / sd)
     missing = days_since > warning
 
-    # probability of no order in the horizon
+    # probability of no order in the horizon (rules) and in the churn horizon (fallback score)
     weeks = 7.0
     x, t_x, T = count - 1.0, (last - first) / weeks, (as_of_day - first) / weeks
     fitted = fit_bgnbd(x, t_x, T, params)
-    if fitted:
-        p_none = bgnbd_p_none(fitted, x, t_x, T, params.horizon_days / weeks)
-    else:
-        # still alive ~ the silence is an ordinary gap; if alive, log-normal conditional survival
-        t = np.maximum(days_since, 0.5)
-        surv_now = special.ndtr(-(np.log(t) - mu) / sd)
-        surv_then = special.ndtr(-(np.log(t + params.horizon_days) - mu) / sd)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            stay = np.clip(np.nan_to_num(np.where(surv_now > 0, surv_then / surv_now, 1.0), nan=1.0), 0.0, 1.0)
-        prior = params.prior_alive
-        p_alive = prior * surv_now / (prior * surv_now + (1.0 - prior))
-        p_none = np.clip((1.0 - p_alive) + p_alive * stay, 0.0, 1.0)
+    p_none = _rule_p_none(fitted, x, t_x, T, days_since, mu, sd, params.horizon_days, params)
+    churn = _rule_p_none(fitted, x, t_x, T, days_since, mu, sd, params.churn_horizon_days, params)
 
     status = np.select(
         [days_since <= expected, days_since <= warning * params.cold_multiple],
@@ -384,6 +733,32 @@ def compute_cadence(orders, as_of, params=None):
         (improbable & (days_since > params.lost_min_multiple * warning)) | (days_since > params.lost_cap_days)
     )
     status[lost] = "lost"
+    rule_status = status.copy()
+
+    # learned churn probability: the model decides who of the cold-or-lost customers is lost
+    occ = _occasion_index(occ_day, occ_amount, cust_start, count, cust_peer, new_cust, same, log_gaps)
+    model = fit_churn_model(occ, as_of_day, int(occ_day.min()), params)
+    if model.used:
+        today_features = np.column_stack([
+            np.log(count), days_since.astype("float64"), days_since / expected,
+            np.log1p(np.maximum(total / count, 0.0)), np.full(n_cust, np.log(params.churn_horizon_days)),
+        ])
+        churn = predict_churn(model, today_features)
+        threshold = mcc_threshold(churn)
+        lost_threshold = max(threshold, params.churn_min_lost_probability) if np.isfinite(threshold) \
+            else params.churn_min_lost_probability
+        learned_lost = np.isin(rule_status, ("cold", "lost")) & (churn >= lost_threshold)
+        status[(rule_status == "lost") & ~learned_lost] = "cold"
+        status[learned_lost] = "lost"
+        model = dataclasses.replace(model, threshold=threshold, lost_threshold=lost_threshold)
+    model = dataclasses.replace(model, typical_gap=float(np.median(expected)))
+    churn = np.clip(churn, 0.0, 1.0)
+
+    # value: yearly run-rate over the observed span plus one expected gap (n regular orders of
+    # amount a every g days: n·a over n·g days = a·365/g); one order: at most once per expected gap
+    # (the peers' rhythm) and per day of silence since (31 days without a 2nd order: <= 1 per 31 days)
+    span = np.where(count > 1, (last - first) + expected, np.maximum(expected, days_since))
+    annual_value = np.maximum(total, 0.0) * DAYS_PER_YEAR / span
 
     r, f, m, score, segment = _rfm(days_since, count, total)
     next_day = last + np.rint(expected).astype("int64")
@@ -397,6 +772,11 @@ def compute_cadence(orders, as_of, params=None):
         np.rint(warning).astype("int64"), np.datetime_as_string(last_dt, unit="D"),
         np.datetime_as_string(next_dt, unit="D"), missing,
     )
+    if model.used:
+        template = params.explanation_templates.get("churn", DEFAULT_TEMPLATES["churn"])
+        chances = np.rint(churn * 100).astype("int64")
+        sentences = {c: template.format(chance=c, horizon=params.churn_horizon_days) for c in np.unique(chances).tolist()}
+        explanation = [text + sentences[c] for text, c in zip(explanation, chances.tolist())]
     result = pd.DataFrame({
         "order_count": count,
         "first_order_date": first_dt,
@@ -420,5 +800,10 @@ def compute_cadence(orders, as_of, params=None):
         "rfm_score": score,
         "rfm_segment": segment,
         "explanation": explanation,
+        "churn_probability": churn,
+        "annual_value": annual_value,
+        "value_at_risk": annual_value * churn,
+        "rule_status": rule_status,
     }, index=pd.Index(partner_ids, name="partner_id"))
+    result.attrs["churn_model"] = model
     return result

@@ -29,6 +29,9 @@ RESULT_COLUMNS = [
     ("rfm_score", "varchar"),
     ("rfm_segment", "varchar"),
     ("explanation", "text"),
+    ("churn_probability", "float8"),
+    ("annual_value", "float8"),
+    ("value_at_risk", "float8"),
     ("team_id", "int4"),  # sales team of the latest confirmed order (the peer group); not an engine column
 ]
 

@@ -19,19 +19,54 @@ class RetentionBacktest(models.TransientModel):
         help="Customers are classified with the orders placed before this date only.",
     )
     horizon_days = fields.Integer(
-        string="Then watch for (days)", required=True, default=90,
-        help="Who actually ordered in this many days after the date?",
+        string="Then watch for (days)", required=True, default=180,
+        help="Who actually ordered in this many days after the date? The learned churn probability is "
+        "scored over the same number of days.",
     )
     line_ids = fields.One2many("retention.backtest.line", "backtest_id", string="Per Status", readonly=True)
     customers = fields.Integer(readonly=True)
     no_order = fields.Integer(string="Did not order", readonly=True)
-    lost_precision = fields.Float(readonly=True, digits=(4, 2),
-                                  help="Share of customers flagged lost who indeed did not order in the horizon.")
-    lost_recall = fields.Float(readonly=True, digits=(4, 2),
-                               help="Share of customers who did not order in the horizon that were flagged lost.")
-    missing_precision = fields.Float(readonly=True, digits=(4, 2))
-    missing_recall = fields.Float(readonly=True, digits=(4, 2))
-    done = fields.Boolean(readonly=True)
+    lost_precision = fields.Float(
+        string="Lost Precision (learned)", readonly=True, digits=(4, 2),
+        help="Share of customers flagged lost (learned model) who indeed did not order in the horizon.")
+    lost_recall = fields.Float(
+        string="Lost Recall (learned)", readonly=True, digits=(4, 2),
+        help="Share of customers who did not order in the horizon that the learned model flagged lost.")
+    rule_lost_precision = fields.Float(
+        string="Lost Precision (rules)", readonly=True, digits=(4, 2),
+        help="Share of customers the rules alone flag lost who indeed did not order in the horizon.")
+    rule_lost_recall = fields.Float(
+        string="Lost Recall (rules)", readonly=True, digits=(4, 2),
+        help="Share of customers who did not order in the horizon that the rules alone flag lost.")
+    auc = fields.Float(
+        string="AUC (learned)", readonly=True, digits=(4, 3),
+        help="How often the learned churn probability ranks a customer who did not order above one who did "
+        "(0.5 = chance, 1 = perfect).")
+    rule_auc = fields.Float(
+        string="AUC (rules)", readonly=True, digits=(4, 3),
+        help="The same for the rules' probability of no order in 90 days (ordering rhythm alone).")
+    model_used = fields.Boolean(
+        string="Learned Model Used", readonly=True,
+        help="Set when there was enough history before the date to learn a model; otherwise the learned "
+        "figures equal the rules'.")
+    model_explanation = fields.Text(
+        string="Model at that Date", readonly=True,
+        help="What the model learned from the history before the chosen date, in plain words.")
+    current_model_explanation = fields.Text(
+        string="Current Model", compute="_compute_current_model_explanation",
+        help="What the model of the latest retention computation learned, in plain words.")
+    missing_precision = fields.Float(
+        readonly=True, digits=(4, 2),
+        help="Share of customers with a missing-order alert who indeed did not order in the horizon.")
+    missing_recall = fields.Float(
+        readonly=True, digits=(4, 2),
+        help="Share of customers who did not order in the horizon that had a missing-order alert.")
+    done = fields.Boolean(readonly=True, help="The backtest has run: its figures are shown.")
+
+    def _compute_current_model_explanation(self):
+        run = self.env["retention.model.run"].search([], limit=1)
+        for wizard in self:
+            wizard.current_model_explanation = run.explanation if run else self.env["retention.model.run"]._retention_explain(None)
 
     @api.constrains("as_of", "horizon_days")
     def _check_window(self):
@@ -63,10 +98,17 @@ class RetentionBacktest(models.TransientModel):
             "customers": int(row["customers"]),
             "ordered": int(row["ordered"]),
             "order_rate": clean(float(row["order_rate"])),
+            "rule_customers": int(row["rule_customers"]),
+            "rule_ordered": int(row["rule_ordered"]),
+            "rule_order_rate": clean(float(row["rule_order_rate"])),
         }) for status, row in per_status.iterrows()]
+        figures = ("lost_precision", "lost_recall", "rule_lost_precision", "rule_lost_recall",
+                   "missing_precision", "missing_recall", "auc", "rule_auc")
         self.write({
             "customers": metrics["customers"], "no_order": metrics["no_order"], "done": True,
-            **{key: clean(metrics[key]) for key in ("lost_precision", "lost_recall", "missing_precision", "missing_recall")},
+            "model_used": metrics["model_used"],
+            "model_explanation": self.env["retention.model.run"]._retention_explain(metrics["churn_model"].as_dict()),
+            **{key: clean(metrics[key]) for key in figures},
         })
         return {"type": "ir.actions.act_window", "res_model": self._name, "res_id": self.id,
                 "view_mode": "form", "target": "new", "name": _("Retention Backtest")}
@@ -77,7 +119,16 @@ class RetentionBacktestLine(models.TransientModel):
     _description = "Retention Backtest per Status"
 
     backtest_id = fields.Many2one("retention.backtest", required=True, ondelete="cascade")
-    status = fields.Selection(RETENTION_STATUSES, readonly=True)
-    customers = fields.Integer(readonly=True)
-    ordered = fields.Integer(string="Ordered Afterwards", readonly=True)
-    order_rate = fields.Float(string="Order Rate", readonly=True, digits=(4, 2))
+    status = fields.Selection(RETENTION_STATUSES, readonly=True, help="Status as of the backtest date.")
+    customers = fields.Integer(
+        string="Customers (learned)", readonly=True, help="Customers in this status with the learned lost.")
+    ordered = fields.Integer(
+        string="Ordered Afterwards (learned)", readonly=True, help="Of those, customers who ordered in the horizon.")
+    order_rate = fields.Float(
+        string="Order Rate (learned)", readonly=True, digits=(4, 2), help="Share of those who ordered in the horizon.")
+    rule_customers = fields.Integer(
+        string="Customers (rules)", readonly=True, help="Customers in this status under the rules alone.")
+    rule_ordered = fields.Integer(
+        string="Ordered Afterwards (rules)", readonly=True, help="Of those, customers who ordered in the horizon.")
+    rule_order_rate = fields.Float(
+        string="Order Rate (rules)", readonly=True, digits=(4, 2), help="Share of those who ordered in the horizon.")

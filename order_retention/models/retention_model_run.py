@@ -1,0 +1,161 @@
+import math
+
+from odoo import api, fields, models
+
+from ..tools import cadence
+
+FALLBACK_REASONS = [
+    ("disabled", "Learning switched off"),
+    ("few_origins", "History too short"),
+    ("few_customers", "Too few customers"),
+    ("few_labels", "Too few examples"),
+    ("fit_failed", "Fit failed"),
+]
+
+
+class RetentionModelRun(models.Model):
+    """The churn model of one day's retention computation: what it learned from the company's
+    history (or why it fell back to the rules), kept so managers can see and trust it."""
+
+    _name = "retention.model.run"
+    _description = "Retention Churn Model Run"
+    _order = "date desc, id desc"
+    _rec_name = "date"
+
+    date = fields.Date(required=True, index=True, readonly=True, help="Day the customers were classified as of.")
+    model_used = fields.Boolean(
+        string="Learned Model Used", readonly=True,
+        help="Set when the churn probability and the lost status came from the model learned on your history; "
+        "otherwise the rules decided (see the reason).",
+    )
+    fallback_reason = fields.Selection(
+        FALLBACK_REASONS, readonly=True, help="Why the rules were used instead of the learned model.",
+    )
+    horizon_days = fields.Integer(readonly=True, help="The churn probability is the chance of no order within this many days.")
+    origins = fields.Char(
+        string="Past Dates (days back)", readonly=True,
+        help="The model learned from how customers behaved after these past dates (days before the run).",
+    )
+    customers_at_oldest = fields.Integer(
+        string="Customers at Oldest Date", readonly=True, help="Customers who had ordered by the oldest past date used.",
+    )
+    training_rows = fields.Integer(
+        readonly=True, help="Customer snapshots the model learned from (one per customer and past date).",
+    )
+    no_order_rows = fields.Integer(
+        string="Snapshots Without a Later Order", readonly=True,
+        help="Training snapshots of customers who did not order again up to the run date.",
+    )
+    threshold = fields.Float(
+        string="Best Cut (t*)", readonly=True, digits=(16, 3),
+        help="Probability that best separates likely churners from the others on today's scores (expected "
+        "Matthews correlation).",
+    )
+    lost_threshold = fields.Float(
+        string="Lost From", readonly=True, digits=(16, 3),
+        help="Cold customers are called lost from this churn probability on: the best cut, never below 50 %.",
+    )
+    train_auc = fields.Float(
+        string="Training AUC", readonly=True, digits=(16, 3),
+        help="How often the model ranks a customer who stopped ordering above one who kept ordering, on its "
+        "training snapshots (0.5 = chance, 1 = perfect).",
+    )
+    customers = fields.Integer(readonly=True, help="Customers classified in this run.")
+    lost_count = fields.Integer(string="Lost", readonly=True, help="Customers classified lost in this run.")
+    rule_lost_count = fields.Integer(
+        string="Lost by the Rules", readonly=True, help="Customers the rules alone would have classified lost.",
+    )
+    value_at_risk = fields.Float(
+        string="Total Value at Risk", readonly=True, digits=(16, 2),
+        help="Sum over customers of annual value × churn probability (company currency).",
+    )
+    model_data = fields.Json(
+        readonly=True, help="The fitted model: coefficients, standardisation, threshold, training figures.",
+    )
+    explanation = fields.Text(
+        compute="_compute_explanation",
+        help="What the model learned about your customers, in plain words.",
+    )
+
+    @api.depends("model_data")
+    def _compute_explanation(self):
+        for run in self:
+            run.explanation = self._retention_explain(run.model_data)
+
+    # ------------------------------------------------------------------
+    # BUSINESS
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _retention_record_run(self, as_of, result):
+        """Store the churn model of the computation as of ``as_of`` (one run per day: a rerun the
+        same day replaces it). Written by the system for managers to read."""
+        model = result.attrs["churn_model"]
+        lost = int((result["status"] == "lost").sum()) if len(result) else 0
+        rule_lost = int((result["rule_status"] == "lost").sum()) if len(result) else 0
+
+        def finite(value):
+            return value if model.used and math.isfinite(value) else 0.0
+
+        Run = self.sudo()  # managers only read runs: the cycle (cron or Run now) records them
+        Run.search([("date", "=", as_of)]).unlink()
+        return Run.create({
+            "date": as_of,
+            "model_used": model.used,
+            "fallback_reason": model.fallback_reason or False,
+            "horizon_days": model.horizon_days,
+            "origins": ", ".join(str(s) for s in model.origins),
+            "customers_at_oldest": model.customers_at_oldest,
+            "training_rows": model.training_rows,
+            "no_order_rows": model.no_order_rows,
+            "threshold": finite(model.threshold),
+            "lost_threshold": finite(model.lost_threshold),
+            "train_auc": finite(model.train_auc),
+            "customers": len(result),
+            "lost_count": lost,
+            "rule_lost_count": rule_lost,
+            "value_at_risk": float(result["value_at_risk"].sum()) if len(result) else 0.0,
+            "model_data": model.as_dict(),
+        })
+
+    @api.model
+    def _retention_explain(self, model_data):
+        """Plain-words explanation of a stored churn model (ChurnModel.as_dict()), in the user's language."""
+        _ = self.env._
+        if not model_data:
+            return _("No retention computation has run yet.")
+        model = cadence.churn_model_from_dict(model_data)
+        if not model.used:
+            reasons = {
+                "disabled": _("learning is switched off"),
+                "few_origins": _("the order history does not reach far enough back yet (at least 90 days are needed)"),
+                "few_customers": _(
+                    "only %(count)s customers had ordered by the oldest past date, at least 200 are needed",
+                    count=model.customers_at_oldest),
+                "few_labels": _("fewer than 30 examples of customers who stopped ordering, or who kept ordering"),
+                "fit_failed": _("the model could not be fitted"),
+            }
+            return _(
+                "Too little history to learn from (%(reason)s): the rules decide who is lost, and the churn "
+                "probability comes from each customer's ordering rhythm.",
+                reason=reasons.get(model.fallback_reason, model.fallback_reason),
+            )
+        effects = cadence.churn_effects(model)
+        lines = [
+            _("Learned from your own history: %(rows)s snapshots of your customers at %(dates)s past dates "
+              "(%(stopped)s of them did not order again).",
+              rows=model.training_rows, dates=len(model.origins), stopped=model.no_order_rows),
+            _("For your customers, 100 more silent days multiply the odds of not ordering in the next "
+              "%(horizon)s days by %(silence).2f; being silent one more usual gap (about %(gap)s days) "
+              "multiplies them by %(gap_effect).2f.",
+              horizon=model.horizon_days, silence=effects["silent_100_days"], gap=round(model.typical_gap),
+              gap_effect=effects["one_more_gap"]),
+            _("Twice as many past orders multiply them by %(orders).2f; orders twice as large by %(amount).2f.",
+              orders=effects["orders_doubled"], amount=effects["amount_doubled"]),
+            _("Cold customers count as lost from a %(lost)s %% churn probability on (best cut for your "
+              "customers: %(best)s %%). The model ranks a customer who stopped above one who kept ordering "
+              "%(auc)s %% of the time.",
+              lost=round(100 * model.lost_threshold), best=round(100 * model.threshold),
+              auc=round(100 * model.train_auc)),
+        ]
+        return "\n".join(lines)
