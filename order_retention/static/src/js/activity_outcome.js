@@ -3,6 +3,7 @@
 // (reached / no answer / wrong number, why not ordering, next step) instead of closing it at once.
 // The server still verifies the call when the dialog is confirmed.
 import { ActivityMarkAsDone } from "@mail/core/web/activity_markasdone_popover";
+import { _t } from "@web/core/l10n/translation";
 import { patch } from "@web/core/utils/patch";
 
 patch(ActivityMarkAsDone.prototype, {
@@ -19,6 +20,7 @@ patch(ActivityMarkAsDone.prototype, {
         await this.env.services.action.doAction(
             {
                 type: "ir.actions.act_window",
+                name: _t("Retention call outcome"),
                 res_model: "mail.activity.retention.outcome",
                 views: [[false, "form"]],
                 target: "new",

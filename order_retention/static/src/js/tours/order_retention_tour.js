@@ -31,12 +31,37 @@ registry.category("web_tour.tours").add("order_retention_manager_tour", {
             run: "click",
         },
         {
+            content: "The outcome dialog asks what happened: why is the customer not ordering?",
+            trigger: ".modal:contains('Retention call outcome') .o_field_widget[name='churn_reason_id'] input",
+            run: "edit Price",
+        },
+        {
+            content: "Pick the reason",
+            trigger: ".o-autocomplete--dropdown-item:contains('Price')",
+            run: "click",
+        },
+        {
+            content: "Next step: expects to order",
+            trigger: ".modal .o_field_widget[name='next_step'] input[data-value='expects_order']",
+            run: "click",
+        },
+        {
+            content: "Mark done with this outcome",
+            trigger: ".modal button[name='action_done']",
+            run: "click",
+        },
+        {
             content: "Refused: no logged call",
             trigger: ".modal:contains('cannot be marked done'):contains('Lapsed Hardware Store')",
         },
         {
             content: "Close the message",
-            trigger: ".modal .modal-footer .btn-primary",
+            trigger: ".modal:contains('cannot be marked done') .modal-footer .btn-primary",
+            run: "click",
+        },
+        {
+            content: "Leave the outcome dialog",
+            trigger: ".modal:contains('Retention call outcome') button:contains('Discard')",
             run: "click",
         },
         {
