@@ -3,6 +3,7 @@
 #   1. ruff check          - OCA's ruff rules (.ruff.toml: pyflakes, bugbear, mccabe <= 16, E501, isort, pyupgrade)
 #   2. ruff format --check - OCA's formatting
 #   3. pylint + pylint-odoo with the mandatory checks (.pylintrc-mandatory)
+#   4. each addon's README.md is up to date with its readme/*.md fragments (make readme)
 # over every addon at the repository root (a folder holding __manifest__.py); ruff also checks scripts/.
 # It only checks: nothing is rewritten.
 #
@@ -40,12 +41,14 @@ trap 'rm -rf "$OUT"' EXIT
 "${BIN}ruff" check --no-fix --output-format=concise "${TARGETS[@]}" >"$OUT/ruff" 2>&1
 "${BIN}ruff" format --check "${TARGETS[@]}" >"$OUT/format" 2>&1
 "${BIN}pylint" --rcfile=.pylintrc-mandatory "${ADDONS[@]}" >"$OUT/pylint" 2>&1
+python3 scripts/gen_addon_readme.py --check >"$OUT/readme" 2>&1
 
 # one line per violation: "<path>:<line...>: <message>"
 {
   grep -E '^[^ ]+\.py:[0-9]+:[0-9]+: ' "$OUT/ruff" | sed 's/^/ruff: /'
   sed -n 's/^Would reformat: \(.*\)$/ruff-format: \1:0: file would be reformatted/p' "$OUT/format"
   grep -E '^[^ *][^ ]*:[0-9]+: \[' "$OUT/pylint" | sed 's/^/pylint: /'
+  sed -n 's/^stale (run make readme): //p' "$OUT/readme" | tr ',' '\n' | sed 's/^ *//; s/$/:0: stale README (run make readme)/; s/^/readme: /'
 } >"$OUT/all"
 # sanity: a linter that crashed prints no violation line but fails
 grep -qE "^(error|Traceback)" "$OUT/ruff" "$OUT/format" "$OUT/pylint" 2>/dev/null \
@@ -61,7 +64,7 @@ done <"$OUT/all"
 
 summarize() {  # file -> counts by tool and rule
   sed -E -e 's/^(ruff): [^ ]+ ([A-Z]+[0-9]+) .*/\1 \2/' \
-         -e 's/^(ruff-format): .*/\1 would-reformat/' \
+         -e 's/^(ruff-format): .*/\1 would-reformat/' -e 's/^(readme): .*/\1 stale/' \
          -e 's/^(pylint): .*\[[A-Z][0-9]+\(([a-z0-9-]+)\).*/\1 \2/' "$1" | sort | uniq -c | sort -rn
 }
 if [ "$pending" -gt 0 ]; then
