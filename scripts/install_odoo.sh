@@ -28,7 +28,9 @@ echo "setuptools<70" >"$constraint"
 export PIP_CONSTRAINT="$constraint"
 "$PY" -m pip install -q -r "$ODOO_SRC/requirements.txt"
 # Editable install: `import odoo` resolves to $ODOO_SRC/odoo and the standard addons stay in $ODOO_SRC/addons.
-"$PY" -m pip install -q --no-deps -e "$ODOO_SRC"
+# "compat" mode puts $ODOO_SRC on sys.path (a .pth line) instead of setuptools' default import finder,
+# which would be shadowed by the odoo/addons/ folder that odoo-addon-* wheels install (see README).
+"$PY" -m pip install -q --no-deps --config-settings editable_mode=compat -e "$ODOO_SRC"
 "$PY" -m pip install -q -r "$here/requirements.txt"
 rm -f "$constraint"
 LINT_VENV="${OR_LINT_VENV:-/opt/order_retention_lint}"
