@@ -10,7 +10,6 @@ Loads N synthetic customers and M confirmed orders with SQL COPY (not the ORM), 
 
 Run through `make bench` (scripts/bench.sh creates the database); it is not a test.
 """
-
 import datetime
 import io
 import resource
@@ -40,9 +39,8 @@ def load_synthetic(env, n_customers, orders_per_customer, seed=7):
     company = env.ref("base.main_company")
     users = env["res.users"].search([("share", "=", False)], limit=5).ids
     teams = env["crm.team"].search([]).ids or [None]
-    cr.execute(
-        SQL(
-            """
+    cr.execute(SQL(
+        """
         INSERT INTO res_partner (name, complete_name, active, is_company, type, autopost_bills, user_id,
                                  create_date, write_date, create_uid, write_uid)
         SELECT 'Bench Customer ' || g, 'Bench Customer ' || g, TRUE, TRUE, 'contact', 'ask',
@@ -50,30 +48,18 @@ def load_synthetic(env, n_customers, orders_per_customer, seed=7):
           FROM generate_series(1, %(n)s) g
         RETURNING id
         """,
-            users=users,
-            nusers=len(users),
-            n=n_customers,
-        )
-    )
+        users=users, nusers=len(users), n=n_customers,
+    ))
     partner_ids = np.array([row[0] for row in cr.fetchall()], dtype=np.int64)
-    cr.execute(
-        SQL(
-            "UPDATE res_partner SET commercial_partner_id = id WHERE id >= %s AND commercial_partner_id IS NULL",
-            int(partner_ids.min()),
-        )
-    )
+    cr.execute(SQL("UPDATE res_partner SET commercial_partner_id = id WHERE id >= %s AND commercial_partner_id IS NULL",
+                   int(partner_ids.min())))
     # order histories from the engine benchmark's generator (30 % churned customers)
     import importlib.util
     import os
-
-    spec = importlib.util.spec_from_file_location(
-        "or_benchmark", os.path.join(os.path.dirname(__file__), "benchmark.py")
-    )
+    spec = importlib.util.spec_from_file_location("or_benchmark", os.path.join(os.path.dirname(__file__), "benchmark.py"))
     benchmark = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(benchmark)
-    orders, _churned = benchmark.synthetic_orders(
-        n_customers, orders_per_customer, datetime.date.today(), seed=seed
-    )
+    orders, _churned = benchmark.synthetic_orders(n_customers, orders_per_customer, datetime.date.today(), seed=seed)
     n_orders = len(orders)
     customer = partner_ids[orders["partner_id"].to_numpy() - 1]
     dates = orders["date"].to_numpy().astype("datetime64[D]")
@@ -82,21 +68,9 @@ def load_synthetic(env, n_customers, orders_per_customer, seed=7):
     team = np.repeat(team, orders_per_customer)
     buf = io.StringIO()
     for i in range(n_orders):
-        buf.write(
-            "B%d,%d,%d,%d,%d,%s 10:00:00,sale,%.2f,%.2f,1.0,%d,%s\n"
-            % (
-                i,
-                customer[i],
-                customer[i],
-                customer[i],
-                company.id,
-                dates[i],
-                amounts[i],
-                amounts[i],
-                company.currency_id.id,
-                "" if team[i] is None else team[i],
-            )
-        )
+        buf.write("B%d,%d,%d,%d,%d,%s 10:00:00,sale,%.2f,%.2f,1.0,%d,%s\n" % (
+            i, customer[i], customer[i], customer[i], company.id, dates[i], amounts[i], amounts[i],
+            company.currency_id.id, "" if team[i] is None else team[i]))
     buf.seek(0)
     cr.copy_expert(
         "COPY sale_order (name, partner_id, partner_invoice_id, partner_shipping_id, company_id, date_order, "
@@ -112,7 +86,6 @@ def _vacuum(dbname):
     import psycopg2
 
     from odoo.sql_db import connection_info_for
-
     _db, info = connection_info_for(dbname)
     connection = psycopg2.connect(**info)
     connection.autocommit = True  # VACUUM cannot run inside a transaction
@@ -128,163 +101,67 @@ def naive_recompute(env, partners):
     today = datetime.date.today()
     SaleOrder = env["sale.order"]
     for partner in partners:
-        orders = SaleOrder.search(
-            [("partner_id", "child_of", partner.id), ("state", "=", "sale")],
-            order="date_order",
-        )
+        orders = SaleOrder.search([("partner_id", "child_of", partner.id), ("state", "=", "sale")], order="date_order")
         days = sorted({o.date_order.date() for o in orders})
-        gaps = (
-            np.diff(np.array(days, dtype="datetime64[D]")).astype(float)
-            if len(days) > 1
-            else np.array([])
-        )
+        gaps = np.diff(np.array(days, dtype="datetime64[D]")).astype(float) if len(days) > 1 else np.array([])
         mean = float(gaps.mean()) if len(gaps) else 30.0
         std = float(gaps.std()) if len(gaps) > 1 else 0.0
         since = (today - days[-1]).days if days else 0
-        partner.write(
-            {
-                "retention_mean_gap_days": mean,
-                "retention_gap_std_days": std,
-                "retention_days_since_last_order": since,
-                "retention_missing_order": since > mean + std,
-            }
-        )
+        partner.write({
+            "retention_mean_gap_days": mean, "retention_gap_std_days": std,
+            "retention_days_since_last_order": since,
+            "retention_missing_order": since > mean + std,
+        })
     env.flush_all()
 
 
-def run(
-    env,
-    n_customers=100_000,
-    orders_per_customer=10,
-    activities=10_000,
-    naive_sample=2_000,
-):
-    print(
-        "cycle: %d customers x %d orders in database %s"
-        % (n_customers, orders_per_customer, env.cr.dbname)
-    )
+def run(env, n_customers=100_000, orders_per_customer=10, activities=10_000, naive_sample=2_000):
+    print("cycle: %d customers x %d orders in database %s" % (n_customers, orders_per_customer, env.cr.dbname))
     cycle = env["retention.cycle"]
-    partner_ids, _t = _timed(
-        "load (SQL COPY, %d orders)" % (n_customers * orders_per_customer),
-        load_synthetic,
-        env,
-        n_customers,
-        orders_per_customer,
-    )
+    partner_ids, _t = _timed("load (SQL COPY, %d orders)" % (n_customers * orders_per_customer),
+                             load_synthetic, env, n_customers, orders_per_customer)
     env.cr.commit()
-    _timed(
-        "VACUUM ANALYZE after the bulk load (a live database is not freshly COPYed)",
-        _vacuum,
-        env.cr.dbname,
-    )
+    _timed("VACUUM ANALYZE after the bulk load (a live database is not freshly COPYed)", _vacuum, env.cr.dbname)
     today = datetime.date.today()
     rss_before = _rss_mb()
-    counts, t_first = _timed(
-        "first recompute (every customer new): fetch + engine + write-back + history",
-        cycle._retention_compute_all,
-        today - datetime.timedelta(days=1),
-    )
+    counts, t_first = _timed("first recompute (every customer new): fetch + engine + write-back + history",
+                             cycle._retention_compute_all, today - datetime.timedelta(days=1))
     env.cr.commit()
-    counts, t_compute = _timed(
-        "daily recompute (next day): fetch + engine + write-back + history",
-        cycle._retention_compute_all,
-        today,
-    )
-    print(
-        "  statuses: %s; peak RSS %.0f MB (before %.0f MB)"
-        % (counts, _rss_mb(), rss_before)
-    )
+    counts, t_compute = _timed("daily recompute (next day): fetch + engine + write-back + history",
+                               cycle._retention_compute_all, today)
+    print("  statuses: %s; peak RSS %.0f MB (before %.0f MB)" % (counts, _rss_mb(), rss_before))
     env.cr.commit()
     Partner = env["res.partner"]
-    todo = Partner.search(
-        [
-            ("id", "in", partner_ids.tolist()),
-            ("retention_status", "in", ("warm", "cold", "lost")),
-        ],
-        limit=activities,
-    )
-    created, t_act = _timed(
-        "create %d retention activities" % len(todo),
-        cycle._retention_schedule_followups,
-        todo,
-        today,
-    )
-    print(
-        "  %d activities created: %.0f activities/s"
-        % (created, created / t_act if t_act else 0)
-    )
+    todo = Partner.search([("id", "in", partner_ids.tolist()), ("retention_status", "in", ("warm", "cold", "lost"))],
+                          limit=activities)
+    created, t_act = _timed("create %d retention activities" % len(todo), cycle._retention_schedule_followups, todo, today)
+    print("  %d activities created: %.0f activities/s" % (created, created / t_act if t_act else 0))
     env.cr.rollback()  # keep the follow-up phase below comparable
-    remaining, t_follow = _timed(
-        "follow-up phase (all warm/cold/lost customers, batches of 1000)",
-        cycle._retention_run_cycle,
-        today,
-    )
-    n_open = env["mail.activity"].search_count(
-        [("activity_type_id", "=", cycle._retention_activity_type().id)]
-    )
+    remaining, t_follow = _timed("follow-up phase (all warm/cold/lost customers, batches of 1000)",
+                                 cycle._retention_run_cycle, today)
+    n_open = env["mail.activity"].search_count([("activity_type_id", "=", cycle._retention_activity_type().id)])
     print("  open retention activities: %d" % n_open)
     env.cr.commit()
-    list_spec = {
-        f: {}
-        for f in (
-            "display_name",
-            "retention_days_since_last_order",
-            "retention_expected_gap_days",
-            "retention_warning_days",
-            "retention_expected_next_order_date",
-            "retention_overdue_days",
-            "retention_status",
-            "retention_rfm_segment",
-            "retention_overdue_probability",
-        )
-    }
+    list_spec = {f: {} for f in ("display_name", "retention_days_since_last_order", "retention_expected_gap_days",
+                                 "retention_warning_days", "retention_expected_next_order_date", "retention_overdue_days",
+                                 "retention_status", "retention_rfm_segment", "retention_overdue_probability")}
     list_spec["user_id"] = {"fields": {"display_name": {}}}
     list_spec["activity_ids"] = {"fields": {}}
     domain = [("retention_status", "!=", False), ("retention_missing_order", "=", True)]
     Partner.invalidate_model()
-    _timed(
-        "Missing Orders list (web_search_read, 80 rows, most urgent first)",
-        Partner.web_search_read,
-        domain,
-        list_spec,
-        limit=80,
-        order="retention_overdue_days desc",
-        count_limit=10001,
-    )
+    _timed("Missing Orders list (web_search_read, 80 rows, most urgent first)", Partner.web_search_read,
+           domain, list_spec, limit=80, order="retention_overdue_days desc", count_limit=10001)
     Partner.invalidate_model()
-    _timed(
-        "Customers by Status kanban (web_read_group by status)",
-        Partner.web_read_group,
-        [("retention_status", "!=", False)],
-        ["retention_status"],
-        ["retention_status"],
-        lazy=True,
-    )
+    _timed("Customers by Status kanban (web_read_group by status)", Partner.web_read_group,
+           [("retention_status", "!=", False)], ["retention_status"], ["retention_status"], lazy=True)
     Partner.invalidate_model()
-    _timed(
-        "  + one kanban column (web_search_read, 40 cards)",
-        Partner.web_search_read,
-        [("retention_status", "=", "cold")],
-        {**list_spec},
-        limit=40,
-    )
+    _timed("  + one kanban column (web_search_read, 40 cards)", Partner.web_search_read,
+           [("retention_status", "=", "cold")], {**list_spec}, limit=40)
     sample = Partner.browse(partner_ids[:naive_sample].tolist())
-    _r, t_naive = _timed(
-        "naive ORM recompute of %d customers" % len(sample),
-        naive_recompute,
-        env,
-        sample,
-    )
+    _r, t_naive = _timed("naive ORM recompute of %d customers" % len(sample), naive_recompute, env, sample)
     env.cr.rollback()
-    print(
-        "  naive, extrapolated to %d customers: %.0f s (vs %.1f s set-based: x%.0f)"
-        % (
-            n_customers,
-            t_naive * n_customers / len(sample),
-            t_compute,
-            t_naive * n_customers / len(sample) / t_compute,
-        )
-    )
+    print("  naive, extrapolated to %d customers: %.0f s (vs %.1f s set-based: x%.0f)" % (
+        n_customers, t_naive * n_customers / len(sample), t_compute, t_naive * n_customers / len(sample) / t_compute))
 
 
 def main(argv):
@@ -300,25 +177,15 @@ def main(argv):
     parser.add_argument("--bench-orders", type=int, default=10)
     ours, odoo_args = parser.parse_known_args(argv)
     config.parse_config(odoo_args)
-    dbname = (
-        config["db_name"][0]
-        if isinstance(config["db_name"], list)
-        else config["db_name"]
-    )
+    dbname = config["db_name"][0] if isinstance(config["db_name"], list) else config["db_name"]
     registry = odoo.modules.registry.Registry(dbname)
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        run(
-            env,
-            ours.bench_customers,
-            ours.bench_orders,
-            activities=min(10_000, ours.bench_customers),
-        )
+        run(env, ours.bench_customers, ours.bench_orders, activities=min(10_000, ours.bench_customers))
         cr.commit()
     sys.stdout.flush()
 
 
 if __name__ == "__main__":
     import sys as _sys
-
     main(_sys.argv[1:])

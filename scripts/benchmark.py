@@ -9,7 +9,6 @@ Sections:
           process's peak RSS), plus the share of churned customers the engine flags lost.
   cycle   needs a database: see scripts/bench_cycle.py (called by scripts/bench.sh).
 """
-
 import argparse
 import datetime
 import importlib.util
@@ -40,34 +39,19 @@ def synthetic_orders(n_customers, orders_per_customer, as_of, seed=1, churn=0.3)
     rng = np.random.default_rng(seed)
     rhythm = np.exp(rng.normal(np.log(30), 0.5, n_customers))
     spread = rng.uniform(0.15, 0.6, n_customers)
-    gaps = rng.lognormal(
-        np.log(np.repeat(rhythm, orders_per_customer)),
-        np.repeat(spread, orders_per_customer),
-    )
+    gaps = rng.lognormal(np.log(np.repeat(rhythm, orders_per_customer)), np.repeat(spread, orders_per_customer))
     gaps = gaps.reshape(n_customers, orders_per_customer)
     churned = rng.random(n_customers) < churn
-    silence = np.where(
-        churned,
-        rng.integers(100, 600, n_customers),
-        (rng.random(n_customers) * rhythm).astype(int),
-    )
-    offsets = silence[:, None] + (
-        np.cumsum(gaps[:, ::-1], axis=1)[:, ::-1] - gaps[:, -1:]
-    )
-    dates = np.datetime64(as_of) - np.rint(offsets).astype("int64").astype(
-        "timedelta64[D]"
-    )
+    silence = np.where(churned, rng.integers(100, 600, n_customers), (rng.random(n_customers) * rhythm).astype(int))
+    offsets = silence[:, None] + (np.cumsum(gaps[:, ::-1], axis=1)[:, ::-1] - gaps[:, -1:])
+    dates = np.datetime64(as_of) - np.rint(offsets).astype("int64").astype("timedelta64[D]")
     ids = np.arange(1, n_customers + 1)
-    orders = pd.DataFrame(
-        {
-            "partner_id": np.repeat(ids, orders_per_customer),
-            "date": dates.ravel(),
-            "amount": rng.gamma(2.0, 250.0, n_customers * orders_per_customer),
-            "peer_group": np.repeat(
-                rng.integers(1, 6, n_customers), orders_per_customer
-            ),
-        }
-    )
+    orders = pd.DataFrame({
+        "partner_id": np.repeat(ids, orders_per_customer),
+        "date": dates.ravel(),
+        "amount": rng.gamma(2.0, 250.0, n_customers * orders_per_customer),
+        "peer_group": np.repeat(rng.integers(1, 6, n_customers), orders_per_customer),
+    })
     return orders, ids[churned]
 
 
@@ -87,41 +71,22 @@ def bench_engine(n_customers=100_000, orders_per_customer=10):
     _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(
-        "engine: %d customers, %d orders: %.2f s best of 3 (runs %s; target <= 2 s), "
-        "peak %.0f MB traced, process peak RSS %.0f MB"
-        % (
-            n_customers,
-            len(orders),
-            elapsed,
-            ", ".join("%.2f" % t for t in timings),
-            peak / 2**20,
-            rss,
-        )
-    )
+    print("engine: %d customers, %d orders: %.2f s best of 3 (runs %s; target <= 2 s), "
+          "peak %.0f MB traced, process peak RSS %.0f MB" % (
+              n_customers, len(orders), elapsed, ", ".join("%.2f" % t for t in timings), peak / 2**20, rss))
     print("engine: statuses %s" % result["status"].value_counts().to_dict())
     lost = set(result.index[result["status"] == "lost"])
     churned = set(churned.tolist())
     if lost:
-        print(
-            "engine: lost flag vs churned (silent 100-600 days): precision %.2f, recall %.2f"
-            % (
-                len(lost & churned) / len(lost),
-                len(lost & churned) / max(len(churned), 1),
-            )
-        )
+        print("engine: lost flag vs churned (silent 100-600 days): precision %.2f, recall %.2f" % (
+            len(lost & churned) / len(lost), len(lost & churned) / max(len(churned), 1)))
     missing = result["missing_order"]
-    print(
-        "engine: missing-order alerts %d (%.1f %% of customers)"
-        % (missing.sum(), 100 * missing.mean())
-    )
+    print("engine: missing-order alerts %d (%.1f %% of customers)" % (missing.sum(), 100 * missing.mean()))
     return elapsed
 
 
 def main(argv):
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--section", choices=["engine", "all"], default="engine")
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--orders", type=int, default=10, help="orders per customer")

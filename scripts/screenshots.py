@@ -4,7 +4,6 @@
 
 Logs in as admin/admin, drives Chromium through the DevTools protocol (websocket-client), writes PNGs.
 """
-
 import argparse
 import base64
 import json
@@ -19,64 +18,26 @@ import websocket
 
 PAGES = [
     # (file name, url path, JavaScript run after load, seconds to wait after it)
-    (
-        "missing_orders",
-        "/odoo/action-order_retention.res_partner_action_missing_orders",
-        None,
-        0,
-    ),
-    (
-        "customers_by_status",
-        "/odoo/action-order_retention.res_partner_action_retention_status",
-        None,
-        0,
-    ),
-    (
-        "customer_retention_tab",
-        "/odoo/action-order_retention.res_partner_action_missing_orders",
-        "document.querySelector(\".o_data_row td[name='display_name']\").click()",
-        3,
-    ),
+    ("missing_orders", "/odoo/action-order_retention.res_partner_action_missing_orders", None, 0),
+    ("customers_by_status", "/odoo/action-order_retention.res_partner_action_retention_status", None, 0),
+    ("customer_retention_tab", "/odoo/action-order_retention.res_partner_action_missing_orders",
+     "document.querySelector(\".o_data_row td[name='display_name']\").click()", 3),
     ("calls", "/odoo/action-order_retention.retention_call_action", None, 0),
-    (
-        "status_history",
-        "/odoo/action-order_retention.retention_status_history_action",
-        None,
-        0,
-    ),
-    (
-        "cancellation_analysis",
-        "/odoo/action-order_retention.retention_cancel_report_action",
-        None,
-        0,
-    ),
-    (
-        "settings",
-        "/odoo/action-sale.action_sale_config_settings",
-        "[...document.querySelectorAll('h2, .o_setting_container h2, .o_settings_container')].find("
-        "e => e.textContent.includes('Customer Retention'))?.scrollIntoView()",
-        2,
-    ),
-    (
-        "backtest",
-        "/odoo/action-order_retention.retention_backtest_action",
-        "document.querySelector(\"button[name='action_run']\").click()",
-        3,
-    ),
+    ("status_history", "/odoo/action-order_retention.retention_status_history_action", None, 0),
+    ("cancellation_analysis", "/odoo/action-order_retention.retention_cancel_report_action", None, 0),
+    ("settings", "/odoo/action-sale.action_sale_config_settings",
+     "[...document.querySelectorAll('h2, .o_setting_container h2, .o_settings_container')].find("
+     "e => e.textContent.includes('Customer Retention'))?.scrollIntoView()", 2),
+    ("backtest", "/odoo/action-order_retention.retention_backtest_action",
+     "document.querySelector(\"button[name='action_run']\").click()", 3),
 ]
-RETENTION_TAB = (
-    "[...document.querySelectorAll('.o_notebook a.nav-link')].find(a => a.textContent.trim() == 'Retention')"
-    "?.click()"
-)
+RETENTION_TAB = ("[...document.querySelectorAll('.o_notebook a.nav-link')].find(a => a.textContent.trim() == 'Retention')"
+                 "?.click()")
 
 
 def login(url, db):
-    body = json.dumps(
-        {"jsonrpc": "2.0", "params": {"db": db, "login": "admin", "password": "admin"}}
-    ).encode()
-    request = urllib.request.Request(
-        url + "/web/session/authenticate", body, {"Content-Type": "application/json"}
-    )
+    body = json.dumps({"jsonrpc": "2.0", "params": {"db": db, "login": "admin", "password": "admin"}}).encode()
+    request = urllib.request.Request(url + "/web/session/authenticate", body, {"Content-Type": "application/json"})
     with urllib.request.urlopen(request) as response:
         cookie = response.headers.get("Set-Cookie", "")
     return cookie.split("session_id=")[1].split(";")[0]
@@ -85,30 +46,14 @@ def login(url, db):
 class Chrome:
     def __init__(self, port=9333):
         self.profile = tempfile.mkdtemp()
-        self.proc = subprocess.Popen(
-            [
-                shutil.which("chromium"),
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--window-size=1440,900",
-                "--remote-debugging-port=%d" % port,
-                "--user-data-dir=" + self.profile,
-                "about:blank",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        self.proc = subprocess.Popen([
+            shutil.which("chromium"), "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+            "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--window-size=1440,900", "--remote-debugging-port=%d" % port, "--user-data-dir=" + self.profile,
+            "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _i in range(50):
             try:
-                pages = json.load(
-                    urllib.request.urlopen("http://127.0.0.1:%d/json" % port)
-                )
+                pages = json.load(urllib.request.urlopen("http://127.0.0.1:%d/json" % port))
                 break
             except OSError:
                 time.sleep(0.2)
@@ -133,10 +78,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default="http://localhost:8069")
     parser.add_argument("--db", default="order_retention_demo")
-    parser.add_argument(
-        "--out",
-        default=os.path.join(os.path.dirname(__file__), "..", "docs", "screenshots"),
-    )
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "docs", "screenshots"))
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     session = login(args.url, args.db)
@@ -144,9 +86,7 @@ def main():
     try:
         chrome.call("Network.enable")
         chrome.call("Network.setCookie", name="session_id", value=session, url=args.url)
-        chrome.call(
-            "Page.navigate", url=args.url + "/odoo"
-        )  # warm-up: the first load builds the assets
+        chrome.call("Page.navigate", url=args.url + "/odoo")  # warm-up: the first load builds the assets
         time.sleep(10)
         for name, path, script, wait in PAGES:
             chrome.call("Page.navigate", url=args.url + path)
