@@ -13,3 +13,5 @@ from . import test_sale_order_cancel
 from . import test_tools_quotation_duplicates
 from . import test_sale_order_retention_duplicate
 from . import test_retention_cancel_report
+# translations (enabled once i18n/uk.po exists)
+from . import test_i18n_uk
