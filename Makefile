@@ -16,5 +16,5 @@ pot:    ## export order_retention/i18n/order_retention.pot from an installed mod
 	bash scripts/i18n_pot.sh
 check-pot:  ## fail when the committed .pot is stale
 	bash scripts/i18n_pot.sh --check
-readme: ## regenerate each addon's README.md from its readme/*.md fragments
+readme: ## regenerate each addon's README.rst from its readme/*.md fragments
 	python3 scripts/gen_addon_readme.py

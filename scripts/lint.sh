@@ -3,7 +3,7 @@
 #   1. ruff check          - OCA's ruff rules (.ruff.toml: pyflakes, bugbear, mccabe <= 16, E501, isort, pyupgrade)
 #   2. ruff format --check - OCA's formatting
 #   3. pylint + pylint-odoo with the mandatory checks (.pylintrc-mandatory)
-#   4. each addon's README.md is up to date with its readme/*.md fragments (make readme)
+#   4. each addon's README.rst is up to date (and renders) with its readme/*.md fragments (make readme)
 # over every addon at the repository root (a folder holding __manifest__.py); ruff also checks scripts/.
 # It only checks: nothing is rewritten.
 #
@@ -48,6 +48,7 @@ python3 scripts/gen_addon_readme.py --check >"$OUT/readme" 2>&1
   grep -E '^[^ ]+\.py:[0-9]+:[0-9]+: ' "$OUT/ruff" | sed 's/^/ruff: /'
   sed -n 's/^Would reformat: \(.*\)$/ruff-format: \1:0: file would be reformatted/p' "$OUT/format"
   grep -E '^[^ *][^ ]*:[0-9]+: \[' "$OUT/pylint" | sed 's/^/pylint: /'
+  sed -n 's|^\(.*\): the README does not render:$|readme: \1/README.rst:0: does not render (docutils)|p' "$OUT/readme" | sed "s|$ROOT/||"
   sed -n 's/^stale (run make readme): //p' "$OUT/readme" | tr ',' '\n' | sed 's/^ *//; s/$/:0: stale README (run make readme)/; s/^/readme: /'
 } >"$OUT/all"
 # sanity: a linter that crashed prints no violation line but fails
