@@ -125,6 +125,7 @@ class TestRetentionDashboard(TransactionCase):
             ]
         )
         # closing one without a call is not the point here: archive it in SQL
+        self.env.flush_all()
         self.env.cr.execute(
             SQL(
                 "UPDATE mail_activity SET active = FALSE, date_done = %s WHERE id = %s",
@@ -132,7 +133,9 @@ class TestRetentionDashboard(TransactionCase):
                 activities[2].id,
             )
         )
-        activities.invalidate_recordset()
+        self.env.invalidate_all(flush=False)
+        self.assertFalse(activities[2].active)
+        self.assertEqual(activities[2].date_done, today)
         self.assertEqual(
             activities.mapped("retention_call_state"), ["overdue", "due", "done_month"]
         )
