@@ -1,8 +1,20 @@
-# The two commands of the README.
-.PHONY: demo test bench
+# The two commands of the README, and the tooling around them.
+.PHONY: demo test bench lint wheel check-wheel pot check-pot readme
 demo:   ## start Odoo with demo data on an embedded default database (localhost:8069)
 	bash scripts/demo.sh
-test:   ## run every test (engine, ORM, browser tours); ends with "N passed, N failed"
+test:   ## run every test (engine, ORM, browser tours, bridges, wheel); ends with "N passed, N failed"
 	bash scripts/run_tests.sh
 bench:  ## benchmark the engine and the daily cycle at scale; prints its figures
 	bash scripts/bench.sh
+lint:   ## ruff check + ruff format --check + pylint-odoo mandatory checks (LINT_STRICT=1: ignore .lint-pending)
+	bash scripts/lint.sh
+wheel:  ## build the odoo-addon-* wheels of every addon into dist/ (whool)
+	bash scripts/build_wheels.sh dist
+check-wheel:  ## build the wheels, install them into a throwaway --target and check that Odoo finds the addons there
+	bash scripts/check_wheel.sh
+pot:    ## export order_retention/i18n/order_retention.pot from an installed module (odoo --i18n-export)
+	bash scripts/i18n_pot.sh
+check-pot:  ## fail when the committed .pot is stale
+	bash scripts/i18n_pot.sh --check
+readme: ## regenerate each addon's README.rst from its readme/*.md fragments
+	python3 scripts/gen_addon_readme.py

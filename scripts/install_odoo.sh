@@ -2,7 +2,10 @@
 # Install the prerequisites of order_retention on a Debian 12 machine:
 #   - PostgreSQL 15, build headers and Debian's chromium (browser tours),
 #   - Odoo 18.0 from a source tree given as ODOO_SRC (its requirements.txt, then the package),
-#   - this project's own Python requirements (requirements.txt at the repository root).
+#   - this project's own Python requirements (requirements.txt at the repository root),
+#   - the linters and the wheel builder, pinned (requirements-lint.txt: ruff, pylint-odoo, whool), in their
+#     own virtualenv $OR_LINT_VENV (default /opt/order_retention_lint) so that pylint's pins never clash
+#     with Odoo's. Nothing is downloaded at CI time beyond these pip installs (no pre-commit hook envs).
 #
 # Usage:  ODOO_SRC=/path/to/odoo-18.0 scripts/install_odoo.sh
 # Needs root for apt-get (skipped with SKIP_APT=1).
@@ -25,7 +28,13 @@ echo "setuptools<70" >"$constraint"
 export PIP_CONSTRAINT="$constraint"
 "$PY" -m pip install -q -r "$ODOO_SRC/requirements.txt"
 # Editable install: `import odoo` resolves to $ODOO_SRC/odoo and the standard addons stay in $ODOO_SRC/addons.
-"$PY" -m pip install -q --no-deps -e "$ODOO_SRC"
+# "compat" mode puts $ODOO_SRC on sys.path (a .pth line) instead of setuptools' default import finder,
+# which would be shadowed by the odoo/addons/ folder that odoo-addon-* wheels install (see README).
+"$PY" -m pip install -q --no-deps --config-settings editable_mode=compat -e "$ODOO_SRC"
 "$PY" -m pip install -q -r "$here/requirements.txt"
 rm -f "$constraint"
+LINT_VENV="${OR_LINT_VENV:-/opt/order_retention_lint}"
+[ -x "$LINT_VENV/bin/pip" ] || "$PY" -m venv "$LINT_VENV"
+"$LINT_VENV/bin/pip" install -q -r "$here/requirements-lint.txt"
+"$LINT_VENV/bin/ruff" --version
 "$PY" -c "import odoo, odoo.release as r; print('Odoo', r.version, 'importable from', odoo.__file__)"

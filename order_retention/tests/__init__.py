@@ -19,3 +19,5 @@ from . import test_retention_outcome
 # attacks and fuzzing
 from . import test_retention_attacks
 from . import test_retention_fuzz
+# translations (enabled once i18n/uk.po exists)
+from . import test_i18n_uk

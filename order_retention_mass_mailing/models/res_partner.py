@@ -1,0 +1,74 @@
+from datetime import timedelta
+
+from odoo import fields, models
+
+EXPECTED_WITHIN_DAYS = 7
+WON_BACK_DAYS = 90
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    # Email Marketing stores a recipient filter as a domain literal (mailing.filter
+    # mailing_domain, read with ast.literal_eval): no context_today() there. These
+    # non-stored fields move the "relative to today" part into a search method, so a
+    # saved filter such as [("retention_expected_within_7_days", "=", True)] stays
+    # right every day.
+    retention_expected_within_7_days = fields.Boolean(
+        string="Expected to Order Within 7 Days",
+        compute="_compute_retention_expected_within_7_days",
+        search="_search_retention_expected_within_7_days",
+        help="The expected next order date falls between today and 7 days from now.",
+    )
+    retention_won_back_90_days = fields.Boolean(
+        string="Won Back in the Last 90 Days",
+        compute="_compute_retention_won_back_90_days",
+        search="_search_retention_won_back_90_days",
+        help="The customer came back to active from warm, cold or lost in the last 90 "
+        "days.",
+    )
+
+    def _retention_expected_window(self):
+        today = fields.Date.context_today(self)
+        return today, today + timedelta(days=EXPECTED_WITHIN_DAYS)
+
+    def _retention_won_back_since(self):
+        return fields.Date.context_today(self) - timedelta(days=WON_BACK_DAYS)
+
+    def _compute_retention_expected_within_7_days(self):
+        start, end = self._retention_expected_window()
+        for partner in self:
+            expected = partner.retention_expected_next_order_date
+            partner.retention_expected_within_7_days = bool(
+                expected and start <= expected <= end
+            )
+
+    def _search_retention_expected_within_7_days(self, operator, value):
+        start, end = self._retention_expected_window()
+        domain = [
+            ("retention_expected_next_order_date", ">=", start),
+            ("retention_expected_next_order_date", "<=", end),
+        ]
+        return domain if _wants_true(operator, value) else ["!", "&", *domain]
+
+    def _compute_retention_won_back_90_days(self):
+        won_back = self.search(
+            [("id", "in", self.ids), ("retention_won_back_90_days", "=", True)]
+        )
+        for partner in self:
+            partner.retention_won_back_90_days = partner in won_back
+
+    def _search_retention_won_back_90_days(self, operator, value):
+        history = [
+            ("is_win_back", "=", True),
+            ("date", ">=", self._retention_won_back_since()),
+        ]
+        operator = "any" if _wants_true(operator, value) else "not any"
+        return [("retention_history_ids", operator, history)]
+
+
+def _wants_true(operator, value):
+    """Whether a search on a boolean field asks for True ("= True", "!= False")."""
+    if operator not in ("=", "!="):
+        raise NotImplementedError(f"Unsupported search operator {operator!r}")
+    return (operator == "=") == bool(value)

@@ -1,0 +1,490 @@
+"""Write the Retention dashboard spreadsheet of order_retention_spreadsheet_dashboard.
+
+    python3 scripts/gen_retention_dashboard.py
+
+The dashboard is an o-spreadsheet JSON document (the format of Odoo 18's own
+dashboards, e.g. spreadsheet_dashboard_sale): Odoo pivots, charts and scorecards over
+the module's models, a *Period* filter (this month by default) and a *Salesperson*
+filter. Generated so that a change stays reviewable: edit this script, run it, commit
+both files.
+"""
+
+import json
+import pathlib
+
+OUT = (
+    pathlib.Path(__file__).resolve().parent.parent
+    / "order_retention_spreadsheet_dashboard/data/files/retention_dashboard.json"
+)
+PERIOD = "8b3f6a52-0f0e-4c34-9d43-2f4d7c1e6a01"
+SALESPERSON = "5e0c2b8d-7a43-4f1e-b0f5-0a6c9d3e2b02"
+ACTIVE_ANY = ["active", "in", [True, False]]
+STATUSES = [("active", "Active"), ("warm", "Warm"), ("cold", "Cold"), ("lost", "Lost")]
+
+
+def pivot(
+    pid, name, model, domain, rows, measures, columns=(), period=None, user="user_id"
+):
+    """One Odoo pivot data source; ``period``/``user``: the filters' fields."""
+    matching = {SALESPERSON: {"chain": user, "type": "many2one"}}
+    if period:
+        matching[PERIOD] = {"chain": period[0], "type": period[1], "offset": 0}
+    return {
+        "type": "ODOO",
+        "id": str(pid),
+        "formulaId": str(pid),
+        "name": name,
+        "model": model,
+        "domain": domain,
+        "context": {"active_test": False} if ACTIVE_ANY in domain else {},
+        "measures": [{"id": m, "fieldName": m} for m in measures],
+        "rows": [{"fieldName": r} for r in rows],
+        "columns": [{"fieldName": c} for c in columns],
+        "sortedColumn": {"groupId": [[], []], "measure": measures[0], "order": "desc"}
+        if rows and not columns
+        else None,
+        "fieldMatching": matching,
+    }
+
+
+PIVOTS = [
+    pivot(
+        1,
+        "Customers by Status",
+        "res.partner",
+        [["retention_status", "!=", False]],
+        ["retention_status"],
+        ["__count"],
+    ),
+    pivot(
+        2,
+        "Customers by Salesperson and Status",
+        "res.partner",
+        [["retention_status", "!=", False]],
+        ["user_id"],
+        ["__count"],
+        columns=["retention_status"],
+    ),
+    pivot(
+        3,
+        "Missing-Order Alerts by Salesperson",
+        "res.partner",
+        [["retention_missing_order", "=", True]],
+        ["user_id"],
+        ["__count"],
+    ),
+    pivot(
+        4,
+        "Overdue Retention Calls",
+        "mail.activity",
+        [["retention_call_state", "=", "overdue"]],
+        ["user_id"],
+        ["__count"],
+    ),
+    pivot(
+        5,
+        "Retention Calls Due",
+        "mail.activity",
+        [["retention_call_state", "=", "due"]],
+        ["user_id"],
+        ["__count"],
+    ),
+    pivot(
+        6,
+        "Retention Calls Done This Month",
+        "mail.activity",
+        [ACTIVE_ANY, ["retention_call_state", "=", "done_month"]],
+        ["user_id"],
+        ["__count"],
+    ),
+    pivot(
+        7,
+        "Win-backs",
+        "retention.status.history",
+        [["is_win_back", "=", True]],
+        ["user_id"],
+        ["__count"],
+        period=("date", "date"),
+    ),
+    pivot(
+        8,
+        "Top Cancellation Reasons",
+        "retention.cancel.report",
+        [["excluded", "=", False]],
+        ["reason_id"],
+        ["__count", "amount"],
+        period=("cancel_date", "datetime"),
+    ),
+    pivot(
+        9,
+        "Cancellation Rate by Salesperson",
+        "retention.cancel.rate.report",
+        [],
+        ["user_id"],
+        ["cancel_rate", "cancelled_count", "created_count"],
+        period=("month", "date"),
+    ),
+]
+
+
+def link(title, model, view, domain, context):
+    """A section title that opens the matching list/pivot/graph view."""
+    action = {
+        "viewType": view,
+        "action": {
+            "domain": domain,
+            "context": context,
+            "modelName": model,
+            "views": [[False, view], [False, "list"], [False, "search"]],
+        },
+        "threshold": 0,
+        "name": title,
+    }
+    return "[%s](odoo://view/%s)" % (title, json.dumps(action, separators=(",", ":")))
+
+
+def chart(fid, y, x, width, height, title, model, group_by, mode, domain):
+    return {
+        "id": fid,
+        "x": x,
+        "y": y,
+        "width": width,
+        "height": height,
+        "tag": "chart",
+        "data": {
+            "title": {"text": title, "bold": True, "color": "#434343"},
+            "background": "#FFFFFF",
+            "legendPosition": "top" if mode == "pie" else "none",
+            "metaData": {
+                "groupBy": group_by,
+                "measure": "__count",
+                "order": "DESC",
+                "resModel": model,
+                "mode": mode,
+            },
+            "searchParams": {
+                "comparison": None,
+                "context": {},
+                "domain": domain,
+                "groupBy": group_by,
+                "orderBy": [],
+            },
+            "type": "odoo_" + mode,
+            "verticalAxisPosition": "left",
+            "stacked": False,
+            "fieldMatching": {SALESPERSON: {"chain": "user_id", "type": "many2one"}},
+        },
+    }
+
+
+def scorecard(fid, x, title, key, color, fmt=None):
+    data = {
+        "type": "scorecard",
+        "title": {"text": title, "bold": True, "color": "#434343"},
+        "background": color,
+        "keyValue": key,
+        "baseline": "",
+        "baselineDescr": "",
+        "humanize": False,
+    }
+    if fmt:
+        data["format"] = fmt
+    return {
+        "id": fid,
+        "x": x,
+        "y": 10,
+        "width": 160,
+        "height": 100,
+        "tag": "chart",
+        "data": data,
+    }
+
+
+def main():
+    cells, styles = {}, {}
+    # the Data sheet holds the scorecards' values
+    data_cells = {
+        "A1": '=_t("Customers with a status")',
+        "B1": '=PIVOT.VALUE(1,"__count")',
+        "A2": '=_t("Lost customers")',
+        "B2": '=PIVOT.VALUE(1,"__count","retention_status","lost")',
+        "A3": '=_t("Missing-order alerts")',
+        "B3": '=PIVOT.VALUE(3,"__count")',
+        "A4": '=_t("Overdue retention calls")',
+        "B4": '=PIVOT.VALUE(4,"__count")',
+        "A5": '=_t("Win-backs")',
+        "B5": '=PIVOT.VALUE(7,"__count")',
+        "A6": '=_t("Cancellation rate")',
+        "B6": '=PIVOT.VALUE(9,"cancel_rate")/100',
+    }
+    # Dashboard sheet: section title (row), then a PIVOT() table below it
+    sections = [
+        (
+            7,
+            "A",
+            link(
+                "Customers by Status",
+                "res.partner",
+                "pivot",
+                [["retention_status", "!=", False]],
+                {"group_by": ["retention_status"]},
+            ),
+        ),
+        (
+            27,
+            "A",
+            link(
+                "Customers by Salesperson",
+                "res.partner",
+                "pivot",
+                [["retention_status", "!=", False]],
+                {
+                    "pivot_row_groupby": ["user_id"],
+                    "pivot_column_groupby": ["retention_status"],
+                },
+            ),
+        ),
+        (
+            40,
+            "A",
+            link(
+                "Overdue Retention Calls",
+                "mail.activity",
+                "list",
+                [["retention_call_state", "=", "overdue"]],
+                {},
+            ),
+        ),
+        (
+            40,
+            "D",
+            link(
+                "Retention Calls Due",
+                "mail.activity",
+                "list",
+                [["retention_call_state", "=", "due"]],
+                {},
+            ),
+        ),
+        (
+            40,
+            "G",
+            link(
+                "Done This Month",
+                "mail.activity",
+                "list",
+                [ACTIVE_ANY, ["retention_call_state", "=", "done_month"]],
+                {"active_test": False},
+            ),
+        ),
+        (
+            54,
+            "A",
+            link(
+                "Missing-Order Alerts",
+                "res.partner",
+                "list",
+                [["retention_missing_order", "=", True]],
+                {},
+            ),
+        ),
+        (
+            54,
+            "D",
+            link(
+                "Win-backs",
+                "retention.status.history",
+                "list",
+                [["is_win_back", "=", True]],
+                {},
+            ),
+        ),
+        (
+            68,
+            "A",
+            link(
+                "Top Cancellation Reasons",
+                "retention.cancel.report",
+                "pivot",
+                [["excluded", "=", False]],
+                {"pivot_row_groupby": ["reason_id"]},
+            ),
+        ),
+        (
+            68,
+            "E",
+            link(
+                "Cancellation Rate by Salesperson",
+                "retention.cancel.rate.report",
+                "pivot",
+                [],
+                {"pivot_row_groupby": ["user_id"]},
+            ),
+        ),
+    ]
+    for row, col, content in sections:
+        cells[f"{col}{row}"] = {"content": content}
+        styles[f"{col}{row}"] = 1
+    tables = [
+        ("A28", "=PIVOT(2,10)"),
+        ("A41", "=PIVOT(4,10)"),
+        ("D41", "=PIVOT(5,10)"),
+        ("G41", "=PIVOT(6,10)"),
+        ("A55", "=PIVOT(3,10)"),
+        ("D55", "=PIVOT(7,10)"),
+        ("A69", "=PIVOT(8,10)"),
+        ("E69", "=PIVOT(9,10)"),
+    ]
+    for ref, formula in tables:
+        cells[ref] = {"content": formula}
+    figures = [
+        scorecard(
+            "a1e0c6f0-0001-4a5b-8c1d-000000000001", 0, "Customers", "Data!B1", "#EFF6FF"
+        ),
+        scorecard(
+            "a1e0c6f0-0002-4a5b-8c1d-000000000002", 168, "Lost", "Data!B2", "#FEF2F2"
+        ),
+        scorecard(
+            "a1e0c6f0-0003-4a5b-8c1d-000000000003",
+            336,
+            "Missing-order alerts",
+            "Data!B3",
+            "#FFF7ED",
+        ),
+        scorecard(
+            "a1e0c6f0-0004-4a5b-8c1d-000000000004",
+            504,
+            "Overdue calls",
+            "Data!B4",
+            "#FFF7ED",
+        ),
+        scorecard(
+            "a1e0c6f0-0005-4a5b-8c1d-000000000005",
+            672,
+            "Win-backs (period)",
+            "Data!B5",
+            "#F0FDF4",
+        ),
+        scorecard(
+            "a1e0c6f0-0006-4a5b-8c1d-000000000006",
+            840,
+            "Cancellation rate (period)",
+            "Data!B6",
+            "#F5F3FF",
+        ),
+        chart(
+            "a1e0c6f0-0007-4a5b-8c1d-000000000007",
+            178,
+            0,
+            1000,
+            360,
+            "",
+            "res.partner",
+            ["retention_status"],
+            "bar",
+            [["retention_status", "!=", False]],
+        ),
+    ]
+    dashboard = {
+        "id": "sheet1",
+        "name": "Dashboard",
+        "colNumber": 9,
+        "rowNumber": 82,
+        "rows": {str(r - 1): {"size": 40} for r, _c, _t in sections},
+        "cols": {
+            "0": {"size": 200},
+            "1": {"size": 90},
+            "2": {"size": 90},
+            "3": {"size": 200},
+            "4": {"size": 90},
+            "5": {"size": 90},
+            "6": {"size": 200},
+            "7": {"size": 90},
+            "8": {"size": 90},
+        },
+        "merges": [],
+        "cells": cells,
+        "styles": styles,
+        "formats": {},
+        "borders": {},
+        "conditionalFormats": [],
+        "figures": figures,
+        "tables": [],
+        "areGridLinesVisible": False,
+        "isVisible": True,
+        "headerGroups": {"ROW": [], "COL": []},
+        "dataValidationRules": [],
+        "comments": {},
+    }
+    data_sheet = dict(
+        dashboard,
+        id="sheet2",
+        name="Data",
+        colNumber=2,
+        rowNumber=10,
+        rows={},
+        cols={"0": {"size": 220}},
+        cells={ref: {"content": c} for ref, c in data_cells.items()},
+        styles={},
+        formats={"B6": 1},
+        figures=[],
+        areGridLinesVisible=True,
+        isVisible=False,
+    )
+    document = {
+        "version": 21,
+        "sheets": [dashboard, data_sheet],
+        "styles": {"1": {"textColor": "#01666b", "bold": True, "fontSize": 16}},
+        "formats": {"1": "0.0%"},
+        "borders": {},
+        "revisionId": "START_REVISION",
+        "uniqueFigureIds": True,
+        "settings": {
+            "locale": {
+                "name": "English (US)",
+                "code": "en_US",
+                "thousandsSeparator": ",",
+                "decimalSeparator": ".",
+                "dateFormat": "mm/dd/yyyy",
+                "timeFormat": "hh:mm:ss",
+                "formulaArgSeparator": ",",
+                "weekStart": 7,
+            }
+        },
+        "pivots": {p["id"]: p for p in PIVOTS},
+        "pivotNextId": len(PIVOTS) + 1,
+        "customTableStyles": {},
+        "odooVersion": 12,
+        "globalFilters": [
+            {
+                "id": PERIOD,
+                "type": "date",
+                "label": "Period",
+                "rangeType": "fixedPeriod",
+                "defaultValue": "this_month",
+            },
+            {
+                "id": SALESPERSON,
+                "type": "relation",
+                "label": "Salesperson",
+                "modelName": "res.users",
+                "defaultValue": [],
+                "defaultValueDisplayNames": [],
+            },
+        ],
+        "lists": {},
+        "listNextId": 1,
+        "chartOdooMenusReferences": {
+            figures[-1]["id"]: "order_retention.res_partner_menu_retention_status",
+        },
+    }
+    for p in PIVOTS:
+        if p["sortedColumn"] is None:
+            del p["sortedColumn"]
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+    print(f"wrote {OUT}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""Screenshot the Retention dashboard (Dashboards app) of a running Odoo.
+
+    python3 scripts/screenshot_dashboard.py --url http://127.0.0.1:PORT --db DB
+
+Logs in as admin/admin with headless Chromium (the helpers of scripts/screenshots.py),
+opens Dashboards, picks *Retention* and writes docs/screenshots/retention_dashboard.png.
+"""
+
+import argparse
+import base64
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from screenshots import Chrome, login  # noqa: E402
+
+PICK = """
+[...document.querySelectorAll('.o_search_panel li, .o_search_panel *')]
+  .filter(e => e.children.length === 0 && e.textContent.trim() === 'Retention')
+  .forEach(e => e.click());
+"""
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--db", required=True)
+    here = os.path.dirname(__file__)
+    shots = os.path.join(here, "..", "docs", "screenshots")
+    parser.add_argument("--out", default=shots)
+    args = parser.parse_args()
+    session = login(args.url, args.db)
+    chrome = Chrome(port=9344)
+    try:
+        chrome.call("Network.enable")
+        chrome.call("Network.setCookie", name="session_id", value=session, url=args.url)
+        chrome.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=1440,
+            height=1500,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
+        chrome.call("Page.navigate", url=args.url + "/odoo")
+        time.sleep(12)  # the first load builds the assets
+        chrome.call("Page.navigate", url=args.url + "/odoo/dashboards")
+        time.sleep(6)
+        chrome.call("Runtime.evaluate", expression=PICK)
+        time.sleep(8)
+        shot = chrome.call("Page.captureScreenshot", format="png")
+        path = os.path.join(args.out, "retention_dashboard.png")
+        with open(path, "wb") as out:
+            out.write(base64.b64decode(shot["data"]))
+        print("wrote", path)
+    finally:
+        chrome.close()
+
+
+if __name__ == "__main__":
+    main()
