@@ -35,6 +35,8 @@
         "views/retention_cancel_reason_views.xml",
         "views/sale_order_hygiene_views.xml",
         "views/retention_cancel_report_views.xml",
+        # the salesperson's queue
+        "views/mail_activity_retention_views.xml",
         # menus last
         "views/order_retention_menus.xml",
     ],
@@ -43,6 +45,13 @@
     ],
     "post_init_hook": "post_init_hook",
     "assets": {
+        "web.assets_backend": [
+            "order_retention/static/src/js/activity_menu_patch.js",
+            "order_retention/static/src/js/pbx_token_dialog.js",
+            "order_retention/static/src/js/retention_duration.js",
+            "order_retention/static/src/js/retention_graph_patch.js",
+            "order_retention/static/src/xml/pbx_token_dialog.xml",
+        ],
         "web.assets_tests": [
             "order_retention/static/src/js/tours/*.js",
         ],

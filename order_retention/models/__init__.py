@@ -13,3 +13,7 @@ from . import retention_call
 # quotation hygiene
 from . import retention_cancel_reason
 from . import retention_cancel_report
+# salesperson's queue and manager's screens
+from . import mail_activity_retention
+from . import res_users
+from . import retention_call_display

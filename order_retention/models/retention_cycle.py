@@ -26,6 +26,9 @@ RETENTION_STATUSES = [
     ("lost", "Lost"),
 ]
 RFM_SEGMENT_SELECTION = [(name, name) for name in cadence.RFM_SEGMENTS]
+# One colour per status everywhere: kanban colour index (10 green, 2 orange, 4 blue, 0 grey); list
+# decorations and badges use success / warning / info / muted, graphs the same hues (static/src/js).
+STATUS_KANBAN_COLORS = {"active": 10, "warm": 2, "cold": 4, "lost": 0}
 FOLLOWUP_STATUSES = ("warm", "cold", "lost")
 INTERVAL_PARAMS = {
     "warm": "retention_warm_interval_days",
@@ -35,6 +38,16 @@ INTERVAL_PARAMS = {
 # Key of the transaction-level advisory lock that serialises cycles (cron, Run now, tests).
 CYCLE_LOCK_KEY = 0x0DE12E7E
 LAST_COMPUTE_PARAM = "order_retention.last_compute_date"
+
+
+def status_rank_sql(sql_expr):
+    """SQL ranking a status column in RETENTION_STATUSES order (Active, Warm, Cold, Lost; empty last)."""
+    return SQL("array_position(%s::varchar[], %s::varchar)", [key for key, _label in RETENTION_STATUSES], sql_expr)
+
+
+def status_rank_terms(groupby_terms, fnames):
+    """Copy of read_group's groupby terms in which the status fields ``fnames`` sort by rank."""
+    return {spec: status_rank_sql(sql) if spec in fnames else sql for spec, sql in groupby_terms.items()}
 
 
 class RetentionCycle(models.AbstractModel):
@@ -96,6 +109,10 @@ class RetentionCycle(models.AbstractModel):
               JOIN res_partner p ON p.id = so.partner_id
               JOIN res_partner cp ON cp.id = p.commercial_partner_id
              WHERE so.state = 'sale' AND so.date_order < %(until)s
+               -- never classify your own companies, their contacts, nor internal users (employees' orders)
+               AND NOT EXISTS (SELECT 1 FROM res_company c WHERE c.partner_id = cp.id)
+               AND NOT EXISTS (SELECT 1 FROM res_users u WHERE u.share IS NOT TRUE
+                                  AND u.partner_id IN (p.id, cp.id))
             """,
             until=until,
         )
@@ -193,6 +210,7 @@ class RetentionCycle(models.AbstractModel):
                    retention_mean_gap_days = t.mean_gap,
                    retention_gap_std_days = t.std_gap,
                    retention_expected_gap_days = t.expected_gap,
+                   retention_gap_spread_days = t.gap_spread,
                    retention_expected_next_order_date = t.expected_next_date,
                    retention_warning_days = t.warning_days,
                    retention_overdue_days = t.overdue_days,
@@ -211,11 +229,12 @@ class RetentionCycle(models.AbstractModel):
                     p.retention_mean_gap_days, p.retention_gap_std_days, p.retention_expected_gap_days,
                     p.retention_expected_next_order_date, p.retention_warning_days, p.retention_overdue_days,
                     p.retention_overdue_probability, p.retention_p_no_order_90d, p.retention_rfm_score,
-                    p.retention_rfm_segment, p.retention_explanation, p.retention_team_id)
+                    p.retention_rfm_segment, p.retention_explanation, p.retention_team_id, p.retention_gap_spread_days)
                    IS DISTINCT FROM
                    (t.status, t.missing_order, t.days_since_last, t.last_order_date, t.order_count, t.total_amount,
                     t.mean_gap, t.std_gap, t.expected_gap, t.expected_next_date, t.warning_days, t.overdue_days,
-                    t.overdue_probability, t.p_no_order_90d, t.rfm_score, t.rfm_segment, t.explanation, t.team_id)
+                    t.overdue_probability, t.p_no_order_90d, t.rfm_score, t.rfm_segment, t.explanation, t.team_id,
+                    t.gap_spread)
             """,
             as_of=as_of, now=now,
         ))
@@ -225,7 +244,7 @@ class RetentionCycle(models.AbstractModel):
                SET retention_status = NULL, retention_status_since = NULL, retention_missing_order = FALSE,
                    retention_days_since_last_order = NULL, retention_last_order_date = NULL,
                    retention_order_count = 0, retention_total_amount = NULL, retention_mean_gap_days = NULL,
-                   retention_gap_std_days = NULL, retention_expected_gap_days = NULL,
+                   retention_gap_std_days = NULL, retention_expected_gap_days = NULL, retention_gap_spread_days = NULL,
                    retention_expected_next_order_date = NULL, retention_warning_days = NULL,
                    retention_overdue_days = NULL, retention_overdue_probability = NULL,
                    retention_p_no_order_90d = NULL, retention_rfm_score = NULL, retention_rfm_segment = NULL,

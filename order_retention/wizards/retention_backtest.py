@@ -28,8 +28,19 @@ class RetentionBacktest(models.TransientModel):
                                   help="Share of customers flagged lost who indeed did not order in the horizon.")
     lost_recall = fields.Float(readonly=True, digits=(4, 2),
                                help="Share of customers who did not order in the horizon that were flagged lost.")
-    missing_precision = fields.Float(readonly=True, digits=(4, 2))
-    missing_recall = fields.Float(readonly=True, digits=(4, 2))
+    missing_precision = fields.Float(readonly=True, digits=(4, 2),
+                                     help="Share of customers flagged missing an order who indeed did not order.")
+    missing_recall = fields.Float(readonly=True, digits=(4, 2),
+                                  help="Share of customers who did not order that were flagged missing an order.")
+    # the same ratios as read: "n/a" when undefined (nobody flagged, or everybody ordered), never a false 0 %
+    lost_precision_text = fields.Char(string="Lost: precision", readonly=True,
+                                      help="Of the customers flagged lost, the share who indeed did not order.")
+    lost_recall_text = fields.Char(string="Lost: recall", readonly=True,
+                                   help="Of the customers who did not order, the share flagged lost.")
+    missing_precision_text = fields.Char(string="Missing order: precision", readonly=True,
+                                         help="Of the customers flagged missing an order, the share who indeed did not order.")
+    missing_recall_text = fields.Char(string="Missing order: recall", readonly=True,
+                                      help="Of the customers who did not order, the share flagged missing an order.")
     done = fields.Boolean(readonly=True)
 
     @api.constrains("as_of", "horizon_days")
@@ -61,13 +72,27 @@ class RetentionBacktest(models.TransientModel):
             "customers": int(row["customers"]),
             "ordered": int(row["ordered"]),
             "order_rate": clean(float(row["order_rate"])),
+            "order_rate_text": self._retention_percent(float(row["order_rate"]), _("n/a (no customer)")),
         }) for status, row in per_status.iterrows()]
+        undefined = {
+            "lost_precision": _("n/a (nobody flagged lost)"),
+            "missing_precision": _("n/a (nobody flagged)"),
+            "lost_recall": _("n/a (everybody ordered)"),
+            "missing_recall": _("n/a (everybody ordered)"),
+        }
         self.write({
             "customers": metrics["customers"], "no_order": metrics["no_order"], "done": True,
-            **{key: clean(metrics[key]) for key in ("lost_precision", "lost_recall", "missing_precision", "missing_recall")},
+            **{key: clean(metrics[key]) for key in undefined},
+            **{key + "_text": self._retention_percent(metrics[key], text) for key, text in undefined.items()},
         })
         return {"type": "ir.actions.act_window", "res_model": self._name, "res_id": self.id,
                 "view_mode": "form", "target": "new", "name": _("Retention Backtest")}
+
+
+    @api.model
+    def _retention_percent(self, ratio, undefined):
+        """A ratio as a whole percentage, or ``undefined`` when it has no denominator (NaN)."""
+        return undefined if math.isnan(ratio) else "%d %%" % round(ratio * 100)
 
 
 class RetentionBacktestLine(models.TransientModel):
@@ -79,3 +104,5 @@ class RetentionBacktestLine(models.TransientModel):
     customers = fields.Integer(readonly=True)
     ordered = fields.Integer(string="Ordered Afterwards", readonly=True)
     order_rate = fields.Float(string="Order Rate", readonly=True, digits=(4, 2))
+    order_rate_text = fields.Char(string="Ordered Afterwards (%)", readonly=True,
+                                  help="Share of the customers of this status who ordered within the horizon.")
