@@ -49,8 +49,11 @@
             "order_retention/static/src/js/activity_menu_patch.js",
             "order_retention/static/src/js/pbx_token_dialog.js",
             "order_retention/static/src/js/retention_duration.js",
-            "order_retention/static/src/js/retention_graph_patch.js",
             "order_retention/static/src/xml/pbx_token_dialog.xml",
+        ],
+        # graph and pivot views are loaded lazily
+        "web.assets_backend_lazy": [
+            "order_retention/static/src/js/retention_graph_patch.js",
         ],
         "web.assets_tests": [
             "order_retention/static/src/js/tours/*.js",

@@ -17,7 +17,9 @@ class ResPartner(models.Model):
     # CALL LOG (calls, matching numbers, smart button)
     # ------------------------------------------------------------------
 
-    retention_call_count = fields.Integer(compute="_compute_retention_call_count", string="Calls")
+    retention_call_count = fields.Integer(
+        compute="_compute_retention_call_count", string="Calls",
+        help="Phone calls logged with this customer and its contacts (telephony and typed by hand).")
 
     def _compute_retention_call_count(self):
         counts = dict(self.env["retention.call"]._read_group(

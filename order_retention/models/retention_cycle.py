@@ -162,6 +162,7 @@ class RetentionCycle(models.AbstractModel):
         self.env["retention.status.history"].invalidate_model()
         self._retention_post_changes(changes)
         self._retention_close_reordered(changes)
+        self._retention_rename_open_followups(changes)
         self.env["ir.config_parameter"].sudo().set_param(LAST_COMPUTE_PARAM, fields.Date.to_string(as_of))
         counts = result["status"].value_counts().to_dict() if len(result) else {}
         _logger.info("Retention cadence computed as of %s for %d customers: %s", as_of, len(result), counts)
@@ -328,11 +329,7 @@ class RetentionCycle(models.AbstractModel):
         intervals = {status: retention_param(self.env, fname) for status, fname in INTERVAL_PARAMS.items()}
         assignees = self._retention_assignees(partners)
         # per-call constants: translated summaries and the model id are not looked up per customer
-        labels = dict(RETENTION_STATUSES)
-        summaries = {
-            status: self.env._("Retention call: %(status)s customer", status=self.env._(labels[status]))
-            for status in FOLLOWUP_STATUSES
-        }
+        summaries = self._retention_summaries()
         model_id = self.env["ir.model"]._get_id("res.partner")
         vals_list, duplicates = [], Activity
         for partner in partners:
@@ -356,6 +353,34 @@ class RetentionCycle(models.AbstractModel):
             partners.mapped("display_name")
             Activity.with_context(mail_activity_quick_update=True).create(vals_list)
         return len(vals_list)
+
+    @api.model
+    def _retention_summaries(self):
+        """What each retention call is, named in its summary (never the activity type's decoration)."""
+        _ = self.env._
+        return {
+            "warm": _("Retention call: warm customer"),
+            "cold": _("Retention call: cold customer"),
+            "lost": _("Retention call: lost customer"),
+        }
+
+    @api.model
+    def _retention_rename_open_followups(self, changes):
+        """Open retention calls of customers whose status changed name the new status."""
+        summaries = self._retention_summaries()
+        activity_type = self._retention_activity_type()
+        for status, summary in summaries.items():
+            partner_ids = [partner_id for _h, partner_id, old, new in changes if new == status and old]
+            if partner_ids:
+                self.env.cr.execute(SQL(
+                    """
+                    UPDATE mail_activity SET summary = %(summary)s
+                     WHERE res_model = 'res.partner' AND res_id IN %(ids)s AND activity_type_id = %(type)s
+                       AND active AND summary IS DISTINCT FROM %(summary)s
+                    """,
+                    summary=summary, ids=tuple(partner_ids), type=activity_type.id,
+                ))
+        self.env["mail.activity"].invalidate_model(["summary"])
 
     @api.model
     def _retention_prepare_activity_vals(self, partner, activity_type, user, today, summary, model_id):

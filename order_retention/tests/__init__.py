@@ -13,3 +13,6 @@ from . import test_sale_order_cancel
 from . import test_tools_quotation_duplicates
 from . import test_sale_order_retention_duplicate
 from . import test_retention_cancel_report
+# the salesperson's queue and the manager's screens
+from . import test_res_config_settings
+from . import test_retention_screens
