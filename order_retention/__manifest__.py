@@ -49,6 +49,7 @@
             "order_retention/static/src/js/activity_menu_patch.js",
             "order_retention/static/src/js/pbx_token_dialog.js",
             "order_retention/static/src/js/retention_duration.js",
+            "order_retention/static/src/scss/retention_kanban.scss",
             "order_retention/static/src/xml/pbx_token_dialog.xml",
         ],
         # graph and pivot views are loaded lazily

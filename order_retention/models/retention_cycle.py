@@ -109,8 +109,11 @@ class RetentionCycle(models.AbstractModel):
               JOIN res_partner p ON p.id = so.partner_id
               JOIN res_partner cp ON cp.id = p.commercial_partner_id
              WHERE so.state = 'sale' AND so.date_order < %(until)s
-               -- never classify your own companies, their contacts, nor internal users (employees' orders)
-               AND NOT EXISTS (SELECT 1 FROM res_company c WHERE c.partner_id = cp.id)
+               -- never classify your own companies, their contacts (linked, or typed with your company's
+               -- name as their company, e.g. "YourCompany, Joel Willis"), nor internal users' partners
+               AND NOT EXISTS (SELECT 1 FROM res_company c
+                                WHERE c.partner_id = cp.id
+                                   OR lower(c.name) IN (lower(p.company_name), lower(cp.company_name)))
                AND NOT EXISTS (SELECT 1 FROM res_users u WHERE u.share IS NOT TRUE
                                   AND u.partner_id IN (p.id, cp.id))
             """,
@@ -162,6 +165,7 @@ class RetentionCycle(models.AbstractModel):
         self.env["retention.status.history"].invalidate_model()
         self._retention_post_changes(changes)
         self._retention_close_reordered(changes)
+        self._retention_close_unclassified(changes)
         self._retention_rename_open_followups(changes)
         self.env["ir.config_parameter"].sudo().set_param(LAST_COMPUTE_PARAM, fields.Date.to_string(as_of))
         counts = result["status"].value_counts().to_dict() if len(result) else {}
@@ -285,6 +289,22 @@ class RetentionCycle(models.AbstractModel):
         partner_ids = [partner_id for _h, partner_id, old, new in changes if new == "active" and old in FOLLOWUP_STATUSES]
         if partner_ids:
             self._retention_close_followups(self.env["res.partner"].browse(partner_ids))
+
+    @api.model
+    def _retention_close_unclassified(self, changes):
+        """Close the open follow-ups of customers who are no longer classified (their last confirmed order
+        was cancelled, or they turned out to be your own company or an employee): there is nobody to win back."""
+        partner_ids = [partner_id for _h, partner_id, old, new in changes if not new and old in FOLLOWUP_STATUSES]
+        if not partner_ids:
+            return
+        activities = self.env["mail.activity"].sudo().search([
+            ("res_model", "=", "res.partner"), ("res_id", "in", partner_ids),
+            ("activity_type_id", "=", self._retention_activity_type().id),
+        ])
+        if activities:
+            activities._retention_close_system(feedback=self.env._(
+                "No longer a customer to win back (no confirmed order left, or one of your own companies or "
+                "employees): no call needed."))
 
     @api.model
     def _retention_close_followups(self, partners, order=None):

@@ -153,14 +153,20 @@ class TestRetentionScreens(RetentionCommon):
     def test_own_company_and_employees_not_classified(self):
         """Orders of the company itself, its contacts and internal users' partners never give a status."""
         own = self.env.company.partner_id
-        own_contact = self.env["res.partner"].create({"name": "Joel Willis", "parent_id": own.id})
+        own_contact = self.env["res.partner"].create({"name": "Jane Colleague", "parent_id": own.id})
+        # not linked, but typed with the company's name as their company: "YourCompany, Joel Willis"
+        typed_contact = self.env["res.partner"].create({"name": "Joel Willis", "company_name": self.env.company.name.upper()})
         employee = self.salesman.partner_id
-        for partner in (own_contact, employee):
+        for partner in (own_contact, typed_contact, employee):
             self._create_orders(partner, self._regular_dates(self.BASE - D(days=40), 10, 6), user=self.salesman)
-        own.write({"retention_status": "cold"})  # classified by an earlier version: cleared by the next run
+        # classified by an earlier version, with an open retention call: both cleared by the next run
+        own.write({"retention_status": "cold"})
+        stale = own.activity_schedule(activity_type_id=self.activity_type.id, user_id=self.salesman.id)
         self._run(self.BASE)
+        self.assertFalse(stale.active, "the stale retention call of your own company is closed")
         self.assertFalse(own.retention_status)
         self.assertFalse(own_contact.commercial_partner_id.retention_status)
+        self.assertFalse(typed_contact.retention_status)
         self.assertFalse(employee.commercial_partner_id.retention_status)
         self.assertEqual(self.fresh.retention_status, "cold", "real customers are still classified")
         self.assertFalse(self._open_followups(own), "no retention call for your own company")

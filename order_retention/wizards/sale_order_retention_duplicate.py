@@ -215,20 +215,26 @@ class SaleOrderRetentionDuplicateLine(models.TransientModel):
     order_state = fields.Selection(related="order_id.state", string="Status")
     date_order = fields.Datetime(related="order_id.date_order", string="Date")
     amount_total = fields.Monetary(related="order_id.amount_total")
-    products = fields.Char(compute="_compute_products", help="Products and quantities of the quotation.")
+    quote_date = fields.Date(string="Date", compute="_compute_quote_date")
+    products = fields.Text(compute="_compute_products", help="Products and quantities of the quotation.")
     currency_id = fields.Many2one(related="order_id.currency_id")
     user_id = fields.Many2one(related="order_id.user_id", string="Salesperson")
     handled_by_id = fields.Many2one(related="order_id.retention_handled_by_id", string="Being Handled By")
     purchased_order_id = fields.Many2one("sale.order", string="Confirmed Order", readonly=True)
     is_keeper = fields.Boolean(string="Keep", help="Kept quotations are not cancelled.")
-    rule = fields.Char(string="Why", readonly=True)
+    rule = fields.Text(string="Why", readonly=True)
+
+    @api.depends("date_order")
+    def _compute_quote_date(self):
+        for line in self:
+            line.quote_date = fields.Datetime.context_timestamp(line, line.date_order).date() if line.date_order else False
 
     @api.depends("order_id.order_line.product_id", "order_id.order_line.product_uom_qty")
     def _compute_products(self):
         for line in self:
             order_lines = line.order_id.order_line.filtered(lambda ln: ln.product_id and not ln.display_type)
             line.products = ", ".join(
-                "%s × %g" % (ol.product_id.display_name, ol.product_uom_qty) for ol in order_lines)
+                "%s × %g" % (ol.product_id.name, ol.product_uom_qty) for ol in order_lines)
 
     def action_keep(self):
         """Keep this quotation; in a duplicate group it becomes the only one kept."""

@@ -46,6 +46,13 @@ patch(GraphRenderer.prototype, {
         }
         const datasets = data.datasets || [];
         if (mode !== "pie" && datasets.some((dataset) => colors[dataset.label])) {
+            // datasets come in order of first appearance: put them in status order (Active -> Lost)
+            const order = Object.keys(colors);
+            const rank = (dataset) => {
+                const index = order.indexOf(dataset.label);
+                return index < 0 ? order.length : index;
+            };
+            datasets.sort((a, b) => rank(a) - rank(b));
             for (const dataset of datasets) {
                 const color = colors[dataset.label];
                 if (color) {
