@@ -191,6 +191,9 @@ class TestRetentionScreens(RetentionCommon):
         self.assertEqual(len(activity), 1)
         self.assertEqual(activity.summary, "Retention call: cold customer")
         self.assertFalse(self.fresh.activity_exception_decoration, "the queue and lists never show 'Warning'")
+        self.activity_type.decoration_type = "warning"  # as installed by an earlier version: cleared on update
+        self.env["mail.activity.type"]._retention_clear_warning_decoration()
+        self.assertFalse(self.activity_type.decoration_type)
         self.assertEqual(self.fresh.activity_summary, "Retention call: cold customer", "what the Next Activity column shows")
         self.Cycle._retention_rename_open_followups([(0, self.fresh.id, "cold", "lost")])
         self.assertEqual(activity.summary, "Retention call: lost customer", "an open call names the current status")

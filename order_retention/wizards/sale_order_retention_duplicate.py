@@ -213,7 +213,7 @@ class SaleOrderRetentionDuplicateLine(models.TransientModel):
     order_id = fields.Many2one("sale.order", string="Quotation", required=True, readonly=True, ondelete="cascade")
     partner_id = fields.Many2one(related="order_id.partner_id", string="Customer")
     order_state = fields.Selection(related="order_id.state", string="Status")
-    date_order = fields.Datetime(related="order_id.date_order", string="Date")
+    date_order = fields.Datetime(related="order_id.date_order", string="Order Date")
     amount_total = fields.Monetary(related="order_id.amount_total")
     quote_date = fields.Date(string="Date", compute="_compute_quote_date")
     products = fields.Text(compute="_compute_products", help="Products and quantities of the quotation.")
