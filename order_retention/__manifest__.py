@@ -39,6 +39,8 @@
         # why customers leave
         "data/retention_churn_reason_data.xml",
         "views/retention_churn_views.xml",
+        # the salesperson's queue
+        "views/mail_activity_retention_views.xml",
         # menus last
         "views/order_retention_menus.xml",
     ],
@@ -49,6 +51,15 @@
     "assets": {
         "web.assets_backend": [
             "order_retention/static/src/js/activity_outcome.js",
+            "order_retention/static/src/js/activity_menu_patch.js",
+            "order_retention/static/src/js/pbx_token_dialog.js",
+            "order_retention/static/src/js/retention_duration.js",
+            "order_retention/static/src/scss/retention_kanban.scss",
+            "order_retention/static/src/xml/pbx_token_dialog.xml",
+        ],
+        # graph and pivot views are loaded lazily
+        "web.assets_backend_lazy": [
+            "order_retention/static/src/js/retention_graph_patch.js",
         ],
         "web.assets_tests": [
             "order_retention/static/src/js/tours/*.js",

@@ -5,8 +5,11 @@
 #   2. the database $OR_DEMO_DB (default order_retention_demo) with the module and demo data
 #      (created on the first run; later runs reuse it),
 #   3. the retention cycle run once, and a one-screen summary (customers per status, alerts),
-#   4. Odoo served on http://localhost:${OR_HTTP_PORT:-8069} (login admin / admin). Ctrl-C stops it.
-# OR_NO_SERVE=1 stops after the summary.
+#   4. Odoo served on http://localhost:${OR_HTTP_PORT:-8069} (logins: admin / admin, the sales manager;
+#      demo / demo, a salesperson). Ctrl-C stops it.
+# OR_DEMO_DB names the database (default order_retention_demo); OR_HTTP_PORT the port (default 8069);
+# OR_HTTP_INTERFACE the address Odoo listens on (default 127.0.0.1: this machine only; 0.0.0.0 for every
+# interface, e.g. to open it from another machine or a container's host); OR_NO_SERVE=1 stops after the summary.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -14,17 +17,24 @@ or_check_odoo
 or_pg_up
 DB="${OR_DEMO_DB:-order_retention_demo}"
 PORT="${OR_HTTP_PORT:-8069}"
+INTERFACE="${OR_HTTP_INTERFACE:-127.0.0.1}"
 if ! psql -d postgres -Atc "select 1 from pg_database where datname='$DB'" | grep -q 1; then
   echo "Creating database $DB with order_retention and demo data (about 1-2 minutes)..."
-  or_odoo -d "$DB" -i order_retention --stop-after-init --no-http --max-cron-threads=0 --log-level=warn \
-    || or_die "installing order_retention in $DB failed (see the log above)"
+  log="/tmp/order_retention_demo_install_$$.log"
+  or_odoo -d "$DB" -i order_retention --stop-after-init --no-http --max-cron-threads=0 --log-level=warn >"$log" 2>&1 \
+    || { tail -40 "$log"; or_die "installing order_retention in $DB failed (full log: $log)"; }
+  echo "Installed (log: $log)."
 fi
 "$PY" "$OR_ROOT/scripts/demo_summary.py" --addons-path="$OR_ODOO_ADDONS,$OR_ROOT" \
-  --db_host="$PGHOST" --db_port="$PGPORT" --db_user="$PGUSER" --db_password="${PGPASSWORD:-}" -d "$DB"
+  --db_host="$PGHOST" --db_port="$PGPORT" --db_user="$PGUSER" --db_password="${PGPASSWORD:-}" -d "$DB" \
+  --log-level=error
 [ "${OR_NO_SERVE:-0}" = 1 ] && exit 0
+host="localhost"; [ "$INTERFACE" = 127.0.0.1 ] || host="$INTERFACE"
 echo
-echo "Odoo is starting on http://localhost:$PORT  (login: admin  password: admin)"
-echo "Sales > Retention > Missing Orders.  Stop with Ctrl-C."
+echo "Odoo is starting on http://$host:$PORT  (listening on $INTERFACE; OR_HTTP_INTERFACE=0.0.0.0 to open it to other machines)"
+echo "  sales manager:  login admin  password admin   -> Sales > Retention > Missing Orders"
+echo "  salesperson:    login demo   password demo    -> Sales > Retention > My Retention Calls"
+echo "Stop with Ctrl-C."
 exec "$PY" -m odoo --addons-path="$OR_ODOO_ADDONS,$OR_ROOT" --db_host="$PGHOST" --db_port="$PGPORT" \
   --db_user="$PGUSER" --db_password="${PGPASSWORD:-}" -d "$DB" --db-filter="^$DB\$" \
-  --http-interface=127.0.0.1 --http-port="$PORT" --log-level=warn
+  --http-interface="$INTERFACE" --http-port="$PORT" --log-level=warn

@@ -26,13 +26,15 @@ def main(argv):
         print("Customers with a confirmed order: %d" % len(partners))
         for status, label in env["res.partner"]._fields["retention_status"].selection:
             print("  %-7s %4d" % (label, len(partners.filtered(lambda p, s=status: p.retention_status == s))))
-        missing = partners.filtered("retention_missing_order").sorted("retention_overdue_days", reverse=True)
-        print("Missing-order alerts: %d (most urgent first)" % len(missing))
+        # as Sales > Retention > Missing Orders: fewest days since the last order first (the most winnable)
+        missing = partners.filtered("retention_missing_order").sorted("retention_days_since_last_order")
+        print("Missing-order alerts: %d (freshest lapse first)" % len(missing))
         for partner in missing[:8]:
             print("  - %-28s %-5s %s" % (partner.name[:28], partner.retention_status, partner.retention_explanation or ""))
         activities = env["mail.activity"].search([("activity_type_id", "=", cycle._retention_activity_type().id)])
         print("Open retention calls: %d, assigned to: %s" % (
             len(activities), ", ".join(sorted(set(activities.mapped("user_id.name")))) or "-"))
+        print("Logins: admin / admin (sales manager), demo / demo (salesperson Marc Demo)")
         run = env["retention.model.run"].search([], limit=1)
         print("Churn model: %s" % (run.explanation or "-").replace("\n", "\n  "))
         at_risk = partners.sorted("retention_value_at_risk", reverse=True)[:5]

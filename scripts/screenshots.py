@@ -2,7 +2,9 @@
 
     python3 scripts/screenshots.py [--url http://localhost:8069] [--db order_retention_demo] [--out docs/screenshots]
 
-Logs in as admin/admin, drives Chromium through the DevTools protocol (websocket-client), writes PNGs.
+Logs in as the demo salesperson (demo/demo) for the salesperson's screens and as admin/admin for the
+manager's, drives Chromium through the DevTools protocol (websocket-client), writes PNGs. Look at each
+one before committing it.
 """
 import argparse
 import base64
@@ -17,26 +19,31 @@ import urllib.request
 import websocket
 
 PAGES = [
-    # (file name, url path, JavaScript run after load, seconds to wait after it)
-    ("missing_orders", "/odoo/action-order_retention.res_partner_action_missing_orders", None, 0),
-    ("customers_by_status", "/odoo/action-order_retention.res_partner_action_retention_status", None, 0),
-    ("customer_retention_tab", "/odoo/action-order_retention.res_partner_action_missing_orders",
+    # (file name, login, url path, JavaScript run after load, seconds to wait after it)
+    ("my_retention_calls", "demo", "/odoo/action-order_retention.mail_activity_action_retention_calls", None, 0),
+    ("missing_orders", "admin", "/odoo/action-order_retention.res_partner_action_missing_orders", None, 0),
+    ("customers_by_status", "admin", "/odoo/action-order_retention.res_partner_action_retention_status", None, 0),
+    ("customer_retention_tab", "admin", "/odoo/action-order_retention.res_partner_action_missing_orders",
      "document.querySelector(\".o_data_row td[name='display_name']\").click()", 3),
-    ("calls", "/odoo/action-order_retention.retention_call_action", None, 0),
-    ("status_history", "/odoo/action-order_retention.retention_status_history_action", None, 0),
-    ("cancellation_analysis", "/odoo/action-order_retention.retention_cancel_report_action", None, 0),
-    ("settings", "/odoo/action-sale.action_sale_config_settings",
+    ("calls", "admin", "/odoo/action-order_retention.retention_call_action", None, 0),
+    ("status_history", "admin", "/odoo/action-order_retention.retention_status_history_action", None, 0),
+    ("cancellation_analysis", "admin", "/odoo/action-order_retention.retention_cancel_report_action", None, 0),
+    ("settings", "admin", "/odoo/action-sale.action_sale_config_settings",
      "[...document.querySelectorAll('h2, .o_setting_container h2, .o_settings_container')].find("
      "e => e.textContent.includes('Customer Retention'))?.scrollIntoView()", 2),
-    ("backtest", "/odoo/action-order_retention.retention_backtest_action",
+    ("backtest", "admin", "/odoo/action-order_retention.retention_backtest_action",
      "document.querySelector(\"button[name='action_run']\").click()", 3),
+    ("customers_by_status_graph", "admin", "/odoo/action-order_retention.res_partner_action_retention_status",
+     "document.querySelector(\".o_switch_view.o_graph\").click()", 3),
+    ("duplicate_quotations", "admin", "/odoo/action-order_retention.sale_order_retention_duplicate_action_all",
+     "document.querySelector(\".modal button[name='action_preview']\").click()", 3),
 ]
 RETENTION_TAB = ("[...document.querySelectorAll('.o_notebook a.nav-link')].find(a => a.textContent.trim() == 'Retention')"
-                 "?.click()")
+                 "?.click(); document.querySelector('.o_notebook').scrollIntoView()")
 
 
-def login(url, db):
-    body = json.dumps({"jsonrpc": "2.0", "params": {"db": db, "login": "admin", "password": "admin"}}).encode()
+def login(url, db, user):
+    body = json.dumps({"jsonrpc": "2.0", "params": {"db": db, "login": user, "password": user}}).encode()
     request = urllib.request.Request(url + "/web/session/authenticate", body, {"Content-Type": "application/json"})
     with urllib.request.urlopen(request) as response:
         cookie = response.headers.get("Set-Cookie", "")
@@ -79,16 +86,22 @@ def main():
     parser.add_argument("--url", default="http://localhost:8069")
     parser.add_argument("--db", default="order_retention_demo")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "docs", "screenshots"))
+    parser.add_argument("--only", nargs="*", help="file names (without .png) to take, default all")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    session = login(args.url, args.db)
+    sessions = {user: login(args.url, args.db, user) for user in {page[1] for page in PAGES}}
     chrome = Chrome()
+    current = None
     try:
         chrome.call("Network.enable")
-        chrome.call("Network.setCookie", name="session_id", value=session, url=args.url)
-        chrome.call("Page.navigate", url=args.url + "/odoo")  # warm-up: the first load builds the assets
-        time.sleep(10)
-        for name, path, script, wait in PAGES:
+        for name, user, path, script, wait in PAGES:
+            if args.only and name not in args.only:
+                continue
+            if user != current:
+                chrome.call("Network.setCookie", name="session_id", value=sessions[user], url=args.url)
+                chrome.call("Page.navigate", url=args.url + "/odoo")  # warm-up: the first load builds the assets
+                time.sleep(8)
+                current = user
             chrome.call("Page.navigate", url=args.url + path)
             time.sleep(4)
             if script:

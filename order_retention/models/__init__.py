@@ -19,3 +19,7 @@ from . import retention_cancel_report
 # why customers leave
 from . import retention_churn_reason
 from . import retention_churn_report
+# salesperson's queue and manager's screens
+from . import mail_activity_retention
+from . import res_users
+from . import retention_call_display

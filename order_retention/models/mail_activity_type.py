@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class MailActivityType(models.Model):
@@ -9,3 +9,11 @@ class MailActivityType(models.Model):
         help="Activities of this type can be marked done only when a phone call with the customer, "
         "reported by the telephony and long enough (Settings), took place after the activity was created.",
     )
+
+    @api.model
+    def _retention_clear_warning_decoration(self):
+        """Databases installed before: the retention call type had the 'warning' decoration, which made every
+        list show "Warning" instead of what the follow-up is. Clear it (run at each module update)."""
+        activity_type = self.env.ref("order_retention.mail_act_retention_call", raise_if_not_found=False)
+        if activity_type and activity_type.decoration_type == "warning":
+            activity_type.decoration_type = False

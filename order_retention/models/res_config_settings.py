@@ -2,6 +2,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
 from . import retention_policy as policy
+from .retention_cancel_reason import CANCEL_REASON_REQUIRED_KEY, retention_cancel_reason_required
 
 # Every numeric setting of the module: settings field -> (ir.config_parameter key, type, default, minimum).
 # They are stored as text by get/set_values below rather than with `config_parameter=`, because an
@@ -100,9 +101,10 @@ class ResConfigSettings(models.TransientModel):
     retention_pbx_token_hint = fields.Char(related="company_id.retention_pbx_token_hint", string="PBX token")
     retention_pbx_token_date = fields.Datetime(related="company_id.retention_pbx_token_date")
     # --- quotation hygiene ---
+    # read and written by get_values/set_values (a compute without dependencies loaded unchecked in the
+    # Settings form, so any save there turned the rule off)
     retention_cancel_reason_required = fields.Boolean(
-        string="Cancellation reason required", compute="_compute_retention_cancel_reason_required",
-        inverse="_inverse_retention_cancel_reason_required",
+        string="Cancellation reason required", default=True,
         help="Cancelling a sale order from the interface (form, e-mail wizard, mass cancel) asks for a reason.",
     )
     retention_duplicate_window_days = fields.Integer(
@@ -111,20 +113,11 @@ class ResConfigSettings(models.TransientModel):
         "order with the same products) are proposed as duplicates.",
     )
 
-    def _compute_retention_cancel_reason_required(self):
-        from .retention_cancel_reason import retention_cancel_reason_required
-        self.retention_cancel_reason_required = retention_cancel_reason_required(self.env)
-
-    def _inverse_retention_cancel_reason_required(self):
-        from .retention_cancel_reason import CANCEL_REASON_REQUIRED_KEY
-        for settings in self:
-            self.env["ir.config_parameter"].sudo().set_param(
-                CANCEL_REASON_REQUIRED_KEY, str(bool(settings.retention_cancel_reason_required)))
-
     @api.model
     def get_values(self):
         res = super().get_values()
         res.update({fname: retention_param(self.env, fname) for fname in RETENTION_PARAMS})
+        res["retention_cancel_reason_required"] = retention_cancel_reason_required(self.env)
         return res
 
     def set_values(self):
@@ -132,6 +125,7 @@ class ResConfigSettings(models.TransientModel):
         icp = self.env["ir.config_parameter"].sudo()
         for fname, (key, _cast, _default, _minimum) in RETENTION_PARAMS.items():
             icp.set_param(key, str(self[fname]))
+        icp.set_param(CANCEL_REASON_REQUIRED_KEY, str(bool(self.retention_cancel_reason_required)))
 
     @api.constrains(*RETENTION_PARAMS)
     def _check_retention_params(self):
@@ -149,17 +143,13 @@ class ResConfigSettings(models.TransientModel):
         """Generate the company's PBX token and show it once (sales managers and admins only)."""
         self._retention_check_manager()
         token = self.company_id._retention_generate_pbx_token()
+        # the clear token only travels in this response (a dialog with a copy button); only its hash is stored
         return {
             "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "warning",
-                "sticky": True,
-                "title": _("New PBX token for %(company)s", company=self.company_id.name),
-                "message": _("Copy it now, it is not shown again: %(token)s  — send it as "
-                             "'Authorization: Bearer <token>' to POST /order_retention/calls.", token=token),
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
+            "tag": "order_retention.pbx_token_dialog",
+            "target": "new",
+            "name": _("New PBX token for %(company)s", company=self.company_id.name),
+            "params": {"token": token, "endpoint": "/order_retention/calls"},
         }
 
     def action_retention_revoke_pbx_token(self):

@@ -2,10 +2,13 @@ import logging
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
 
 from . import retention_policy as policy
 from .retention_call import OUTCOMES
-from .retention_cycle import RETENTION_STATUSES, RFM_SEGMENT_SELECTION
+from .retention_cycle import (
+    RETENTION_STATUSES, RFM_SEGMENT_SELECTION, STATUS_KANBAN_COLORS, status_rank_sql, status_rank_terms,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -17,7 +20,9 @@ class ResPartner(models.Model):
     # CALL LOG (calls, matching numbers, smart button)
     # ------------------------------------------------------------------
 
-    retention_call_count = fields.Integer(compute="_compute_retention_call_count", string="Calls")
+    retention_call_count = fields.Integer(
+        compute="_compute_retention_call_count", string="Calls",
+        help="Phone calls logged with this customer and its contacts (telephony and typed by hand).")
 
     def _compute_retention_call_count(self):
         counts = dict(self.env["retention.call"]._read_group(
@@ -172,7 +177,7 @@ class ResPartner(models.Model):
         policy.check_internal(self.env)
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("order_retention.sale_order_retention_duplicate_action_all")
-        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
+        action["context"] = {"default_partner_id": self.commercial_partner_id.id, "dialog_size": "extra-large"}
         return action
 
     # ------------------------------------------------------------------
@@ -184,42 +189,88 @@ class ResPartner(models.Model):
 
     retention_status = fields.Selection(
         RETENTION_STATUSES, string="Retention Status", readonly=True, copy=False, index=True, group_expand=True,
-        help="Active: ordering on rhythm. Warm: past the usual gap. Cold: the missing-order alert fired. "
-        "Lost: long silent and unlikely to order. Empty: no confirmed order yet.",
+        help="Where the customer stands against their own ordering rhythm, recomputed every night. "
+        "Active: ordering on rhythm. Warm: later than their usual gap, not alarming yet. Cold: past their "
+        "warning level, an order is missing. Lost: silent so long that a new order is unlikely. Warm, cold and "
+        "lost customers get a retention call. Empty: no confirmed order yet, or one of your own companies or "
+        "employees (never classified).",
     )
-    retention_status_since = fields.Date(string="Status since", readonly=True, copy=False)
-    retention_missing_order = fields.Boolean(string="Missing Order", readonly=True, copy=False, index=True)
-    retention_days_since_last_order = fields.Integer(string="Days Since Last Order", readonly=True, copy=False)
-    retention_last_order_date = fields.Date(string="Last Order", readonly=True, copy=False)
-    retention_order_count = fields.Integer(string="Purchase Occasions", readonly=True, copy=False)
-    retention_total_amount = fields.Float(string="Total Ordered", readonly=True, copy=False, digits=(16, 2))
-    retention_mean_gap_days = fields.Float(string="Mean Gap (days)", readonly=True, copy=False, digits=(16, 1))
-    retention_gap_std_days = fields.Float(string="Gap Std Dev (days)", readonly=True, copy=False, digits=(16, 1))
-    retention_expected_gap_days = fields.Float(string="Usual Gap (days)", readonly=True, copy=False, digits=(16, 1))
-    retention_expected_next_order_date = fields.Date(string="Expected Next Order", readonly=True, copy=False, index=True)
-    retention_warning_days = fields.Float(string="Warning Level (days)", readonly=True, copy=False, digits=(16, 1))
+    retention_status_since = fields.Date(
+        string="Status Since", readonly=True, copy=False, help="Day the customer entered the current status.")
+    retention_missing_order = fields.Boolean(
+        string="Missing Order", readonly=True, copy=False, index=True,
+        help="Silent longer than their warning level: the order this customer usually places by now has not "
+        "come. Call them.",
+    )
+    retention_days_since_last_order = fields.Integer(
+        string="Days Silent", readonly=True, copy=False,
+        help="Whole days since the last confirmed order of the customer or any of its contacts "
+        "(as of the last nightly run).",
+    )
+    retention_last_order_date = fields.Date(
+        string="Last Order", readonly=True, copy=False,
+        help="Date of the latest confirmed order of the customer or any of its contacts.")
+    retention_order_count = fields.Integer(
+        string="Purchase Occasions", readonly=True, copy=False,
+        help="Days with at least one confirmed order: several orders on the same day count once.")
+    retention_currency_id = fields.Many2one(
+        "res.currency", string="Retention Currency", compute="_compute_retention_currency_id",
+        help="Currency of the retention amounts (total ordered, annual value, value at risk): the company currency.")
+    retention_total_amount = fields.Monetary(
+        string="Total Ordered", readonly=True, copy=False, currency_field="retention_currency_id",
+        help="Untaxed amount of every confirmed order of the customer and its contacts, in the company currency.",
+    )
+    retention_mean_gap_days = fields.Float(
+        string="Average Gap (raw)", readonly=True, copy=False, digits=(16, 0),
+        help="Plain average of the days between this customer's purchase occasions, without adjustment: one "
+        "long pause pulls it up. For information; the alerts use the usual gap.",
+    )
+    retention_gap_std_days = fields.Float(
+        string="Gap Variation (raw)", readonly=True, copy=False, digits=(16, 0),
+        help="Standard deviation of the days between purchase occasions, without adjustment. For information; "
+        "the alerts use the usual variation (the ± of the explanation).",
+    )
+    retention_expected_gap_days = fields.Float(
+        string="Usual Gap", readonly=True, copy=False, digits=(16, 0),
+        help="The customer's typical number of days between two orders, as the alerts use it: the typical "
+        "(geometric mean) gap of their history, pulled toward the rhythm of similar customers (same sales "
+        "team) when the history is short. The 'every N±S days' of the explanation.",
+    )
+    retention_gap_spread_days = fields.Integer(
+        string="Usual Variation (± days)", readonly=True, copy=False,
+        help="How many days the customer's gap usually varies around the usual gap: the ± of the explanation "
+        "('every 24±8 days').",
+    )
+    retention_expected_next_order_date = fields.Date(
+        string="Expected Next Order", readonly=True, copy=False, index=True,
+        help="Last order + usual gap: when the next order would normally come.")
+    retention_warning_days = fields.Float(
+        string="Warning Level", readonly=True, copy=False, digits=(16, 0),
+        help="Days of silence after which an order counts as missing: the usual gap stretched by its usual "
+        "variation (Settings: warning level z), never less than a few days past the usual gap. Past it the "
+        "missing-order alert fires.",
+    )
     retention_overdue_days = fields.Float(
-        string="Overdue (days)", readonly=True, copy=False, digits=(16, 1),
-        help="Days since last order minus the usual gap: positive means the next order is late.",
+        string="Overdue By", readonly=True, copy=False, digits=(16, 0),
+        help="Days silent minus the usual gap: positive means the next order is that many days late, negative "
+        "that it is not due yet.",
     )
     retention_overdue_probability = fields.Float(
-        string="Overdue Probability", readonly=True, copy=False, digits=(16, 2),
-        help="How unusual the current silence is for this customer (share of their usual gaps that are shorter).",
+        string="Silence Percentile", readonly=True, copy=False, digits=(16, 2),
+        help="Share of this customer's usual gaps that are shorter than the current silence: 90 % means nine "
+        "gaps in ten were shorter, the silence is unusually long. Not a probability of ordering.",
     )
     retention_p_no_order_90d = fields.Float(
-        string="P(no order in 90 days)", readonly=True, copy=False, digits=(16, 2),
-        help="Chance of no order in the next 90 days from the customer's ordering rhythm alone (BG/NBD model); "
-        "the lost rule uses it when there is too little history to learn from.",
+        string="Chance of No Order in 90 Days", readonly=True, copy=False, digits=(16, 2),
+        help="Estimated probability that the customer places no order in the next 90 days, from a model fitted "
+        "on all your customers (BG/NBD). A customer past the warning level and above the threshold of "
+        "Settings is lost.",
     )
     retention_churn_probability = fields.Float(
         string="Churn Probability", readonly=True, copy=False, digits=(16, 2), aggregator="avg",
         help="Chance that this customer places no order in the next 180 days. Learned each day from how your "
         "own customers behaved in the past (silence, usual gap, number and size of orders); on a small history "
         "it comes from the customer's ordering rhythm instead.",
-    )
-    retention_currency_id = fields.Many2one(
-        "res.currency", string="Retention Currency", compute="_compute_retention_currency_id",
-        help="Currency of the annual value and the value at risk: the company currency.",
     )
     retention_annual_value = fields.Monetary(
         string="Annual Value", readonly=True, copy=False, currency_field="retention_currency_id",
@@ -232,11 +283,29 @@ class ResPartner(models.Model):
         help="Annual value × churn probability: the yearly business you can expect to lose if nothing is done. "
         "Sort the customer lists by it to call the most valuable first.",
     )
-    retention_rfm_score = fields.Char(string="RFM Score", readonly=True, copy=False)
+    retention_rfm_score = fields.Char(
+        string="RFM Score", readonly=True, copy=False,
+        help="Three digits from 1 to 5: Recency (5 = ordered most recently), Frequency (5 = most purchase "
+        "occasions), Monetary (5 = highest total) compared with your other customers. 545 = recent, frequent, "
+        "big spender.",
+    )
+    retention_rfm_recency = fields.Integer(
+        string="Recency (R)", compute="_compute_retention_rfm_digits",
+        help="1 to 5: how recently the customer ordered compared with your other customers (5 = most recent fifth).")
+    retention_rfm_frequency = fields.Integer(
+        string="Frequency (F)", compute="_compute_retention_rfm_digits",
+        help="1 to 5 by purchase occasions: 1 = one, 2 = two, 3 = three, 4 = four or five, 5 = six or more.")
+    retention_rfm_monetary = fields.Integer(
+        string="Monetary (M)", compute="_compute_retention_rfm_digits",
+        help="1 to 5: total ordered compared with your other customers (5 = top fifth).")
     retention_rfm_segment = fields.Selection(
         RFM_SEGMENT_SELECTION, string="RFM Segment", readonly=True, copy=False, index=True,
+        help="Marketing segment from recency and frequency: Champions and Loyal order often and recently; At Risk "
+        "and Can't Lose Them used to order often but have gone quiet; Hibernating and Lost are long gone.",
     )
-    retention_explanation = fields.Text(string="Retention Explanation", readonly=True, copy=False)
+    retention_explanation = fields.Text(
+        string="Explanation", readonly=True, copy=False,
+        help="One sentence with the numbers behind the status; also the note of the retention call.")
     retention_last_computed = fields.Datetime(
         string="Retention computed on", readonly=True, copy=False,
         help="When the daily computation last changed these figures (a rerun that changes nothing keeps this time).",
@@ -262,9 +331,24 @@ class ResPartner(models.Model):
 
     @api.depends("retention_status")
     def _compute_retention_color(self):
-        colors = {"active": 10, "warm": 2, "cold": 1, "lost": 8}
         for partner in self:
-            partner.retention_color = colors.get(partner.retention_status, 0)
+            partner.retention_color = STATUS_KANBAN_COLORS.get(partner.retention_status, 0)
+
+    @api.depends("retention_rfm_score")
+    def _compute_retention_rfm_digits(self):
+        for partner in self:
+            score = partner.retention_rfm_score or ""
+            digits = [int(c) for c in score] if len(score) == 3 and score.isdigit() else [0, 0, 0]
+            partner.retention_rfm_recency, partner.retention_rfm_frequency, partner.retention_rfm_monetary = digits
+
+    # statuses sort Active -> Warm -> Cold -> Lost (not alphabetically) in lists, pivot, graph and kanban
+    def _order_field_to_sql(self, alias, field_name, direction, nulls, query):
+        if field_name == "retention_status":
+            return SQL("%s %s %s", status_rank_sql(self._field_to_sql(alias, field_name, query)), direction, nulls)
+        return super()._order_field_to_sql(alias, field_name, direction, nulls, query)
+
+    def _read_group_orderby(self, order, groupby_terms, query):
+        return super()._read_group_orderby(order, status_rank_terms(groupby_terms, ("retention_status",)), query)
 
     @api.model
     def _cron_retention_cycle(self, batch_size=1000):
@@ -283,6 +367,8 @@ class ResPartner(models.Model):
             "name": _("Retention calls of %(customer)s", customer=self.display_name),
             "res_model": "mail.activity",
             "view_mode": "list,form",
+            "views": [(self.env.ref("order_retention.mail_activity_view_list_customer_retention_calls").id, "list"),
+                      (False, "form")],
             "domain": [("res_model", "=", "res.partner"), ("res_id", "=", self.commercial_partner_id.id),
                        ("activity_type_id", "=", activity_type.id)],
             "context": {"active_test": False, "default_res_model": "res.partner",

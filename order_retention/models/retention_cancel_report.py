@@ -10,7 +10,8 @@ class RetentionCancelReport(models.Model):
     _rec_name = "order_id"
     _order = "cancel_date desc, id desc"
 
-    order_id = fields.Many2one("sale.order", string="Order", readonly=True)
+    # count_distinct: the analysis counts cancelled orders, not their lines (its default measure)
+    order_id = fields.Many2one("sale.order", string="Order", readonly=True, aggregator="count_distinct")
     product_id = fields.Many2one("product.product", string="Product", readonly=True)
     product_tmpl_id = fields.Many2one("product.template", string="Product Template", readonly=True)
     categ_id = fields.Many2one("product.category", string="Product Category", readonly=True)
@@ -23,8 +24,9 @@ class RetentionCancelReport(models.Model):
     date_order = fields.Datetime(string="Order Date", readonly=True)
     cancel_date = fields.Datetime(string="Cancelled On", readonly=True)
     product_uom_qty = fields.Float(string="Quantity", readonly=True, aggregator="sum")
-    amount = fields.Float(string="Untaxed Amount (company currency)", readonly=True, aggregator="sum",
-                          digits=(16, 2))
+    currency_id = fields.Many2one("res.currency", string="Currency", readonly=True)
+    amount = fields.Monetary(string="Untaxed Amount", readonly=True, aggregator="sum", currency_field="currency_id",
+                             help="Untaxed amount of the cancelled line, in the company currency.")
     excluded = fields.Boolean(string="Excluded from Statistics", readonly=True)
     duplicate_of_id = fields.Many2one("sale.order", string="Duplicate Of", readonly=True)
 
@@ -48,11 +50,13 @@ class RetentionCancelReport(models.Model):
                        COALESCE(so.retention_cancel_date, so.write_date) AS cancel_date,
                        sol.product_uom_qty AS product_uom_qty,
                        sol.price_subtotal / COALESCE(NULLIF(so.currency_rate, 0), 1.0) AS amount,
+                       rc.currency_id AS currency_id,
                        COALESCE(so.retention_excluded_from_stats, FALSE) AS excluded,
                        so.retention_duplicate_of_id AS duplicate_of_id
                   FROM sale_order_line sol
                   JOIN sale_order so ON so.id = sol.order_id
                   JOIN res_partner rp ON rp.id = so.partner_id
+                  JOIN res_company rc ON rc.id = so.company_id
              LEFT JOIN product_product pp ON pp.id = sol.product_id
              LEFT JOIN product_template pt ON pt.id = pp.product_tmpl_id
                  WHERE so.state = 'cancel' AND sol.display_type IS NULL

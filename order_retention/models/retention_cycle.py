@@ -26,6 +26,9 @@ RETENTION_STATUSES = [
     ("lost", "Lost"),
 ]
 RFM_SEGMENT_SELECTION = [(name, name) for name in cadence.RFM_SEGMENTS]
+# One colour per status everywhere: kanban colour index (10 green, 2 orange, 4 blue, 0 grey); list
+# decorations and badges use success / warning / info / muted, graphs the same hues (static/src/js).
+STATUS_KANBAN_COLORS = {"active": 10, "warm": 2, "cold": 4, "lost": 0}
 FOLLOWUP_STATUSES = ("warm", "cold", "lost")
 INTERVAL_PARAMS = {
     "warm": "retention_warm_interval_days",
@@ -35,6 +38,16 @@ INTERVAL_PARAMS = {
 # Key of the transaction-level advisory lock that serialises cycles (cron, Run now, tests).
 CYCLE_LOCK_KEY = 0x0DE12E7E
 LAST_COMPUTE_PARAM = "order_retention.last_compute_date"
+
+
+def status_rank_sql(sql_expr):
+    """SQL ranking a status column in RETENTION_STATUSES order (Active, Warm, Cold, Lost; empty last)."""
+    return SQL("array_position(%s::varchar[], %s::varchar)", [key for key, _label in RETENTION_STATUSES], sql_expr)
+
+
+def status_rank_terms(groupby_terms, fnames):
+    """Copy of read_group's groupby terms in which the status fields ``fnames`` sort by rank."""
+    return {spec: status_rank_sql(sql) if spec in fnames else sql for spec, sql in groupby_terms.items()}
 
 
 class RetentionCycle(models.AbstractModel):
@@ -99,6 +112,13 @@ class RetentionCycle(models.AbstractModel):
              WHERE so.state = 'sale' AND so.date_order < %(until)s
                -- a 0-value (or below the Settings minimum) order is no order: it wins nobody back
                AND so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1) > %(min_amount)s
+               -- never classify your own companies, their contacts (linked, or typed with your company's
+               -- name as their company, e.g. "YourCompany, Joel Willis"), nor internal users' partners
+               AND NOT EXISTS (SELECT 1 FROM res_company c
+                                WHERE c.partner_id = cp.id
+                                   OR lower(c.name) IN (lower(p.company_name), lower(cp.company_name)))
+               AND NOT EXISTS (SELECT 1 FROM res_users u WHERE u.share IS NOT TRUE
+                                  AND u.partner_id IN (p.id, cp.id))
             """,
             until=until, min_amount=retention_param(self.env, "retention_winback_min_amount"),
         )
@@ -155,6 +175,8 @@ class RetentionCycle(models.AbstractModel):
         self._retention_post_changes(changes)
         self._retention_close_reordered(changes)
         self.env["retention.model.run"]._retention_record_run(as_of, result)
+        self._retention_close_unclassified(changes)
+        self._retention_rename_open_followups(changes)
         self.env["ir.config_parameter"].sudo().set_param(LAST_COMPUTE_PARAM, fields.Date.to_string(as_of))
         counts = result["status"].value_counts().to_dict() if len(result) else {}
         _logger.info("Retention cadence computed as of %s for %d customers: %s", as_of, len(result), counts)
@@ -203,6 +225,7 @@ class RetentionCycle(models.AbstractModel):
                    retention_mean_gap_days = t.mean_gap,
                    retention_gap_std_days = t.std_gap,
                    retention_expected_gap_days = t.expected_gap,
+                   retention_gap_spread_days = t.gap_spread,
                    retention_expected_next_order_date = t.expected_next_date,
                    retention_warning_days = t.warning_days,
                    retention_overdue_days = t.overdue_days,
@@ -224,13 +247,13 @@ class RetentionCycle(models.AbstractModel):
                     p.retention_mean_gap_days, p.retention_gap_std_days, p.retention_expected_gap_days,
                     p.retention_expected_next_order_date, p.retention_warning_days, p.retention_overdue_days,
                     p.retention_overdue_probability, p.retention_p_no_order_90d, p.retention_rfm_score,
-                    p.retention_rfm_segment, p.retention_explanation, p.retention_team_id,
+                    p.retention_rfm_segment, p.retention_explanation, p.retention_team_id, p.retention_gap_spread_days,
                     p.retention_churn_probability, p.retention_annual_value, p.retention_value_at_risk)
                    IS DISTINCT FROM
                    (t.status, t.missing_order, t.days_since_last, t.last_order_date, t.order_count, t.total_amount,
                     t.mean_gap, t.std_gap, t.expected_gap, t.expected_next_date, t.warning_days, t.overdue_days,
                     t.overdue_probability, t.p_no_order_90d, t.rfm_score, t.rfm_segment, t.explanation, t.team_id,
-                    t.churn_probability, t.annual_value, t.value_at_risk)
+                    t.gap_spread, t.churn_probability, t.annual_value, t.value_at_risk)
             """,
             as_of=as_of, now=now,
         ))
@@ -240,7 +263,7 @@ class RetentionCycle(models.AbstractModel):
                SET retention_status = NULL, retention_status_since = NULL, retention_missing_order = FALSE,
                    retention_days_since_last_order = NULL, retention_last_order_date = NULL,
                    retention_order_count = 0, retention_total_amount = NULL, retention_mean_gap_days = NULL,
-                   retention_gap_std_days = NULL, retention_expected_gap_days = NULL,
+                   retention_gap_std_days = NULL, retention_expected_gap_days = NULL, retention_gap_spread_days = NULL,
                    retention_expected_next_order_date = NULL, retention_warning_days = NULL,
                    retention_overdue_days = NULL, retention_overdue_probability = NULL,
                    retention_p_no_order_90d = NULL, retention_rfm_score = NULL, retention_rfm_segment = NULL,
@@ -281,6 +304,22 @@ class RetentionCycle(models.AbstractModel):
         partner_ids = [partner_id for _h, partner_id, old, new in changes if new == "active" and old in FOLLOWUP_STATUSES]
         if partner_ids:
             self._retention_close_followups(self.env["res.partner"].browse(partner_ids))
+
+    @api.model
+    def _retention_close_unclassified(self, changes):
+        """Close the open follow-ups of customers who are no longer classified (their last confirmed order
+        was cancelled, or they turned out to be your own company or an employee): there is nobody to win back."""
+        partner_ids = [partner_id for _h, partner_id, old, new in changes if not new and old in FOLLOWUP_STATUSES]
+        if not partner_ids:
+            return
+        activities = self.env["mail.activity"].sudo().search([
+            ("res_model", "=", "res.partner"), ("res_id", "in", partner_ids),
+            ("activity_type_id", "=", self._retention_activity_type().id),
+        ])
+        if activities:
+            activities._retention_close_system(feedback=self.env._(
+                "No longer a customer to win back (no confirmed order left, or one of your own companies or "
+                "employees): no call needed."))
 
     @api.model
     def _retention_close_followups(self, partners, order=None):
@@ -326,11 +365,7 @@ class RetentionCycle(models.AbstractModel):
         intervals = {status: retention_param(self.env, fname) for status, fname in INTERVAL_PARAMS.items()}
         assignees = self._retention_assignees(partners)
         # per-call constants: translated summaries and the model id are not looked up per customer
-        labels = dict(RETENTION_STATUSES)
-        summaries = {
-            status: self.env._("Retention call: %(status)s customer", status=self.env._(labels[status]))
-            for status in FOLLOWUP_STATUSES
-        }
+        summaries = self._retention_summaries()
         model_id = self.env["ir.model"]._get_id("res.partner")
         vals_list, duplicates = [], Activity
         for partner in partners:
@@ -365,6 +400,34 @@ class RetentionCycle(models.AbstractModel):
             partners.mapped("display_name")
             Activity.with_context(mail_activity_quick_update=True).create(vals_list)
         return len(vals_list)
+
+    @api.model
+    def _retention_summaries(self):
+        """What each retention call is, named in its summary (never the activity type's decoration)."""
+        _ = self.env._
+        return {
+            "warm": _("Retention call: warm customer"),
+            "cold": _("Retention call: cold customer"),
+            "lost": _("Retention call: lost customer"),
+        }
+
+    @api.model
+    def _retention_rename_open_followups(self, changes):
+        """Open retention calls of customers whose status changed name the new status."""
+        summaries = self._retention_summaries()
+        activity_type = self._retention_activity_type()
+        for status, summary in summaries.items():
+            partner_ids = [partner_id for _h, partner_id, old, new in changes if new == status and old]
+            if partner_ids:
+                self.env.cr.execute(SQL(
+                    """
+                    UPDATE mail_activity SET summary = %(summary)s
+                     WHERE res_model = 'res.partner' AND res_id IN %(ids)s AND activity_type_id = %(type)s
+                       AND active AND summary IS DISTINCT FROM %(summary)s
+                    """,
+                    summary=summary, ids=tuple(partner_ids), type=activity_type.id,
+                ))
+        self.env["mail.activity"].invalidate_model(["summary"])
 
     @api.model
     def _retention_prepare_activity_vals(self, partner, activity_type, user, today, summary, model_id):

@@ -1,6 +1,9 @@
 from odoo import fields, models
+from odoo.tools import SQL
 
-from .retention_cycle import RETENTION_STATUSES
+from .retention_cycle import RETENTION_STATUSES, status_rank_sql, status_rank_terms
+
+STATUS_FIELDS = ("old_status", "new_status")
 
 
 class RetentionStatusHistory(models.Model):
@@ -15,10 +18,15 @@ class RetentionStatusHistory(models.Model):
     date = fields.Date(required=True, index=True, readonly=True)
     old_status = fields.Selection(RETENTION_STATUSES, string="From", readonly=True)
     new_status = fields.Selection(RETENTION_STATUSES, string="To", readonly=True, index=True)
-    days_since_last_order = fields.Integer(readonly=True)
-    warning_days = fields.Float(string="Warning Level (days)", readonly=True, digits=(16, 1))
-    expected_gap_days = fields.Float(string="Usual Gap (days)", readonly=True, digits=(16, 1))
-    explanation = fields.Text(readonly=True)
+    days_since_last_order = fields.Integer(
+        string="Days Silent", readonly=True, help="Whole days since the customer's last confirmed order that day.")
+    warning_days = fields.Float(
+        string="Warning Level", readonly=True, digits=(16, 0),
+        help="Days of silence after which an order counted as missing for this customer that day.")
+    expected_gap_days = fields.Float(
+        string="Usual Gap", readonly=True, digits=(16, 0),
+        help="The customer's usual number of days between two orders that day.")
+    explanation = fields.Text(readonly=True, help="The sentence with the numbers behind the change.")
     user_id = fields.Many2one(
         "res.users", string="Salesperson", readonly=True, index=True,
         help="The customer's salesperson when the status changed.",
@@ -31,3 +39,12 @@ class RetentionStatusHistory(models.Model):
         string="Win-back", readonly=True,
         help="The customer came back to active from warm, cold or lost.",
     )
+
+    # statuses sort Active -> Warm -> Cold -> Lost (not alphabetically) in lists, pivot and graph
+    def _order_field_to_sql(self, alias, field_name, direction, nulls, query):
+        if field_name in STATUS_FIELDS:
+            return SQL("%s %s %s", status_rank_sql(self._field_to_sql(alias, field_name, query)), direction, nulls)
+        return super()._order_field_to_sql(alias, field_name, direction, nulls, query)
+
+    def _read_group_orderby(self, order, groupby_terms, query):
+        return super()._read_group_orderby(order, status_rank_terms(groupby_terms, STATUS_FIELDS), query)

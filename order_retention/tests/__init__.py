@@ -21,3 +21,6 @@ from . import test_retention_attacks
 from . import test_retention_fuzz
 # translations (enabled once i18n/uk.po exists)
 from . import test_i18n_uk
+# the salesperson's queue and the manager's screens
+from . import test_res_config_settings
+from . import test_retention_screens

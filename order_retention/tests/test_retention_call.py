@@ -398,10 +398,13 @@ class TestCallMatchingAndImport(CallCommon):
         self.assertEqual(self.Call.search_count(action["domain"]), 2)
 
     def test_settings_token_form(self):
-        """Generating a token from Settings shows it once and stores only its hash."""
+        """Generating a token from Settings shows it once, in a dialog with a copy button, and stores only its hash."""
         settings = Form(self.env["res.config.settings"].with_user(self.env.ref("base.user_admin"))).save()
         action = settings.action_retention_generate_pbx_token()
-        token = action["params"]["message"].split(": ")[1].split()[0]
+        self.assertEqual((action["tag"], action["target"]), ("order_retention.pbx_token_dialog", "new"))
+        token = action["params"]["token"]
+        self.assertGreaterEqual(len(token), 40)
+        self.assertNotIn(token, str(settings.read()), "the clear token is not readable from the settings afterwards")
         self.assertEqual(self.company.retention_pbx_token_hint, "…" + token[-4:])
         self.assertNotIn(token, str(self.company.sudo().retention_pbx_token_hash))
         self.assertEqual(self.env["res.company"]._retention_company_for_token(token), self.company)

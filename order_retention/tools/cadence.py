@@ -26,6 +26,7 @@ mean_gap               float64  mean days between occasions (NaN with no gap)
 median_gap             float64  median gap (NaN with no gap)
 std_gap                float64  sample std of gaps (NaN with fewer than two gaps)
 expected_gap           float64  exp(mu): the customer's usual gap after shrinkage (never NaN)
+gap_spread             int64    the ± of the explanation: (exp(mu + sd) - exp(mu - sd)) / 2, rounded
 expected_next_date     date64   last occasion + round(expected_gap)
 warning_days           float64  silence after which an order counts as missing (never NaN)
 overdue_days           float64  days_since_last - expected_gap (negative: not due yet)
@@ -136,7 +137,7 @@ DEFAULT_TEMPLATES = {
 }
 RESULT_COLUMNS = [
     "order_count", "first_order_date", "last_order_date", "days_since_last", "total_amount",
-    "mean_gap", "median_gap", "std_gap", "expected_gap", "expected_next_date", "warning_days",
+    "mean_gap", "median_gap", "std_gap", "expected_gap", "gap_spread", "expected_next_date", "warning_days",
     "overdue_days", "overdue_probability", "p_no_order_90d", "missing_order", "status",
     "rfm_recency", "rfm_frequency", "rfm_monetary", "rfm_score", "rfm_segment", "explanation",
     "churn_probability", "annual_value", "value_at_risk", "rule_status",
@@ -787,6 +788,7 @@ def compute_cadence(orders, as_of, params=None):
         "median_gap": median_gap,
         "std_gap": std_gap,
         "expected_gap": expected,
+        "gap_spread": spread,
         "expected_next_date": next_dt,
         "warning_days": warning,
         "overdue_days": days_since - expected,

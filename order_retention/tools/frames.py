@@ -21,6 +21,7 @@ RESULT_COLUMNS = [
     ("mean_gap", "float8"),
     ("std_gap", "float8"),
     ("expected_gap", "float8"),
+    ("gap_spread", "int4"),
     ("expected_next_date", "date"),
     ("warning_days", "float8"),
     ("overdue_days", "float8"),

@@ -31,4 +31,5 @@ class MailActivityRetentionOverride(models.TransientModel):
                 user=self.env.user.name, reason=self.reason))
         activities._retention_close_system(feedback=_("Closed without a call by %(user)s: %(reason)s",
                                                       user=self.env.user.name, reason=self.reason))
-        return {"type": "ir.actions.act_window_close"}
+        # reload the view below the dialog (list, chatter): the closed calls must not look open
+        return {"type": "ir.actions.client", "tag": "soft_reload"}

@@ -61,6 +61,19 @@ class RetentionBacktest(models.TransientModel):
     missing_recall = fields.Float(
         readonly=True, digits=(4, 2),
         help="Share of customers who did not order in the horizon that had a missing-order alert.")
+    # the ratios as read: "n/a" when undefined (nobody flagged, or everybody ordered), never a false 0 %
+    lost_precision_text = fields.Char(string="Lost: precision (learned)", readonly=True,
+                                      help="Of the customers the learned model flags lost, the share who indeed did not order.")
+    lost_recall_text = fields.Char(string="Lost: recall (learned)", readonly=True,
+                                   help="Of the customers who did not order, the share the learned model flags lost.")
+    rule_lost_precision_text = fields.Char(string="Lost: precision (rules)", readonly=True,
+                                           help="Of the customers the rules alone flag lost, the share who indeed did not order.")
+    rule_lost_recall_text = fields.Char(string="Lost: recall (rules)", readonly=True,
+                                        help="Of the customers who did not order, the share the rules alone flag lost.")
+    missing_precision_text = fields.Char(string="Missing order: precision", readonly=True,
+                                         help="Of the customers flagged missing an order, the share who indeed did not order.")
+    missing_recall_text = fields.Char(string="Missing order: recall", readonly=True,
+                                      help="Of the customers who did not order, the share flagged missing an order.")
     done = fields.Boolean(readonly=True, help="The backtest has run: its figures are shown.")
 
     def _compute_current_model_explanation(self):
@@ -101,17 +114,32 @@ class RetentionBacktest(models.TransientModel):
             "rule_customers": int(row["rule_customers"]),
             "rule_ordered": int(row["rule_ordered"]),
             "rule_order_rate": clean(float(row["rule_order_rate"])),
+            "order_rate_text": self._retention_percent(float(row["order_rate"]), _("n/a (no customer)")),
+            "rule_order_rate_text": self._retention_percent(float(row["rule_order_rate"]), _("n/a (no customer)")),
         }) for status, row in per_status.iterrows()]
-        figures = ("lost_precision", "lost_recall", "rule_lost_precision", "rule_lost_recall",
-                   "missing_precision", "missing_recall", "auc", "rule_auc")
+        undefined = {
+            "lost_precision": _("n/a (nobody flagged lost)"),
+            "rule_lost_precision": _("n/a (nobody flagged lost)"),
+            "missing_precision": _("n/a (nobody flagged)"),
+            "lost_recall": _("n/a (everybody ordered)"),
+            "rule_lost_recall": _("n/a (everybody ordered)"),
+            "missing_recall": _("n/a (everybody ordered)"),
+        }
         self.write({
             "customers": metrics["customers"], "no_order": metrics["no_order"], "done": True,
             "model_used": metrics["model_used"],
             "model_explanation": self.env["retention.model.run"]._retention_explain(metrics["churn_model"].as_dict()),
-            **{key: clean(metrics[key]) for key in figures},
+            "auc": clean(metrics["auc"]), "rule_auc": clean(metrics["rule_auc"]),
+            **{key: clean(metrics[key]) for key in undefined},
+            **{key + "_text": self._retention_percent(metrics[key], text) for key, text in undefined.items()},
         })
         return {"type": "ir.actions.act_window", "res_model": self._name, "res_id": self.id,
                 "view_mode": "form", "target": "new", "name": _("Retention Backtest")}
+
+    @api.model
+    def _retention_percent(self, ratio, undefined):
+        """A ratio as a whole percentage, or ``undefined`` when it has no denominator (NaN)."""
+        return undefined if math.isnan(ratio) else "%d %%" % round(ratio * 100)
 
 
 class RetentionBacktestLine(models.TransientModel):
@@ -132,3 +160,7 @@ class RetentionBacktestLine(models.TransientModel):
         string="Ordered Afterwards (rules)", readonly=True, help="Of those, customers who ordered in the horizon.")
     rule_order_rate = fields.Float(
         string="Order Rate (rules)", readonly=True, digits=(4, 2), help="Share of those who ordered in the horizon.")
+    order_rate_text = fields.Char(string="Share Ordered (learned)", readonly=True,
+                                  help="Share of the customers of this status (learned lost) who ordered within the horizon.")
+    rule_order_rate_text = fields.Char(string="Share Ordered (rules)", readonly=True,
+                                       help="Share of the customers of this status (rules alone) who ordered within the horizon.")

@@ -33,6 +33,10 @@ class SaleOrderRetentionDuplicate(models.TransientModel):
     line_ids = fields.One2many("sale.order.retention.duplicate.line", "wizard_id", string="Quotations")
     group_count = fields.Integer(compute="_compute_counts")
     cancel_count = fields.Integer(compute="_compute_counts")
+    cancel_amount = fields.Monetary(
+        compute="_compute_counts", currency_field="company_currency_id", string="Amount to Cancel",
+        help="Total of the quotations that will be cancelled (not the kept ones), in the company currency.")
+    company_currency_id = fields.Many2one("res.currency", default=lambda self: self.env.company.currency_id)
     skipped_paid_count = fields.Integer(readonly=True, help="Quotations left alone because they are (pre)paid.")
     result_message = fields.Text(readonly=True)
 
@@ -49,8 +53,15 @@ class SaleOrderRetentionDuplicate(models.TransientModel):
     @api.depends("line_ids.group_key", "line_ids.is_keeper")
     def _compute_counts(self):
         for wizard in self:
+            to_cancel = wizard.line_ids.filtered(lambda line: not line.is_keeper)
+            currency = wizard.company_currency_id or self.env.company.currency_id
             wizard.group_count = len(set(wizard.line_ids.mapped("group_key")))
-            wizard.cancel_count = len(wizard.line_ids.filtered(lambda line: not line.is_keeper))
+            wizard.cancel_count = len(to_cancel)
+            wizard.cancel_amount = sum(
+                line.currency_id._convert(line.amount_total, currency, line.order_id.company_id,
+                                          line.date_order or fields.Date.context_today(self))
+                for line in to_cancel
+            )
 
     # ------------------------------------------------------------------
     def _candidate_quotations(self):
@@ -137,6 +148,8 @@ class SaleOrderRetentionDuplicate(models.TransientModel):
             "view_mode": "form",
             "target": "new",
             "name": _("Duplicate Quotations"),
+            # the preview has many columns: an extra-large dialog keeps "Keep this one" in sight
+            "context": {"dialog_size": "extra-large"},
         }
 
     def action_apply(self):
@@ -203,14 +216,28 @@ class SaleOrderRetentionDuplicateLine(models.TransientModel):
     order_id = fields.Many2one("sale.order", string="Quotation", required=True, readonly=True, ondelete="cascade")
     partner_id = fields.Many2one(related="order_id.partner_id", string="Customer")
     order_state = fields.Selection(related="order_id.state", string="Status")
-    date_order = fields.Datetime(related="order_id.date_order", string="Date")
+    date_order = fields.Datetime(related="order_id.date_order", string="Order Date")
     amount_total = fields.Monetary(related="order_id.amount_total")
+    quote_date = fields.Date(string="Date", compute="_compute_quote_date")
+    products = fields.Text(compute="_compute_products", help="Products and quantities of the quotation.")
     currency_id = fields.Many2one(related="order_id.currency_id")
     user_id = fields.Many2one(related="order_id.user_id", string="Salesperson")
     handled_by_id = fields.Many2one(related="order_id.retention_handled_by_id", string="Being Handled By")
     purchased_order_id = fields.Many2one("sale.order", string="Confirmed Order", readonly=True)
     is_keeper = fields.Boolean(string="Keep", help="Kept quotations are not cancelled.")
-    rule = fields.Char(string="Why", readonly=True)
+    rule = fields.Text(string="Why", readonly=True)
+
+    @api.depends("date_order")
+    def _compute_quote_date(self):
+        for line in self:
+            line.quote_date = fields.Datetime.context_timestamp(line, line.date_order).date() if line.date_order else False
+
+    @api.depends("order_id.order_line.product_id", "order_id.order_line.product_uom_qty")
+    def _compute_products(self):
+        for line in self:
+            order_lines = line.order_id.order_line.filtered(lambda ln: ln.product_id and not ln.display_type)
+            line.products = ", ".join(
+                "%s × %g" % (ol.product_id.name, ol.product_uom_qty) for ol in order_lines)
 
     def action_keep(self):
         """Keep this quotation; in a duplicate group it becomes the only one kept."""

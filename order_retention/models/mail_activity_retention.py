@@ -1,0 +1,68 @@
+from odoo import api, fields, models
+
+from .retention_cycle import status_rank_terms
+
+
+class MailActivity(models.Model):
+    """The salesperson's queue of retention calls (Sales > Retention > My Retention Calls): the customer
+    of each activity and its retention figures, readable, searchable and groupable from the activity."""
+
+    _inherit = "mail.activity"
+
+    retention_partner_id = fields.Many2one(
+        "res.partner", string="Customer", compute="_compute_retention_partner_id", store=True,
+        index="btree_not_null", help="The contact or company this activity is about.",
+    )
+    retention_followup = fields.Boolean(
+        string="Retention Call", compute="_compute_retention_followup", search="_search_retention_followup",
+        help="A retention call scheduled by the retention cycle (activity type of Settings).",
+    )
+    retention_status = fields.Selection(
+        related="retention_partner_id.retention_status", string="Status",
+        help="The customer's retention status today (it may have changed since the call was scheduled).",
+    )
+    retention_explanation = fields.Text(related="retention_partner_id.retention_explanation", string="Why")
+    retention_phone = fields.Char(related="retention_partner_id.phone", string="Phone")
+    retention_mobile = fields.Char(related="retention_partner_id.mobile", string="Mobile")
+    retention_days_silent = fields.Integer(related="retention_partner_id.retention_days_since_last_order")
+    retention_currency_id = fields.Many2one(related="retention_partner_id.retention_currency_id")
+    retention_total_amount = fields.Monetary(
+        related="retention_partner_id.retention_total_amount", currency_field="retention_currency_id")
+    retention_annual_value = fields.Monetary(
+        related="retention_partner_id.retention_annual_value", currency_field="retention_currency_id")
+
+    @api.depends("res_model", "res_id")
+    def _compute_retention_partner_id(self):
+        for activity in self:
+            is_partner = activity.res_model == "res.partner" and activity.res_id
+            activity.retention_partner_id = activity.res_id if is_partner else False
+
+    @api.depends("activity_type_id", "res_model")
+    def _compute_retention_followup(self):
+        activity_type = self.env["retention.cycle"]._retention_activity_type()
+        for activity in self:
+            activity.retention_followup = activity.res_model == "res.partner" and activity.activity_type_id == activity_type
+
+    def _search_retention_followup(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise NotImplementedError(self.env._("Search retention calls with = True or = False."))
+        domain = [("res_model", "=", "res.partner"),
+                  ("activity_type_id", "=", self.env["retention.cycle"]._retention_activity_type().id)]
+        return domain if (operator == "=") == value else ["!", "&", *domain]
+
+    def _read_group_orderby(self, order, groupby_terms, query):
+        return super()._read_group_orderby(order, status_rank_terms(groupby_terms, ("retention_status",)), query)
+
+    def action_open_retention_customer(self):
+        """Open the customer of this retention call (a line of My Retention Calls)."""
+        self.ensure_one()
+        partner = self.retention_partner_id
+        partner.check_access("read")
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "res.partner",
+            "res_id": partner.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+        }

@@ -1,0 +1,35 @@
+from odoo import api, fields, models
+
+from .res_config_settings import retention_param
+
+
+class RetentionCall(models.Model):
+    """How the call log reads: reported by the telephony (verified) is not the same as long enough to
+    close a retention call (qualifies)."""
+
+    _inherit = "retention.call"
+
+    verified = fields.Boolean(
+        string="From Telephony",
+        help="Reported by the telephony (PBX API, CSV export): such calls can verify a retention call when they "
+        "last long enough. Calls typed by hand never do.",
+    )
+    qualifies = fields.Boolean(
+        string="Long Enough", compute="_compute_qualifies", search="_search_qualifies",
+        help="From the telephony and at least the minimum length of Settings (20 s by default): such a call, "
+        "started after a retention call was scheduled, lets it be marked done.",
+    )
+
+    @api.depends("verified", "duration_seconds")
+    @api.depends_context("uid")
+    def _compute_qualifies(self):
+        minimum = retention_param(self.env, "retention_min_call_seconds")
+        for call in self:
+            call.qualifies = call.verified and call.duration_seconds >= minimum
+
+    def _search_qualifies(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise NotImplementedError(self.env._("Search qualifying calls with = True or = False."))
+        minimum = retention_param(self.env, "retention_min_call_seconds")
+        domain = [("verified", "=", True), ("duration_seconds", ">=", minimum)]
+        return domain if (operator == "=") == value else ["!", "&", *domain]

@@ -1,0 +1,316 @@
+import ast
+import datetime
+import re
+
+from lxml import etree
+
+from odoo import Command
+from odoo.tests import Form, tagged
+
+from ..models.retention_cycle import RETENTION_STATUSES, STATUS_KANBAN_COLORS
+from .common import RetentionCommon
+from .hygiene_common import HygieneCommon
+
+D = datetime.timedelta
+STATUS_ORDER = [key for key, _label in RETENTION_STATUSES]
+# the one decoration of each status, in every list, badge and form
+STATUS_DECORATIONS = {"success": "active", "warning": "warm", "info": "cold", "muted": "lost"}
+
+
+def _arch(env, xmlid):
+    view = env.ref(xmlid)
+    return etree.fromstring(env[view.model].get_views([(view.id, view.type)])["views"][view.type]["arch"])
+
+
+@tagged("post_install", "-at_install", "order_retention")
+class TestRetentionScreens(RetentionCommon):
+    """Missing Orders order, one order and colour per status, own partners never classified, the queue."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["ir.config_parameter"].set_param("order_retention.lost_probability", "1.0")
+        cls.env["ir.config_parameter"].set_param("order_retention.lost_cap_days", "5000")
+        # three customers who order every 10 days and stopped 25, 60 and 200 days ago; the oldest is the biggest
+        cls.fresh = cls._create_customer("Fresh Lapse Co", user=cls.salesman, phone="+1 650-555-0101")
+        cls._create_orders(cls.fresh, cls._regular_dates(cls.BASE - D(days=25), 10, 8), amount=100.0)
+        cls.middle = cls._create_customer("Middle Lapse Co", user=cls.salesman)
+        cls._create_orders(cls.middle, cls._regular_dates(cls.BASE - D(days=60), 10, 8), amount=300.0)
+        cls.old = cls._create_customer("Old Lapse Co", user=cls.salesman)
+        cls._create_orders(cls.old, cls._regular_dates(cls.BASE - D(days=200), 10, 8), amount=5000.0)
+        cls.lapsed = cls.fresh | cls.middle | cls.old
+
+    def _list_order(self, xmlid):
+        return _arch(self.env, xmlid).get("default_order")
+
+    # --- 3. Missing Orders: fewest days since the last order first, value order one click away ---
+
+    def test_missing_orders_fewest_days_first(self):
+        """Missing Orders lists the freshest lapse first; 'Biggest customers first' lists the biggest first."""
+        self._run(self.BASE)
+        self.assertTrue(all(self.lapsed.mapped("retention_missing_order")))
+        action = self.env.ref("order_retention.res_partner_action_missing_orders")
+        list_view = action.view_ids.filtered(lambda v: v.view_mode == "list").view_id
+        self.assertEqual(list_view, self.env.ref("order_retention.res_partner_view_list_retention"))
+        domain = [("retention_missing_order", "=", True), ("id", "in", self.lapsed.ids)]
+        listed = self.env["res.partner"].search(domain, order=self._list_order("order_retention.res_partner_view_list_retention"))
+        self.assertEqual(listed, self.fresh + self.middle + self.old)
+        self.assertEqual(listed.mapped("retention_days_since_last_order"), [25, 60, 200])
+        by_value = self.env["res.partner"].search(
+            domain, order=self._list_order("order_retention.res_partner_view_list_retention_by_value"))
+        self.assertEqual(by_value, self.old + self.middle + self.fresh)
+        # the one-click switch is in the list header and opens the by-value action
+        button = _arch(self.env, "order_retention.res_partner_view_list_retention").find(".//header/button")
+        value_action = self.env.ref("order_retention.res_partner_action_missing_orders_by_value")
+        self.assertEqual((button.get("type"), button.get("name"), button.get("display")),
+                         ("action", str(value_action.id), "always"))
+
+    # --- 4. numbers a manager can read ---
+
+    def test_numbers_are_whole_days_and_the_spread_matches_the_banner(self):
+        """Day counts read as whole days; the ± of the explanation is the stored usual variation; amounts have a currency."""
+        self._run(self.BASE)
+        partner = self.fresh
+        for fname in ("retention_expected_gap_days", "retention_warning_days", "retention_overdue_days",
+                      "retention_mean_gap_days", "retention_gap_std_days"):
+            self.assertEqual(partner._fields[fname].get_digits(self.env), (16, 0), fname)  # shown as whole days
+            self.assertEqual(partner.fields_get([fname], ["digits"])[fname]["digits"], (16, 0), fname)
+        match = re.search(r"every (\d+)±(\d+) days", partner.retention_explanation)
+        self.assertTrue(match, partner.retention_explanation)
+        self.assertEqual(int(match.group(1)), round(partner.retention_expected_gap_days))
+        self.assertEqual(int(match.group(2)), partner.retention_gap_spread_days)
+        self.assertEqual(partner._fields["retention_total_amount"].type, "monetary")
+        self.assertEqual(partner.retention_currency_id, self.env.company.currency_id)
+        self.assertAlmostEqual(partner.retention_total_amount, 800.0, places=2)
+        self.assertGreater(partner.retention_annual_value, 0.0)
+        self.assertAlmostEqual(partner.retention_value_at_risk,
+                               partner.retention_annual_value * partner.retention_churn_probability, places=0)
+        r, f, m = (int(c) for c in partner.retention_rfm_score)
+        self.assertEqual((partner.retention_rfm_recency, partner.retention_rfm_frequency, partner.retention_rfm_monetary), (r, f, m))
+        self.assertEqual(partner._fields["retention_overdue_probability"].string, "Silence Percentile")
+
+    def test_every_retention_field_explains_itself(self):
+        """Every retention field of the customer has a plain-language help."""
+        described = self.env["res.partner"].fields_get(attributes=["help", "string"])
+        missing = [name for name in described if name.startswith("retention_") and name not in (
+            "retention_color", "retention_currency_id", "retention_history_ids") and not described[name].get("help")]
+        self.assertFalse(missing, "fields without help: %s" % missing)
+
+    # --- 5. one order and one colour per status ---
+
+    def _one_per_status(self):
+        partners = self.env["res.partner"].create([{"name": "Status %s" % key, "is_company": True} for key in reversed(STATUS_ORDER)])
+        for partner, key in zip(partners, reversed(STATUS_ORDER)):
+            partner.write({"retention_status": key})
+        return partners
+
+    def test_status_order_everywhere(self):
+        """Pivot, graph, kanban (empty columns too), lists and the history order statuses Active, Warm, Cold, Lost."""
+        partners = self._one_per_status()
+        Partner = self.env["res.partner"]
+        domain = [("id", "in", partners.ids)]
+        grouped = Partner._read_group(domain, ["retention_status"], ["__count"])
+        self.assertEqual([key for key, _count in grouped], STATUS_ORDER)
+        pivot = Partner.read_group(domain, ["retention_status"], ["retention_status"], lazy=False)  # pivot and graph
+        self.assertEqual([row["retention_status"] for row in pivot], STATUS_ORDER)
+        pivot_two = Partner.read_group(domain, ["user_id"], ["user_id", "retention_status"], lazy=False)
+        self.assertEqual([row["retention_status"] for row in pivot_two], STATUS_ORDER)
+        only_lost = [("id", "=", partners.filtered(lambda p: p.retention_status == "lost").id)]
+        kanban = Partner.web_read_group(only_lost, ["retention_status"], ["retention_status"])
+        self.assertEqual([group["retention_status"] for group in kanban["groups"]], STATUS_ORDER,
+                         "the kanban shows every status column, empty ones too, in order")
+        self.assertEqual(Partner.search(domain, order="retention_status").mapped("retention_status"), STATUS_ORDER)
+        self.assertEqual(Partner.search(domain, order="retention_status desc").mapped("retention_status"), STATUS_ORDER[::-1])
+        history = self.env["retention.status.history"].create([
+            {"partner_id": partner.id, "date": self.BASE, "new_status": partner.retention_status} for partner in partners])
+        rows = self.env["retention.status.history"]._read_group([("id", "in", history.ids)], ["new_status"], ["__count"])
+        self.assertEqual([key for key, _count in rows], STATUS_ORDER)
+
+    def test_one_colour_per_status(self):
+        """Every status list, badge and form uses the same decoration per status; the kanban one colour each."""
+        self.assertEqual(len(set(STATUS_KANBAN_COLORS.values())), 4)
+        for partner in self._one_per_status():
+            self.assertEqual(partner.retention_color, STATUS_KANBAN_COLORS[partner.retention_status])
+        status_fields = {"retention_status", "new_status", "old_status", "status"}
+        views = self.env["ir.ui.view"].search([("model_data_id.module", "=", "order_retention")])
+        checked = 0
+        for view in views:
+            arch = etree.fromstring(view.arch_db)
+            nodes = [node for node in arch.iter("list", "field")
+                     if (node.tag == "list" and any(f in (node.get("decoration-info") or "") for f in status_fields))
+                     or (node.tag == "field" and node.get("name") in status_fields and node.get("widget") == "badge")]
+            for node in nodes:
+                for decoration, status in STATUS_DECORATIONS.items():
+                    expression = node.get("decoration-%s" % decoration) or ""
+                    with self.subTest(view=view.name, node=node.get("name") or node.tag, decoration=decoration):
+                        self.assertIn("'%s'" % status, expression)
+                for other in ("danger", "primary"):
+                    self.assertFalse(any(f in (node.get("decoration-%s" % other) or "") for f in status_fields),
+                                     "%s: a status is never %s" % (view.name, other))
+                checked += 1
+        self.assertGreaterEqual(checked, 6, "lists, badges of the partner, history, queue and backtest are checked")
+
+    # --- 6. own companies and employees are not customers ---
+
+    def test_own_company_and_employees_not_classified(self):
+        """Orders of the company itself, its contacts and internal users' partners never give a status."""
+        own = self.env.company.partner_id
+        own_contact = self.env["res.partner"].create({"name": "Jane Colleague", "parent_id": own.id})
+        # not linked, but typed with the company's name as their company: "YourCompany, Joel Willis"
+        typed_contact = self.env["res.partner"].create({"name": "Joel Willis", "company_name": self.env.company.name.upper()})
+        employee = self.salesman.partner_id
+        for partner in (own_contact, typed_contact, employee):
+            self._create_orders(partner, self._regular_dates(self.BASE - D(days=40), 10, 6), user=self.salesman)
+        # classified by an earlier version, with an open retention call: both cleared by the next run
+        own.write({"retention_status": "cold"})
+        stale = own.activity_schedule(activity_type_id=self.activity_type.id, user_id=self.salesman.id)
+        self._run(self.BASE)
+        self.assertFalse(stale.active, "the stale retention call of your own company is closed")
+        self.assertFalse(own.retention_status)
+        self.assertFalse(own_contact.commercial_partner_id.retention_status)
+        self.assertFalse(typed_contact.retention_status)
+        self.assertFalse(employee.commercial_partner_id.retention_status)
+        self.assertEqual(self.fresh.retention_status, "cold", "real customers are still classified")
+        self.assertFalse(self._open_followups(own), "no retention call for your own company")
+
+    def test_backtest_undefined_ratio_is_na(self):
+        """When nobody is flagged lost, the backtest says n/a, not 0 %; defined ratios read as whole percents."""
+        backtest = self.env["retention.backtest"].with_user(self.leader).create({
+            "as_of": self.BASE - D(days=30), "horizon_days": 30})
+        backtest.action_run()
+        self.assertFalse(backtest.line_ids.filtered(lambda line: line.status == "lost").customers)
+        self.assertEqual(backtest.lost_precision_text, "n/a (nobody flagged lost)")
+        self.assertEqual(backtest.line_ids.filtered(lambda line: line.status == "lost").order_rate_text, "n/a (no customer)")
+        self.assertRegex(backtest.missing_precision_text, r"^\d+ %$")
+        self.assertEqual(self.env["retention.backtest"]._retention_percent(2 / 3, "n/a"), "67 %")
+
+    # --- 2. the salesperson's queue ---
+
+    def test_my_retention_calls(self):
+        """The queue lists the salesperson's retention calls with customer, status, reason, phone; a line opens the customer."""
+        self._run(self.BASE)
+        activity = self._open_followups(self.fresh)
+        self.assertEqual(len(activity), 1)
+        self.assertEqual(activity.summary, "Retention call: cold customer")
+        self.assertFalse(self.fresh.activity_exception_decoration, "the queue and lists never show 'Warning'")
+        self.activity_type.decoration_type = "warning"  # as installed by an earlier version: cleared on update
+        self.env["mail.activity.type"]._retention_clear_warning_decoration()
+        self.assertFalse(self.activity_type.decoration_type)
+        self.assertEqual(self.fresh.activity_summary, "Retention call: cold customer", "what the Next Activity column shows")
+        self.Cycle._retention_rename_open_followups([(0, self.fresh.id, "cold", "lost")])
+        self.assertEqual(activity.summary, "Retention call: lost customer", "an open call names the current status")
+        self.Cycle._retention_rename_open_followups([(0, self.fresh.id, "lost", "cold")])
+        action = self.env.ref("order_retention.mail_activity_action_retention_calls")
+        Activity = self.env["mail.activity"].with_user(self.salesman)
+        queue = Activity.search(ast.literal_eval(action.domain) + [("user_id", "=", self.salesman.id)])
+        self.assertEqual(queue.retention_partner_id, self.lapsed)
+        mine = queue.filtered(lambda a: a.retention_partner_id == self.fresh)
+        self.assertRecordValues(mine, [{
+            "retention_status": "cold", "retention_phone": "+1 650-555-0101", "retention_days_silent": 25,
+            "retention_explanation": self.fresh.retention_explanation, "date_deadline": self.BASE,
+        }])
+        self.assertAlmostEqual(mine.retention_total_amount, 800.0, places=2)
+        opened = mine.action_open_retention_customer()
+        self.assertEqual((opened["res_model"], opened["res_id"]), ("res.partner", self.fresh.id))
+        grouped = Activity._read_group([("id", "in", queue.ids)], ["retention_status"], ["__count"])
+        self.assertEqual(grouped, [("cold", 3)])
+        # an activity of another type is not in the queue
+        other = self.fresh.activity_schedule("mail.mail_activity_data_todo", user_id=self.salesman.id)
+        self.assertNotIn(other, Activity.search(ast.literal_eval(action.domain)))
+        # the activity menu: a "Retention Calls" entry, not counted among the contacts' activities
+        groups = self.env["res.users"].with_user(self.salesman)._get_activity_groups()
+        retention = [g for g in groups if g.get("retention_action")]
+        self.assertEqual(len(retention), 1)
+        self.assertEqual(retention[0]["overdue_count"] + retention[0]["today_count"] + retention[0]["planned_count"], 3)
+        contacts = [g for g in groups if g.get("model") == "res.partner" and not g.get("retention_action")]
+        self.assertEqual(sum(g["today_count"] + g["overdue_count"] + g["planned_count"] for g in contacts), 1,
+                         "only the to-do is left under Contacts")
+
+    def test_customer_retention_calls_show_open_and_done(self):
+        """A customer's retention calls list shows status, done date and the verifying call, done ones included."""
+        self._run(self.BASE)
+        activity = self._open_followups(self.fresh)
+        self._close(activity, self.BASE)
+        action = self.fresh.action_view_retention_activities()
+        view_id = action["views"][0][0]
+        self.assertEqual(view_id, self.env.ref("order_retention.mail_activity_view_list_customer_retention_calls").id)
+        columns = {node.get("name") for node in _arch(self.env, "order_retention.mail_activity_view_list_customer_retention_calls").iter("field")}
+        self.assertLessEqual({"state", "date_done", "retention_call_id", "date_deadline", "user_id"}, columns)
+        listed = self.env["mail.activity"].with_context(action["context"]).search(action["domain"])
+        self.assertEqual(listed.mapped("state"), ["done"])
+        self.assertEqual(listed.date_done, self.BASE)
+
+    def test_manager_override_reloads_the_view(self):
+        """Closing without a call reloads the view underneath (the closed call must not look open)."""
+        self._run(self.BASE)
+        activity = self._open_followups(self.fresh)
+        wizard = self.env["mail.activity.retention.override"].with_user(self.leader).create({
+            "activity_ids": [Command.set(activity.ids)], "reason": "Ordered by e-mail"})
+        result = wizard.action_close()
+        self.assertEqual(result, {"type": "ir.actions.client", "tag": "soft_reload"})
+        self.assertFalse(activity.active)
+
+
+@tagged("post_install", "-at_install", "order_retention")
+class TestRetentionManagerScreens(HygieneCommon):
+    """Cancellation analysis counts orders; duplicates totals; call log readability."""
+
+    def test_cancellation_analysis_counts_orders(self):
+        """The analysis' default measure counts cancelled orders, however many lines they have."""
+        three_lines = self._quote(lines=[(self.prod_a, 1), (self.prod_b, 1), (self.prod_c, 1)])
+        one_line = self._quote(lines=[(self.prod_a, 2)])
+        for order in three_lines | one_line:
+            order.with_context(retention_cancel_reason_id=self.reason_mind.id).action_cancel()
+        self.env.flush_all()
+        Report = self.env["retention.cancel.report"]
+        domain = [("order_id", "in", (three_lines | one_line).ids)]
+        [(reason, orders, lines)] = Report._read_group(domain, ["reason_id"], ["order_id:count_distinct", "__count"])
+        self.assertEqual((reason, orders, lines), (self.reason_mind, 2, 4))
+        by_product = dict(Report._read_group(domain, ["product_id"], ["order_id:count_distinct"]))
+        self.assertEqual(by_product[self.prod_a], 2)
+        pivot = _arch(self.env, "order_retention.retention_cancel_report_view_pivot")
+        measures = [node.get("name") for node in pivot.iter("field") if node.get("type") == "measure"]
+        self.assertEqual(measures[0], "order_id", "the first (default) measure counts orders")
+        self.assertEqual(Report._fields["order_id"].aggregator, "count_distinct")
+        graph = _arch(self.env, "order_retention.retention_cancel_report_view_graph")
+        self.assertEqual([n.get("name") for n in graph.iter("field") if n.get("type") == "measure"], ["order_id"])
+        self.assertEqual(Report._fields["amount"].type, "monetary")
+
+    def test_duplicates_preview_totals_and_products(self):
+        """The duplicates preview names the products and totals only what will be cancelled, in an extra-large dialog."""
+        kept = self._quote(lines=[(self.prod_a, 1), (self.prod_b, 2)], days_ago=1)
+        dropped = self._quote(lines=[(self.prod_a, 1), (self.prod_b, 2)], days_ago=3)
+        form = Form(self.env["sale.order.retention.duplicate"])
+        form.partner_id = self.customer
+        wizard = form.save()
+        action = wizard.action_preview()
+        self.assertEqual(action["context"]["dialog_size"], "extra-large")
+        self.assertEqual(wizard.line_ids.filtered("is_keeper").order_id, kept)
+        self.assertEqual(wizard.cancel_amount, dropped.amount_total)
+        line = wizard.line_ids.filtered(lambda ln: ln.order_id == dropped)
+        self.assertEqual(line.products, "Hygiene Product A × 1, Hygiene Product B × 2")
+        arch = _arch(self.env, "order_retention.sale_order_retention_duplicate_view_form")
+        self.assertFalse([n for n in arch.iter("field") if n.get("name") == "amount_total" and n.get("sum")],
+                         "no footer total adding the kept quotation")
+
+    def test_call_log_long_enough_is_not_from_telephony(self):
+        """A 12 s call from the telephony is 'from telephony' but not long enough to close a retention call."""
+        from ..models import retention_call as rc
+        token = rc._INGESTING.set(True)
+        try:
+            short, long_ = self.env["retention.call"].create([
+                {"phone_number": "+1 650-555-0199", "duration_seconds": seconds, "source": "pbx", "external_id": ext}
+                for seconds, ext in ((12, "short-1"), (95, "long-1"))])
+        finally:
+            rc._INGESTING.reset(token)
+        manual = self.env["retention.call"].create({"phone_number": "+1 650-555-0199", "duration_seconds": 300})
+        self.assertEqual((short.verified, short.qualifies), (True, False))
+        self.assertEqual((long_.verified, long_.qualifies), (True, True))
+        self.assertEqual((manual.verified, manual.qualifies), (False, False))
+        calls = short | long_ | manual
+        self.assertEqual(self.env["retention.call"].search([("id", "in", calls.ids), ("qualifies", "=", True)]), long_)
+        self.assertEqual(self.env["retention.call"].search([("id", "in", calls.ids), ("qualifies", "=", False)]), short | manual)
+        arch = _arch(self.env, "order_retention.retention_call_view_list")
+        duration = next(n for n in arch.iter("field") if n.get("name") == "duration_seconds")
+        self.assertEqual(duration.get("widget"), "retention_duration", "durations read as m:ss")
+
