@@ -55,7 +55,9 @@ class ResPartner(models.Model):
     retention_last_churn_reason_id = fields.Many2one(
         "retention.churn.reason", string="Why Not Ordering", readonly=True, copy=False, index="btree_not_null",
         help="The reason the customer gave on the last retention call where they were reached.")
-    retention_last_outcome_date = fields.Date(string="Last Call Outcome On", readonly=True, copy=False)
+    retention_last_outcome_date = fields.Date(
+        string="Last Call Outcome On", readonly=True, copy=False,
+        help="The day the last retention call with this customer was closed with an outcome.")
     retention_next_call_date = fields.Date(
         string="Call Again On", readonly=True, copy=False,
         help="The customer asked to be called again on this day: the next retention call is due then.")

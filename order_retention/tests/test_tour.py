@@ -1,4 +1,4 @@
-from odoo import Command
+from odoo import Command, fields
 from odoo.tests import HttpCase, tagged
 
 
@@ -30,12 +30,22 @@ class TestSalespersonTour(HttpCase):
         customer = self.env["res.partner"].search([("name", "=", "Lapsed Hardware Store")])
         self.assertEqual(customer.user_id, demo, "demo data: the lapsed customer is the demo salesperson's")
         self.assertFalse(demo.has_group("sales_team.group_sale_manager"), "the tour runs as a plain salesperson")
+        print_shop = self.env["res.partner"].search([("name", "=", "Lost Print Shop")])
+        report = self.env["retention.call"]._retention_ingest([(0, {
+            "call_id": "TOUR-OUTCOME", "number": print_shop.phone, "direction": "outbound", "duration": 95,
+            "start": fields.Datetime.now().isoformat(), "user_login": "demo",
+        })], "pbx", self.env.company)
+        self.assertEqual(report["created"], 1, report)
         self.start_tour("/odoo", "order_retention_salesperson_tour", login="demo")
         activity_type = self.env.ref("order_retention.mail_act_retention_call")
         still_open = self.env["mail.activity"].search([
             ("res_model", "=", "res.partner"), ("res_id", "=", customer.id), ("activity_type_id", "=", activity_type.id)])
         self.assertEqual(len(still_open), 1, "the salesperson could not close the call without a logged call")
         self.assertEqual(still_open.user_id, demo)
+        call = self.env["retention.call"].search([("external_id", "=", "TOUR-OUTCOME")])
+        self.assertRecordValues(call, [{"outcome": "reached", "churn_reason_id": self.env.ref("order_retention.churn_reason_price").id,
+                                        "next_step": "expects_order", "outcome_user_id": demo.id}])
+        self.assertEqual(print_shop.retention_last_churn_reason_id, call.churn_reason_id)
 
 
 @tagged("post_install", "-at_install", "order_retention")

@@ -1,6 +1,7 @@
 /** @odoo-module **/
 // The salesperson's day (demo / demo): My Retention Calls -> a customer -> "mark done" refused with
-// the reason -> back in the queue, which shows the status and the explanation.
+// the reason -> back in the queue, which shows the status and the explanation -> another customer,
+// called for 95 s: the outcome is recorded with a reason.
 // The manager's settings round (admin): save Settings, then cancel a quotation: the reason is still asked.
 import { registry } from "@web/core/registry";
 
@@ -23,12 +24,27 @@ registry.category("web_tour.tours").add("order_retention_salesperson_tour", {
             run: "click",
         },
         {
+            content: "The outcome dialog opens: nobody answered",
+            trigger: ".modal .o_field_widget[name='outcome'] input[data-value='no_answer']",
+            run: "click",
+        },
+        {
+            content: "Mark done",
+            trigger: ".modal button[name='action_done']",
+            run: "click",
+        },
+        {
             content: "Refused, and Odoo says why: its only call (12 s) was before the call was scheduled",
             trigger: ".modal:contains('cannot be marked done'):contains('Lapsed Hardware Store: no verified call since the activity was created')",
         },
         {
             content: "Close the message",
-            trigger: ".modal .modal-footer .btn-primary",
+            trigger: ".modal:contains('cannot be marked done') .modal-footer .btn-primary",
+            run: "click",
+        },
+        {
+            content: "Leave the outcome dialog",
+            trigger: ".modal:contains('Retention call outcome') button:contains('Discard')",
             run: "click",
         },
         {
@@ -43,6 +59,50 @@ registry.category("web_tour.tours").add("order_retention_salesperson_tour", {
         {
             content: "... and the explanation with the numbers",
             trigger: ".o_data_row:contains('Lapsed Hardware Store') td[name='retention_explanation']:contains('missing order')",
+        },
+        {
+            content: "The telephony logged a 95 s call with the lost print shop: open it",
+            trigger: ".o_data_row:contains('Lost Print Shop') td[name='retention_partner_id']",
+            run: "click",
+        },
+        {
+            content: "Mark its retention call done",
+            trigger: ".o_form_view .o-mail-Activity:contains('Retention call') .o-mail-Activity-markDone",
+            run: "click",
+        },
+        {
+            content: "Done",
+            trigger: ".o-mail-ActivityMarkAsDone button:contains('Done & Schedule Next')",
+            run: "click",
+        },
+        {
+            content: "Reached: why is the customer not ordering?",
+            trigger: ".modal:contains('Retention call outcome') .o_field_widget[name='churn_reason_id'] input",
+            run: "edit Price",
+        },
+        {
+            content: "Price",
+            trigger: ".o-autocomplete--dropdown-item:contains('Price')",
+            run: "click",
+        },
+        {
+            content: "Next step: the customer expects to order",
+            trigger: ".modal .o_field_widget[name='next_step'] input[data-value='expects_order']",
+            run: "click",
+        },
+        {
+            content: "What was said",
+            trigger: ".modal .o_field_widget[name='feedback'] textarea",
+            run: "edit Found a cheaper supplier; will compare our new price list.",
+        },
+        {
+            content: "Mark done with the outcome",
+            trigger: ".modal button[name='action_done']",
+            run: "click",
+        },
+        {
+            content: "Closed: the chatter names the call and the reason",
+            trigger: ".o-mail-Message:contains('Closed by a verified call of 95 s'):contains('Why not ordering: Price')",
         },
     ],
 });
