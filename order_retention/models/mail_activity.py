@@ -11,7 +11,7 @@ from .res_config_settings import retention_param
 # changes these on an existing retention call, and nobody but the system sets them on creation.
 IDENTITY_FIELDS = ("activity_type_id", "res_model", "res_model_id", "res_id", "retention_call_id", "date_done",
                    "retention_company_id")
-SYSTEM_ONLY_CREATE_FIELDS = ("retention_call_id", "retention_company_id", "date_done")
+SYSTEM_ONLY_CREATE_FIELDS = ("retention_call_id", "retention_company_id", "date_done", "retention_value_at_risk")
 # A salesperson may postpone a retention call (due date, snooze) up to this many days after it was created.
 POSTPONE_DAYS = 7
 
@@ -50,6 +50,8 @@ class MailActivity(models.Model):
                 raise AccessError(_("A retention call cannot be created already done: create it, call the "
                                     "customer, then mark it done."))
         guarded._retention_set_company()
+        if guarded:
+            self._retention_refresh_values(guarded.ids)
         return activities
 
     def write(self, vals):
@@ -95,8 +97,8 @@ class MailActivity(models.Model):
             raise AccessError(_(
                 "The %(fields)s of a retention call cannot be changed: only a sales manager can retype, move or "
                 "re-link it. You can reassign it to a colleague or change its due date.", fields=", ".join(touched)))
-        if "retention_call_id" in vals or "retention_company_id" in vals:
-            raise AccessError(_("The verifying call and the follow-up company are set by the system."))
+        if {"retention_call_id", "retention_company_id", "retention_value_at_risk"} & set(vals):
+            raise AccessError(_("The verifying call, the follow-up company and the value at risk are set by the system."))
         if vals.get("activity_type_id"):
             new_type = self.env["mail.activity.type"].browse(vals["activity_type_id"]).sudo()
             if new_type.retention_requires_verified_call and (self - guarded):

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from .retention_cycle import status_rank_terms
 
@@ -30,6 +31,10 @@ class MailActivity(models.Model):
         related="retention_partner_id.retention_total_amount", currency_field="retention_currency_id")
     retention_annual_value = fields.Monetary(
         related="retention_partner_id.retention_annual_value", currency_field="retention_currency_id")
+    retention_value_at_risk = fields.Monetary(
+        string="Value at Risk", readonly=True, copy=False, currency_field="retention_currency_id",
+        help="The customer's annual value × churn probability, copied from the customer when the call is scheduled "
+        "and at every daily computation, so that the queue sorts and sums by it: call the most valuable first.")
 
     @api.depends("res_model", "res_id")
     def _compute_retention_partner_id(self):
@@ -49,6 +54,23 @@ class MailActivity(models.Model):
         domain = [("res_model", "=", "res.partner"),
                   ("activity_type_id", "=", self.env["retention.cycle"]._retention_activity_type().id)]
         return domain if (operator == "=") == value else ["!", "&", *domain]
+
+    @api.model
+    def _retention_refresh_values(self, activity_ids=None):
+        """Copy each customer's value at risk onto its open activities (all, or ``activity_ids``): one
+        statement, only rows that differ."""
+        self.flush_model(["retention_partner_id", "active"])
+        self.env["res.partner"].flush_model(["retention_value_at_risk"])
+        self.env.cr.execute(SQL(
+            """
+            UPDATE mail_activity a SET retention_value_at_risk = p.retention_value_at_risk
+              FROM res_partner p
+             WHERE a.retention_partner_id = p.id AND a.active %s
+               AND a.retention_value_at_risk IS DISTINCT FROM p.retention_value_at_risk
+            """,
+            SQL("AND a.id IN %s", tuple(activity_ids)) if activity_ids else SQL(""),
+        ))
+        self.invalidate_model(["retention_value_at_risk"])
 
     def _read_group_orderby(self, order, groupby_terms, query):
         return super()._read_group_orderby(order, status_rank_terms(groupby_terms, ("retention_status",)), query)

@@ -164,6 +164,7 @@ class RetentionCycle(models.AbstractModel):
         cr.execute(SQL("ANALYZE retention_result_tmp"))
         changes = self._retention_record_changes(as_of)
         self._retention_apply_results(as_of)
+        self.env["mail.activity"]._retention_refresh_values()
         # a customer back to active needs no restored follow-up
         cr.execute(SQL("UPDATE res_partner SET retention_restore_order_id = NULL "
                        "WHERE retention_restore_order_id IS NOT NULL AND retention_status = 'active'"))

@@ -156,3 +156,22 @@ class TestRetentionOutcome(HardeningCommon):
         self.assertEqual(Report.with_user(self.seller).search_count([("reason_id", "=", self.price.id)]), 2)
         self.assertEqual(Report.with_user(self.salesman).search_count([("reason_id", "=", self.price.id)]), 0,
                          "own documents: another salesperson's calls and customers stay hidden")
+
+    def test_queue_sorts_and_sums_value_at_risk(self):
+        """My Retention Calls carries the customer's value at risk: refreshed daily, sortable, summed."""
+        other = self._create_customer("Risky Co", user=self.seller)
+        with retention_system():
+            self.customer.retention_value_at_risk = 1200.0
+            other.retention_value_at_risk = 300.0
+        first, second = self._followup(), self._activity(partner=other, user=self.seller)
+        self.assertEqual((first.retention_value_at_risk, second.retention_value_at_risk), (1200.0, 300.0))
+        self.env.cr.execute("UPDATE res_partner SET retention_value_at_risk = 5000 WHERE id = %s", [other.id])
+        self.env["res.partner"].invalidate_model(["retention_value_at_risk"])
+        self.env["mail.activity"]._retention_refresh_values()
+        Activity = self.env["mail.activity"].with_user(self.seller)
+        queue = Activity.search([("id", "in", (first | second).ids)], order="retention_value_at_risk desc")
+        self.assertEqual(queue.ids, [second.id, first.id])
+        [(total,)] = Activity._read_group([("id", "in", queue.ids)], [], ["retention_value_at_risk:sum"])
+        self.assertEqual(total, 6200.0)
+        with self.assertRaises(Exception):
+            first.with_user(self.seller).write({"retention_value_at_risk": 0})
