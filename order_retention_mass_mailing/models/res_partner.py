@@ -1,9 +1,11 @@
 from datetime import timedelta
 
 from odoo import fields, models
+from odoo.tools import SQL
 
 EXPECTED_WITHIN_DAYS = 7
 WON_BACK_DAYS = 90
+HIGH_VALUE_SHARE = 0.2  # "high value at risk": the top fifth of the customers by value at risk
 
 
 class ResPartner(models.Model):
@@ -27,6 +29,42 @@ class ResPartner(models.Model):
         help="The customer came back to active from warm, cold or lost in the last 90 "
         "days.",
     )
+
+    retention_high_value_at_risk = fields.Boolean(
+        string="High Value at Risk",
+        compute="_compute_retention_high_value_at_risk",
+        search="_search_retention_high_value_at_risk",
+        help="Among the fifth of the customers with the highest value at risk (annual value × churn "
+        "probability) — the threshold follows your customer base, whatever its currency and size.",
+    )
+
+    def _retention_high_value_threshold(self):
+        """The value at risk above which a customer is in the top fifth (None without any)."""
+        self.env["res.partner"].flush_model(["retention_value_at_risk"])
+        [(threshold,)] = self.env.execute_query(
+            SQL(
+                "SELECT percentile_disc(%s) WITHIN GROUP (ORDER BY retention_value_at_risk) "
+                "FROM res_partner WHERE retention_value_at_risk > 0",
+                1 - HIGH_VALUE_SHARE,
+            )
+        )
+        return threshold
+
+    def _compute_retention_high_value_at_risk(self):
+        threshold = self._retention_high_value_threshold()
+        for partner in self:
+            partner.retention_high_value_at_risk = bool(
+                threshold and partner.retention_value_at_risk >= threshold
+            )
+
+    def _search_retention_high_value_at_risk(self, operator, value):
+        threshold = self._retention_high_value_threshold()
+        domain = (
+            [("retention_value_at_risk", ">=", threshold)]
+            if threshold
+            else [("id", "=", False)]
+        )
+        return domain if _wants_true(operator, value) else ["!", *domain]
 
     def _retention_expected_window(self):
         today = fields.Date.context_today(self)

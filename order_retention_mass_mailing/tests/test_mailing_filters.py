@@ -11,6 +11,7 @@ FILTERS = [
     "mailing_filter_lost",
     "mailing_filter_expected_7_days",
     "mailing_filter_won_back_90_days",
+    "mailing_filter_high_value_at_risk",
 ]
 
 
@@ -59,6 +60,13 @@ class TestMailingFilters(TransactionCase):
                 lambda p: p.retention_expected_next_order_date
                 and today <= p.retention_expected_next_order_date <= end
             )
+        if xmlid == "mailing_filter_high_value_at_risk":
+            values = sorted(
+                v for v in partners.mapped("retention_value_at_risk") if v > 0
+            )
+            # the top fifth: at or above the 80th percentile (discrete) of the positive values
+            threshold = values[max(0, -(-len(values) * 4 // 5) - 1)]
+            return partners.filtered(lambda p: p.retention_value_at_risk >= threshold)
         since = today - timedelta(days=90)
         return (
             self.env["retention.status.history"]
@@ -77,7 +85,7 @@ class TestMailingFilters(TransactionCase):
         )
 
     def test_filters_installed(self):
-        """The four saved filters exist, on contacts, with date-free domains."""
+        """The five saved filters exist, on contacts, with date-free domains."""
         for xmlid in FILTERS:
             mailing_filter = self.env.ref(f"order_retention_mass_mailing.{xmlid}")
             self.assertEqual(mailing_filter.mailing_model_name, "res.partner")
