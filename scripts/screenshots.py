@@ -35,6 +35,12 @@ PAGES = [
      "document.querySelector(\"button[name='action_run']\").click()", 3),
     ("customers_by_status_graph", "admin", "/odoo/action-order_retention.res_partner_action_retention_status",
      "document.querySelector(\".o_switch_view.o_graph\").click()", 3),
+    ("why_customers_leave", "admin", "/odoo/action-order_retention.retention_churn_report_action", None, 0),
+    ("retention_outcome_dialog", "demo", "/odoo/action-order_retention.mail_activity_action_retention_calls",
+     "document.querySelector(\".o_data_row td[name='retention_partner_id']\").click();"
+     "setTimeout(() => document.querySelector('.o-mail-Activity-markDone').click(), 3000);"
+     "setTimeout(() => [...document.querySelectorAll('.o-mail-ActivityMarkAsDone button')]"
+     ".find(b => b.textContent.includes('Schedule Next')).click(), 4500)", 7),
     ("duplicate_quotations", "admin", "/odoo/action-order_retention.sale_order_retention_duplicate_action_all",
      "document.querySelector(\".modal button[name='action_preview']\").click()", 3),
 ]

@@ -3,6 +3,8 @@ import random
 
 from odoo import Command, api, fields, models
 
+from .retention_policy import retention_system
+
 # name, salesperson xmlid (None: nobody), rhythm in days, jitter (days), occasions, days since last order,
 # order amount, contact names (orders rotate over them; the company itself orders when empty)
 DEMO_CUSTOMERS = [
@@ -106,11 +108,41 @@ class RetentionCycle(models.AbstractModel):
             ("res_model", "=", "res.partner"), ("res_id", "=", steady.id),
             ("activity_type_id", "=", self._retention_activity_type().id)], limit=1)
         if activity:
-            activity.with_user(activity.user_id).sudo().action_feedback(feedback="Customer moved offices; next order next week.")
+            # the salesperson records the outcome in the dialog (the call above verifies it)
+            self.env["mail.activity.retention.outcome"].with_user(activity.user_id).create({
+                "activity_id": activity.id, "outcome": "reached",
+                "churn_reason_id": self.env.ref("order_retention.churn_reason_delivery").id,
+                "next_step": "expects_order", "feedback": "Customer moved offices; next order next week.",
+            }).action_done()
+        self._retention_demo_past_outcomes(company, now)
         self.env["retention.call"].create({
             "partner_id": steady.id, "phone_number": steady.phone, "duration_seconds": 60, "user_id": steady.user_id.id,
             "start": now - datetime.timedelta(days=2), "note": "Typed by hand: not verified.",
         })
+
+    @api.model
+    def _retention_demo_past_outcomes(self, company, now):
+        """Earlier retention calls with their outcomes, so that Why Customers Leave has data (the bakery
+        ordered within 90 days of its call: a win-back)."""
+        past = [  # call id, number, days ago, seconds, status at the call, outcome, reason, next step
+            ("DEMO-H1", "+1 650-253-0105", 40, 150, "warm", "reached", "churn_reason_price", "quotation"),
+            ("DEMO-H2", "+1 650-253-0100", 30, 80, "warm", "reached", "churn_reason_no_need", "expects_order"),
+            ("DEMO-H3", "+1 650-253-0108", 100, 65, "lost", "reached", "churn_reason_competitor", "expects_order"),
+            ("DEMO-H4", "+1 650-253-0106", 20, 25, "cold", "no_answer", None, None),
+        ]
+        self.env["retention.call"]._retention_ingest([(i, {
+            "call_id": call_id, "number": number, "direction": "outbound", "duration": seconds,
+            "start": (now - datetime.timedelta(days=days)).isoformat(), "user_login": "demo",
+        }) for i, (call_id, number, days, seconds, *_rest) in enumerate(past)], "pbx", company)
+        with retention_system():
+            for call_id, _number, _days, _seconds, status, outcome, reason, step in past:
+                call = self.env["retention.call"].search([("external_id", "=", call_id)], limit=1)
+                call.write({
+                    "outcome": outcome, "status_at_call": status, "next_step": step,
+                    "churn_reason_id": reason and self.env.ref("order_retention.%s" % reason).id,
+                    "outcome_user_id": call.user_id.id, "consumed_date": call.start,
+                    "consumed_activity_ref": "demo: an earlier retention call",
+                })
 
     @api.model
     def _retention_demo_order_vals(self, buyer, user, product, date, amount):
