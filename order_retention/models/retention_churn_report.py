@@ -2,6 +2,7 @@ from odoo import fields, models, tools
 from odoo.tools import SQL
 
 from .retention_call import NEXT_STEPS, OUTCOMES
+from .retention_cycle import status_rank_sql, status_rank_terms
 
 WIN_BACK_DAYS = 90
 
@@ -38,6 +39,15 @@ class RetentionChurnReport(models.Model):
         string="Win-back Rate (%)", readonly=True, aggregator="avg", digits=(16, 1),
         help="Share of the reached customers (with this reason, in this group) who ordered within 90 days after "
         "the call. Empty for calls where the customer was not reached.")
+
+    # statuses in Active -> Warm -> Cold -> Lost order in pivot, graph and list
+    def _order_field_to_sql(self, alias, field_name, direction, nulls, query):
+        if field_name == "status":
+            return SQL("%s %s %s", status_rank_sql(self._field_to_sql(alias, field_name, query)), direction, nulls)
+        return super()._order_field_to_sql(alias, field_name, direction, nulls, query)
+
+    def _read_group_orderby(self, order, groupby_terms, query):
+        return super()._read_group_orderby(order, status_rank_terms(groupby_terms, ("status",)), query)
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)

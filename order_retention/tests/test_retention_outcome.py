@@ -155,6 +155,9 @@ class TestRetentionOutcome(HardeningCommon):
                                     ["reached_count:sum", "won_back_count:sum", "win_back_rate:avg"])
         self.assertEqual(groups[0][1:], (2, 1, 50.0))
         self.assertEqual(Report.with_user(self.seller).search_count(mine), 2)
+        statuses = [status for (status,) in Report._read_group([], ["status"], [])]
+        rank = ["active", "warm", "cold", "lost", False]
+        self.assertEqual(statuses, sorted(statuses, key=rank.index), "Active -> Warm -> Cold -> Lost")
         self.assertEqual(Report.with_user(self.salesman).search_count(mine), 0,
                          "own documents: another salesperson's calls and customers stay hidden")
 
