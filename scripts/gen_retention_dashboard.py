@@ -22,9 +22,7 @@ ACTIVE_ANY = ["active", "in", [True, False]]
 STATUSES = [("active", "Active"), ("warm", "Warm"), ("cold", "Cold"), ("lost", "Lost")]
 
 
-def pivot(
-    pid, name, model, domain, rows, measures, columns=(), period=None, user="user_id"
-):
+def pivot(pid, name, model, domain, rows, measures, columns=(), period=None, user="user_id"):
     """One Odoo pivot data source; ``period``/``user``: the filters' fields."""
     matching = {SALESPERSON: {"chain": user, "type": "many2one"}}
     if period:
@@ -124,22 +122,43 @@ PIVOTS = [
         ["cancel_rate", "cancelled_count", "created_count"],
         period=("month", "date"),
     ),
+    pivot(
+        10,
+        "Retention Calls Done This Month by a Verified Call",
+        "mail.activity",
+        [
+            ACTIVE_ANY,
+            ["retention_call_state", "=", "done_month"],
+            ["retention_call_id", "!=", False],
+        ],
+        ["user_id"],
+        ["__count"],
+    ),
+    pivot(
+        11,
+        "Value at Risk by Salesperson",
+        "res.partner",
+        [["retention_status", "!=", False]],
+        ["user_id"],
+        ["retention_value_at_risk", "__count"],
+    ),
 ]
 
 
-def link(title, model, view, domain, context):
-    """A section title that opens the matching list/pivot/graph view."""
+def link(title, model, view, domain, context, xml_id=None):
+    """A section title that opens the matching list/pivot/graph view.
+
+    ``xml_id``: an action whose views are used (the spreadsheet's navigateTo loads
+    it and keeps its views, with this link's domain and context)."""
     action = {
-        "viewType": view,
-        "action": {
-            "domain": domain,
-            "context": context,
-            "modelName": model,
-            "views": [[False, view], [False, "list"], [False, "search"]],
-        },
-        "threshold": 0,
-        "name": title,
+        "domain": domain,
+        "context": context,
+        "modelName": model,
+        "views": [[False, view], [False, "list"], [False, "search"]],
     }
+    if xml_id:
+        action["xmlId"] = xml_id
+    action = {"viewType": view, "action": action, "threshold": 0, "name": title}
     return "[%s](odoo://view/%s)" % (title, json.dumps(action, separators=(",", ":")))
 
 
@@ -177,24 +196,31 @@ def chart(fid, y, x, width, height, title, model, group_by, mode, domain):
     }
 
 
-def scorecard(fid, x, title, key, color, fmt=None):
+# scorecards: two rows of four, above the first section
+CARD_W, CARD_H, CARD_GAP = 275, 100, 10
+
+
+def scorecard(fid, slot, title, key, color, baseline="", descr=""):
+    """Scorecard number ``slot`` (0-7: row slot // 4, column slot % 4).
+
+    ``baseline``: a Data cell shown under the value as text, with ``descr``."""
     data = {
         "type": "scorecard",
         "title": {"text": title, "bold": True, "color": "#434343"},
         "background": color,
         "keyValue": key,
-        "baseline": "",
-        "baselineDescr": "",
+        "baseline": baseline,
+        "baselineDescr": descr,
         "humanize": False,
     }
-    if fmt:
-        data["format"] = fmt
+    if baseline:
+        data["baselineMode"] = "text"
     return {
         "id": fid,
-        "x": x,
-        "y": 10,
-        "width": 160,
-        "height": 100,
+        "x": (slot % 4) * (CARD_W + CARD_GAP),
+        "y": 10 + (slot // 4) * (CARD_H + CARD_GAP),
+        "width": CARD_W,
+        "height": CARD_H,
         "tag": "chart",
         "data": data,
     }
@@ -216,11 +242,17 @@ def main():
         "B5": '=PIVOT.VALUE(7,"__count")',
         "A6": '=_t("Cancellation rate")',
         "B6": '=PIVOT.VALUE(9,"cancel_rate")/100',
+        "A7": '=_t("Value at risk")',
+        "B7": '=FORMAT.LARGE.NUMBER(PIVOT.VALUE(11,"retention_value_at_risk"))',
+        # retention calls done this month: share closed by a verified call
+        "A8": '=_t("Done this month, closed by a verified call")',
+        "B8": '=IFERROR(PIVOT.VALUE(10,"__count")/PIVOT.VALUE(6,"__count"),"-")',
+        "C8": '=PIVOT.VALUE(10,"__count")&" / "&PIVOT.VALUE(6,"__count")',
     }
     # Dashboard sheet: section title (row), then a PIVOT() table below it
     sections = [
         (
-            7,
+            11,
             "A",
             link(
                 "Customers by Status",
@@ -231,7 +263,7 @@ def main():
             ),
         ),
         (
-            27,
+            31,
             "A",
             link(
                 "Customers by Salesperson",
@@ -245,7 +277,19 @@ def main():
             ),
         ),
         (
-            40,
+            31,
+            "G",
+            link(
+                "Value at Risk by Salesperson",
+                "res.partner",
+                "list",
+                [["retention_status", "!=", False]],
+                {},
+                xml_id="order_retention.res_partner_action_missing_orders_by_value",
+            ),
+        ),
+        (
+            44,
             "A",
             link(
                 "Overdue Retention Calls",
@@ -256,7 +300,7 @@ def main():
             ),
         ),
         (
-            40,
+            44,
             "D",
             link(
                 "Retention Calls Due",
@@ -267,7 +311,7 @@ def main():
             ),
         ),
         (
-            40,
+            44,
             "G",
             link(
                 "Done This Month",
@@ -278,7 +322,7 @@ def main():
             ),
         ),
         (
-            54,
+            58,
             "A",
             link(
                 "Missing-Order Alerts",
@@ -289,7 +333,7 @@ def main():
             ),
         ),
         (
-            54,
+            58,
             "D",
             link(
                 "Win-backs",
@@ -300,7 +344,7 @@ def main():
             ),
         ),
         (
-            68,
+            72,
             "A",
             link(
                 "Top Cancellation Reasons",
@@ -311,7 +355,7 @@ def main():
             ),
         ),
         (
-            68,
+            72,
             "E",
             link(
                 "Cancellation Rate by Salesperson",
@@ -326,55 +370,69 @@ def main():
         cells[f"{col}{row}"] = {"content": content}
         styles[f"{col}{row}"] = 1
     tables = [
-        ("A28", "=PIVOT(2,10)"),
-        ("A41", "=PIVOT(4,10)"),
-        ("D41", "=PIVOT(5,10)"),
-        ("G41", "=PIVOT(6,10)"),
-        ("A55", "=PIVOT(3,10)"),
-        ("D55", "=PIVOT(7,10)"),
-        ("A69", "=PIVOT(8,10)"),
-        ("E69", "=PIVOT(9,10)"),
+        ("A32", "=PIVOT(2,10)"),
+        ("G32", "=PIVOT(11,10)"),
+        ("A45", "=PIVOT(4,10)"),
+        ("D45", "=PIVOT(5,10)"),
+        ("G45", "=PIVOT(6,10)"),
+        ("A59", "=PIVOT(3,10)"),
+        ("D59", "=PIVOT(7,10)"),
+        ("A73", "=PIVOT(8,10)"),
+        ("E73", "=PIVOT(9,10)"),
     ]
     for ref, formula in tables:
         cells[ref] = {"content": formula}
     figures = [
-        scorecard(
-            "a1e0c6f0-0001-4a5b-8c1d-000000000001", 0, "Customers", "Data!B1", "#EFF6FF"
-        ),
-        scorecard(
-            "a1e0c6f0-0002-4a5b-8c1d-000000000002", 168, "Lost", "Data!B2", "#FEF2F2"
-        ),
+        # first row: the customers; second row: the calls and the period
+        scorecard("a1e0c6f0-0001-4a5b-8c1d-000000000001", 0, "Customers", "Data!B1", "#EFF6FF"),
+        scorecard("a1e0c6f0-0002-4a5b-8c1d-000000000002", 1, "Lost", "Data!B2", "#FEF2F2"),
         scorecard(
             "a1e0c6f0-0003-4a5b-8c1d-000000000003",
-            336,
+            2,
             "Missing-order alerts",
             "Data!B3",
             "#FFF7ED",
         ),
         scorecard(
+            "a1e0c6f0-0008-4a5b-8c1d-000000000008",
+            3,
+            "Value at risk",
+            "Data!B7",
+            "#FEF2F2",
+        ),
+        scorecard(
             "a1e0c6f0-0004-4a5b-8c1d-000000000004",
-            504,
+            4,
             "Overdue calls",
             "Data!B4",
             "#FFF7ED",
         ),
         scorecard(
+            "a1e0c6f0-0009-4a5b-8c1d-000000000009",
+            5,
+            "Done this month by a verified call",
+            "Data!B8",
+            "#F0FDF4",
+            baseline="Data!C8",
+            descr="calls",
+        ),
+        scorecard(
             "a1e0c6f0-0005-4a5b-8c1d-000000000005",
-            672,
+            6,
             "Win-backs (period)",
             "Data!B5",
             "#F0FDF4",
         ),
         scorecard(
             "a1e0c6f0-0006-4a5b-8c1d-000000000006",
-            840,
+            7,
             "Cancellation rate (period)",
             "Data!B6",
             "#F5F3FF",
         ),
         chart(
             "a1e0c6f0-0007-4a5b-8c1d-000000000007",
-            178,
+            2 * (CARD_H + CARD_GAP) + 50,
             0,
             1000,
             360,
@@ -389,7 +447,7 @@ def main():
         "id": "sheet1",
         "name": "Dashboard",
         "colNumber": 9,
-        "rowNumber": 82,
+        "rowNumber": 86,
         "rows": {str(r - 1): {"size": 40} for r, _c, _t in sections},
         "cols": {
             "0": {"size": 200},
@@ -420,13 +478,13 @@ def main():
         dashboard,
         id="sheet2",
         name="Data",
-        colNumber=2,
+        colNumber=3,
         rowNumber=10,
         rows={},
         cols={"0": {"size": 220}},
         cells={ref: {"content": c} for ref, c in data_cells.items()},
         styles={},
-        formats={"B6": 1},
+        formats={"B6": 1, "B8": 2},
         figures=[],
         areGridLinesVisible=True,
         isVisible=False,
@@ -435,7 +493,7 @@ def main():
         "version": 21,
         "sheets": [dashboard, data_sheet],
         "styles": {"1": {"textColor": "#01666b", "bold": True, "fontSize": 16}},
-        "formats": {"1": "0.0%"},
+        "formats": {"1": "0.0%", "2": "0%"},
         "borders": {},
         "revisionId": "START_REVISION",
         "uniqueFigureIds": True,

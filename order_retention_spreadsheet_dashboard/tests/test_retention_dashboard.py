@@ -16,17 +16,13 @@ class TestRetentionDashboard(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.dashboard = cls.env.ref(
-            "order_retention_spreadsheet_dashboard.spreadsheet_dashboard_retention"
-        )
+        cls.dashboard = cls.env.ref("order_retention_spreadsheet_dashboard.spreadsheet_dashboard_retention")
         cls.data = json.loads(base64.b64decode(cls.dashboard.spreadsheet_binary_data))
 
     def _check_path(self, model, path):
         """``path`` (a field name or a dotted chain) exists from ``model``."""
         for name in path.split("."):
-            self.assertIn(
-                name, self.env[model]._fields, f"{model}.{name} does not exist"
-            )
+            self.assertIn(name, self.env[model]._fields, f"{model}.{name} does not exist")
             field = self.env[model]._fields[name]
             model = field.comodel_name or model
 
@@ -44,9 +40,7 @@ class TestRetentionDashboard(TransactionCase):
             self.dashboard.dashboard_group_id,
             self.env.ref("spreadsheet_dashboard.spreadsheet_dashboard_group_sales"),
         )
-        self.assertIn(
-            self.env.ref("sales_team.group_sale_manager"), self.dashboard.group_ids
-        )
+        self.assertIn(self.env.ref("sales_team.group_sale_manager"), self.dashboard.group_ids)
         self.assertTrue(self.dashboard.get_readonly_dashboard()["snapshot"])
 
     def test_pivots_reference_existing_models_and_fields(self):
@@ -68,16 +62,12 @@ class TestRetentionDashboard(TransactionCase):
                     self._check_path(model, matching["chain"])
                 # the server side of the data source: one read_group per pivot
                 aggregates = [m if m == "__count" else f"{m}:sum" for m in measures]
-                self.env[model].with_context(**pivot["context"])._read_group(
-                    pivot["domain"], groupby, aggregates
-                )
+                self.env[model].with_context(**pivot["context"])._read_group(pivot["domain"], groupby, aggregates)
 
     def test_charts_links_and_formulas(self):
         """Charts, section links, menus and formulas point at things that exist."""
         pivot_ids = set(self.data["pivots"])
-        relation_filters = [
-            f for f in self.data["globalFilters"] if f["type"] == "relation"
-        ]
+        relation_filters = [f for f in self.data["globalFilters"] if f["type"] == "relation"]
         for global_filter in relation_filters:
             self.assertIn(global_filter["modelName"], self.env)
         for sheet in self.data["sheets"]:
@@ -89,11 +79,10 @@ class TestRetentionDashboard(TransactionCase):
                         self._check_path(model, name)
                     self._check_domain(model, chart["searchParams"]["domain"])
                 else:
-                    ref = chart["keyValue"].split("!")[1]
-                    data_sheet = next(
-                        s for s in self.data["sheets"] if s["name"] == "Data"
-                    )
-                    self.assertIn(ref, data_sheet["cells"])
+                    data_sheet = next(s for s in self.data["sheets"] if s["name"] == "Data")
+                    for key in ("keyValue", "baseline"):
+                        if chart.get(key):
+                            self.assertIn(chart[key].split("!")[1], data_sheet["cells"])
             for ref, cell in sheet["cells"].items():
                 content = cell.get("content", "")
                 link = LINK.match(content)
@@ -101,10 +90,131 @@ class TestRetentionDashboard(TransactionCase):
                     action = json.loads(link.group(1))["action"]
                     with self.subTest(cell=ref):
                         self._check_domain(action["modelName"], action["domain"])
+                        if action.get("xmlId"):
+                            window = self.env.ref(action["xmlId"])
+                            self.assertEqual(window.res_model, action["modelName"])
                 for pivot_id in PIVOT_REF.findall(content):
                     self.assertIn(pivot_id, pivot_ids, f"{sheet['name']}!{ref}")
         for xmlid in self.data["chartOdooMenusReferences"].values():
             self.assertTrue(self.env.ref(xmlid, raise_if_not_found=False), xmlid)
+
+    def _pivot(self, name):
+        pivots = [p for p in self.data["pivots"].values() if p["name"] == name]
+        self.assertEqual(len(pivots), 1, name)
+        return pivots[0]
+
+    def _cells(self, sheet_name):
+        sheet = next(s for s in self.data["sheets"] if s["name"] == sheet_name)
+        return {ref: cell.get("content", "") for ref, cell in sheet["cells"].items()}
+
+    def _scorecard(self, title):
+        cards = [
+            figure["data"]
+            for sheet in self.data["sheets"]
+            for figure in sheet["figures"]
+            if figure["data"]["type"] == "scorecard" and figure["data"]["title"]["text"] == title
+        ]
+        self.assertEqual(len(cards), 1, title)
+        return cards[0]
+
+    def test_value_at_risk(self):
+        """A Value at risk scorecard and a by-salesperson table linked to Missing
+        Orders, summing the customers' stored value at risk."""
+        field = self.env["res.partner"]._fields["retention_value_at_risk"]
+        self.assertEqual(field.type, "monetary")
+        self.assertTrue(field.store)
+        pivot = self._pivot("Value at Risk by Salesperson")
+        self.assertEqual(pivot["model"], "res.partner")
+        self.assertEqual(pivot["domain"], [["retention_status", "!=", False]])
+        self.assertEqual([r["fieldName"] for r in pivot["rows"]], ["user_id"])
+        self.assertEqual(
+            [m["fieldName"] for m in pivot["measures"]],
+            ["retention_value_at_risk", "__count"],
+        )
+        card = self._scorecard("Value at risk")
+        data_cells = self._cells("Data")
+        key = data_cells[card["keyValue"].split("!")[1]]
+        self.assertIn(f'PIVOT.VALUE({pivot["id"]},"retention_value_at_risk")', key)
+        dashboard_cells = self._cells("Dashboard")
+        self.assertIn(f"=PIVOT({pivot['id']},10)", dashboard_cells.values())
+        links = [
+            json.loads(LINK.match(c).group(1))
+            for c in dashboard_cells.values()
+            if LINK.match(c) and c.startswith("[Value at Risk by Salesperson]")
+        ]
+        self.assertEqual(len(links), 1)
+        self.assertEqual(
+            links[0]["action"]["xmlId"],
+            "order_retention.res_partner_action_missing_orders_by_value",
+        )
+        # what the pivot sums: the customers with a status, in the company currency
+        partners = self.env["res.partner"].create([{"name": f"Risk Customer {i}"} for i in range(2)])
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE res_partner SET retention_status = 'cold', retention_value_at_risk = 100.5 WHERE id IN %s",
+                tuple(partners.ids),
+            )
+        )
+        self.env.invalidate_all(flush=False)
+        [(total, count)] = self.env["res.partner"]._read_group(
+            pivot["domain"] + [["id", "in", partners.ids]],
+            [],
+            ["retention_value_at_risk:sum", "__count"],
+        )
+        self.assertAlmostEqual(total, 201.0)
+        self.assertEqual(count, 2)
+
+    def test_done_this_month_verified_share(self):
+        """The share of the retention calls done this month that a verified call
+        closed: a second done-this-month pivot with the call set, divided by the
+        first."""
+        done = self._pivot("Retention Calls Done This Month")
+        verified = self._pivot("Retention Calls Done This Month by a Verified Call")
+        self.assertEqual(verified["model"], "mail.activity")
+        self.assertEqual(verified["domain"], done["domain"] + [["retention_call_id", "!=", False]])
+        self.assertEqual(verified["context"], {"active_test": False})
+        card = self._scorecard("Done this month by a verified call")
+        data_cells = self._cells("Data")
+        ratio = data_cells[card["keyValue"].split("!")[1]]
+        self.assertIn(
+            f'PIVOT.VALUE({verified["id"]},"__count")/PIVOT.VALUE({done["id"]},"__count")',
+            ratio,
+        )
+        self.assertIn(card["baseline"].split("!")[1], data_cells)
+        # what the two pivots count: two calls done this month, one closed by a call
+        call_type = self.env.ref("order_retention.mail_act_retention_call")
+        partner = self.env["res.partner"].create({"name": "Verified Customer"})
+        today = fields.Date.context_today(partner)
+        Activity = self.env["mail.activity"].with_context(active_test=False)
+        activities = Activity.create(
+            [
+                {
+                    "res_model_id": self.env.ref("base.model_res_partner").id,
+                    "res_id": partner.id,
+                    "activity_type_id": call_type.id,
+                    "date_deadline": today,
+                    "user_id": self.env.user.id,
+                }
+                for _i in range(2)
+            ]
+        )
+        call = self.env["retention.call"].create({"partner_id": partner.id, "phone_number": "+1 555 0100"})
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE mail_activity SET active = FALSE, date_done = %s, "
+                "retention_call_id = CASE WHEN id = %s THEN %s END WHERE id IN %s",
+                today,
+                activities[0].id,
+                call.id,
+                tuple(activities.ids),
+            )
+        )
+        self.env.invalidate_all(flush=False)
+        mine = [["res_id", "=", partner.id]]
+        counts = [Activity.search_count(pivot["domain"] + mine) for pivot in (done, verified)]
+        self.assertEqual(counts, [2, 1])
 
     def test_retention_call_state(self):
         """The search-only call state agrees with its computed value."""
@@ -136,9 +246,7 @@ class TestRetentionDashboard(TransactionCase):
         self.env.invalidate_all(flush=False)
         self.assertFalse(activities[2].active)
         self.assertEqual(activities[2].date_done, today)
-        self.assertEqual(
-            activities.mapped("retention_call_state"), ["overdue", "due", "done_month"]
-        )
+        self.assertEqual(activities.mapped("retention_call_state"), ["overdue", "due", "done_month"])
         for state in ("overdue", "due", "done_month"):
             found = Activity.search(
                 [
