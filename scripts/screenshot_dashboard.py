@@ -30,7 +30,7 @@ def main():
     shots = os.path.join(here, "..", "docs", "screenshots")
     parser.add_argument("--out", default=shots)
     args = parser.parse_args()
-    session = login(args.url, args.db)
+    session = login(args.url, args.db, "admin")
     chrome = Chrome(port=9344)
     try:
         chrome.call("Network.enable")

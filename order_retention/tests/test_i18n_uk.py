@@ -1,18 +1,24 @@
-"""Ukrainian translation of the user-facing strings.
+"""Ukrainian and Russian translations of the user-facing strings.
 
-Enabled once ``i18n/uk.po`` exists (the class is only defined then, so that the
+Enabled once ``i18n/uk.po`` (``ru.po``) exists (the class is only defined then, so that the
 test runner, which treats a skipped test as a failure, has nothing to skip before).
-Each check compares what a Ukrainian user sees with the translation that uk.po gives
-for the same English source, and requires that translation to exist.
+Each check compares what a Ukrainian (Russian) user sees with the translation that the .po gives
+for the same English source, and requires that translation to exist; and no msgid of the .pot
+is left untranslated.
 """
 
 import os
+import re
 
 from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
 
-UK_PO = os.path.join(os.path.dirname(os.path.dirname(__file__)), "i18n", "uk.po")
+I18N = os.path.join(os.path.dirname(os.path.dirname(__file__)), "i18n")
+UK_PO = os.path.join(I18N, "uk.po")
+RU_PO = os.path.join(I18N, "ru.po")
+POT = os.path.join(I18N, "order_retention.pot")
 LANG = "uk_UA"
+PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|%[sd]|\{[a-z_]*\}")
 MENUS = [
     "order_retention.order_retention_menu_root",
     "order_retention.res_partner_menu_missing_orders",
@@ -30,19 +36,34 @@ if os.path.isfile(UK_PO):
 
     @tagged("post_install", "-at_install", "order_retention", "order_retention_i18n")
     class TestI18nUk(TransactionCase):
+        LANG = LANG
+        PO = UK_PO
+
         @classmethod
         def setUpClass(cls):
             super().setUpClass()
             cls.po = {
                 entry.msgid: entry.msgstr
-                for entry in polib.pofile(UK_PO)
+                for entry in polib.pofile(cls.PO)
                 if entry.msgstr and not entry.obsolete
             }
-            cls.env["res.lang"]._activate_lang(LANG)
+            cls.env["res.lang"]._activate_lang(cls.LANG)
             cls.env["ir.module.module"]._load_module_terms(
-                ["order_retention"], [LANG], overwrite=True
+                ["order_retention"], [cls.LANG], overwrite=True
             )
-            cls.uk = cls.env(context=dict(cls.env.context, lang=LANG))
+            cls.uk = cls.env(context=dict(cls.env.context, lang=cls.LANG))
+
+        def test_complete(self):
+            """Every msgid of the .pot is translated, with the same placeholders."""
+            for entry in polib.pofile(POT):
+                if not entry.msgid:
+                    continue
+                with self.subTest(msgid=entry.msgid[:60]):
+                    self.assertTrue(self.po.get(entry.msgid), "untranslated")
+                    self.assertEqual(
+                        sorted(PLACEHOLDER.findall(entry.msgid)),
+                        sorted(PLACEHOLDER.findall(self.po[entry.msgid])),
+                    )
 
         def _uk(self, source):
             """The Ukrainian translation of ``source``; it must exist."""
@@ -96,3 +117,12 @@ if os.path.isfile(UK_PO):
             message = str(refusal.exception)
             source = next(msgid for msgid in self.po if msgid.startswith(REFUSAL))
             self.assertIn(self._uk(source).split("\n", 1)[0], message)
+
+if os.path.isfile(RU_PO):
+
+    @tagged("post_install", "-at_install", "order_retention", "order_retention_i18n")
+    class TestI18nRu(TestI18nUk):
+        """The same checks in Russian."""
+
+        LANG = "ru_RU"
+        PO = RU_PO
