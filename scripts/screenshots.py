@@ -39,8 +39,7 @@ PAGES = [
     ("retention_outcome_dialog", "demo", "/odoo/action-order_retention.mail_activity_action_retention_calls",
      "document.querySelector(\".o_data_row td[name='retention_partner_id']\").click();"
      "setTimeout(() => document.querySelector('.o-mail-Activity-markDone').click(), 3000);"
-     "setTimeout(() => [...document.querySelectorAll('.o-mail-ActivityMarkAsDone button')]"
-     ".find(b => b.textContent.includes('Schedule Next')).click(), 4500)", 7),
+     "setTimeout(() => document.querySelector('.o-mail-ActivityMarkAsDone button.btn-primary').click(), 4500)", 7),
     ("duplicate_quotations", "admin", "/odoo/action-order_retention.sale_order_retention_duplicate_action_all",
      "document.querySelector(\".modal button[name='action_preview']\").click()", 3),
 ]
