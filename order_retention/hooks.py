@@ -4,8 +4,9 @@ from odoo.tools import SQL
 def post_init_hook(env):
     """Backfill the cadence facts of orders confirmed before the module was installed, in one
     statement (a window over each customer's confirmed orders)."""
-    env.cr.execute(SQL(
-        """
+    env.cr.execute(
+        SQL(
+            """
         UPDATE sale_order so
            SET retention_days_since_previous_order = gaps.days
           FROM (
@@ -18,4 +19,5 @@ def post_init_hook(env):
                ) gaps
          WHERE gaps.id = so.id AND gaps.days IS NOT NULL
         """
-    ))
+        )
+    )

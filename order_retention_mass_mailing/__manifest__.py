@@ -1,7 +1,6 @@
 {
     "name": "Order Retention - Email Marketing",
-    "summary": "Saved Email Marketing recipient filters: missing an order, lost, "
-    "expected to order soon, won back",
+    "summary": "Saved Email Marketing recipient filters: missing an order, lost, expected to order soon, won back",
     "version": "18.0.1.0.0",
     "development_status": "Beta",
     "category": "Marketing/Email Marketing",

@@ -10,6 +10,7 @@ Loads N synthetic customers and M confirmed orders with SQL COPY (not the ORM), 
 
 Run through `make bench` (scripts/bench.sh creates the database); it is not a test.
 """
+
 import datetime
 import io
 import resource
@@ -39,8 +40,9 @@ def load_synthetic(env, n_customers, orders_per_customer, seed=7):
     company = env.ref("base.main_company")
     users = env["res.users"].search([("share", "=", False)], limit=5).ids
     teams = env["crm.team"].search([]).ids or [None]
-    cr.execute(SQL(
-        """
+    cr.execute(
+        SQL(
+            """
         INSERT INTO res_partner (name, complete_name, active, is_company, type, autopost_bills, user_id,
                                  create_date, write_date, create_uid, write_uid)
         SELECT 'Bench Customer ' || g, 'Bench Customer ' || g, TRUE, TRUE, 'contact', 'ask',
@@ -48,15 +50,25 @@ def load_synthetic(env, n_customers, orders_per_customer, seed=7):
           FROM generate_series(1, %(n)s) g
         RETURNING id
         """,
-        users=users, nusers=len(users), n=n_customers,
-    ))
+            users=users,
+            nusers=len(users),
+            n=n_customers,
+        )
+    )
     partner_ids = np.array([row[0] for row in cr.fetchall()], dtype=np.int64)
-    cr.execute(SQL("UPDATE res_partner SET commercial_partner_id = id WHERE id >= %s AND commercial_partner_id IS NULL",
-                   int(partner_ids.min())))
+    cr.execute(
+        SQL(
+            "UPDATE res_partner SET commercial_partner_id = id WHERE id >= %s AND commercial_partner_id IS NULL",
+            int(partner_ids.min()),
+        )
+    )
     # order histories from the engine benchmark's generator (30 % churned customers)
     import importlib.util
     import os
-    spec = importlib.util.spec_from_file_location("or_benchmark", os.path.join(os.path.dirname(__file__), "benchmark.py"))
+
+    spec = importlib.util.spec_from_file_location(
+        "or_benchmark", os.path.join(os.path.dirname(__file__), "benchmark.py")
+    )
     benchmark = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(benchmark)
     orders, _churned = benchmark.synthetic_orders(n_customers, orders_per_customer, datetime.date.today(), seed=seed)
@@ -68,9 +80,21 @@ def load_synthetic(env, n_customers, orders_per_customer, seed=7):
     team = team[orders["partner_id"].to_numpy() - 1]
     buf = io.StringIO()
     for i in range(n_orders):
-        buf.write("B%d,%d,%d,%d,%d,%s 10:00:00,sale,%.2f,%.2f,1.0,%d,%s\n" % (
-            i, customer[i], customer[i], customer[i], company.id, dates[i], amounts[i], amounts[i],
-            company.currency_id.id, "" if team[i] is None else team[i]))
+        buf.write(
+            "B%d,%d,%d,%d,%d,%s 10:00:00,sale,%.2f,%.2f,1.0,%d,%s\n"
+            % (
+                i,
+                customer[i],
+                customer[i],
+                customer[i],
+                company.id,
+                dates[i],
+                amounts[i],
+                amounts[i],
+                company.currency_id.id,
+                "" if team[i] is None else team[i],
+            )
+        )
     buf.seek(0)
     cr.copy_expert(
         "COPY sale_order (name, partner_id, partner_invoice_id, partner_shipping_id, company_id, date_order, "
@@ -86,6 +110,7 @@ def _vacuum(dbname):
     import psycopg2
 
     from odoo.sql_db import connection_info_for
+
     _db, info = connection_info_for(dbname)
     connection = psycopg2.connect(**info)
     connection.autocommit = True  # VACUUM cannot run inside a transaction
@@ -107,76 +132,143 @@ def naive_recompute(env, partners):
         mean = float(gaps.mean()) if len(gaps) else 30.0
         std = float(gaps.std()) if len(gaps) > 1 else 0.0
         since = (today - days[-1]).days if days else 0
-        partner.write({
-            "retention_mean_gap_days": mean, "retention_gap_std_days": std,
-            "retention_days_since_last_order": since,
-            "retention_missing_order": since > mean + std,
-        })
+        partner.write(
+            {
+                "retention_mean_gap_days": mean,
+                "retention_gap_std_days": std,
+                "retention_days_since_last_order": since,
+                "retention_missing_order": since > mean + std,
+            }
+        )
     env.flush_all()
 
 
 def run(env, n_customers=100_000, orders_per_customer=10, activities=10_000, naive_sample=2_000):
     print("cycle: %d customers x %d orders in database %s" % (n_customers, orders_per_customer, env.cr.dbname))
     cycle = env["retention.cycle"]
-    partner_ids, _t = _timed("load (SQL COPY, ~%d orders)" % (n_customers * orders_per_customer),
-                             load_synthetic, env, n_customers, orders_per_customer)
+    partner_ids, _t = _timed(
+        "load (SQL COPY, ~%d orders)" % (n_customers * orders_per_customer),
+        load_synthetic,
+        env,
+        n_customers,
+        orders_per_customer,
+    )
     env.cr.commit()
     _timed("VACUUM ANALYZE after the bulk load (a live database is not freshly COPYed)", _vacuum, env.cr.dbname)
     today = datetime.date.today()
     rss_before = _rss_mb()
-    counts, t_first = _timed("first recompute (every customer new): fetch + engine + write-back + history",
-                             cycle._retention_compute_all, today - datetime.timedelta(days=1))
+    counts, t_first = _timed(
+        "first recompute (every customer new): fetch + engine + write-back + history",
+        cycle._retention_compute_all,
+        today - datetime.timedelta(days=1),
+    )
     env.cr.commit()
-    counts, t_compute = _timed("daily recompute (next day): fetch + engine + write-back + history",
-                               cycle._retention_compute_all, today)
+    counts, t_compute = _timed(
+        "daily recompute (next day): fetch + engine + write-back + history", cycle._retention_compute_all, today
+    )
     print("  statuses: %s; peak RSS %.0f MB (before %.0f MB)" % (counts, _rss_mb(), rss_before))
     env.cr.commit()
     run_record = env["retention.model.run"].search([("date", "=", today)], limit=1)
-    print("  churn model: used %s (fit %.2f s), lost from p >= %.3f (t* %.3f), training rows %d, total value at risk %.0f" % (
-        run_record.model_used, (run_record.model_data or {}).get("fit_seconds") or 0.0, run_record.lost_threshold,
-        run_record.threshold, run_record.training_rows, run_record.value_at_risk))
+    print(
+        "  churn model: used %s (fit %.2f s), lost from p >= %.3f (t* %.3f), training rows %d, total value at risk %.0f"
+        % (
+            run_record.model_used,
+            (run_record.model_data or {}).get("fit_seconds") or 0.0,
+            run_record.lost_threshold,
+            run_record.threshold,
+            run_record.training_rows,
+            run_record.value_at_risk,
+        )
+    )
     print("  " + (run_record.explanation or "").replace("\n", "\n  "))
     wizard = env["retention.backtest"].create({"as_of": today - datetime.timedelta(days=180), "horizon_days": 180})
     _timed("backtest wizard (as of 180 days ago, 180-day horizon)", wizard.action_run)
-    print("  backtest: %d customers, %d did not order; AUC rules %.3f / learned %.3f; lost precision rules %.2f / "
-          "learned %.2f; recall rules %.2f / learned %.2f" % (
-              wizard.customers, wizard.no_order, wizard.rule_auc, wizard.auc, wizard.rule_lost_precision,
-              wizard.lost_precision, wizard.rule_lost_recall, wizard.lost_recall))
+    print(
+        "  backtest: %d customers, %d did not order; AUC rules %.3f / learned %.3f; lost precision rules %.2f / "
+        "learned %.2f; recall rules %.2f / learned %.2f"
+        % (
+            wizard.customers,
+            wizard.no_order,
+            wizard.rule_auc,
+            wizard.auc,
+            wizard.rule_lost_precision,
+            wizard.lost_precision,
+            wizard.rule_lost_recall,
+            wizard.lost_recall,
+        )
+    )
     for line in wizard.line_ids:
-        print("  backtest %-6s rules %6d customers %5.1f %% ordered | learned %6d customers %5.1f %% ordered" % (
-            line.status, line.rule_customers, 100 * line.rule_order_rate, line.customers, 100 * line.order_rate))
+        print(
+            "  backtest %-6s rules %6d customers %5.1f %% ordered | learned %6d customers %5.1f %% ordered"
+            % (line.status, line.rule_customers, 100 * line.rule_order_rate, line.customers, 100 * line.order_rate)
+        )
     env.cr.rollback()
     Partner = env["res.partner"]
-    todo = Partner.search([("id", "in", partner_ids.tolist()), ("retention_status", "in", ("warm", "cold", "lost"))],
-                          limit=activities)
-    created, t_act = _timed("create %d retention activities" % len(todo), cycle._retention_schedule_followups, todo, today)
+    todo = Partner.search(
+        [("id", "in", partner_ids.tolist()), ("retention_status", "in", ("warm", "cold", "lost"))], limit=activities
+    )
+    created, t_act = _timed(
+        "create %d retention activities" % len(todo), cycle._retention_schedule_followups, todo, today
+    )
     print("  %d activities created: %.0f activities/s" % (created, created / t_act if t_act else 0))
     env.cr.rollback()  # keep the follow-up phase below comparable
-    remaining, t_follow = _timed("follow-up phase (all warm/cold/lost customers, batches of 1000)",
-                                 cycle._retention_run_cycle, today)
+    remaining, t_follow = _timed(
+        "follow-up phase (all warm/cold/lost customers, batches of 1000)", cycle._retention_run_cycle, today
+    )
     n_open = env["mail.activity"].search_count([("activity_type_id", "=", cycle._retention_activity_type().id)])
     print("  open retention activities: %d" % n_open)
     env.cr.commit()
-    list_spec = {f: {} for f in ("display_name", "retention_days_since_last_order", "retention_expected_gap_days",
-                                 "retention_warning_days", "retention_expected_next_order_date", "retention_overdue_days",
-                                 "retention_status", "retention_rfm_segment", "retention_overdue_probability")}
+    list_spec = {
+        f: {}
+        for f in (
+            "display_name",
+            "retention_days_since_last_order",
+            "retention_expected_gap_days",
+            "retention_warning_days",
+            "retention_expected_next_order_date",
+            "retention_overdue_days",
+            "retention_status",
+            "retention_rfm_segment",
+            "retention_overdue_probability",
+        )
+    }
     list_spec["user_id"] = {"fields": {"display_name": {}}}
     list_spec["activity_ids"] = {"fields": {}}
     domain = [("retention_status", "!=", False), ("retention_missing_order", "=", True)]
     Partner.invalidate_model()
-    _timed("Missing Orders list (web_search_read, 80 rows, most urgent first)", Partner.web_search_read,
-           domain, list_spec, limit=80, order="retention_overdue_days desc", count_limit=10001)
+    _timed(
+        "Missing Orders list (web_search_read, 80 rows, most urgent first)",
+        Partner.web_search_read,
+        domain,
+        list_spec,
+        limit=80,
+        order="retention_overdue_days desc",
+        count_limit=10001,
+    )
     Partner.invalidate_model()
-    _timed("Customers by Status kanban (web_read_group by status)", Partner.web_read_group,
-           [("retention_status", "!=", False)], ["retention_status"], ["retention_status"], lazy=True)
+    _timed(
+        "Customers by Status kanban (web_read_group by status)",
+        Partner.web_read_group,
+        [("retention_status", "!=", False)],
+        ["retention_status"],
+        ["retention_status"],
+        lazy=True,
+    )
     Partner.invalidate_model()
-    _timed("  + one kanban column (web_search_read, 40 cards)", Partner.web_search_read,
-           [("retention_status", "=", "cold")], {**list_spec}, limit=40)
+    _timed(
+        "  + one kanban column (web_search_read, 40 cards)",
+        Partner.web_search_read,
+        [("retention_status", "=", "cold")],
+        {**list_spec},
+        limit=40,
+    )
     sample = Partner.browse(partner_ids[:naive_sample].tolist())
     _r, t_naive = _timed("naive ORM recompute of %d customers" % len(sample), naive_recompute, env, sample)
     env.cr.rollback()
-    print("  naive, extrapolated to %d customers: %.0f s (vs %.1f s set-based: x%.0f)" % (
-        n_customers, t_naive * n_customers / len(sample), t_compute, t_naive * n_customers / len(sample) / t_compute))
+    print(
+        "  naive, extrapolated to %d customers: %.0f s (vs %.1f s set-based: x%.0f)"
+        % (n_customers, t_naive * n_customers / len(sample), t_compute, t_naive * n_customers / len(sample) / t_compute)
+    )
 
 
 def main(argv):
@@ -203,4 +295,5 @@ def main(argv):
 
 if __name__ == "__main__":
     import sys as _sys
+
     main(_sys.argv[1:])

@@ -9,6 +9,7 @@ Sections:
           process's peak RSS), plus the share of churned customers the engine flags lost.
   cycle   needs a database: see scripts/bench_cycle.py (called by scripts/bench.sh).
 """
+
 import argparse
 import datetime
 import importlib.util
@@ -36,8 +37,9 @@ def load_engine():
 def load_backtest():
     """Import tools/backtest.py (and the engine beside it) as a package loaded by path, without Odoo."""
     tools = os.path.join(HERE, "..", "order_retention", "tools")
-    spec = importlib.util.spec_from_file_location("order_retention_tools", os.path.join(tools, "__init__.py"),
-                                                  submodule_search_locations=[tools])
+    spec = importlib.util.spec_from_file_location(
+        "order_retention_tools", os.path.join(tools, "__init__.py"), submodule_search_locations=[tools]
+    )
     package = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = package
     spec.loader.exec_module(package)
@@ -47,23 +49,50 @@ def load_backtest():
 def describe_model(cadence, model, prefix="engine"):
     """Print what the churn model learned (or why it fell back)."""
     if not model.used:
-        print("%s: churn model not used (fallback to the rules: %s; %d origins, %d customers at the oldest, "
-              "%d training rows)" % (prefix, model.fallback_reason, len(model.origins), model.customers_at_oldest,
-                                     model.training_rows))
+        print(
+            "%s: churn model not used (fallback to the rules: %s; %d origins, %d customers at the oldest, "
+            "%d training rows)"
+            % (prefix, model.fallback_reason, len(model.origins), model.customers_at_oldest, model.training_rows)
+        )
         return
-    print("%s: churn model fitted in %.2f s on %d rows (%d without a later order) from origins s = %s days; "
-          "%d customers at the oldest; training AUC %.3f" % (
-              prefix, model.fit_seconds, model.training_rows, model.no_order_rows,
-              ", ".join(str(s) for s in model.origins), model.customers_at_oldest, model.train_auc))
-    print("%s: standardised weights %s, intercept %.3f" % (prefix, ", ".join(
-        "%s %+.3f" % (name, w) for name, w in zip(model.feature_names, model.coefficients)), model.intercept))
-    print("%s: t* %.3f -> lost from p >= %.3f; typical expected gap %.1f days" % (
-        prefix, model.threshold, model.lost_threshold, model.typical_gap))
+    print(
+        "%s: churn model fitted in %.2f s on %d rows (%d without a later order) from origins s = %s days; "
+        "%d customers at the oldest; training AUC %.3f"
+        % (
+            prefix,
+            model.fit_seconds,
+            model.training_rows,
+            model.no_order_rows,
+            ", ".join(str(s) for s in model.origins),
+            model.customers_at_oldest,
+            model.train_auc,
+        )
+    )
+    print(
+        "%s: standardised weights %s, intercept %.3f"
+        % (
+            prefix,
+            ", ".join("%s %+.3f" % (name, w) for name, w in zip(model.feature_names, model.coefficients, strict=False)),
+            model.intercept,
+        )
+    )
+    print(
+        "%s: t* %.3f -> lost from p >= %.3f; typical expected gap %.1f days"
+        % (prefix, model.threshold, model.lost_threshold, model.typical_gap)
+    )
     effects = cadence.churn_effects(model)
-    print("%s: odds of no order in %d days x%.2f per 100 more silent days, x%.2f per extra usual gap of silence, "
-          "x%.2f for twice the past orders, x%.2f for twice the order amount" % (
-              prefix, model.horizon_days, effects["silent_100_days"], effects["one_more_gap"],
-              effects["orders_doubled"], effects["amount_doubled"]))
+    print(
+        "%s: odds of no order in %d days x%.2f per 100 more silent days, x%.2f per extra usual gap of silence, "
+        "x%.2f for twice the past orders, x%.2f for twice the order amount"
+        % (
+            prefix,
+            model.horizon_days,
+            effects["silent_100_days"],
+            effects["one_more_gap"],
+            effects["orders_doubled"],
+            effects["amount_doubled"],
+        )
+    )
 
 
 def bench_backtest(orders, as_of, horizon_days=180):
@@ -72,16 +101,34 @@ def bench_backtest(orders, as_of, horizon_days=180):
     backtest = load_backtest()
     start = as_of - datetime.timedelta(days=horizon_days)
     per_status, metrics = backtest.backtest(orders, start, horizon_days)
-    print("backtest as of %s, horizon %d days: %d customers, %d did not order" % (
-        start, horizon_days, metrics["customers"], metrics["no_order"]))
-    print("backtest: AUC rules %.3f, learned %.3f; lost precision rules %.2f / learned %.2f, "
-          "recall rules %.2f / learned %.2f (model used: %s)" % (
-              metrics["rule_auc"], metrics["auc"], metrics["rule_lost_precision"], metrics["lost_precision"],
-              metrics["rule_lost_recall"], metrics["lost_recall"], metrics["model_used"]))
+    print(
+        "backtest as of %s, horizon %d days: %d customers, %d did not order"
+        % (start, horizon_days, metrics["customers"], metrics["no_order"])
+    )
+    print(
+        "backtest: AUC rules %.3f, learned %.3f; lost precision rules %.2f / learned %.2f, "
+        "recall rules %.2f / learned %.2f (model used: %s)"
+        % (
+            metrics["rule_auc"],
+            metrics["auc"],
+            metrics["rule_lost_precision"],
+            metrics["lost_precision"],
+            metrics["rule_lost_recall"],
+            metrics["lost_recall"],
+            metrics["model_used"],
+        )
+    )
     for status, row in per_status.iterrows():
-        print("backtest: %-6s rules %6d customers, %5.1f %% ordered | learned %6d customers, %5.1f %% ordered" % (
-            status, row["rule_customers"], 100 * np.nan_to_num(row["rule_order_rate"]),
-            row["customers"], 100 * np.nan_to_num(row["order_rate"])))
+        print(
+            "backtest: %-6s rules %6d customers, %5.1f %% ordered | learned %6d customers, %5.1f %% ordered"
+            % (
+                status,
+                row["rule_customers"],
+                100 * np.nan_to_num(row["rule_order_rate"]),
+                row["customers"],
+                100 * np.nan_to_num(row["order_rate"]),
+            )
+        )
 
 
 def synthetic_orders(n_customers, orders_per_customer, as_of, seed=1, churn=0.3):
@@ -104,12 +151,14 @@ def synthetic_orders(n_customers, orders_per_customer, as_of, seed=1, churn=0.3)
     silence = np.where(churned, rng.integers(100, 600, n_customers), (rng.random(n_customers) * rhythm).astype(int))
     dates = np.datetime64(as_of) - (silence[cust] + np.rint(after).astype("int64")).astype("timedelta64[D]")
     ids = np.arange(1, n_customers + 1)
-    orders = pd.DataFrame({
-        "partner_id": ids[cust],
-        "date": dates,
-        "amount": rng.gamma(2.0, 250.0, len(cust)),
-        "peer_group": rng.integers(1, 6, n_customers)[cust],
-    })
+    orders = pd.DataFrame(
+        {
+            "partner_id": ids[cust],
+            "date": dates,
+            "amount": rng.gamma(2.0, 250.0, len(cust)),
+            "peer_group": rng.integers(1, 6, n_customers)[cust],
+        }
+    )
     return orders, ids[churned]
 
 
@@ -117,8 +166,10 @@ def bench_engine(n_customers=100_000, orders_per_customer=10):
     cadence = load_engine()
     as_of = datetime.date(2026, 6, 30)
     orders, churned = synthetic_orders(n_customers, orders_per_customer, as_of)
-    print("engine: %d customers, %d orders (mean %.1f per customer, %d with one order)" % (
-        n_customers, len(orders), len(orders) / n_customers, int((orders.groupby("partner_id").size() == 1).sum())))
+    print(
+        "engine: %d customers, %d orders (mean %.1f per customer, %d with one order)"
+        % (n_customers, len(orders), len(orders) / n_customers, int((orders.groupby("partner_id").size() == 1).sum()))
+    )
     cadence.compute_cadence(orders.head(2000), as_of)  # warm-up (imports, scipy)
     timings = []
     for _run in range(3):  # best of three: the machine is shared
@@ -131,21 +182,30 @@ def bench_engine(n_customers=100_000, orders_per_customer=10):
     _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print("engine: %d customers, %d orders: %.2f s best of 3 (runs %s; target <= 2 s), "
-          "peak %.0f MB traced, process peak RSS %.0f MB" % (
-              n_customers, len(orders), elapsed, ", ".join("%.2f" % t for t in timings), peak / 2**20, rss))
+    print(
+        "engine: %d customers, %d orders: %.2f s best of 3 (runs %s; target <= 2 s), "
+        "peak %.0f MB traced, process peak RSS %.0f MB"
+        % (n_customers, len(orders), elapsed, ", ".join("%.2f" % t for t in timings), peak / 2**20, rss)
+    )
     print("engine: statuses %s" % result["status"].value_counts().to_dict())
     lost = set(result.index[result["status"] == "lost"])
     churned = set(churned.tolist())
     if lost:
-        print("engine: lost flag vs churned (silent 100-600 days): precision %.2f, recall %.2f" % (
-            len(lost & churned) / len(lost), len(lost & churned) / max(len(churned), 1)))
+        print(
+            "engine: lost flag vs churned (silent 100-600 days): precision %.2f, recall %.2f"
+            % (len(lost & churned) / len(lost), len(lost & churned) / max(len(churned), 1))
+        )
     missing = result["missing_order"]
     print("engine: missing-order alerts %d (%.1f %% of customers)" % (missing.sum(), 100 * missing.mean()))
     describe_model(cadence, result.attrs["churn_model"])
-    print("engine: annual value %.0f, value at risk %.0f (%.1f %%)" % (
-        result["annual_value"].sum(), result["value_at_risk"].sum(),
-        100 * result["value_at_risk"].sum() / max(result["annual_value"].sum(), 1e-9)))
+    print(
+        "engine: annual value %.0f, value at risk %.0f (%.1f %%)"
+        % (
+            result["annual_value"].sum(),
+            result["value_at_risk"].sum(),
+            100 * result["value_at_risk"].sum() / max(result["annual_value"].sum(), 1e-9),
+        )
+    )
     bench_backtest(orders, as_of)
     return elapsed
 

@@ -3,6 +3,7 @@
 Usage (the demo script passes Odoo's connection options):
     python3 scripts/demo_summary.py --addons-path=... --db_host=... -d DB
 """
+
 import sys
 
 import odoo
@@ -30,29 +31,52 @@ def main(argv):
         missing = partners.filtered("retention_missing_order").sorted("retention_days_since_last_order")
         print("Missing-order alerts: %d (freshest lapse first)" % len(missing))
         for partner in missing[:8]:
-            print("  - %-28s %-5s %s" % (partner.name[:28], partner.retention_status, partner.retention_explanation or ""))
+            print(
+                "  - %-28s %-5s %s" % (partner.name[:28], partner.retention_status, partner.retention_explanation or "")
+            )
         activities = env["mail.activity"].search([("activity_type_id", "=", cycle._retention_activity_type().id)])
-        print("Open retention calls: %d, assigned to: %s" % (
-            len(activities), ", ".join(sorted(set(activities.mapped("user_id.name")))) or "-"))
+        print(
+            "Open retention calls: %d, assigned to: %s"
+            % (len(activities), ", ".join(sorted(set(activities.mapped("user_id.name")))) or "-")
+        )
         print("Logins: admin / admin (sales manager), demo / demo (salesperson Marc Demo)")
         run = env["retention.model.run"].search([], limit=1)
         print("Churn model: %s" % (run.explanation or "-").replace("\n", "\n  "))
         at_risk = partners.sorted("retention_value_at_risk", reverse=True)[:5]
-        print("Highest value at risk: %s" % ", ".join(
-            "%s %.0f (%.0f %% of %.0f a year)" % (p.name, p.retention_value_at_risk, 100 * p.retention_churn_probability,
-                                                  p.retention_annual_value) for p in at_risk))
+        print(
+            "Highest value at risk: %s"
+            % ", ".join(
+                "%s %.0f (%.0f %% of %.0f a year)"
+                % (p.name, p.retention_value_at_risk, 100 * p.retention_churn_probability, p.retention_annual_value)
+                for p in at_risk
+            )
+        )
         import datetime
+
         today = datetime.date.today()
         wizard = env["retention.backtest"].create({"as_of": today - datetime.timedelta(days=180), "horizon_days": 180})
         wizard.action_run()
-        print("Backtest as of %s, 180 days: %d customers, %d did not order; AUC rules %.3f / learned %.3f; lost "
-              "precision rules %.2f / learned %.2f, recall rules %.2f / learned %.2f (learned model used: %s)" % (
-                  wizard.as_of, wizard.customers, wizard.no_order, wizard.rule_auc, wizard.auc,
-                  wizard.rule_lost_precision, wizard.lost_precision, wizard.rule_lost_recall, wizard.lost_recall,
-                  wizard.model_used))
+        print(
+            "Backtest as of %s, 180 days: %d customers, %d did not order; AUC rules %.3f / learned %.3f; lost "
+            "precision rules %.2f / learned %.2f, recall rules %.2f / learned %.2f (learned model used: %s)"
+            % (
+                wizard.as_of,
+                wizard.customers,
+                wizard.no_order,
+                wizard.rule_auc,
+                wizard.auc,
+                wizard.rule_lost_precision,
+                wizard.lost_precision,
+                wizard.rule_lost_recall,
+                wizard.lost_recall,
+                wizard.model_used,
+            )
+        )
         for line in wizard.line_ids:
-            print("  %-6s rules %3d customers %5.1f %% ordered | learned %3d customers %5.1f %% ordered" % (
-                line.status, line.rule_customers, 100 * line.rule_order_rate, line.customers, 100 * line.order_rate))
+            print(
+                "  %-6s rules %3d customers %5.1f %% ordered | learned %3d customers %5.1f %% ordered"
+                % (line.status, line.rule_customers, 100 * line.rule_order_rate, line.customers, 100 * line.order_rate)
+            )
         cr.rollback()  # the backtest wizard is throwaway; the cycle above was committed
 
 

@@ -6,6 +6,7 @@ over all replies each call must be created exactly once (the others count it as 
 
 Prints one line per reply and a summary; exits 1 when a reply is not 200 JSON or the counts do not add
 up. Sends traffic to the given URL only (use a loopback address)."""
+
 import argparse
 import datetime
 import json
@@ -17,14 +18,25 @@ import urllib.request
 
 def batch(rows, tag):
     start = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
-    return [{"call_id": "%s-%04d" % (tag, i), "number": "+1 650 555 %04d" % (i % 10000), "direction": "outbound",
-             "start": (start + datetime.timedelta(seconds=i)).isoformat(), "duration": 20 + i % 100}
-            for i in range(rows)]
+    return [
+        {
+            "call_id": "%s-%04d" % (tag, i),
+            "number": "+1 650 555 %04d" % (i % 10000),
+            "direction": "outbound",
+            "start": (start + datetime.timedelta(seconds=i)).isoformat(),
+            "duration": 20 + i % 100,
+        }
+        for i in range(rows)
+    ]
 
 
 def push(url, token, body, results, index):
-    request = urllib.request.Request(url + "/order_retention/calls", data=body, method="POST", headers={
-        "Content-Type": "application/json", "Authorization": "Bearer %s" % token})
+    request = urllib.request.Request(
+        url + "/order_retention/calls",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", "Authorization": "Bearer %s" % token},
+    )
     try:
         with urllib.request.urlopen(request, timeout=120) as response:
             results[index] = (response.status, response.read())
@@ -44,7 +56,9 @@ def main():
     args = parser.parse_args()
     body = json.dumps(batch(args.rows, args.tag)).encode()
     results = [None] * args.threads
-    threads = [threading.Thread(target=push, args=(args.url, args.token, body, results, i)) for i in range(args.threads)]
+    threads = [
+        threading.Thread(target=push, args=(args.url, args.token, body, results, i)) for i in range(args.threads)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -63,8 +77,10 @@ def main():
         created += reply["created"]
         duplicate += reply["duplicate"]
     expected = (args.rows, args.rows * (args.threads - 1))
-    print("intake stress: %d concurrent pushes of %d calls: created %d, duplicate %d (expected %d, %d)"
-          % (args.threads, args.rows, created, duplicate, *expected))
+    print(
+        "intake stress: %d concurrent pushes of %d calls: created %d, duplicate %d (expected %d, %d)"
+        % (args.threads, args.rows, created, duplicate, *expected)
+    )
     if not ok or (created, duplicate) != expected:
         print("intake stress FAILED")
         return 1

@@ -6,6 +6,7 @@ Logs in as the demo salesperson (demo/demo) for the salesperson's screens and as
 manager's, drives Chromium through the DevTools protocol (websocket-client), writes PNGs. Look at each
 one before committing it.
 """
+
 import argparse
 import base64
 import json
@@ -23,28 +24,60 @@ PAGES = [
     ("my_retention_calls", "demo", "/odoo/action-order_retention.mail_activity_action_retention_calls", None, 0),
     ("missing_orders", "admin", "/odoo/action-order_retention.res_partner_action_missing_orders", None, 0),
     ("customers_by_status", "admin", "/odoo/action-order_retention.res_partner_action_retention_status", None, 0),
-    ("customer_retention_tab", "admin", "/odoo/action-order_retention.res_partner_action_missing_orders",
-     "document.querySelector(\".o_data_row td[name='display_name']\").click()", 3),
+    (
+        "customer_retention_tab",
+        "admin",
+        "/odoo/action-order_retention.res_partner_action_missing_orders",
+        "document.querySelector(\".o_data_row td[name='display_name']\").click()",
+        3,
+    ),
     ("calls", "admin", "/odoo/action-order_retention.retention_call_action", None, 0),
     ("status_history", "admin", "/odoo/action-order_retention.retention_status_history_action", None, 0),
     ("cancellation_analysis", "admin", "/odoo/action-order_retention.retention_cancel_report_action", None, 0),
-    ("settings", "admin", "/odoo/action-sale.action_sale_config_settings",
-     "[...document.querySelectorAll('h2, .o_setting_container h2, .o_settings_container')].find("
-     "e => e.textContent.includes('Customer Retention'))?.scrollIntoView()", 2),
-    ("backtest", "admin", "/odoo/action-order_retention.retention_backtest_action",
-     "document.querySelector(\"button[name='action_run']\").click()", 3),
-    ("customers_by_status_graph", "admin", "/odoo/action-order_retention.res_partner_action_retention_status",
-     "document.querySelector(\".o_switch_view.o_graph\").click()", 3),
+    (
+        "settings",
+        "admin",
+        "/odoo/action-sale.action_sale_config_settings",
+        "[...document.querySelectorAll('h2, .o_setting_container h2, .o_settings_container')].find("
+        "e => e.textContent.includes('Customer Retention'))?.scrollIntoView()",
+        2,
+    ),
+    (
+        "backtest",
+        "admin",
+        "/odoo/action-order_retention.retention_backtest_action",
+        "document.querySelector(\"button[name='action_run']\").click()",
+        3,
+    ),
+    (
+        "customers_by_status_graph",
+        "admin",
+        "/odoo/action-order_retention.res_partner_action_retention_status",
+        'document.querySelector(".o_switch_view.o_graph").click()',
+        3,
+    ),
     ("why_customers_leave", "admin", "/odoo/action-order_retention.retention_churn_report_action", None, 0),
-    ("retention_outcome_dialog", "demo", "/odoo/action-order_retention.mail_activity_action_retention_calls",
-     "document.querySelector(\".o_data_row td[name='retention_partner_id']\").click();"
-     "setTimeout(() => document.querySelector('.o-mail-Activity-markDone').click(), 3000);"
-     "setTimeout(() => document.querySelector('.o-mail-ActivityMarkAsDone button.btn-primary').click(), 4500)", 7),
-    ("duplicate_quotations", "admin", "/odoo/action-order_retention.sale_order_retention_duplicate_action_all",
-     "document.querySelector(\".modal button[name='action_preview']\").click()", 3),
+    (
+        "retention_outcome_dialog",
+        "demo",
+        "/odoo/action-order_retention.mail_activity_action_retention_calls",
+        "document.querySelector(\".o_data_row td[name='retention_partner_id']\").click();"
+        "setTimeout(() => document.querySelector('.o-mail-Activity-markDone').click(), 3000);"
+        "setTimeout(() => document.querySelector('.o-mail-ActivityMarkAsDone button.btn-primary').click(), 4500)",
+        7,
+    ),
+    (
+        "duplicate_quotations",
+        "admin",
+        "/odoo/action-order_retention.sale_order_retention_duplicate_action_all",
+        "document.querySelector(\".modal button[name='action_preview']\").click()",
+        3,
+    ),
 ]
-RETENTION_TAB = ("[...document.querySelectorAll('.o_notebook a.nav-link')].find(a => a.textContent.trim() == 'Retention')"
-                 "?.click(); document.querySelector('.o_notebook').scrollIntoView()")
+RETENTION_TAB = (
+    "[...document.querySelectorAll('.o_notebook a.nav-link')].find(a => a.textContent.trim() == 'Retention')"
+    "?.click(); document.querySelector('.o_notebook').scrollIntoView()"
+)
 
 
 def login(url, db, user):
@@ -58,11 +91,25 @@ def login(url, db, user):
 class Chrome:
     def __init__(self, port=9333):
         self.profile = tempfile.mkdtemp()
-        self.proc = subprocess.Popen([
-            shutil.which("chromium"), "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-            "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--window-size=1440,900", "--remote-debugging-port=%d" % port, "--user-data-dir=" + self.profile,
-            "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [
+                shutil.which("chromium"),
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--window-size=1440,900",
+                "--remote-debugging-port=%d" % port,
+                "--user-data-dir=" + self.profile,
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         for _i in range(50):
             try:
                 pages = json.load(urllib.request.urlopen("http://127.0.0.1:%d/json" % port))

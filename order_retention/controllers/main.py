@@ -19,9 +19,12 @@ class RetentionCallController(http.Controller):
     def _reply(status, payload, headers=None):
         # ASCII JSON: safe whatever the input echoed in a reason, and Content-Length is exact
         body = json.dumps(payload, ensure_ascii=True)
-        return request.make_response(body, headers=[("Content-Type", "application/json; charset=utf-8"),
-                                                    ("Content-Length", str(len(body)))] + (headers or []),
-                                     status=status)
+        return request.make_response(
+            body,
+            headers=[("Content-Type", "application/json; charset=utf-8"), ("Content-Length", str(len(body)))]
+            + (headers or []),
+            status=status,
+        )
 
     @http.route("/order_retention/calls", type="http", auth="none", csrf=False, save_session=False, readonly=False)
     def push_calls(self, **_kwargs):
@@ -36,8 +39,13 @@ class RetentionCallController(http.Controller):
             return self._reply(405, {"error": "use POST with a JSON body"}, headers=[("Allow", "POST")])
         header = request.httprequest.headers.get("Authorization", "")
         if not header.lower().startswith("bearer ") or not header[7:].strip():
-            return self._reply(401, {"error": "missing token: send 'Authorization: Bearer <token>' "
-                                              "(Sales > Settings > Customer Retention > Generate new token)"})
+            return self._reply(
+                401,
+                {
+                    "error": "missing token: send 'Authorization: Bearer <token>' "
+                    "(Sales > Settings > Customer Retention > Generate new token)"
+                },
+            )
         company = request.env["res.company"].sudo()._retention_company_for_token(header[7:].strip())
         if not company:
             return self._reply(401, {"error": "invalid or revoked token"})
@@ -47,9 +55,16 @@ class RetentionCallController(http.Controller):
         if error:
             return self._reply(error[0], {"error": error[1]})
         result = self._ingest(company.id, rows)
-        result["errors"] = [{"index": e["row"], "call_id": e["call_id"], "reason": e["reason"]} for e in result["errors"]]
-        _logger.info("PBX push for %s: %s created, %s duplicate, %s rejected",
-                     company.name, result["created"], result["duplicate"], result["rejected"])
+        result["errors"] = [
+            {"index": e["row"], "call_id": e["call_id"], "reason": e["reason"]} for e in result["errors"]
+        ]
+        _logger.info(
+            "PBX push for %s: %s created, %s duplicate, %s rejected",
+            company.name,
+            result["created"],
+            result["duplicate"],
+            result["rejected"],
+        )
         return self._reply(200, result)
 
     @staticmethod
@@ -83,4 +98,6 @@ class RetentionCallController(http.Controller):
                 # superuser: the bearer token authenticated the telephony for this company only
                 env = api.Environment(cr, SUPERUSER_ID, {})
                 company = env["res.company"].browse(company_id)
-                return env["retention.call"].with_company(company)._retention_ingest(list(enumerate(rows)), "pbx", company)
+                return (
+                    env["retention.call"].with_company(company)._retention_ingest(list(enumerate(rows)), "pbx", company)
+                )

@@ -5,7 +5,6 @@ from odoo.addons.sale.controllers.portal import CustomerPortal
 
 
 class RetentionCustomerPortal(CustomerPortal):
-
     @http.route()
     def portal_quote_decline(self, order_id, access_token=None, decline_message=None, **kwargs):
         """A quotation declined from the portal is cancelled with the reason "Declined by customer" and the
@@ -16,4 +15,6 @@ class RetentionCustomerPortal(CustomerPortal):
                 retention_cancel_reason_id=reason.id,
                 retention_cancel_note=decline_message,
             )
-        return super().portal_quote_decline(order_id, access_token=access_token, decline_message=decline_message, **kwargs)
+        return super().portal_quote_decline(
+            order_id, access_token=access_token, decline_message=decline_message, **kwargs
+        )

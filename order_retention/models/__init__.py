@@ -1,5 +1,6 @@
 # who may do what
 from . import retention_policy
+
 # retention cycle
 from . import mail_activity
 from . import res_config_settings
@@ -9,16 +10,20 @@ from . import retention_cycle_demo
 from . import retention_model_run
 from . import retention_status_history
 from . import sale_order
+
 # call log
 from . import mail_activity_type
 from . import res_company
 from . import retention_call
+
 # quotation hygiene
 from . import retention_cancel_reason
 from . import retention_cancel_report
+
 # why customers leave
 from . import retention_churn_reason
 from . import retention_churn_report
+
 # salesperson's queue and manager's screens
 from . import mail_activity_retention
 from . import res_users

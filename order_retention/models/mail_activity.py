@@ -9,8 +9,15 @@ from .res_config_settings import retention_param
 
 # What decides which call verifies a retention call: nobody but the system and a sales manager
 # changes these on an existing retention call, and nobody but the system sets them on creation.
-IDENTITY_FIELDS = ("activity_type_id", "res_model", "res_model_id", "res_id", "retention_call_id", "date_done",
-                   "retention_company_id")
+IDENTITY_FIELDS = (
+    "activity_type_id",
+    "res_model",
+    "res_model_id",
+    "res_id",
+    "retention_call_id",
+    "date_done",
+    "retention_company_id",
+)
 SYSTEM_ONLY_CREATE_FIELDS = ("retention_call_id", "retention_company_id", "date_done", "retention_value_at_risk")
 # A salesperson may postpone a retention call (due date, snooze) up to this many days after it was created.
 POSTPONE_DAYS = 7
@@ -20,11 +27,18 @@ class MailActivity(models.Model):
     _inherit = "mail.activity"
 
     retention_call_id = fields.Many2one(
-        "retention.call", string="Verifying Call", readonly=True, copy=False, index="btree_not_null",
+        "retention.call",
+        string="Verifying Call",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
         help="The logged phone call that allowed this follow-up to be marked done.",
     )
     retention_company_id = fields.Many2one(
-        "res.company", string="Follow-up Company", readonly=True, copy=False,
+        "res.company",
+        string="Follow-up Company",
+        readonly=True,
+        copy=False,
         help="Only calls logged by this company's telephony can close this retention call. Set when the "
         "follow-up is created (the customer's company, else the assignee's) and never changed afterwards.",
     )
@@ -41,14 +55,19 @@ class MailActivity(models.Model):
             for vals in vals_list:
                 forged = [f for f in SYSTEM_ONLY_CREATE_FIELDS if vals.get(f)]
                 if forged:
-                    raise AccessError(_("%(fields)s of an activity are set by the system, not on creation.",
-                                        fields=", ".join(forged)))
+                    raise AccessError(
+                        _("%(fields)s of an activity are set by the system, not on creation.", fields=", ".join(forged))
+                    )
         activities = super().create(vals_list)
         guarded = activities._retention_guarded()
         if guarded and not system:
             if guarded.filtered(lambda a: not a.active):
-                raise AccessError(_("A retention call cannot be created already done: create it, call the "
-                                    "customer, then mark it done."))
+                raise AccessError(
+                    _(
+                        "A retention call cannot be created already done: create it, call the "
+                        "customer, then mark it done."
+                    )
+                )
         guarded._retention_set_company()
         if guarded:
             self._retention_refresh_values(guarded.ids)
@@ -67,7 +86,7 @@ class MailActivity(models.Model):
                 if reopened:
                     # a reopened follow-up needs a new call: the old one stays consumed forever
                     with policy.retention_system():
-                        super(MailActivity, reopened).write({"retention_call_id": False})
+                        reopened.write({"retention_call_id": False})
         return super().write(vals)
 
     def unlink(self):
@@ -76,14 +95,21 @@ class MailActivity(models.Model):
         guarded = self._retention_guarded().filtered(lambda a: not (a.active and a.retention_call_id))
         if guarded and not policy.RETENTION_SYSTEM.get():
             if not policy.may_override(self.env):
-                raise UserError(_(
-                    "A retention call cannot be cancelled or deleted: call the customer from a line the telephony "
-                    "logs, then mark it done. A sales manager can close it without a call, giving a reason."))
+                raise UserError(
+                    _(
+                        "A retention call cannot be cancelled or deleted: call the customer from a line the telephony "
+                        "logs, then mark it done. A sales manager can close it without a call, giving a reason."
+                    )
+                )
             if not self.env.su:
                 for activity in guarded.filtered("active"):
-                    activity._retention_partner().message_post(body=_(
-                        "Retention call \"%(summary)s\" cancelled by %(user)s without a call.",
-                        summary=activity.summary or activity.activity_type_id.name, user=self.env.user.name))
+                    activity._retention_partner().message_post(
+                        body=_(
+                            'Retention call "%(summary)s" cancelled by %(user)s without a call.',
+                            summary=activity.summary or activity.activity_type_id.name,
+                            user=self.env.user.name,
+                        )
+                    )
         return super().unlink()
 
     def _retention_check_write(self, vals):
@@ -94,11 +120,17 @@ class MailActivity(models.Model):
         guarded = self._retention_guarded()
         touched = [f for f in IDENTITY_FIELDS if f in vals]
         if guarded and touched:
-            raise AccessError(_(
-                "The %(fields)s of a retention call cannot be changed: only a sales manager can retype, move or "
-                "re-link it. You can reassign it to a colleague or change its due date.", fields=", ".join(touched)))
+            raise AccessError(
+                _(
+                    "The %(fields)s of a retention call cannot be changed: only a sales manager can retype, move or "
+                    "re-link it. You can reassign it to a colleague or change its due date.",
+                    fields=", ".join(touched),
+                )
+            )
         if {"retention_call_id", "retention_company_id", "retention_value_at_risk"} & set(vals):
-            raise AccessError(_("The verifying call, the follow-up company and the value at risk are set by the system."))
+            raise AccessError(
+                _("The verifying call, the follow-up company and the value at risk are set by the system.")
+            )
         if vals.get("activity_type_id"):
             new_type = self.env["mail.activity.type"].browse(vals["activity_type_id"]).sudo()
             if new_type.retention_requires_verified_call and (self - guarded):
@@ -108,14 +140,22 @@ class MailActivity(models.Model):
             for activity in guarded:
                 limit = max(activity.date_deadline, activity.create_date.date() + timedelta(days=POSTPONE_DAYS))
                 if new > limit:
-                    raise AccessError(_(
-                        "A retention call can be postponed up to %(days)s days after it was created (here until "
-                        "%(limit)s); a sales manager can postpone it further. Record the customer's wish with the "
-                        "outcome \"Call again on a date\" when you mark it done.",
-                        days=POSTPONE_DAYS, limit=fields.Date.to_string(limit)))
+                    raise AccessError(
+                        _(
+                            "A retention call can be postponed up to %(days)s days after it was created (here until "
+                            "%(limit)s); a sales manager can postpone it further. Record the customer's wish with the "
+                            'outcome "Call again on a date" when you mark it done.',
+                            days=POSTPONE_DAYS,
+                            limit=fields.Date.to_string(limit),
+                        )
+                    )
         if "active" in vals and vals["active"] and guarded.filtered(lambda a: not a.active):
-            raise AccessError(_("A done retention call cannot be reopened except by a sales manager: "
-                                "schedule a new activity instead."))
+            raise AccessError(
+                _(
+                    "A done retention call cannot be reopened except by a sales manager: "
+                    "schedule a new activity instead."
+                )
+            )
 
     # ------------------------------------------------------------------
     # DONE
@@ -144,11 +184,16 @@ class MailActivity(models.Model):
             return super()._action_done(feedback=feedback, attachment_ids=attachment_ids)
         guarded = self._retention_verify()
         messages, next_activities = super(MailActivity, self - guarded)._action_done(
-            feedback=feedback, attachment_ids=attachment_ids)
+            feedback=feedback, attachment_ids=attachment_ids
+        )
         for activity in guarded:
             call = activity.retention_call_id
-            note = _("Closed by a verified call of %(seconds)s s on %(date)s (%(number)s).",
-                     seconds=call.duration_seconds, date=fields.Datetime.to_string(call.start), number=call.phone_number)
+            note = _(
+                "Closed by a verified call of %(seconds)s s on %(date)s (%(number)s).",
+                seconds=call.duration_seconds,
+                date=fields.Datetime.to_string(call.start),
+                number=call.phone_number,
+            )
             text = "%s<br/>%s" % (note, feedback) if feedback else note
             msg, nxt = super(MailActivity, activity)._action_done(feedback=text, attachment_ids=attachment_ids)
             messages |= msg
@@ -177,7 +222,7 @@ class MailActivity(models.Model):
             company = record and "company_id" in record._fields and record.exists() and record.company_id
             company = company or activity.user_id.sudo().company_id or self.env.company
             with policy.retention_system():
-                super(MailActivity, activity.sudo()).write({"retention_company_id": company.id})
+                activity.sudo().write({"retention_company_id": company.id})
 
     def _retention_verify(self):
         """Link a qualifying call to each activity of ``self`` that requires one (and has none yet);
@@ -195,9 +240,11 @@ class MailActivity(models.Model):
             # only calls logged by the follow-up's company count (decided when it was created; rows of
             # older versions fall back to the assignee's companies)
             companies = activity.retention_company_id.ids or activity.user_id.sudo().company_ids.ids
-            calls = [dict(c, used=c["used"] or c["id"] in taken)
-                     for c in candidates.get(partner.commercial_partner_id.id, [])
-                     if c["company_id"] in companies]
+            calls = [
+                dict(c, used=c["used"] or c["id"] in taken)
+                for c in candidates.get(partner.commercial_partner_id.id, [])
+                if c["company_id"] in companies
+            ]
             call, problem = cv.choose_call(activity.create_date, calls, minimum)
             if call:
                 taken.add(call["id"])
@@ -205,15 +252,20 @@ class MailActivity(models.Model):
             else:
                 problems.append(self._retention_problem_text(activity, partner, problem, minimum))
         if problems:
-            raise UserError(_("These retention calls cannot be marked done yet:\n%(problems)s\n\n"
-                              "Call the customer from a line the telephony logs (calls of at least %(minimum)s s "
-                              "after the activity was created count), then mark it done. A sales manager can "
-                              "close it without a call, giving a reason.",
-                              problems="\n".join(problems), minimum=minimum))
+            raise UserError(
+                _(
+                    "These retention calls cannot be marked done yet:\n%(problems)s\n\n"
+                    "Call the customer from a line the telephony logs (calls of at least %(minimum)s s "
+                    "after the activity was created count), then mark it done. A sales manager can "
+                    "close it without a call, giving a reason.",
+                    problems="\n".join(problems),
+                    minimum=minimum,
+                )
+            )
         with policy.retention_system():
             for activity, call in links:
                 call._retention_consume(activity)
-                super(MailActivity, activity.sudo()).write({"retention_call_id": call.id})
+                activity.sudo().write({"retention_call_id": call.id})
         return guarded
 
     def _retention_problem_text(self, activity, partner, problem, minimum):
@@ -221,13 +273,22 @@ class MailActivity(models.Model):
         since = fields.Datetime.to_string(activity.create_date)
         texts = {
             "no_call": _("no call logged with this customer"),
-            "unverified_only": _("only manually logged calls or calls matched after a number change, which do not count"),
+            "unverified_only": _(
+                "only manually logged calls or calls matched after a number change, which do not count"
+            ),
             "before_activity": _("no verified call since the activity was created (%(since)s)", since=since),
-            "too_short": _("the longest call since %(since)s lasted %(longest)s s, less than %(minimum)s s",
-                           since=since, longest=details.get("longest"), minimum=minimum),
+            "too_short": _(
+                "the longest call since %(since)s lasted %(longest)s s, less than %(minimum)s s",
+                since=since,
+                longest=details.get("longest"),
+                minimum=minimum,
+            ),
             "already_used": _("the qualifying calls already closed other activities"),
-            "number_changed": _("the calls since %(since)s went to a number added to the customer after the retention "
-                                "call was created (a sales manager can confirm such a call)", since=since),
+            "number_changed": _(
+                "the calls since %(since)s went to a number added to the customer after the retention "
+                "call was created (a sales manager can confirm such a call)",
+                since=since,
+            ),
         }
         return "- %s: %s" % (partner.display_name, texts[reason])
 

@@ -11,15 +11,22 @@ class MailActivity(models.Model):
     _inherit = "mail.activity"
 
     retention_partner_id = fields.Many2one(
-        "res.partner", string="Customer", compute="_compute_retention_partner_id", store=True,
-        index="btree_not_null", help="The contact or company this activity is about.",
+        "res.partner",
+        string="Customer",
+        compute="_compute_retention_partner_id",
+        store=True,
+        index="btree_not_null",
+        help="The contact or company this activity is about.",
     )
     retention_followup = fields.Boolean(
-        string="Retention Call", compute="_compute_retention_followup", search="_search_retention_followup",
+        string="Retention Call",
+        compute="_compute_retention_followup",
+        search="_search_retention_followup",
         help="A retention call scheduled by the retention cycle (activity type of Settings).",
     )
     retention_status = fields.Selection(
-        related="retention_partner_id.retention_status", string="Status",
+        related="retention_partner_id.retention_status",
+        string="Status",
         help="The customer's retention status today (it may have changed since the call was scheduled).",
     )
     retention_explanation = fields.Text(related="retention_partner_id.retention_explanation", string="Why")
@@ -28,13 +35,19 @@ class MailActivity(models.Model):
     retention_days_silent = fields.Integer(related="retention_partner_id.retention_days_since_last_order")
     retention_currency_id = fields.Many2one(related="retention_partner_id.retention_currency_id")
     retention_total_amount = fields.Monetary(
-        related="retention_partner_id.retention_total_amount", currency_field="retention_currency_id")
+        related="retention_partner_id.retention_total_amount", currency_field="retention_currency_id"
+    )
     retention_annual_value = fields.Monetary(
-        related="retention_partner_id.retention_annual_value", currency_field="retention_currency_id")
+        related="retention_partner_id.retention_annual_value", currency_field="retention_currency_id"
+    )
     retention_value_at_risk = fields.Monetary(
-        string="Value at Risk", readonly=True, copy=False, currency_field="retention_currency_id",
+        string="Value at Risk",
+        readonly=True,
+        copy=False,
+        currency_field="retention_currency_id",
         help="The customer's annual value × churn probability, copied from the customer when the call is scheduled "
-        "and at every daily computation, so that the queue sorts and sums by it: call the most valuable first.")
+        "and at every daily computation, so that the queue sorts and sums by it: call the most valuable first.",
+    )
 
     @api.depends("res_model", "res_id")
     def _compute_retention_partner_id(self):
@@ -46,13 +59,17 @@ class MailActivity(models.Model):
     def _compute_retention_followup(self):
         activity_type = self.env["retention.cycle"]._retention_activity_type()
         for activity in self:
-            activity.retention_followup = activity.res_model == "res.partner" and activity.activity_type_id == activity_type
+            activity.retention_followup = (
+                activity.res_model == "res.partner" and activity.activity_type_id == activity_type
+            )
 
     def _search_retention_followup(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
             raise NotImplementedError(self.env._("Search retention calls with = True or = False."))
-        domain = [("res_model", "=", "res.partner"),
-                  ("activity_type_id", "=", self.env["retention.cycle"]._retention_activity_type().id)]
+        domain = [
+            ("res_model", "=", "res.partner"),
+            ("activity_type_id", "=", self.env["retention.cycle"]._retention_activity_type().id),
+        ]
         return domain if (operator == "=") == value else ["!", "&", *domain]
 
     @api.model
@@ -61,15 +78,17 @@ class MailActivity(models.Model):
         statement, only rows that differ."""
         self.flush_model(["retention_partner_id", "active"])
         self.env["res.partner"].flush_model(["retention_value_at_risk"])
-        self.env.cr.execute(SQL(
-            """
+        self.env.cr.execute(
+            SQL(
+                """
             UPDATE mail_activity a SET retention_value_at_risk = p.retention_value_at_risk
               FROM res_partner p
              WHERE a.retention_partner_id = p.id AND a.active %s
                AND a.retention_value_at_risk IS DISTINCT FROM p.retention_value_at_risk
             """,
-            SQL("AND a.id IN %s", tuple(activity_ids)) if activity_ids else SQL(""),
-        ))
+                SQL("AND a.id IN %s", tuple(activity_ids)) if activity_ids else SQL(""),
+            )
+        )
         self.invalidate_model(["retention_value_at_risk"])
 
     def _read_group_orderby(self, order, groupby_terms, query):

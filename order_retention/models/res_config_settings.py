@@ -44,56 +44,73 @@ class ResConfigSettings(models.TransientModel):
 
     # --- retention cycle ---
     retention_warm_interval_days = fields.Integer(
-        string="Warm follow-up every (days)", default=14,
+        string="Warm follow-up every (days)",
+        default=14,
         help="Days between two retention calls for a warm customer; 0 means no follow-up.",
     )
     retention_cold_interval_days = fields.Integer(
-        string="Cold follow-up every (days)", default=30,
+        string="Cold follow-up every (days)",
+        default=30,
         help="Days between two retention calls for a cold customer; 0 means no follow-up.",
     )
     retention_lost_interval_days = fields.Integer(
-        string="Lost follow-up every (days)", default=30,
+        string="Lost follow-up every (days)",
+        default=30,
         help="Days between two retention calls for a lost customer; 0 means no follow-up.",
     )
     retention_warning_z = fields.Float(
-        string="Warning level (z)", default=1.0, digits=(4, 2),
+        string="Warning level (z)",
+        default=1.0,
+        digits=(4, 2),
         help="The missing-order alert fires when the silence exceeds exp(mean log gap + z x sd). "
         "With z = 1 about 16% of normal gaps exceed it.",
     )
     retention_cold_multiple = fields.Float(
-        string="Cold after (x warning level)", default=1.0, digits=(4, 2),
+        string="Cold after (x warning level)",
+        default=1.0,
+        digits=(4, 2),
         help="A customer becomes cold when the silence exceeds this multiple of their warning level.",
     )
     retention_lost_probability = fields.Float(
-        string="Lost when P(no order in 90 days) ≥", default=0.85, digits=(4, 2),
+        string="Lost when P(no order in 90 days) ≥",
+        default=0.85,
+        digits=(4, 2),
     )
     retention_lost_cap_days = fields.Integer(
-        string="Lost after (days of silence)", default=365,
+        string="Lost after (days of silence)",
+        default=365,
         help="Absolute cap: a customer silent this long is lost whatever their rhythm.",
     )
     retention_shrinkage_kappa = fields.Float(
-        string="Peer weight (κ)", default=4.0, digits=(4, 1),
+        string="Peer weight (κ)",
+        default=4.0,
+        digits=(4, 1),
         help="How many gaps of the customer's own history weigh as much as the peer group's rhythm.",
     )
     retention_activity_type_id = fields.Many2one(
-        "mail.activity.type", string="Retention activity type",
+        "mail.activity.type",
+        string="Retention activity type",
         config_parameter="order_retention.activity_type_id",
         domain="[('res_model', 'in', (False, 'res.partner'))]",
         help="Activity scheduled for warm, cold and lost customers.",
     )
     retention_fallback_user_id = fields.Many2one(
-        "res.users", string="Follow-ups without salesperson go to",
+        "res.users",
+        string="Follow-ups without salesperson go to",
         config_parameter="order_retention.fallback_user_id",
         domain="[('share', '=', False)]",
         help="Assignee of retention calls for customers with neither a salesperson nor a sales team leader.",
     )
     # --- call verification ---
     retention_min_call_seconds = fields.Integer(
-        string="Minimum verified call (seconds)", default=20,
+        string="Minimum verified call (seconds)",
+        default=20,
         help="A retention call activity closes only with a logged call at least this long.",
     )
     retention_winback_min_amount = fields.Float(
-        string="Order counts above (amount)", default=0.0, digits=(16, 2),
+        string="Order counts above (amount)",
+        default=0.0,
+        digits=(16, 2),
         help="A confirmed order counts for the ordering rhythm and closes open retention calls (back to active) "
         "only when its untaxed amount, in company currency, is above this amount. The default 0 means any order "
         "with a positive amount; a 0-value order never wins a customer back.",
@@ -104,11 +121,13 @@ class ResConfigSettings(models.TransientModel):
     # read and written by get_values/set_values (a compute without dependencies loaded unchecked in the
     # Settings form, so any save there turned the rule off)
     retention_cancel_reason_required = fields.Boolean(
-        string="Cancellation reason required", default=True,
+        string="Cancellation reason required",
+        default=True,
         help="Cancelling a sale order from the interface (form, e-mail wizard, mass cancel) asks for a reason.",
     )
     retention_duplicate_window_days = fields.Integer(
-        string="Duplicate window (days)", default=30,
+        string="Duplicate window (days)",
+        default=30,
         help="Quotations of the same customer created within this many days of each other (or of a confirmed "
         "order with the same products) are proposed as duplicates.",
     )
@@ -121,23 +140,30 @@ class ResConfigSettings(models.TransientModel):
         return res
 
     def set_values(self):
-        super().set_values()
+        res = super().set_values()
         icp = self.env["ir.config_parameter"].sudo()
         for fname, (key, _cast, _default, _minimum) in RETENTION_PARAMS.items():
             icp.set_param(key, str(self[fname]))
         icp.set_param(CANCEL_REASON_REQUIRED_KEY, str(bool(self.retention_cancel_reason_required)))
+        return res
 
     @api.constrains(*RETENTION_PARAMS)
     def _check_retention_params(self):
         for settings in self:
             for fname, (_key, _cast, _default, minimum) in RETENTION_PARAMS.items():
                 if settings[fname] < minimum:
-                    raise ValidationError(_(
-                        "%(setting)s cannot be lower than %(minimum)s (it is %(value)s).",
-                        setting=self._fields[fname].string, minimum=minimum, value=settings[fname],
-                    ))
+                    raise ValidationError(
+                        _(
+                            "%(setting)s cannot be lower than %(minimum)s (it is %(value)s).",
+                            setting=self._fields[fname].string,
+                            minimum=minimum,
+                            value=settings[fname],
+                        )
+                    )
             if settings.retention_lost_probability > 1:
-                raise ValidationError(_("The lost probability threshold is a probability: enter a value between 0 and 1."))
+                raise ValidationError(
+                    _("The lost probability threshold is a probability: enter a value between 0 and 1.")
+                )
 
     def action_retention_generate_pbx_token(self):
         """Generate the company's PBX token and show it once (sales managers and admins only)."""

@@ -16,14 +16,38 @@ _logger = logging.getLogger(__name__)
 _INGESTING = contextvars.ContextVar("order_retention_ingesting", default=False)
 SUFFIX = 8  # digits compared in SQL to find candidate partners, before the exact E.164 comparison
 # Written only by the system: the telephony's facts, the match and the consumption of a call.
-SYSTEM_FIELDS = ("source", "external_id", "verified", "phone_e164", "match_state", "commercial_partner_id",
-                 "activity_id", "activity_summary", "activity_done_date", "consumed_date", "consumed_activity_ref",
-                 "outcome", "churn_reason_id", "next_step", "next_call_date", "status_at_call", "outcome_user_id",
-                 "number_since")
-OUTCOMES = [("not_recorded", "Not recorded"), ("reached", "Reached"), ("no_answer", "No answer"),
-            ("wrong_number", "Wrong number")]
-NEXT_STEPS = [("expects_order", "Expects to order"), ("quotation", "Quotation requested"),
-              ("call_again", "Call again on a date"), ("lost_for_good", "Lost for good")]
+SYSTEM_FIELDS = (
+    "source",
+    "external_id",
+    "verified",
+    "phone_e164",
+    "match_state",
+    "commercial_partner_id",
+    "activity_id",
+    "activity_summary",
+    "activity_done_date",
+    "consumed_date",
+    "consumed_activity_ref",
+    "outcome",
+    "churn_reason_id",
+    "next_step",
+    "next_call_date",
+    "status_at_call",
+    "outcome_user_id",
+    "number_since",
+)
+OUTCOMES = [
+    ("not_recorded", "Not recorded"),
+    ("reached", "Reached"),
+    ("no_answer", "No answer"),
+    ("wrong_number", "Wrong number"),
+]
+NEXT_STEPS = [
+    ("expects_order", "Expects to order"),
+    ("quotation", "Quotation requested"),
+    ("call_again", "Call again on a date"),
+    ("lost_for_good", "Lost for good"),
+]
 TELEPHONY_FACTS = ("phone_number", "start", "duration_seconds", "direction", "company_id", "partner_id")
 MAX_ROWS = 5000  # calls per PBX request or CSV file
 INTAKE_LOCK_KEY = 0x0CA11  # with the company id: serialises the intake of one company's calls
@@ -47,78 +71,131 @@ class RetentionCall(models.Model):
     name = fields.Char(compute="_compute_name", store=True)
     partner_id = fields.Many2one("res.partner", string="Contact", index=True, tracking=True, check_company=True)
     commercial_partner_id = fields.Many2one(
-        "res.partner", string="Customer", readonly=True, index=True,
+        "res.partner",
+        string="Customer",
+        readonly=True,
+        index=True,
         help="The customer the call was matched to when it was logged. Moving the contact to another company "
-        "later does not move the call.")
+        "later does not move the call.",
+    )
     phone_number = fields.Char(string="Number", required=True)
     phone_e164 = fields.Char(string="E.164 Number", index=True, readonly=True)
     direction = fields.Selection([("inbound", "Inbound"), ("outbound", "Outbound")], required=True, default="outbound")
     start = fields.Datetime(required=True, default=fields.Datetime.now, index=True)
     duration_seconds = fields.Integer(string="Duration (s)", tracking=True, aggregator="sum")
     user_id = fields.Many2one("res.users", string="Agent", default=lambda self: self.env.user, index=True)
-    source = fields.Selection([("pbx", "PBX API"), ("csv", "CSV Import"), ("manual", "Manual")],
-                              required=True, default="manual", readonly=True)
+    source = fields.Selection(
+        [("pbx", "PBX API"), ("csv", "CSV Import"), ("manual", "Manual")],
+        required=True,
+        default="manual",
+        readonly=True,
+    )
     external_id = fields.Char(string="PBX Call ID", readonly=True, copy=False)
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
     verified = fields.Boolean(
-        compute="_compute_verified", store=True,
-        help="Calls reported by the telephony (PBX API, CSV export) are verified; calls typed by hand never are.")
+        compute="_compute_verified",
+        store=True,
+        help="Calls reported by the telephony (PBX API, CSV export) are verified; calls typed by hand never are.",
+    )
     match_state = fields.Selection(
-        [("matched", "Matched"), ("late", "Matched After a Number Change"), ("unmatched", "Unmatched"),
-         ("ambiguous", "Ambiguous"), ("invalid", "Invalid Number")],
-        default="unmatched", readonly=True, index=True,
+        [
+            ("matched", "Matched"),
+            ("late", "Matched After a Number Change"),
+            ("unmatched", "Unmatched"),
+            ("ambiguous", "Ambiguous"),
+            ("invalid", "Invalid Number"),
+        ],
+        default="unmatched",
+        readonly=True,
+        index=True,
         help="Matched: the number belonged to this customer when the call was logged. Matched after a number "
         "change: the customer got this number only after the call, so the call does not verify a retention call "
-        "until a sales manager confirms the match.")
+        "until a sales manager confirms the match.",
+    )
     number_since = fields.Datetime(
-        string="Number Known Since", readonly=True, copy=False,
+        string="Number Known Since",
+        readonly=True,
+        copy=False,
         help="Since when the matched contact has this number (its creation or its last number change). The call "
-        "closes only retention calls created after that moment, unless a sales manager confirmed the match.")
+        "closes only retention calls created after that moment, unless a sales manager confirmed the match.",
+    )
     number_recent = fields.Boolean(
         compute="_compute_number_recent",
-        help="Matched late, or through a number the customer got less than 30 days before the call.")
-    activity_id = fields.Many2one("mail.activity", string="Verified Activity", readonly=True, ondelete="set null", copy=False)
+        help="Matched late, or through a number the customer got less than 30 days before the call.",
+    )
+    activity_id = fields.Many2one(
+        "mail.activity", string="Verified Activity", readonly=True, ondelete="set null", copy=False
+    )
     activity_summary = fields.Char(readonly=True, copy=False)
     activity_done_date = fields.Date(readonly=True, copy=False)
     consumed_date = fields.Datetime(
-        string="Used On", readonly=True, copy=False, index="btree_not_null",
+        string="Used On",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
         help="When this call verified a retention call. A call verifies one retention call, once and forever, "
-        "even if that activity is later changed or deleted.")
+        "even if that activity is later changed or deleted.",
+    )
     consumed_activity_ref = fields.Char(string="Used For", readonly=True, copy=False)
     # --- what the call found out (recorded when it closes a retention call through the outcome dialog) ---
-    outcome = fields.Selection(OUTCOMES, default="not_recorded", readonly=True, copy=False, index=True,
-                               help="What happened on the call that closed a retention call. Not recorded: it was "
-                               "closed without the outcome dialog (e.g. by the telephony or over the API).")
+    outcome = fields.Selection(
+        OUTCOMES,
+        default="not_recorded",
+        readonly=True,
+        copy=False,
+        index=True,
+        help="What happened on the call that closed a retention call. Not recorded: it was "
+        "closed without the outcome dialog (e.g. by the telephony or over the API).",
+    )
     churn_reason_id = fields.Many2one(
-        "retention.churn.reason", string="Why Not Ordering", readonly=True, copy=False, index="btree_not_null",
-        help="The reason the customer gave for not ordering.")
-    next_step = fields.Selection(NEXT_STEPS, readonly=True, copy=False,
-                                 help="What was agreed with the customer on this call.")
+        "retention.churn.reason",
+        string="Why Not Ordering",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The reason the customer gave for not ordering.",
+    )
+    next_step = fields.Selection(
+        NEXT_STEPS, readonly=True, copy=False, help="What was agreed with the customer on this call."
+    )
     next_call_date = fields.Date(string="Call Again On", readonly=True, copy=False)
     status_at_call = fields.Selection(
         [("active", "Active"), ("warm", "Warm"), ("cold", "Cold"), ("lost", "Lost")],
-        string="Customer Status at Call", readonly=True, copy=False,
-        help="The customer's retention status when this call closed the retention call.")
+        string="Customer Status at Call",
+        readonly=True,
+        copy=False,
+        help="The customer's retention status when this call closed the retention call.",
+    )
     outcome_user_id = fields.Many2one("res.users", string="Outcome Recorded By", readonly=True, copy=False)
     note = fields.Text()
 
     _sql_constraints = [
-        ("external_id_uniq", "unique(company_id, source, external_id)",
-         "This PBX call ID was already imported for this company and source."),
-        ("duration_positive", "CHECK(duration_seconds >= 0 AND duration_seconds <= 86400)",
-         "A call lasts between 0 and 86,400 seconds."),
+        (
+            "external_id_uniq",
+            "unique(company_id, source, external_id)",
+            "This PBX call ID was already imported for this company and source.",
+        ),
+        (
+            "duration_positive",
+            "CHECK(duration_seconds >= 0 AND duration_seconds <= 86400)",
+            "A call lasts between 0 and 86,400 seconds.",
+        ),
     ]
 
     @api.depends("partner_id", "phone_number", "start")
     def _compute_name(self):
         for call in self:
-            call.name = "%s %s" % (call.partner_id.display_name or call.phone_number or "", fields.Datetime.to_string(call.start) or "")
+            call.name = "%s %s" % (
+                call.partner_id.display_name or call.phone_number or "",
+                fields.Datetime.to_string(call.start) or "",
+            )
 
     @api.depends("match_state", "number_since", "start")
     def _compute_number_recent(self):
         for call in self:
             call.number_recent = call.match_state == "late" or bool(
-                call.number_since and call.start and call.number_since > call.start - timedelta(days=30))
+                call.number_since and call.start and call.number_since > call.start - timedelta(days=30)
+            )
 
     @api.depends("source")
     def _compute_verified(self):
@@ -147,9 +224,12 @@ class RetentionCall(models.Model):
         if not policy.is_system(self.env):
             forbidden = [f for f in SYSTEM_FIELDS if f in vals]
             if forbidden or (set(TELEPHONY_FACTS) & set(vals) and self.filtered(lambda c: c.source != "manual")):
-                raise AccessError(_(
-                    "The telephony's records of a call (number, start, duration, match, use) cannot be changed; "
-                    "only notes can be added. Manually logged calls can be edited."))
+                raise AccessError(
+                    _(
+                        "The telephony's records of a call (number, start, duration, match, use) cannot be changed; "
+                        "only notes can be added. Manually logged calls can be edited."
+                    )
+                )
         res = super().write(vals)
         if {"phone_number", "partner_id"} & set(vals):
             self._retention_match()
@@ -162,8 +242,12 @@ class RetentionCall(models.Model):
     def _retention_normalise(self, number, company):
         """E.164 of a raw number in the company's country, or False (never raises)."""
         try:
-            return self.env["res.partner"]._phone_format(
-                number=cv.strip_extension(number), country=company.country_id, force_format="E164") or False
+            return (
+                self.env["res.partner"]._phone_format(
+                    number=cv.strip_extension(number), country=company.country_id, force_format="E164"
+                )
+                or False
+            )
         except Exception:  # noqa: BLE001 - a number phonenumbers cannot handle is simply invalid
             return False
 
@@ -186,22 +270,31 @@ class RetentionCall(models.Model):
         self.ensure_one()
         if self.source == "manual":
             partner = self.partner_id
-            return {"commercial_partner_id": partner.commercial_partner_id.id,
-                    "match_state": "matched" if partner else ("invalid" if not self.phone_e164 else "unmatched")}
+            return {
+                "commercial_partner_id": partner.commercial_partner_id.id,
+                "match_state": "matched" if partner else ("invalid" if not self.phone_e164 else "unmatched"),
+            }
         if not self.phone_e164:
             return {"partner_id": False, "commercial_partner_id": False, "match_state": "invalid"}
         partners = self._retention_visible_owners(owners.get(self.phone_e164), self.company_id)
         commercial = partners.commercial_partner_id
         if len(commercial) != 1:
-            return {"partner_id": False, "commercial_partner_id": False,
-                    "match_state": "ambiguous" if commercial else "unmatched"}
+            return {
+                "partner_id": False,
+                "commercial_partner_id": False,
+                "match_state": "ambiguous" if commercial else "unmatched",
+            }
         partner = partners[:1]
         if partner.commercial_partner_id == self.commercial_partner_id and self.match_state in ("matched", "late"):
             return {}  # unchanged: a confirmed (or pending) match stays as it is
         changed_after = any(p.retention_phone_changed and p.retention_phone_changed > self.start for p in partners)
         since = max(p.retention_phone_changed or p.create_date for p in partners)
-        return {"partner_id": partner.id, "commercial_partner_id": commercial.id, "number_since": since,
-                "match_state": "late" if late or changed_after else "matched"}
+        return {
+            "partner_id": partner.id,
+            "commercial_partner_id": commercial.id,
+            "number_since": since,
+            "match_state": "late" if late or changed_after else "matched",
+        }
 
     @api.model
     def _retention_visible_owners(self, partners, company):
@@ -216,14 +309,17 @@ class RetentionCall(models.Model):
             return {}
         suffixes = list({n[-SUFFIX:] for n in numbers})
         self.env["res.partner"].flush_model(["phone", "mobile"])
-        rows = self.env.execute_query(SQL(
-            """
+        rows = self.env.execute_query(
+            SQL(
+                """
             SELECT id FROM res_partner
              WHERE active AND (right(regexp_replace(coalesce(phone, ''), '[^0-9]', '', 'g'), %(n)s) = ANY(%(s)s)
                 OR right(regexp_replace(coalesce(mobile, ''), '[^0-9]', '', 'g'), %(n)s) = ANY(%(s)s))
             """,
-            n=SUFFIX, s=suffixes,
-        ))
+                n=SUFFIX,
+                s=suffixes,
+            )
+        )
         owners = {}
         company = self.env.company
         Partner = self.env["res.partner"].sudo()
@@ -239,8 +335,14 @@ class RetentionCall(models.Model):
     @api.model
     def _retention_partner_e164(self, partner, raw):
         try:
-            return partner._phone_format(number=cv.strip_extension(raw), country=partner.country_id or self.env.company.country_id,
-                                         force_format="E164") or False
+            return (
+                partner._phone_format(
+                    number=cv.strip_extension(raw),
+                    country=partner.country_id or self.env.company.country_id,
+                    force_format="E164",
+                )
+                or False
+            )
         except Exception:  # noqa: BLE001 - an unparsable stored number owns nothing
             return False
 
@@ -261,8 +363,13 @@ class RetentionCall(models.Model):
         with policy.retention_system():
             late.sudo().write({"match_state": "matched", "number_since": False})
         for call in late:
-            call.message_post(body=_("Match with %(customer)s confirmed by %(user)s.",
-                                     customer=call.commercial_partner_id.display_name, user=self.env.user.name))
+            call.message_post(
+                body=_(
+                    "Match with %(customer)s confirmed by %(user)s.",
+                    customer=call.commercial_partner_id.display_name,
+                    user=self.env.user.name,
+                )
+            )
         return True
 
     @api.model
@@ -277,23 +384,29 @@ class RetentionCall(models.Model):
                     if e164:
                         numbers.add(e164)
         if numbers:
-            self.sudo().search([("match_state", "in", ("unmatched", "ambiguous")),
-                                ("phone_e164", "in", list(numbers))])._retention_match(late=True)
+            self.sudo().search(
+                [("match_state", "in", ("unmatched", "ambiguous")), ("phone_e164", "in", list(numbers))]
+            )._retention_match(late=True)
 
     def _retention_consume(self, activity):
         """Record that this call verified ``activity``: once and forever (system only)."""
         self.ensure_one()
-        customer = self.env["res.partner"].sudo().browse(activity.res_id).commercial_partner_id \
-            if activity.res_model == "res.partner" else self.env["res.partner"]
+        customer = (
+            self.env["res.partner"].sudo().browse(activity.res_id).commercial_partner_id
+            if activity.res_model == "res.partner"
+            else self.env["res.partner"]
+        )
         with policy.retention_system():
-            self.sudo().write({
-                "status_at_call": customer.retention_status or False,
-                "activity_id": activity.id,
-                "activity_summary": activity.summary or activity.activity_type_id.name,
-                "activity_done_date": fields.Date.context_today(self),
-                "consumed_date": fields.Datetime.now(),
-                "consumed_activity_ref": "mail.activity,%s" % activity.id,
-            })
+            self.sudo().write(
+                {
+                    "status_at_call": customer.retention_status or False,
+                    "activity_id": activity.id,
+                    "activity_summary": activity.summary or activity.activity_type_id.name,
+                    "activity_done_date": fields.Date.context_today(self),
+                    "consumed_date": fields.Datetime.now(),
+                    "consumed_activity_ref": "mail.activity,%s" % activity.id,
+                }
+            )
 
     # ------------------------------------------------------------------
     # INGESTION (PBX endpoint and CSV import)
@@ -338,7 +451,9 @@ class RetentionCall(models.Model):
         known (or repeated) counts as duplicate. A number that belongs only to contacts of another
         company is an error that names none of them.
         Returns {"created": n, "duplicate": n, "rejected": n, "errors": [{"row", "call_id", "reason"}]}."""
-        Call = self.sudo().with_company(company)  # telephony input: the caller was authenticated by token or is a manager
+        Call = self.sudo().with_company(
+            company
+        )  # telephony input: the caller was authenticated by token or is a manager
         now = fields.Datetime.now()
         errors, duplicates, parsed = [], 0, []
         for label, row in rows:
@@ -346,9 +461,17 @@ class RetentionCall(models.Model):
                 parsed.append((label, Call._retention_parse_row(row, now=now)))
             except ValueError as exc:
                 errors.append(self._retention_row_error(label, row, str(exc)))
-        existing = set(Call.with_context(active_test=False).search(
-            [("company_id", "=", company.id), ("source", "=", source),
-             ("external_id", "in", [vals["external_id"] for _l, vals in parsed])]).mapped("external_id"))
+        existing = set(
+            Call.with_context(active_test=False)
+            .search(
+                [
+                    ("company_id", "=", company.id),
+                    ("source", "=", source),
+                    ("external_id", "in", [vals["external_id"] for _l, vals in parsed]),
+                ]
+            )
+            .mapped("external_id")
+        )
         for _label, vals in parsed:
             vals["phone_e164"] = Call._retention_normalise(vals["phone_number"], company)
         owners = Call._retention_owners({vals["phone_e164"] for _l, vals in parsed if vals["phone_e164"]})
@@ -359,9 +482,16 @@ class RetentionCall(models.Model):
                 continue
             numbers_owners = owners.get(vals["phone_e164"]) if vals["phone_e164"] else None
             if numbers_owners and not Call._retention_visible_owners(numbers_owners, company):
-                errors.append(self._retention_row_error(label, vals, _(
-                    "the number belongs to a contact of another company, not to a customer of %(company)s",
-                    company=company.name)))
+                errors.append(
+                    self._retention_row_error(
+                        label,
+                        vals,
+                        _(
+                            "the number belongs to a contact of another company, not to a customer of %(company)s",
+                            company=company.name,
+                        ),
+                    )
+                )
                 continue
             existing.add(vals["external_id"])
             vals.update(source=source, company_id=company.id)
@@ -373,8 +503,11 @@ class RetentionCall(models.Model):
     @api.model
     def _retention_row_error(self, label, row, reason):
         call_id = row.get("call_id", row.get("external_id")) if isinstance(row, dict) else None
-        return {"row": label, "call_id": cv.safe_text(call_id, 128) if call_id not in (None, "") else None,
-                "reason": reason}
+        return {
+            "row": label,
+            "call_id": cv.safe_text(call_id, 128) if call_id not in (None, "") else None,
+            "reason": reason,
+        }
 
     @api.model
     def _retention_create_rows(self, good, owners, errors):
@@ -382,8 +515,14 @@ class RetentionCall(models.Model):
         bad row never loses the others. Returns the number of calls created."""
         vals_list = []
         for _label, vals in good:
-            call = self.new({"phone_e164": vals["phone_e164"], "source": vals["source"],
-                             "company_id": vals["company_id"], "start": vals["start"]})
+            call = self.new(
+                {
+                    "phone_e164": vals["phone_e164"],
+                    "source": vals["source"],
+                    "company_id": vals["company_id"],
+                    "start": vals["start"],
+                }
+            )
             vals.update(call._retention_match_vals(owners) if vals["phone_e164"] else {"match_state": "invalid"})
             vals_list.append(vals)
         token = _INGESTING.set(True)
@@ -401,8 +540,11 @@ class RetentionCall(models.Model):
                         self.create([vals])
                     created += 1
                 except Exception as exc:  # noqa: BLE001 - reported as the row's error
-                    errors.append(self._retention_row_error(label, vals, _(
-                        "could not be stored (%(error)s)", error=cv.safe_text(str(exc), 120))))
+                    errors.append(
+                        self._retention_row_error(
+                            label, vals, _("could not be stored (%(error)s)", error=cv.safe_text(str(exc), 120))
+                        )
+                    )
             return created
         finally:
             _INGESTING.reset(token)
@@ -419,19 +561,31 @@ class RetentionCall(models.Model):
         commercial_ids = partners.commercial_partner_id.ids
         calls = self.sudo().search_fetch(
             [("commercial_partner_id", "in", commercial_ids)],
-            ["commercial_partner_id", "start", "duration_seconds", "verified", "match_state", "activity_id",
-             "consumed_date", "company_id", "number_since"],
+            [
+                "commercial_partner_id",
+                "start",
+                "duration_seconds",
+                "verified",
+                "match_state",
+                "activity_id",
+                "consumed_date",
+                "company_id",
+                "number_since",
+            ],
         )
         result = {}
         for call in calls:
-            result.setdefault(call.commercial_partner_id.id, []).append({
-                "id": call.id, "start": call.start, "duration": call.duration_seconds,
-                # a call matched after a number change counts only once a manager confirmed it
-                "verified": call.verified and call.match_state == "matched",
-                "used": bool(call.consumed_date or call.activity_id), "record": call,
-                "number_since": call.number_since,
-                "company_id": call.company_id.id,
-            })
+            result.setdefault(call.commercial_partner_id.id, []).append(
+                {
+                    "id": call.id,
+                    "start": call.start,
+                    "duration": call.duration_seconds,
+                    # a call matched after a number change counts only once a manager confirmed it
+                    "verified": call.verified and call.match_state == "matched",
+                    "used": bool(call.consumed_date or call.activity_id),
+                    "record": call,
+                    "number_since": call.number_since,
+                    "company_id": call.company_id.id,
+                }
+            )
         return result
-
-

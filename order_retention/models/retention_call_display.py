@@ -15,7 +15,9 @@ class RetentionCall(models.Model):
         "last long enough. Calls typed by hand never do.",
     )
     qualifies = fields.Boolean(
-        string="Long Enough", compute="_compute_qualifies", search="_search_qualifies",
+        string="Long Enough",
+        compute="_compute_qualifies",
+        search="_search_qualifies",
         help="From the telephony and at least the minimum length of Settings (20 s by default): such a call, "
         "started after a retention call was scheduled, lets it be marked done.",
     )

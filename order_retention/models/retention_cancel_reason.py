@@ -27,14 +27,22 @@ class RetentionCancelReason(models.Model):
     order_count = fields.Integer(string="Cancelled Orders", compute="_compute_order_count")
 
     _sql_constraints = [
-        ("name_uniq", "unique(name)", "A cancellation reason with this name already exists: reuse it or pick another name."),
+        (
+            "name_uniq",
+            "unique(name)",
+            "A cancellation reason with this name already exists: reuse it or pick another name.",
+        ),
     ]
 
     @api.depends_context("uid")
     def _compute_order_count(self):
-        counts = dict(self.env["sale.order"]._read_group(
-            [("retention_cancel_reason_id", "in", self.ids)], ["retention_cancel_reason_id"], ["__count"],
-        ))
+        counts = dict(
+            self.env["sale.order"]._read_group(
+                [("retention_cancel_reason_id", "in", self.ids)],
+                ["retention_cancel_reason_id"],
+                ["__count"],
+            )
+        )
         for reason in self:
             reason.order_count = counts.get(reason, 0)
 
@@ -43,9 +51,11 @@ class RetentionCancelReason(models.Model):
         policy.check_internal(self.env)
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("sale.action_orders")
-        action.update({
-            "domain": [("retention_cancel_reason_id", "=", self.id)],
-            "context": {"create": False},
-            "display_name": self.name,
-        })
+        action.update(
+            {
+                "domain": [("retention_cancel_reason_id", "=", self.id)],
+                "context": {"create": False},
+                "display_name": self.name,
+            }
+        )
         return action

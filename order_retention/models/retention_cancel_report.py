@@ -4,6 +4,7 @@ from odoo.tools import SQL
 
 class RetentionCancelReport(models.Model):
     """One row per line of a cancelled sale order: what was cancelled, why, by whose order."""
+
     _name = "retention.cancel.report"
     _description = "Cancelled Sale Order Lines Analysis"
     _auto = False
@@ -11,29 +12,35 @@ class RetentionCancelReport(models.Model):
     _order = "cancel_date desc, id desc"
 
     # count_distinct: the analysis counts cancelled orders, not their lines (its default measure)
-    order_id = fields.Many2one("sale.order", string="Order", readonly=True, aggregator="count_distinct")
-    product_id = fields.Many2one("product.product", string="Product", readonly=True)
+    order_id = fields.Many2one("sale.order", readonly=True, aggregator="count_distinct")
+    product_id = fields.Many2one("product.product", readonly=True)
     product_tmpl_id = fields.Many2one("product.template", string="Product Template", readonly=True)
     categ_id = fields.Many2one("product.category", string="Product Category", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
-    reason_id = fields.Many2one("retention.cancel.reason", string="Reason", readonly=True)
+    reason_id = fields.Many2one("retention.cancel.reason", readonly=True)
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
-    company_id = fields.Many2one("res.company", string="Company", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
     cancel_user_id = fields.Many2one("res.users", string="Cancelled By", readonly=True)
     date_order = fields.Datetime(string="Order Date", readonly=True)
     cancel_date = fields.Datetime(string="Cancelled On", readonly=True)
     product_uom_qty = fields.Float(string="Quantity", readonly=True, aggregator="sum")
-    currency_id = fields.Many2one("res.currency", string="Currency", readonly=True)
-    amount = fields.Monetary(string="Untaxed Amount", readonly=True, aggregator="sum", currency_field="currency_id",
-                             help="Untaxed amount of the cancelled line, in the company currency.")
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    amount = fields.Monetary(
+        string="Untaxed Amount",
+        readonly=True,
+        aggregator="sum",
+        currency_field="currency_id",
+        help="Untaxed amount of the cancelled line, in the company currency.",
+    )
     excluded = fields.Boolean(string="Excluded from Statistics", readonly=True)
-    duplicate_of_id = fields.Many2one("sale.order", string="Duplicate Of", readonly=True)
+    duplicate_of_id = fields.Many2one("sale.order", readonly=True)
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(SQL(
-            """
+        self.env.cr.execute(
+            SQL(
+                """
             CREATE OR REPLACE VIEW %(table)s AS (
                 SELECT sol.id AS id,
                        so.id AS order_id,
@@ -62,8 +69,9 @@ class RetentionCancelReport(models.Model):
                  WHERE so.state = 'cancel' AND sol.display_type IS NULL
             )
             """,
-            table=SQL.identifier(self._table),
-        ))
+                table=SQL.identifier(self._table),
+            )
+        )
 
 
 class RetentionCancelRateReport(models.Model):
@@ -73,36 +81,52 @@ class RetentionCancelRateReport(models.Model):
     with a reason excluded from statistics (duplicates, mistakes), so its average over any grouping
     (month, quarter, salesperson, team, customer...) is exactly cancelled ÷ created, excluded orders
     left out of both counts - not an average of per-group rates."""
+
     _name = "retention.cancel.rate.report"
     _description = "Cancellation Rate"
     _auto = False
     _rec_name = "order_id"
     _order = "month desc, id desc"
 
-    order_id = fields.Many2one("sale.order", string="Order", readonly=True)
+    order_id = fields.Many2one("sale.order", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
-    month = fields.Date(string="Month", readonly=True)
+    month = fields.Date(readonly=True)
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
-    company_id = fields.Many2one("res.company", string="Company", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
     state = fields.Selection(
         selection=lambda self: self.env["sale.order"]._fields["state"]._description_selection(self.env),
-        string="Status", readonly=True,
+        string="Status",
+        readonly=True,
     )
-    reason_id = fields.Many2one("retention.cancel.reason", string="Reason", readonly=True)
-    created_count = fields.Integer(string="Created", readonly=True, aggregator="sum",
-                                   help="Orders created, excluding those cancelled with a reason excluded from statistics.")
-    cancelled_count = fields.Integer(string="Cancelled", readonly=True, aggregator="sum",
-                                     help="Orders cancelled, excluding reasons excluded from statistics.")
+    reason_id = fields.Many2one("retention.cancel.reason", readonly=True)
+    created_count = fields.Integer(
+        string="Created",
+        readonly=True,
+        aggregator="sum",
+        help="Orders created, excluding those cancelled with a reason excluded from statistics.",
+    )
+    cancelled_count = fields.Integer(
+        string="Cancelled",
+        readonly=True,
+        aggregator="sum",
+        help="Orders cancelled, excluding reasons excluded from statistics.",
+    )
     excluded_count = fields.Integer(string="Excluded (duplicates, mistakes)", readonly=True, aggregator="sum")
-    cancel_rate = fields.Float(string="Cancellation Rate (%)", readonly=True, aggregator="avg", digits=(16, 1),
-                               help="Cancelled ÷ created, in percent, for whatever the rows are grouped by; "
-                               "orders cancelled with an excluded reason count in neither.")
+    cancel_rate = fields.Float(
+        string="Cancellation Rate (%)",
+        readonly=True,
+        aggregator="avg",
+        digits=(16, 1),
+        help="Cancelled ÷ created, in percent, for whatever the rows are grouped by; "
+        "orders cancelled with an excluded reason count in neither.",
+    )
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(SQL(
-            """
+        self.env.cr.execute(
+            SQL(
+                """
             CREATE OR REPLACE VIEW %(table)s AS (
                 SELECT so.id AS id,
                        so.id AS order_id,
@@ -120,5 +144,6 @@ class RetentionCancelRateReport(models.Model):
                   JOIN res_partner rp ON rp.id = so.partner_id
             )
             """,
-            table=SQL.identifier(self._table),
-        ))
+                table=SQL.identifier(self._table),
+            )
+        )

@@ -14,9 +14,11 @@ class RetentionChurnReason(models.Model):
     sequence = fields.Integer(default=10)
     is_complaint = fields.Boolean(
         string="Complaint",
-        help="Picking this reason schedules a complaint analysis for the leader of the customer's sales team.")
-    call_count = fields.Integer(string="Calls", compute="_compute_call_count",
-                                help="Retention calls that recorded this reason.")
+        help="Picking this reason schedules a complaint analysis for the leader of the customer's sales team.",
+    )
+    call_count = fields.Integer(
+        string="Calls", compute="_compute_call_count", help="Retention calls that recorded this reason."
+    )
 
     _sql_constraints = [
         ("name_uniq", "unique(name)", "A reason with this name already exists: reuse it or pick another name."),
@@ -24,8 +26,11 @@ class RetentionChurnReason(models.Model):
 
     @api.depends_context("uid")
     def _compute_call_count(self):
-        counts = dict(self.env["retention.call"]._read_group(
-            [("churn_reason_id", "in", self.ids)], ["churn_reason_id"], ["__count"]))
+        counts = dict(
+            self.env["retention.call"]._read_group(
+                [("churn_reason_id", "in", self.ids)], ["churn_reason_id"], ["__count"]
+            )
+        )
         for reason in self:
             reason.call_count = counts.get(reason, 0)
 

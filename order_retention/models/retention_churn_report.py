@@ -17,28 +17,43 @@ class RetentionChurnReport(models.Model):
     _rec_name = "partner_id"
     _order = "date desc, id desc"
 
-    call_id = fields.Many2one("retention.call", string="Call", readonly=True)
+    call_id = fields.Many2one("retention.call", readonly=True)
     date = fields.Datetime(string="Call Date", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     reason_id = fields.Many2one("retention.churn.reason", string="Why Not Ordering", readonly=True)
     outcome = fields.Selection(OUTCOMES, readonly=True)
     next_step = fields.Selection(NEXT_STEPS, readonly=True)
-    status = fields.Selection([("active", "Active"), ("warm", "Warm"), ("cold", "Cold"), ("lost", "Lost")],
-                              string="Status at Call", readonly=True)
-    user_id = fields.Many2one("res.users", string="Salesperson", readonly=True,
-                              help="Who recorded the outcome (the salesperson who made the call).")
+    status = fields.Selection(
+        [("active", "Active"), ("warm", "Warm"), ("cold", "Cold"), ("lost", "Lost")],
+        string="Status at Call",
+        readonly=True,
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Salesperson",
+        readonly=True,
+        help="Who recorded the outcome (the salesperson who made the call).",
+    )
     customer_user_id = fields.Many2one("res.users", string="Customer's Salesperson", readonly=True)
     team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
-    company_id = fields.Many2one("res.company", string="Company", readonly=True)
-    reached_count = fields.Integer(string="Reached", readonly=True, aggregator="sum",
-                                   help="Calls on which the customer was reached.")
+    company_id = fields.Many2one("res.company", readonly=True)
+    reached_count = fields.Integer(
+        string="Reached", readonly=True, aggregator="sum", help="Calls on which the customer was reached."
+    )
     won_back_count = fields.Integer(
-        string="Ordered within 90 Days", readonly=True, aggregator="sum",
-        help="Reached customers who confirmed an order within 90 days after the call.")
+        string="Ordered within 90 Days",
+        readonly=True,
+        aggregator="sum",
+        help="Reached customers who confirmed an order within 90 days after the call.",
+    )
     win_back_rate = fields.Float(
-        string="Win-back Rate (%)", readonly=True, aggregator="avg", digits=(16, 1),
+        string="Win-back Rate (%)",
+        readonly=True,
+        aggregator="avg",
+        digits=(16, 1),
         help="Share of the reached customers (with this reason, in this group) who ordered within 90 days after "
-        "the call. Empty for calls where the customer was not reached.")
+        "the call. Empty for calls where the customer was not reached.",
+    )
 
     # statuses in Active -> Warm -> Cold -> Lost order in pivot, graph and list
     def _order_field_to_sql(self, alias, field_name, direction, nulls, query):
@@ -51,8 +66,9 @@ class RetentionChurnReport(models.Model):
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(SQL(
-            """
+        self.env.cr.execute(
+            SQL(
+                """
             CREATE OR REPLACE VIEW %(table)s AS (
                 SELECT c.id AS id,
                        c.id AS call_id,
@@ -83,5 +99,7 @@ class RetentionChurnReport(models.Model):
                  WHERE c.outcome IS NOT NULL AND c.outcome != 'not_recorded'
             )
             """,
-            table=SQL.identifier(self._table), days=WIN_BACK_DAYS,
-        ))
+                table=SQL.identifier(self._table),
+                days=WIN_BACK_DAYS,
+            )
+        )

@@ -33,19 +33,31 @@ class RetentionCycle(models.AbstractModel):
         one run of the retention cycle so that every status appears at once."""
         rng = random.Random(42)
         today = fields.Date.context_today(self)
-        product = self.env["product.product"].create({
-            "name": "Retention Demo Supplies", "type": "consu", "list_price": 100.0,
-            "sale_ok": True, "default_code": "RET-DEMO",
-        })
+        product = self.env["product.product"].create(
+            {
+                "name": "Retention Demo Supplies",
+                "type": "consu",
+                "list_price": 100.0,
+                "sale_ok": True,
+                "default_code": "RET-DEMO",
+            }
+        )
         Partner = self.env["res.partner"]
         order_vals = []
         for number, (name, user_ref, rhythm, jitter, occasions, silent, amount, contacts) in enumerate(DEMO_CUSTOMERS):
             user = self.env.ref(user_ref, raise_if_not_found=False) if user_ref else self.env["res.users"]
-            company = Partner.create({
-                "name": name, "is_company": True, "user_id": user.id,
-                "phone": "+1 650-253-%04d" % (100 + number), "email": "%s@example.com" % name.split()[0].lower(),
-            })
-            buyers = Partner.create([{"name": c, "parent_id": company.id, "type": "contact"} for c in contacts]) or company
+            company = Partner.create(
+                {
+                    "name": name,
+                    "is_company": True,
+                    "user_id": user.id,
+                    "phone": "+1 650-253-%04d" % (100 + number),
+                    "email": "%s@example.com" % name.split()[0].lower(),
+                }
+            )
+            buyers = (
+                Partner.create([{"name": c, "parent_id": company.id, "type": "contact"} for c in contacts]) or company
+            )
             day = today - datetime.timedelta(days=silent)
             dates = [day]
             for _i in range(occasions - 1):
@@ -53,20 +65,30 @@ class RetentionCycle(models.AbstractModel):
                 dates.append(day)
             for index, date in enumerate(sorted(dates)):
                 buyer = buyers[index % len(buyers)]
-                order_vals.append(self._retention_demo_order_vals(buyer, user, product, date, amount * rng.uniform(0.7, 1.3)))
+                order_vals.append(
+                    self._retention_demo_order_vals(buyer, user, product, date, amount * rng.uniform(0.7, 1.3))
+                )
                 if contacts and index % 6 == 0:  # a second order the same day by another contact: one occasion
-                    order_vals.append(self._retention_demo_order_vals(buyers[(index + 1) % len(buyers)], user, product, date, amount / 3))
+                    order_vals.append(
+                        self._retention_demo_order_vals(
+                            buyers[(index + 1) % len(buyers)], user, product, date, amount / 3
+                        )
+                    )
         orders = self.env["sale.order"].create(order_vals)
         orders.write({"state": "sale"})
-        for order, vals in zip(orders, order_vals):
+        for order, vals in zip(orders, order_vals, strict=False):
             order.date_order = vals["date_order"]
         self.env["sale.order"].flush_model()
         # two unpaid quotations for the same products (one sent): the duplicates wizard keeps the sent one
         lapsed = Partner.search([("name", "=", "Lapsed Hardware Store")], limit=1)
-        quotes = self.env["sale.order"].create([
-            self._retention_demo_order_vals(lapsed, lapsed.user_id, product, today - datetime.timedelta(days=days), 1150.0)
-            for days in (6, 2)
-        ])
+        quotes = self.env["sale.order"].create(
+            [
+                self._retention_demo_order_vals(
+                    lapsed, lapsed.user_id, product, today - datetime.timedelta(days=days), 1150.0
+                )
+                for days in (6, 2)
+            ]
+        )
         quotes[0].state = "sent"
         # a few cancelled quotations, each with its reason, for the cancellation analysis
         cancelled = [
@@ -78,10 +100,16 @@ class RetentionCycle(models.AbstractModel):
         ]
         for name, reason_ref, note, days in cancelled:
             customer = Partner.search([("name", "=", name)], limit=1)
-            quote = self.env["sale.order"].create(self._retention_demo_order_vals(
-                customer, customer.user_id, product, today - datetime.timedelta(days=days), 500.0))
-            quote.with_context(retention_cancel_reason_id=self.env.ref(reason_ref).id,
-                               retention_cancel_note=note, disable_cancel_warning=True).action_cancel()
+            quote = self.env["sale.order"].create(
+                self._retention_demo_order_vals(
+                    customer, customer.user_id, product, today - datetime.timedelta(days=days), 500.0
+                )
+            )
+            quote.with_context(
+                retention_cancel_reason_id=self.env.ref(reason_ref).id,
+                retention_cancel_note=note,
+                disable_cancel_warning=True,
+            ).action_cancel()
         self._retention_run_cycle(today=today)
         self._retention_demo_calls()
         return True
@@ -93,32 +121,79 @@ class RetentionCycle(models.AbstractModel):
         company = self.env.company
         now = fields.Datetime.now()
         rows = [
-            (0, {"call_id": "DEMO-1", "number": "+1 650-253-0102", "direction": "outbound",
-                 "start": (now + datetime.timedelta(minutes=1)).isoformat(), "duration": 184}),
-            (1, {"call_id": "DEMO-2", "number": "(650) 253-0104", "direction": "outbound",
-                 "start": (now - datetime.timedelta(days=3)).isoformat(), "duration": 12}),
-            (2, {"call_id": "DEMO-3", "number": "+1 650 253 0100 ext. 7", "direction": "inbound",
-                 "start": (now - datetime.timedelta(days=1)).isoformat(), "duration": 95}),
-            (3, {"call_id": "DEMO-4", "number": "+1 415 555 0142", "direction": "inbound",
-                 "start": (now - datetime.timedelta(hours=5)).isoformat(), "duration": 40}),
+            (
+                0,
+                {
+                    "call_id": "DEMO-1",
+                    "number": "+1 650-253-0102",
+                    "direction": "outbound",
+                    "start": (now + datetime.timedelta(minutes=1)).isoformat(),
+                    "duration": 184,
+                },
+            ),
+            (
+                1,
+                {
+                    "call_id": "DEMO-2",
+                    "number": "(650) 253-0104",
+                    "direction": "outbound",
+                    "start": (now - datetime.timedelta(days=3)).isoformat(),
+                    "duration": 12,
+                },
+            ),
+            (
+                2,
+                {
+                    "call_id": "DEMO-3",
+                    "number": "+1 650 253 0100 ext. 7",
+                    "direction": "inbound",
+                    "start": (now - datetime.timedelta(days=1)).isoformat(),
+                    "duration": 95,
+                },
+            ),
+            (
+                3,
+                {
+                    "call_id": "DEMO-4",
+                    "number": "+1 415 555 0142",
+                    "direction": "inbound",
+                    "start": (now - datetime.timedelta(hours=5)).isoformat(),
+                    "duration": 40,
+                },
+            ),
         ]
         self.env["retention.call"]._retention_ingest(rows, "pbx", company)
         steady = self.env["res.partner"].search([("name", "=", "Steady Office Furniture")], limit=1)
-        activity = self.env["mail.activity"].search([
-            ("res_model", "=", "res.partner"), ("res_id", "=", steady.id),
-            ("activity_type_id", "=", self._retention_activity_type().id)], limit=1)
+        activity = self.env["mail.activity"].search(
+            [
+                ("res_model", "=", "res.partner"),
+                ("res_id", "=", steady.id),
+                ("activity_type_id", "=", self._retention_activity_type().id),
+            ],
+            limit=1,
+        )
         if activity:
             # the salesperson records the outcome in the dialog (the call above verifies it)
-            self.env["mail.activity.retention.outcome"].with_user(activity.user_id).create({
-                "activity_id": activity.id, "outcome": "reached",
-                "churn_reason_id": self.env.ref("order_retention.churn_reason_delivery").id,
-                "next_step": "expects_order", "feedback": "Customer moved offices; next order next week.",
-            }).action_done()
+            self.env["mail.activity.retention.outcome"].with_user(activity.user_id).create(
+                {
+                    "activity_id": activity.id,
+                    "outcome": "reached",
+                    "churn_reason_id": self.env.ref("order_retention.churn_reason_delivery").id,
+                    "next_step": "expects_order",
+                    "feedback": "Customer moved offices; next order next week.",
+                }
+            ).action_done()
         self._retention_demo_past_outcomes(company, now)
-        self.env["retention.call"].create({
-            "partner_id": steady.id, "phone_number": steady.phone, "duration_seconds": 60, "user_id": steady.user_id.id,
-            "start": now - datetime.timedelta(days=2), "note": "Typed by hand: not verified.",
-        })
+        self.env["retention.call"].create(
+            {
+                "partner_id": steady.id,
+                "phone_number": steady.phone,
+                "duration_seconds": 60,
+                "user_id": steady.user_id.id,
+                "start": now - datetime.timedelta(days=2),
+                "note": "Typed by hand: not verified.",
+            }
+        )
 
     @api.model
     def _retention_demo_past_outcomes(self, company, now):
@@ -130,19 +205,38 @@ class RetentionCycle(models.AbstractModel):
             ("DEMO-H3", "+1 650-253-0108", 100, 65, "lost", "reached", "churn_reason_competitor", "expects_order"),
             ("DEMO-H4", "+1 650-253-0106", 20, 25, "cold", "no_answer", None, None),
         ]
-        self.env["retention.call"]._retention_ingest([(i, {
-            "call_id": call_id, "number": number, "direction": "outbound", "duration": seconds,
-            "start": (now - datetime.timedelta(days=days)).isoformat(), "user_login": "demo",
-        }) for i, (call_id, number, days, seconds, *_rest) in enumerate(past)], "pbx", company)
+        self.env["retention.call"]._retention_ingest(
+            [
+                (
+                    i,
+                    {
+                        "call_id": call_id,
+                        "number": number,
+                        "direction": "outbound",
+                        "duration": seconds,
+                        "start": (now - datetime.timedelta(days=days)).isoformat(),
+                        "user_login": "demo",
+                    },
+                )
+                for i, (call_id, number, days, seconds, *_rest) in enumerate(past)
+            ],
+            "pbx",
+            company,
+        )
         with retention_system():
             for call_id, _number, _days, _seconds, status, outcome, reason, step in past:
                 call = self.env["retention.call"].search([("external_id", "=", call_id)], limit=1)
-                call.write({
-                    "outcome": outcome, "status_at_call": status, "next_step": step,
-                    "churn_reason_id": reason and self.env.ref("order_retention.%s" % reason).id,
-                    "outcome_user_id": call.user_id.id, "consumed_date": call.start,
-                    "consumed_activity_ref": "demo: an earlier retention call",
-                })
+                call.write(
+                    {
+                        "outcome": outcome,
+                        "status_at_call": status,
+                        "next_step": step,
+                        "churn_reason_id": reason and self.env.ref("order_retention.%s" % reason).id,
+                        "outcome_user_id": call.user_id.id,
+                        "consumed_date": call.start,
+                        "consumed_activity_ref": "demo: an earlier retention call",
+                    }
+                )
 
     @api.model
     def _retention_demo_order_vals(self, buyer, user, product, date, amount):
@@ -150,7 +244,13 @@ class RetentionCycle(models.AbstractModel):
             "partner_id": buyer.id,
             "user_id": user.id,
             "date_order": datetime.datetime.combine(date, datetime.time(10, 0)),
-            "order_line": [Command.create({
-                "product_id": product.id, "product_uom_qty": 1, "price_unit": round(amount, 2),
-            })],
+            "order_line": [
+                Command.create(
+                    {
+                        "product_id": product.id,
+                        "product_uom_qty": 1,
+                        "price_unit": round(amount, 2),
+                    }
+                )
+            ],
         }

@@ -24,53 +24,74 @@ class RetentionModelRun(models.Model):
 
     date = fields.Date(required=True, index=True, readonly=True, help="Day the customers were classified as of.")
     model_used = fields.Boolean(
-        string="Learned Model Used", readonly=True,
+        string="Learned Model Used",
+        readonly=True,
         help="Set when the churn probability and the lost status came from the model learned on your history; "
         "otherwise the rules decided (see the reason).",
     )
     fallback_reason = fields.Selection(
-        FALLBACK_REASONS, readonly=True, help="Why the rules were used instead of the learned model.",
+        FALLBACK_REASONS,
+        readonly=True,
+        help="Why the rules were used instead of the learned model.",
     )
-    horizon_days = fields.Integer(readonly=True, help="The churn probability is the chance of no order within this many days.")
+    horizon_days = fields.Integer(
+        readonly=True, help="The churn probability is the chance of no order within this many days."
+    )
     origins = fields.Char(
-        string="Past Dates (days back)", readonly=True,
+        string="Past Dates (days back)",
+        readonly=True,
         help="The model learned from how customers behaved after these past dates (days before the run).",
     )
     customers_at_oldest = fields.Integer(
-        string="Customers at Oldest Date", readonly=True, help="Customers who had ordered by the oldest past date used.",
+        string="Customers at Oldest Date",
+        readonly=True,
+        help="Customers who had ordered by the oldest past date used.",
     )
     training_rows = fields.Integer(
-        readonly=True, help="Customer snapshots the model learned from (one per customer and past date).",
+        readonly=True,
+        help="Customer snapshots the model learned from (one per customer and past date).",
     )
     no_order_rows = fields.Integer(
-        string="Snapshots Without a Later Order", readonly=True,
+        string="Snapshots Without a Later Order",
+        readonly=True,
         help="Training snapshots of customers who did not order again up to the run date.",
     )
     threshold = fields.Float(
-        string="Best Cut (t*)", readonly=True, digits=(16, 3),
+        string="Best Cut (t*)",
+        readonly=True,
+        digits=(16, 3),
         help="Probability that best separates likely churners from the others on today's scores (expected "
         "Matthews correlation).",
     )
     lost_threshold = fields.Float(
-        string="Lost From", readonly=True, digits=(16, 3),
+        string="Lost From",
+        readonly=True,
+        digits=(16, 3),
         help="Cold customers are called lost from this churn probability on: the best cut, never below 50 %.",
     )
     train_auc = fields.Float(
-        string="Training AUC", readonly=True, digits=(16, 3),
+        string="Training AUC",
+        readonly=True,
+        digits=(16, 3),
         help="How often the model ranks a customer who stopped ordering above one who kept ordering, on its "
         "training snapshots (0.5 = chance, 1 = perfect).",
     )
     customers = fields.Integer(readonly=True, help="Customers classified in this run.")
     lost_count = fields.Integer(string="Lost", readonly=True, help="Customers classified lost in this run.")
     rule_lost_count = fields.Integer(
-        string="Lost by the Rules", readonly=True, help="Customers the rules alone would have classified lost.",
+        string="Lost by the Rules",
+        readonly=True,
+        help="Customers the rules alone would have classified lost.",
     )
     value_at_risk = fields.Float(
-        string="Total Value at Risk", readonly=True, digits=(16, 2),
+        string="Total Value at Risk",
+        readonly=True,
+        digits=(16, 2),
         help="Sum over customers of annual value × churn probability (company currency).",
     )
     model_data = fields.Json(
-        readonly=True, help="The fitted model: coefficients, standardisation, threshold, training figures.",
+        readonly=True,
+        help="The fitted model: coefficients, standardisation, threshold, training figures.",
     )
     explanation = fields.Text(
         compute="_compute_explanation",
@@ -99,24 +120,26 @@ class RetentionModelRun(models.Model):
 
         Run = self.sudo()  # managers only read runs: the cycle (cron or Run now) records them
         Run.search([("date", "=", as_of)]).unlink()
-        return Run.create({
-            "date": as_of,
-            "model_used": model.used,
-            "fallback_reason": model.fallback_reason or False,
-            "horizon_days": model.horizon_days,
-            "origins": ", ".join(str(s) for s in model.origins),
-            "customers_at_oldest": model.customers_at_oldest,
-            "training_rows": model.training_rows,
-            "no_order_rows": model.no_order_rows,
-            "threshold": finite(model.threshold),
-            "lost_threshold": finite(model.lost_threshold),
-            "train_auc": finite(model.train_auc),
-            "customers": len(result),
-            "lost_count": lost,
-            "rule_lost_count": rule_lost,
-            "value_at_risk": float(result["value_at_risk"].sum()) if len(result) else 0.0,
-            "model_data": model.as_dict(),
-        })
+        return Run.create(
+            {
+                "date": as_of,
+                "model_used": model.used,
+                "fallback_reason": model.fallback_reason or False,
+                "horizon_days": model.horizon_days,
+                "origins": ", ".join(str(s) for s in model.origins),
+                "customers_at_oldest": model.customers_at_oldest,
+                "training_rows": model.training_rows,
+                "no_order_rows": model.no_order_rows,
+                "threshold": finite(model.threshold),
+                "lost_threshold": finite(model.lost_threshold),
+                "train_auc": finite(model.train_auc),
+                "customers": len(result),
+                "lost_count": lost,
+                "rule_lost_count": rule_lost,
+                "value_at_risk": float(result["value_at_risk"].sum()) if len(result) else 0.0,
+                "model_data": model.as_dict(),
+            }
+        )
 
     @api.model
     def _retention_explain(self, model_data):
@@ -131,7 +154,8 @@ class RetentionModelRun(models.Model):
                 "few_origins": _("the order history does not reach far enough back yet (at least 90 days are needed)"),
                 "few_customers": _(
                     "only %(count)s customers had ordered by the oldest past date, at least 200 are needed",
-                    count=model.customers_at_oldest),
+                    count=model.customers_at_oldest,
+                ),
                 "few_labels": _("fewer than 30 examples of customers who stopped ordering, or who kept ordering"),
                 "fit_failed": _("the model could not be fitted"),
             }
@@ -142,20 +166,34 @@ class RetentionModelRun(models.Model):
             )
         effects = cadence.churn_effects(model)
         lines = [
-            _("Learned from your own history: %(rows)s snapshots of your customers at %(dates)s past dates "
-              "(%(stopped)s of them did not order again).",
-              rows=model.training_rows, dates=len(model.origins), stopped=model.no_order_rows),
-            _("For your customers, 100 more silent days multiply the odds of not ordering in the next "
-              "%(horizon)s days by %(silence).2f; being silent one more usual gap (about %(gap)s days) "
-              "multiplies them by %(gap_effect).2f.",
-              horizon=model.horizon_days, silence=effects["silent_100_days"], gap=round(model.typical_gap),
-              gap_effect=effects["one_more_gap"]),
-            _("Twice as many past orders multiply them by %(orders).2f; orders twice as large by %(amount).2f.",
-              orders=effects["orders_doubled"], amount=effects["amount_doubled"]),
-            _("Cold customers count as lost from a %(lost)s %% churn probability on (best cut for your "
-              "customers: %(best)s %%). The model ranks a customer who stopped above one who kept ordering "
-              "%(auc)s %% of the time.",
-              lost=round(100 * model.lost_threshold), best=round(100 * model.threshold),
-              auc=round(100 * model.train_auc)),
+            _(
+                "Learned from your own history: %(rows)s snapshots of your customers at %(dates)s past dates "
+                "(%(stopped)s of them did not order again).",
+                rows=model.training_rows,
+                dates=len(model.origins),
+                stopped=model.no_order_rows,
+            ),
+            _(
+                "For your customers, 100 more silent days multiply the odds of not ordering in the next "
+                "%(horizon)s days by %(silence).2f; being silent one more usual gap (about %(gap)s days) "
+                "multiplies them by %(gap_effect).2f.",
+                horizon=model.horizon_days,
+                silence=effects["silent_100_days"],
+                gap=round(model.typical_gap),
+                gap_effect=effects["one_more_gap"],
+            ),
+            _(
+                "Twice as many past orders multiply them by %(orders).2f; orders twice as large by %(amount).2f.",
+                orders=effects["orders_doubled"],
+                amount=effects["amount_doubled"],
+            ),
+            _(
+                "Cold customers count as lost from a %(lost)s %% churn probability on (best cut for your "
+                "customers: %(best)s %%). The model ranks a customer who stopped above one who kept ordering "
+                "%(auc)s %% of the time.",
+                lost=round(100 * model.lost_threshold),
+                best=round(100 * model.threshold),
+                auc=round(100 * model.train_auc),
+            ),
         ]
         return "\n".join(lines)

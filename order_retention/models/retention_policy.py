@@ -11,6 +11,7 @@
 * Everybody else (salespeople, portal, public) needs a verified call to close a retention call and
   may change nothing that decides which call verifies it.
 """
+
 import contextvars
 from contextlib import contextmanager
 

@@ -6,9 +6,11 @@ from . import test_retention_cycle
 from . import test_retention_backtest
 from . import test_retention_churn
 from . import test_tour
+
 # call log
 from . import test_retention_call
 from . import test_retention_call_endpoint
+
 # quotation hygiene
 from . import test_sale_order_cancel
 from . import test_tools_quotation_duplicates
@@ -16,11 +18,14 @@ from . import test_sale_order_retention_duplicate
 from . import test_retention_cancel_report
 from . import test_retention_hardening
 from . import test_retention_outcome
+
 # attacks and fuzzing
 from . import test_retention_attacks
 from . import test_retention_fuzz
+
 # translations (enabled once i18n/uk.po exists)
 from . import test_i18n_uk
+
 # the salesperson's queue and the manager's screens
 from . import test_res_config_settings
 from . import test_retention_screens

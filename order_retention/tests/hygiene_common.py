@@ -11,15 +11,21 @@ class HygieneCommon(TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.env = cls.env(context=dict(cls.env.context, no_reset_password=True))
-        cls.salesman = new_test_user(cls.env, "hyg_salesman", groups="sales_team.group_sale_salesman", name="Hugo Hygiene")
-        cls.salesman2 = new_test_user(cls.env, "hyg_salesman2", groups="sales_team.group_sale_salesman", name="Hanna Other")
+        cls.salesman = new_test_user(
+            cls.env, "hyg_salesman", groups="sales_team.group_sale_salesman", name="Hugo Hygiene"
+        )
+        cls.salesman2 = new_test_user(
+            cls.env, "hyg_salesman2", groups="sales_team.group_sale_salesman", name="Hanna Other"
+        )
         cls.manager = new_test_user(cls.env, "hyg_manager", groups="sales_team.group_sale_manager", name="Mona Manager")
-        cls.customer = cls.env["res.partner"].create({"name": "Hygiene Customer", "is_company": True, "user_id": cls.salesman.id})
+        cls.customer = cls.env["res.partner"].create(
+            {"name": "Hygiene Customer", "is_company": True, "user_id": cls.salesman.id}
+        )
         cls.contact = cls.env["res.partner"].create({"name": "Hygiene Contact", "parent_id": cls.customer.id})
         cls.other_customer = cls.env["res.partner"].create({"name": "Hygiene Other Customer", "is_company": True})
-        cls.prod_a, cls.prod_b, cls.prod_c = cls.env["product.product"].create([
-            {"name": f"Hygiene Product {x}", "list_price": 10.0, "type": "consu"} for x in "ABC"
-        ])
+        cls.prod_a, cls.prod_b, cls.prod_c = cls.env["product.product"].create(
+            [{"name": f"Hygiene Product {x}", "list_price": 10.0, "type": "consu"} for x in "ABC"]
+        )
         ref = cls.env.ref
         cls.reason_other = ref("order_retention.cancel_reason_other")
         cls.reason_mind = ref("order_retention.cancel_reason_changed_mind")
@@ -31,11 +37,13 @@ class HygieneCommon(TransactionCase):
     def _quote(cls, partner=None, lines=None, state="draft", days_ago=0, user=None):
         """A quotation for ``partner`` with ``lines`` [(product, qty)], created ``days_ago`` days ago."""
         lines = lines if lines is not None else [(cls.prod_a, 1)]
-        order = cls.env["sale.order"].create({
-            "partner_id": (partner or cls.customer).id,
-            "user_id": (user or cls.salesman).id,
-            "order_line": [Command.create({"product_id": p.id, "product_uom_qty": q}) for p, q in lines],
-        })
+        order = cls.env["sale.order"].create(
+            {
+                "partner_id": (partner or cls.customer).id,
+                "user_id": (user or cls.salesman).id,
+                "order_line": [Command.create({"product_id": p.id, "product_uom_qty": q}) for p, q in lines],
+            }
+        )
         if state != "draft":
             order.write({"state": state})
         if days_ago:

@@ -43,14 +43,10 @@ if os.path.isfile(UK_PO):
         def setUpClass(cls):
             super().setUpClass()
             cls.po = {
-                entry.msgid: entry.msgstr
-                for entry in polib.pofile(cls.PO)
-                if entry.msgstr and not entry.obsolete
+                entry.msgid: entry.msgstr for entry in polib.pofile(cls.PO) if entry.msgstr and not entry.obsolete
             }
             cls.env["res.lang"]._activate_lang(cls.LANG)
-            cls.env["ir.module.module"]._load_module_terms(
-                ["order_retention"], [cls.LANG], overwrite=True
-            )
+            cls.env["ir.module.module"]._load_module_terms(["order_retention"], [cls.LANG], overwrite=True)
             cls.uk = cls.env(context=dict(cls.env.context, lang=cls.LANG))
 
         def test_complete(self):
@@ -89,9 +85,7 @@ if os.path.isfile(UK_PO):
 
         def test_settings(self):
             """The Customer Retention block of the Settings is in Ukrainian."""
-            arch = self.uk["res.config.settings"].get_views([(False, "form")])["views"][
-                "form"
-            ]["arch"]
+            arch = self.uk["res.config.settings"].get_views([(False, "form")])["views"]["form"]["arch"]
             for source in SETTINGS:
                 with self.subTest(setting=source):
                     self.assertIn(self._uk(source), arch)
@@ -106,17 +100,14 @@ if os.path.isfile(UK_PO):
 
         def test_refusal(self):
             """Closing a retention call without a call is refused in Ukrainian."""
-            partner = self.env["res.partner"].create(
-                {"name": "Klient", "phone": "+1 650 253 0199"}
-            )
-            activity = partner.activity_schedule(
-                "order_retention.mail_act_retention_call", user_id=self.env.user.id
-            )
+            partner = self.env["res.partner"].create({"name": "Klient", "phone": "+1 650 253 0199"})
+            activity = partner.activity_schedule("order_retention.mail_act_retention_call", user_id=self.env.user.id)
             with self.assertRaises(UserError) as refusal:
                 activity.with_env(self.uk).action_done()
             message = str(refusal.exception)
             source = next(msgid for msgid in self.po if msgid.startswith(REFUSAL))
             self.assertIn(self._uk(source).split("\n", 1)[0], message)
+
 
 if os.path.isfile(RU_PO):
 

@@ -34,7 +34,8 @@ class TestRetentionSettings(TransactionCase):
         params = dict(self.env["ir.config_parameter"].sudo().search([]).mapped(lambda p: (p.key, p.value)))
         company = self.env.company
         company_values = {
-            name: company[name] for name, field in company._fields.items()
+            name: company[name]
+            for name, field in company._fields.items()
             if field.store and not field.compute and name not in ("write_date", "write_uid", "__last_update")
         }
         defaults = set(self.env["ir.default"].sudo().search([]).mapped(lambda d: (d.field_id.id, d.json_value)))
@@ -62,8 +63,11 @@ class TestRetentionSettings(TransactionCase):
                 before_params, before_company, before_defaults = self._stored()
                 self._save(**{name: value})
                 after_params, after_company, after_defaults = self._stored()
-                changed = {key for key in before_params.keys() | after_params.keys()
-                           if before_params.get(key) != after_params.get(key)}
+                changed = {
+                    key
+                    for key in before_params.keys() | after_params.keys()
+                    if before_params.get(key) != after_params.get(key)
+                }
                 self.assertEqual(len(changed), 1, "only %s may change, changed: %s" % (name, sorted(changed)))
                 self.assertEqual(before_company, after_company)
                 self.assertEqual(before_defaults, after_defaults)

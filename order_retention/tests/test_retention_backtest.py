@@ -14,7 +14,6 @@ AS_OF = datetime.date(2025, 6, 30)
 
 @tagged("post_install", "-at_install", "order_retention")
 class TestToolsBacktest(BaseCase):
-
     def test_metrics(self):
         """Per-status order rates and precision/recall of the lost and missing flags against what happened."""
         rows = []
@@ -44,7 +43,6 @@ class TestToolsBacktest(BaseCase):
 
 @tagged("post_install", "-at_install", "order_retention")
 class TestRetentionBacktestWizard(RetentionCommon):
-
     def test_wizard_runs_on_company_history(self):
         """The manager's backtest wizard classifies as of a past date and fills per-status results."""
         churner = self._create_customer("Backtest Churner", user=self.salesman)
@@ -71,5 +69,6 @@ class TestRetentionBacktestWizard(RetentionCommon):
     def test_salesman_has_no_access(self):
         """Only sales managers run backtests."""
         from odoo.exceptions import AccessError
+
         with self.assertRaises(AccessError):
             self.env["retention.backtest"].with_user(self.salesman).create({"as_of": self.BASE, "horizon_days": 30})

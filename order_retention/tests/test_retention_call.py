@@ -14,7 +14,6 @@ D = datetime.timedelta
 
 @tagged("post_install", "-at_install", "order_retention")
 class TestToolsCallVerification(BaseCase):
-
     def test_parsers(self):
         """Durations, starts, directions and extensions parse the way PBX exports write them."""
         for raw, seconds in [(65, 65), ("65", 65), ("65.4", 65), ("1:05", 65), ("00:01:05", 65), ("0", 0)]:
@@ -33,8 +32,13 @@ class TestToolsCallVerification(BaseCase):
         self.assertEqual(cv.parse_direction("outgoing"), "outbound")
         with self.assertRaises(ValueError):
             cv.parse_direction("sideways")
-        for raw in ("650-253-0000 x12", "650-253-0000 ext. 12", "650-253-0000;ext=12", "650-253-0000 #12",
-                    "650-253-0000 extension 12"):
+        for raw in (
+            "650-253-0000 x12",
+            "650-253-0000 ext. 12",
+            "650-253-0000;ext=12",
+            "650-253-0000 #12",
+            "650-253-0000 extension 12",
+        ):
             with self.subTest(raw=raw):
                 self.assertEqual(cv.strip_extension(raw), "650-253-0000")
 
@@ -55,49 +59,64 @@ class TestToolsCallVerification(BaseCase):
 
 
 class CallCommon(RetentionCommon):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.company = cls.env.company
         cls.company.country_id = cls.env.ref("base.us")
-        cls.customer = cls._create_customer("Callable Corp", user=cls.salesman, phone="+1 650-253-0000",
-                                            country_id=cls.env.ref("base.us").id)
-        cls.contact = cls.env["res.partner"].create({"name": "Carla Callable", "parent_id": cls.customer.id,
-                                                      "mobile": "(650) 555-0199"})
+        cls.customer = cls._create_customer(
+            "Callable Corp", user=cls.salesman, phone="+1 650-253-0000", country_id=cls.env.ref("base.us").id
+        )
+        cls.contact = cls.env["res.partner"].create(
+            {"name": "Carla Callable", "parent_id": cls.customer.id, "mobile": "(650) 555-0199"}
+        )
         cls.Call = cls.env["retention.call"]
 
     def _activity(self, partner=None, user=None, automated=True):
         partner = partner or self.customer
-        return self.env["mail.activity"].create({
-            "res_model_id": self.env["ir.model"]._get_id("res.partner"),
-            "res_id": partner.id,
-            "activity_type_id": self.activity_type.id,
-            "user_id": (user or self.salesman).id,
-            "summary": "Retention call",
-            "automated": automated,
-        })
+        return self.env["mail.activity"].create(
+            {
+                "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+                "res_id": partner.id,
+                "activity_type_id": self.activity_type.id,
+                "user_id": (user or self.salesman).id,
+                "summary": "Retention call",
+                "automated": automated,
+            }
+        )
 
     def _pbx_call(self, seconds, start, number="+1 650 253 0000", call_id=None):
         self._seq = getattr(self, "_seq", 0) + 1
-        report = self.Call._retention_ingest([(0, {
-            "call_id": call_id or "T%s-%s" % (id(self), self._seq), "number": number, "direction": "outbound",
-            "start": start.isoformat(), "duration": seconds,
-        })], "pbx", self.company)
+        report = self.Call._retention_ingest(
+            [
+                (
+                    0,
+                    {
+                        "call_id": call_id or "T%s-%s" % (id(self), self._seq),
+                        "number": number,
+                        "direction": "outbound",
+                        "start": start.isoformat(),
+                        "duration": seconds,
+                    },
+                )
+            ],
+            "pbx",
+            self.company,
+        )
         self.assertEqual(report["created"], 1, report)
         return self.Call.search([], order="id desc", limit=1)
 
 
 @tagged("post_install", "-at_install", "order_retention")
 class TestCallVerification(CallCommon):
-
     def _paths(self):
         return {
             "action_done": lambda act: act.action_done(),
             "action_feedback": lambda act: act.action_feedback(feedback="talked"),
             "feedback_schedule_next": lambda act: act.action_feedback_schedule_next(feedback="talked"),
             "mixin activity_feedback": lambda act: self.customer.activity_feedback(
-                ["order_retention.mail_act_retention_call"], feedback="talked"),
+                ["order_retention.mail_act_retention_call"], feedback="talked"
+            ),
             "archive": lambda act: act.write({"active": False}),
             "action_archive": lambda act: act.action_archive(),
         }
@@ -133,8 +152,11 @@ class TestCallVerification(CallCommon):
 
     def test_schedule_wizard_done(self):
         """The schedule wizard's "Mark as Done" is held to the same rule."""
-        wizard = self.env["mail.activity.schedule"].with_context(active_model="res.partner", active_id=self.customer.id).create({
-            "activity_type_id": self.activity_type.id, "activity_user_id": self.salesman.id})
+        wizard = (
+            self.env["mail.activity.schedule"]
+            .with_context(active_model="res.partner", active_id=self.customer.id)
+            .create({"activity_type_id": self.activity_type.id, "activity_user_id": self.salesman.id})
+        )
         with self.assertRaisesRegex(UserError, "cannot be marked done"):
             wizard.action_schedule_activities_done()
         self._pbx_call(30, self.env.cr.now() + D(seconds=1))
@@ -178,12 +200,26 @@ class TestCallVerification(CallCommon):
         """A customer shared by two companies: a call logged by the other company's PBX does not close the
         follow-up, whose company was decided when it was created; giving the assignee access to the other
         company afterwards changes nothing, a follow-up of the other company is closed by it."""
-        other = self.env["res.company"].create({"name": "Retention Sister Co", "country_id": self.env.ref("base.us").id})
+        other = self.env["res.company"].create(
+            {"name": "Retention Sister Co", "country_id": self.env.ref("base.us").id}
+        )
         activity = self._activity()
-        self.Call._retention_ingest([(0, {
-            "call_id": "SISTER-1", "number": "+1 650 253 0000", "direction": "outbound",
-            "start": (activity.create_date + D(seconds=5)).isoformat(), "duration": 120,
-        })], "pbx", other)
+        self.Call._retention_ingest(
+            [
+                (
+                    0,
+                    {
+                        "call_id": "SISTER-1",
+                        "number": "+1 650 253 0000",
+                        "direction": "outbound",
+                        "start": (activity.create_date + D(seconds=5)).isoformat(),
+                        "duration": 120,
+                    },
+                )
+            ],
+            "pbx",
+            other,
+        )
         sister_call = self.Call.search([("external_id", "=", "SISTER-1")])
         self.assertEqual(sister_call.commercial_partner_id, self.customer, "matched: the customer is shared")
         with self.assertRaisesRegex(UserError, "no call logged"):
@@ -196,19 +232,38 @@ class TestCallVerification(CallCommon):
         sister_activity = self._activity()
         with retention_system():
             sister_activity.retention_company_id = other
-        self.Call._retention_ingest([(0, {
-            "call_id": "SISTER-2", "number": "+1 650 253 0000", "direction": "outbound",
-            "start": (sister_activity.create_date + D(seconds=9)).isoformat(), "duration": 120,
-        })], "pbx", other)
+        self.Call._retention_ingest(
+            [
+                (
+                    0,
+                    {
+                        "call_id": "SISTER-2",
+                        "number": "+1 650 253 0000",
+                        "direction": "outbound",
+                        "start": (sister_activity.create_date + D(seconds=9)).isoformat(),
+                        "duration": 120,
+                    },
+                )
+            ],
+            "pbx",
+            other,
+        )
         sister_activity.action_done()
         self.assertEqual(sister_activity.retention_call_id.company_id, other)
 
     def test_manual_call_never_verifies(self):
         """A call typed by hand is unverified, even if the user claims otherwise in the values."""
         activity = self._activity()
-        manual = self.Call.with_user(self.salesman).create({
-            "partner_id": self.customer.id, "phone_number": "+16502530000", "duration_seconds": 300,
-            "start": activity.create_date + D(seconds=5), "source": "pbx", "external_id": "forged"})
+        manual = self.Call.with_user(self.salesman).create(
+            {
+                "partner_id": self.customer.id,
+                "phone_number": "+16502530000",
+                "duration_seconds": 300,
+                "start": activity.create_date + D(seconds=5),
+                "source": "pbx",
+                "external_id": "forged",
+            }
+        )
         self.assertEqual(manual.source, "manual")
         self.assertFalse(manual.verified)
         with self.assertRaisesRegex(UserError, "manually logged"):
@@ -217,8 +272,13 @@ class TestCallVerification(CallCommon):
     def test_context_keys_do_not_bypass(self):
         """No context key switches the rule off."""
         activity = self._activity()
-        for key in ("order_retention_system_close", "order_retention_skip_verification", "mail_activity_automation_skip",
-                    "order_retention_ingest_token", "active_test"):
+        for key in (
+            "order_retention_system_close",
+            "order_retention_skip_verification",
+            "mail_activity_automation_skip",
+            "order_retention_ingest_token",
+            "active_test",
+        ):
             with self.subTest(key=key), self.assertRaises(UserError):
                 activity.with_context(**{key: True}).action_done()
 
@@ -241,34 +301,49 @@ class TestCallVerification(CallCommon):
     def test_manager_override_with_reason(self):
         """Managers close without a call through the override wizard, with a logged reason; salespeople cannot."""
         activity = self._activity()
-        wizard = self.env["mail.activity.retention.override"].with_user(self.leader).create({
-            "activity_ids": [(6, 0, activity.ids)], "reason": "Ordered by e-mail after a visit"})
+        wizard = (
+            self.env["mail.activity.retention.override"]
+            .with_user(self.leader)
+            .create({"activity_ids": [(6, 0, activity.ids)], "reason": "Ordered by e-mail after a visit"})
+        )
         wizard.action_close()
         self.assertFalse(activity.active)
-        self.assertTrue(any("Ordered by e-mail after a visit" in str(b) for b in self.customer.message_ids.mapped("body")))
+        self.assertTrue(
+            any("Ordered by e-mail after a visit" in str(b) for b in self.customer.message_ids.mapped("body"))
+        )
         other = self._activity()
         with self.assertRaises(AccessError):
-            self.env["mail.activity.retention.override"].with_user(self.salesman).create({
-                "activity_ids": [(6, 0, other.ids)], "reason": "nope"}).action_close()
+            self.env["mail.activity.retention.override"].with_user(self.salesman).create(
+                {"activity_ids": [(6, 0, other.ids)], "reason": "nope"}
+            ).action_close()
 
     def test_other_activity_types_untouched(self):
         """Ordinary activities (no flag) close as usual."""
-        todo = self.env["mail.activity"].create({
-            "res_model_id": self.env["ir.model"]._get_id("res.partner"), "res_id": self.customer.id,
-            "activity_type_id": self.env.ref("mail.mail_activity_data_todo").id, "user_id": self.salesman.id})
+        todo = self.env["mail.activity"].create(
+            {
+                "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+                "res_id": self.customer.id,
+                "activity_type_id": self.env.ref("mail.mail_activity_data_todo").id,
+                "user_id": self.salesman.id,
+            }
+        )
         todo.action_done()
         self.assertFalse(todo.exists())
 
 
 @tagged("post_install", "-at_install", "order_retention")
 class TestCallMatchingAndImport(CallCommon):
-
     def test_numbers_match_in_every_format(self):
         """National, international, spaces, dashes, dots and extensions all match the customer (or its contact)."""
-        for number, partner in [("(650) 253-0000", self.customer), ("650.253.0000 x123", self.customer),
-                                ("+1 650 253 0000 ext. 45", self.customer), ("+16502530000", self.customer),
-                                ("6502530000", self.customer), ("650-555-0199", self.contact),
-                                ("+1 (650) 555 0199;ext=7", self.contact)]:
+        for number, partner in [
+            ("(650) 253-0000", self.customer),
+            ("650.253.0000 x123", self.customer),
+            ("+1 650 253 0000 ext. 45", self.customer),
+            ("+16502530000", self.customer),
+            ("6502530000", self.customer),
+            ("650-555-0199", self.contact),
+            ("+1 (650) 555 0199;ext=7", self.contact),
+        ]:
             with self.subTest(number=number):
                 call = self._pbx_call(30, datetime.datetime(2026, 1, 5, 10), number=number)
                 self.assertEqual(call.match_state, "matched")
@@ -301,8 +376,13 @@ class TestCallMatchingAndImport(CallCommon):
         bad_rows = []
         for i in range(250):
             kind = i % 5
-            row = {"call_id": "BAD%s" % i, "number": "+16502530000", "direction": "outbound",
-                   "start": "2026-01-05T10:00:00", "duration": 30}
+            row = {
+                "call_id": "BAD%s" % i,
+                "number": "+16502530000",
+                "direction": "outbound",
+                "start": "2026-01-05T10:00:00",
+                "duration": 30,
+            }
             if kind == 0:
                 row["start"] = "05/01/2026 garbage %s" % i
             elif kind == 1:
@@ -314,8 +394,16 @@ class TestCallMatchingAndImport(CallCommon):
             else:
                 row = ["not", "an", "object", i]
             bad_rows.append(row)
-        good = [{"call_id": "GOOD%s" % i, "number": number, "direction": "in", "start": "2026-01-05T10:0%s:00Z" % i,
-                 "duration": 25} for i, number in enumerate(["+16502530000", "999-00", "123", "+999 1", "6505550199"])]
+        good = [
+            {
+                "call_id": "GOOD%s" % i,
+                "number": number,
+                "direction": "in",
+                "start": "2026-01-05T10:0%s:00Z" % i,
+                "duration": 25,
+            }
+            for i, number in enumerate(["+16502530000", "999-00", "123", "+999 1", "6505550199"])
+        ]
         rows = list(enumerate(bad_rows[:125] + good + bad_rows[125:]))
         report = self.Call._retention_ingest(rows, "pbx", self.company)
         self.assertEqual((report["created"], report["rejected"], report["duplicate"]), (5, 250, 0))
@@ -327,21 +415,28 @@ class TestCallMatchingAndImport(CallCommon):
         self.assertEqual((again["created"], again["duplicate"]), (0, 5), "idempotent on the PBX call id")
 
     def _import(self, text, layout="generic"):
-        wizard = self.env["retention.call.import"].with_user(self.leader).create({
-            "file": base64.b64encode(text.encode()), "filename": "cdr.csv", "layout": layout})
+        wizard = (
+            self.env["retention.call.import"]
+            .with_user(self.leader)
+            .create({"file": base64.b64encode(text.encode()), "filename": "cdr.csv", "layout": layout})
+        )
         wizard.action_preview()
         return wizard
 
     def test_csv_import_generic(self):
         """Preview changes nothing; import keeps good rows, reports bad ones by line; re-import creates nothing."""
-        lines = ["call_id;number;direction;start;duration;user_login",
-                 "C1;+1 650 253 0000;out;2026-01-05T10:00:00;42;",
-                 "C2;650-555-0199;in;2026-01-05 11:00;1:05;",
-                 "C3;+1 650 253 0000;out;not a date;42;",
-                 "C4;;out;2026-01-05T10:00:00;42;",
-                 "C5;+1 650 253 0000;out;2026-01-05T10:00:00;42;nobody@nowhere"]
-        lines += ["X%s;%s;out;2026-01-06T09:%02d:00;%s;" % (i, "garbage" * (i % 2), i % 60, "abc" if i % 3 else 30)
-                  for i in range(200)]
+        lines = [
+            "call_id;number;direction;start;duration;user_login",
+            "C1;+1 650 253 0000;out;2026-01-05T10:00:00;42;",
+            "C2;650-555-0199;in;2026-01-05 11:00;1:05;",
+            "C3;+1 650 253 0000;out;not a date;42;",
+            "C4;;out;2026-01-05T10:00:00;42;",
+            "C5;+1 650 253 0000;out;2026-01-05T10:00:00;42;nobody@nowhere",
+        ]
+        lines += [
+            "X%s;%s;out;2026-01-06T09:%02d:00;%s;" % (i, "garbage" * (i % 2), i % 60, "abc" if i % 3 else 30)
+            for i in range(200)
+        ]
         wizard = self._import("\n".join(lines) + "\n")
         self.assertFalse(self.Call.search([("source", "=", "csv")]), "nothing imported by the preview")
         self.assertIn("Line 4:", wizard.preview)
@@ -358,14 +453,20 @@ class TestCallMatchingAndImport(CallCommon):
 
     def test_csv_import_asterisk(self):
         """An Asterisk CDR export: extension calling out is outbound to dst; billsec is the duration."""
-        text = ("accountcode,src,dst,calldate,billsec,disposition,uniqueid\n"
-                ",201,6502530000,2026-01-05 10:00:00,33,ANSWERED,1704448800.1\n"
-                ",6505550199,201,2026-01-05 11:00:00,12,NO ANSWER,1704452400.2\n")
+        text = (
+            "accountcode,src,dst,calldate,billsec,disposition,uniqueid\n"
+            ",201,6502530000,2026-01-05 10:00:00,33,ANSWERED,1704448800.1\n"
+            ",6505550199,201,2026-01-05 11:00:00,12,NO ANSWER,1704452400.2\n"
+        )
         self._import(text, "asterisk").action_import()
         out = self.Call.search([("external_id", "=", "1704448800.1")])
-        self.assertRecordValues(out, [{"direction": "outbound", "duration_seconds": 33, "partner_id": self.customer.id}])
+        self.assertRecordValues(
+            out, [{"direction": "outbound", "duration_seconds": 33, "partner_id": self.customer.id}]
+        )
         missed = self.Call.search([("external_id", "=", "1704452400.2")])
-        self.assertRecordValues(missed, [{"direction": "inbound", "duration_seconds": 0, "partner_id": self.contact.id}])
+        self.assertRecordValues(
+            missed, [{"direction": "inbound", "duration_seconds": 0, "partner_id": self.contact.id}]
+        )
 
     def test_csv_wrong_layout(self):
         """A file missing the layout's columns gets a clear error naming them."""

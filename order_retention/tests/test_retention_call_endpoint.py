@@ -7,14 +7,17 @@ URL = "/order_retention/calls"
 
 @tagged("post_install", "-at_install", "order_retention")
 class TestCallEndpoint(HttpCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.company = cls.env.company
         cls.company.country_id = cls.env.ref("base.us")
-        cls.other_company = cls.env["res.company"].create({"name": "Other Retention Co", "country_id": cls.env.ref("base.us").id})
-        cls.customer = cls.env["res.partner"].create({"name": "Endpoint Customer", "is_company": True, "phone": "+1 650-253-0000"})
+        cls.other_company = cls.env["res.company"].create(
+            {"name": "Other Retention Co", "country_id": cls.env.ref("base.us").id}
+        )
+        cls.customer = cls.env["res.partner"].create(
+            {"name": "Endpoint Customer", "is_company": True, "phone": "+1 650-253-0000"}
+        )
         cls.token = cls.company._retention_generate_pbx_token()
         cls.other_token = cls.other_company._retention_generate_pbx_token()
 
@@ -25,8 +28,16 @@ class TestCallEndpoint(HttpCase):
         return self.url_open(URL, data=body if raw else json.dumps(body), headers=headers)
 
     def _call(self, call_id, **over):
-        return dict({"call_id": call_id, "number": "+1 650 253 0000", "direction": "outbound",
-                     "start": "2026-01-05T10:00:00Z", "duration": 42}, **over)
+        return dict(
+            {
+                "call_id": call_id,
+                "number": "+1 650 253 0000",
+                "direction": "outbound",
+                "start": "2026-01-05T10:00:00Z",
+                "duration": 42,
+            },
+            **over,
+        )
 
     def test_no_token(self):
         """Without a token: 401 with a message saying what to send."""
@@ -62,8 +73,16 @@ class TestCallEndpoint(HttpCase):
         self.assertEqual(first.status_code, 200)
         self.assertEqual(first.json(), {"created": 1, "duplicate": 0, "rejected": 0, "errors": []})
         call = self.env["retention.call"].search([("external_id", "=", "E2")])
-        self.assertRecordValues(call, [{"partner_id": self.customer.id, "duration_seconds": 42, "source": "pbx", "verified": True}])
-        batch = [self._call("E2"), self._call("E3"), self._call("E4", start="tomorrow"), self._call("E5", duration=-3), "junk"]
+        self.assertRecordValues(
+            call, [{"partner_id": self.customer.id, "duration_seconds": 42, "source": "pbx", "verified": True}]
+        )
+        batch = [
+            self._call("E2"),
+            self._call("E3"),
+            self._call("E4", start="tomorrow"),
+            self._call("E5", duration=-3),
+            "junk",
+        ]
         result = self._post(batch, token=token).json()
         self.assertEqual((result["created"], result["duplicate"], result["rejected"]), (1, 1, 3))
         self.assertEqual([e["index"] for e in result["errors"]], [2, 3, 4])

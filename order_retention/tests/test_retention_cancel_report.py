@@ -1,5 +1,4 @@
 from odoo.exceptions import AccessError, UserError
-
 from odoo.tests import tagged
 
 from .hygiene_common import HygieneCommon
@@ -21,7 +20,8 @@ class TestRetentionCancelReport(HygieneCommon):
         Rate = self.env["retention.cancel.rate.report"]
         domain = [("order_id", "in", orders.ids)]
         [(created, cancelled, excluded, rate)] = Rate._read_group(
-            domain, [], ["created_count:sum", "cancelled_count:sum", "excluded_count:sum", "cancel_rate:avg"])
+            domain, [], ["created_count:sum", "cancelled_count:sum", "excluded_count:sum", "cancel_rate:avg"]
+        )
         self.assertEqual((created, cancelled, excluded), (3, 1, 1))
         self.assertAlmostEqual(rate, 100.0 / 3, places=1)
         self.assertEqual(Rate.search(domain).order_id, orders)
@@ -54,7 +54,9 @@ class TestRetentionCancelReport(HygieneCommon):
         self.assertFalse(any(rows.mapped("excluded")))
         self.assertAlmostEqual(sum(rows.mapped("amount")), order.amount_untaxed / order.currency_rate, places=2)
         self.assertTrue(Report.search([("order_id", "=", dup.id)]).excluded)
-        groups = Report._read_group([("user_id", "=", self.salesman.id), ("excluded", "=", False)], ["reason_id"], ["__count"])
+        groups = Report._read_group(
+            [("user_id", "=", self.salesman.id), ("excluded", "=", False)], ["reason_id"], ["__count"]
+        )
         self.assertEqual(groups, [(self.reason_mind, 2)])
 
     def test_report_access_salesman_vs_manager(self):

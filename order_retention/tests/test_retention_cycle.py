@@ -12,7 +12,6 @@ D = datetime.timedelta
 
 @tagged("post_install", "-at_install", "order_retention")
 class TestRetentionCycle(RetentionCommon):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -49,7 +48,11 @@ class TestRetentionCycle(RetentionCommon):
         self.assertEqual(history.mapped("new_status"), ["active", "warm", "cold", "lost"])
         self.assertEqual(history.mapped("old_status"), [False, "active", "warm", "cold"])
         self.assertTrue(all(h.explanation for h in history), "each change keeps the numbers behind it")
-        bodies = self.env["mail.message"].search([("model", "=", "res.partner"), ("res_id", "=", self.regular.id)]).mapped("body")
+        bodies = (
+            self.env["mail.message"]
+            .search([("model", "=", "res.partner"), ("res_id", "=", self.regular.id)])
+            .mapped("body")
+        )
         self.assertTrue(any("Cold" in b and "Lost" in b for b in bodies), "status changes are posted in the chatter")
 
     def test_warm_followup_repeats_every_14_days(self):
@@ -166,13 +169,17 @@ class TestRetentionCycle(RetentionCommon):
                 raise ValueError("broken customer")
             return original(cycle, partner, *args, **kwargs)
 
-        with patch.object(RetentionCycle, "_retention_prepare_activity_vals", prepare), \
-                self.assertLogs("odoo.addons.order_retention.models.retention_cycle", level="ERROR") as logs:
+        with (
+            patch.object(RetentionCycle, "_retention_prepare_activity_vals", prepare),
+            self.assertLogs("odoo.addons.order_retention.models.retention_cycle", level="ERROR") as logs,
+        ):
             self._run(self.BASE + D(days=40))
         self.assertTrue(any("Poison Pill" in line for line in logs.output))
         self.assertEqual(len(self._open_followups(self.regular)), 1)
         self.assertFalse(self._open_followups(poison))
-        self.assertEqual(poison.retention_followup_checked, self.BASE + D(days=40), "skipped, not retried forever today")
+        self.assertEqual(
+            poison.retention_followup_checked, self.BASE + D(days=40), "skipped, not retried forever today"
+        )
 
     def test_cron_steps_report_progress(self):
         """The cron entry point computes first, then processes follow-ups in batches until nothing remains."""
@@ -195,7 +202,6 @@ class TestRetentionCycle(RetentionCommon):
 
 @tagged("post_install", "-at_install", "order_retention")
 class TestRetentionSettings(RetentionCommon):
-
     def test_settings_round_trip_including_zero(self):
         """Every retention setting saves and reloads, and 0 survives (it does not fall back to the default)."""
         values = {
@@ -224,6 +230,7 @@ class TestRetentionSettings(RetentionCommon):
     def test_settings_reject_negative(self):
         """A negative interval is refused with a message naming the setting."""
         from odoo.exceptions import ValidationError
+
         with self.assertRaisesRegex(ValidationError, "Warm follow-up"):
             self.env["res.config.settings"].create({"retention_warm_interval_days": -1})
 

@@ -1,6 +1,7 @@
 """The call discipline holds against the salespeople it disciplines (ORM level; the same attacks over
 JSON-RPC are in test_retention_attacks.py): win-back rules, consumption, late matches, customers with an
 open retention call, system fields, the salesperson rule, rights of public methods."""
+
 import datetime
 
 from freezegun import freeze_time
@@ -17,14 +18,29 @@ D = datetime.timedelta
 
 @tagged("post_install", "-at_install", "order_retention")
 class TestToolsStrictParsing(BaseCase):
-
     def test_durations_are_whole_seconds(self):
         """m:ss needs seconds below 60; fractions never round up to the minimum; absurd values are refused."""
         for raw, seconds in [("1:39", 99), ("0:05:00", 300), (19.5, 19), ("19.9", 19), (86400, 86400), ("0", 0)]:
             with self.subTest(raw=raw):
                 self.assertEqual(cv.parse_duration(raw), seconds)
-        for bad in ("1:99", "1:60", 10 ** 400, float("inf"), float("nan"), "1e400", "NaN", "-1", -0.5, "999999:00",
-                    86401, "12 s", [], {}, "1:2:3:4", "٣٠"):
+        for bad in (
+            "1:99",
+            "1:60",
+            10**400,
+            float("inf"),
+            float("nan"),
+            "1e400",
+            "NaN",
+            "-1",
+            -0.5,
+            "999999:00",
+            86401,
+            "12 s",
+            [],
+            {},
+            "1:2:3:4",
+            "٣٠",
+        ):
             with self.subTest(bad=bad), self.assertRaises(ValueError):
                 cv.parse_duration(bad)
 
@@ -32,9 +48,18 @@ class TestToolsStrictParsing(BaseCase):
         """Far dates, offsets that overflow and calls from the future are refused with a reason."""
         now = datetime.datetime(2026, 11, 25, 12, 0)
         self.assertEqual(cv.parse_start("2026-11-25T12:04:59Z", now=now), datetime.datetime(2026, 11, 25, 12, 4, 59))
-        for bad in ("2026-11-25T12:05:01Z", "2026-11-25T14:00:00+01:00", "0001-01-01T00:00:00+01:00",
-                    "9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00", "9999-12-31", "2026-02-30T10:00:00",
-                    "2026-03-01T10:00:00\x00", "2026-03-01T10:00\ud800", 20260301):
+        for bad in (
+            "2026-11-25T12:05:01Z",
+            "2026-11-25T14:00:00+01:00",
+            "0001-01-01T00:00:00+01:00",
+            "9999-12-31T23:59:59-05:00",
+            "0001-01-01T00:00:00",
+            "9999-12-31",
+            "2026-02-30T10:00:00",
+            "2026-03-01T10:00:00\x00",
+            "2026-03-01T10:00\ud800",
+            20260301,
+        ):
             with self.subTest(bad=bad), self.assertRaises(ValueError) as caught:
                 cv.parse_start(bad, now=now)
             caught.exception.args[0].encode("utf-8")  # the reason itself is always valid text
@@ -46,16 +71,16 @@ class TestToolsStrictParsing(BaseCase):
             with self.subTest(bad=bad), self.assertRaises(ValueError):
                 cv.parse_number(bad)
         self.assertEqual(cv.safe_text("\ud800\x00abc"), "??abc")
-        self.assertEqual(cv.safe_text(10 ** 400), "<a 401-digit number>")
+        self.assertEqual(cv.safe_text(10**400), "<a 401-digit number>")
 
 
 class HardeningCommon(CallCommon):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.seller = new_test_user(cls.env, "ret_seller", name="Sam Seller",
-                                   groups="sales_team.group_sale_salesman,base.group_partner_manager")
+        cls.seller = new_test_user(
+            cls.env, "ret_seller", name="Sam Seller", groups="sales_team.group_sale_salesman,base.group_partner_manager"
+        )
         cls.customer.user_id = cls.seller
         cls.portal = new_test_user(cls.env, "ret_portal", groups="base.group_portal")
 
@@ -65,7 +90,6 @@ class HardeningCommon(CallCommon):
 
 @tagged("post_install", "-at_install", "order_retention")
 class TestCallHardening(HardeningCommon):
-
     def test_call_is_consumed_forever(self):
         """A call that closed A cannot close B, even after a manager deleted A."""
         first = self._followup()
@@ -99,20 +123,30 @@ class TestCallHardening(HardeningCommon):
         activity = self._followup()
         call = self._pbx_call(60, activity.create_date + D(seconds=5))
         todo = self.env.ref("mail.mail_activity_data_todo")
-        for vals in ({"activity_type_id": todo.id}, {"res_id": self.contact.id}, {"retention_call_id": call.id},
-                     {"date_done": "2026-01-01"}, {"retention_company_id": self.company.id}):
+        for vals in (
+            {"activity_type_id": todo.id},
+            {"res_id": self.contact.id},
+            {"retention_call_id": call.id},
+            {"date_done": "2026-01-01"},
+            {"retention_company_id": self.company.id},
+        ):
             with self.subTest(vals=vals), self.assertRaises(AccessError):
                 activity.with_user(self.seller).write(vals)
         activity.with_user(self.seller).write({"user_id": self.salesman.id, "date_deadline": "2026-12-01"})
         self.assertEqual(activity.user_id, self.salesman, "reassigning stays allowed")
-        base = {"res_model_id": self.env["ir.model"]._get_id("res.partner"), "res_id": self.customer.id,
-                "activity_type_id": self.activity_type.id, "user_id": self.seller.id}
+        base = {
+            "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+            "res_id": self.customer.id,
+            "activity_type_id": self.activity_type.id,
+            "user_id": self.seller.id,
+        }
         for forged in ({"active": False}, {"retention_call_id": call.id}, {"date_done": "2026-01-01"}):
             with self.subTest(forged=forged), self.assertRaises(AccessError):
                 self.env["mail.activity"].with_user(self.seller).create(dict(base, **forged))
         with self.assertRaises(AccessError):
-            self.env["mail.activity"].with_user(self.seller).create(
-                {**base, "activity_type_id": todo.id}).write({"activity_type_id": self.activity_type.id})
+            self.env["mail.activity"].with_user(self.seller).create({**base, "activity_type_id": todo.id}).write(
+                {"activity_type_id": self.activity_type.id}
+            )
         self.assertTrue(activity.active)
         self.assertFalse(activity.retention_call_id)
 
@@ -135,12 +169,16 @@ class TestCallHardening(HardeningCommon):
         """A number put on the customer (or on a new contact) after the retention call was created does not
         close it, until a sales manager confirms the call."""
         activity = self._followup()
-        self.env.cr.execute("UPDATE mail_activity SET create_date = create_date - interval '1 hour' WHERE id = %s",
-                            [activity.id])
+        self.env.cr.execute(
+            "UPDATE mail_activity SET create_date = create_date - interval '1 hour' WHERE id = %s", [activity.id]
+        )
         activity.invalidate_recordset(["create_date"])
         self.contact.with_user(self.seller).mobile = "+1 650 555 4444"
-        planted = self.env["res.partner"].with_user(self.seller).create(
-            {"name": "Planted Contact", "parent_id": self.customer.id, "phone": "+1 650 555 5555"})
+        planted = (
+            self.env["res.partner"]
+            .with_user(self.seller)
+            .create({"name": "Planted Contact", "parent_id": self.customer.id, "phone": "+1 650 555 5555"})
+        )
         now = datetime.datetime.now().replace(microsecond=0)
         calls = self._pbx_call(60, now, number="+16505554444") | self._pbx_call(60, now, number="+16505555555")
         self.assertEqual(calls.mapped("match_state"), ["matched", "matched"], "the numbers were there before the calls")
@@ -174,14 +212,38 @@ class TestCallHardening(HardeningCommon):
 
     def test_foreign_company_number_is_a_row_error(self):
         """A number owned only by another company's contact is rejected without naming that contact."""
-        other = self.env["res.company"].create({"name": "Foreign Retention Co", "country_id": self.env.ref("base.us").id})
-        self.env["res.partner"].create({"name": "Secret Foreign Buyer", "company_id": other.id, "phone": "+1 212 555 0199"})
-        report = self.Call._retention_ingest([
-            (0, {"call_id": "F-1", "number": "+1 212 555 0199", "direction": "in", "start": "2026-01-05T10:00:00Z",
-                 "duration": 60}),
-            (1, {"call_id": "F-2", "number": "+1 650 253 0000", "direction": "in", "start": "2026-01-05T10:00:00Z",
-                 "duration": 60}),
-        ], "pbx", self.company)
+        other = self.env["res.company"].create(
+            {"name": "Foreign Retention Co", "country_id": self.env.ref("base.us").id}
+        )
+        self.env["res.partner"].create(
+            {"name": "Secret Foreign Buyer", "company_id": other.id, "phone": "+1 212 555 0199"}
+        )
+        report = self.Call._retention_ingest(
+            [
+                (
+                    0,
+                    {
+                        "call_id": "F-1",
+                        "number": "+1 212 555 0199",
+                        "direction": "in",
+                        "start": "2026-01-05T10:00:00Z",
+                        "duration": 60,
+                    },
+                ),
+                (
+                    1,
+                    {
+                        "call_id": "F-2",
+                        "number": "+1 650 253 0000",
+                        "direction": "in",
+                        "start": "2026-01-05T10:00:00Z",
+                        "duration": 60,
+                    },
+                ),
+            ],
+            "pbx",
+            self.company,
+        )
         self.assertEqual((report["created"], report["rejected"]), (1, 1))
         self.assertIn("another company", report["errors"][0]["reason"])
         self.assertNotIn("Secret", report["errors"][0]["reason"])
@@ -189,11 +251,32 @@ class TestCallHardening(HardeningCommon):
     def test_future_call_rejected(self):
         """A call starting more than 5 minutes from now is a row error; good rows around it are stored."""
         future = (datetime.datetime.now() + D(minutes=30)).isoformat()
-        report = self.Call._retention_ingest([
-            (0, {"call_id": "FUT-1", "number": "+1 650 253 0000", "direction": "in", "start": future, "duration": 60}),
-            (1, {"call_id": "FUT-2", "number": "+1 650 253 0000", "direction": "in", "start": "2026-01-05T10:00:00Z",
-                 "duration": "1:39"}),
-        ], "pbx", self.company)
+        report = self.Call._retention_ingest(
+            [
+                (
+                    0,
+                    {
+                        "call_id": "FUT-1",
+                        "number": "+1 650 253 0000",
+                        "direction": "in",
+                        "start": future,
+                        "duration": 60,
+                    },
+                ),
+                (
+                    1,
+                    {
+                        "call_id": "FUT-2",
+                        "number": "+1 650 253 0000",
+                        "direction": "in",
+                        "start": "2026-01-05T10:00:00Z",
+                        "duration": "1:39",
+                    },
+                ),
+            ],
+            "pbx",
+            self.company,
+        )
         self.assertEqual((report["created"], report["rejected"]), (1, 1))
         self.assertIn("future", report["errors"][0]["reason"])
         self.assertEqual(self.Call.search([("external_id", "=", "FUT-2")]).duration_seconds, 99)
@@ -201,15 +284,21 @@ class TestCallHardening(HardeningCommon):
 
 @tagged("post_install", "-at_install", "order_retention")
 class TestCustomerHardening(HardeningCommon):
-
     def test_system_fields_of_partners_and_orders(self):
         """Statistics, status and follow-up bookkeeping are written by the cycle only."""
-        for vals in ({"retention_status": "active"}, {"retention_followup_checked": "2099-01-01"},
-                     {"retention_restore_order_id": False}, {"retention_phone_changed": False}):
+        for vals in (
+            {"retention_status": "active"},
+            {"retention_followup_checked": "2099-01-01"},
+            {"retention_restore_order_id": False},
+            {"retention_phone_changed": False},
+        ):
             with self.subTest(vals=vals), self.assertRaises(AccessError):
                 self.customer.with_user(self.seller).write(vals)
-        created = self.env["res.partner"].with_user(self.seller).create(
-            {"name": "Fresh Forge", "retention_status": "lost", "retention_followup_checked": "2099-01-01"})
+        created = (
+            self.env["res.partner"]
+            .with_user(self.seller)
+            .create({"name": "Fresh Forge", "retention_status": "lost", "retention_followup_checked": "2099-01-01"})
+        )
         self.assertFalse(created.retention_status or created.retention_followup_checked)
         order = self._create_orders(self.customer, [datetime.date(2026, 1, 5)], state="draft", user=self.seller)
         with self.assertRaises(AccessError):
@@ -224,7 +313,9 @@ class TestCustomerHardening(HardeningCommon):
         for partner, user in ((theirs, self.seller), (self.customer, self.salesman), (self.customer, False)):
             with self.subTest(partner=partner.name, user=user), self.assertRaises(AccessError):
                 partner.with_user(self.seller).write({"user_id": user.id if user else False})
-        all_docs = new_test_user(self.env, "ret_all_docs_h", groups="sales_team.group_sale_salesman_all_leads,base.group_partner_manager")
+        all_docs = new_test_user(
+            self.env, "ret_all_docs_h", groups="sales_team.group_sale_salesman_all_leads,base.group_partner_manager"
+        )
         theirs.with_user(all_docs).user_id = self.seller
         self.assertEqual(theirs.user_id, self.seller)
 
@@ -239,11 +330,17 @@ class TestCustomerHardening(HardeningCommon):
         }
         for partner in (self.customer, self.contact):
             for name, attempt in attempts.items():
-                with self.subTest(partner=partner.name, path=name), self.assertRaisesRegex(UserError, "open retention call"):
+                with (
+                    self.subTest(partner=partner.name, path=name),
+                    self.assertRaisesRegex(UserError, "open retention call"),
+                ):
                     attempt(partner.with_user(self.seller))
         other = self._create_customer("Merge Target", user=self.seller)
-        wizard = self.env["base.partner.merge.automatic.wizard"].with_user(self.seller).create({
-            "partner_ids": [Command.set([self.customer.id, other.id])], "dst_partner_id": other.id})
+        wizard = (
+            self.env["base.partner.merge.automatic.wizard"]
+            .with_user(self.seller)
+            .create({"partner_ids": [Command.set([self.customer.id, other.id])], "dst_partner_id": other.id})
+        )
         with self.assertRaisesRegex(UserError, "open retention call"):
             wizard.action_merge()
         self.assertTrue(activity.exists() and activity.active)
@@ -262,8 +359,11 @@ class TestCustomerHardening(HardeningCommon):
                     call.with_user(user).action_rematch()
                 with self.assertRaises(AccessError):
                     call.with_user(user).action_confirm_match()
-        for method in ("action_view_retention_calls", "action_view_retention_activities",
-                       "action_retention_find_duplicate_quotations"):
+        for method in (
+            "action_view_retention_calls",
+            "action_view_retention_activities",
+            "action_retention_find_duplicate_quotations",
+        ):
             with self.subTest(method=method), self.assertRaises(AccessError):
                 getattr(self.customer.with_user(self.portal), method)()
         self.customer.with_user(self.leader).action_retention_recompute()
@@ -271,8 +371,11 @@ class TestCustomerHardening(HardeningCommon):
     def test_csv_import_company_must_be_allowed(self):
         """A manager cannot import calls into a company they do not work for."""
         other = self.env["res.company"].create({"name": "Not Mine Co"})
-        wizard = self.env["retention.call.import"].with_user(self.leader).create({
-            "file": "Y2FsbF9pZCxudW1iZXIsZGlyZWN0aW9uLHN0YXJ0LGR1cmF0aW9uCg==", "layout": "generic"})
+        wizard = (
+            self.env["retention.call.import"]
+            .with_user(self.leader)
+            .create({"file": "Y2FsbF9pZCxudW1iZXIsZGlyZWN0aW9uLHN0YXJ0LGR1cmF0aW9uCg==", "layout": "generic"})
+        )
         wizard.sudo().company_id = other
         with self.assertRaisesRegex(AccessError, "not one of your companies"):
             wizard.with_user(self.leader).action_import()
@@ -280,7 +383,6 @@ class TestCustomerHardening(HardeningCommon):
 
 @tagged("post_install", "-at_install", "order_retention")
 class TestWinBackHardening(HardeningCommon):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()

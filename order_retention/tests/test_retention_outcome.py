@@ -1,8 +1,9 @@
 """Closing a retention call with its outcome: reached / no answer / wrong number, why the customer is not
 ordering, the next step and its effects; Why Customers Leave."""
+
 import datetime
 
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, tagged
 
 from ..models.retention_policy import retention_system
@@ -13,7 +14,6 @@ D = datetime.timedelta
 
 @tagged("post_install", "-at_install", "order_retention")
 class TestRetentionOutcome(HardeningCommon):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -28,7 +28,7 @@ class TestRetentionOutcome(HardeningCommon):
         self._pbx_call(75, activity.create_date + D(seconds=5))
         action = activity.with_user(self.seller).action_retention_mark_done()
         self.assertEqual(action["res_model"], "mail.activity.retention.outcome")
-        form = Form(self.env[action["res_model"]].with_user(self.seller).with_context(action["context"]))
+        form = Form(self.env[action["res_model"]].with_user(self.seller).with_context(**action["context"]))
         form.outcome = outcome
         if outcome == "reached":
             form.churn_reason_id = reason or self.price
@@ -43,12 +43,28 @@ class TestRetentionOutcome(HardeningCommon):
         """The verifying call and the customer keep the outcome; the chatter says it."""
         activity, _result = self._close()
         call = activity.retention_call_id
-        self.assertRecordValues(call, [{"outcome": "reached", "churn_reason_id": self.price.id,
-                                        "next_step": "expects_order", "status_at_call": "cold",
-                                        "outcome_user_id": self.seller.id}])
-        self.assertRecordValues(self.customer, [{"retention_last_outcome": "reached",
-                                                 "retention_last_churn_reason_id": self.price.id,
-                                                 "retention_lost_for_good": False}])
+        self.assertRecordValues(
+            call,
+            [
+                {
+                    "outcome": "reached",
+                    "churn_reason_id": self.price.id,
+                    "next_step": "expects_order",
+                    "status_at_call": "cold",
+                    "outcome_user_id": self.seller.id,
+                }
+            ],
+        )
+        self.assertRecordValues(
+            self.customer,
+            [
+                {
+                    "retention_last_outcome": "reached",
+                    "retention_last_churn_reason_id": self.price.id,
+                    "retention_lost_for_good": False,
+                }
+            ],
+        )
         self.assertFalse(activity.active)
         body = str(self.customer.message_ids[:1].body)
         self.assertIn("Why not ordering: Price", body)
@@ -57,8 +73,11 @@ class TestRetentionOutcome(HardeningCommon):
     def test_no_call_no_outcome(self):
         """The dialog does not bypass the verification: without a call nothing is stored."""
         activity = self._followup()
-        form = Form(self.env["mail.activity.retention.outcome"].with_user(self.seller).with_context(
-            default_activity_id=activity.id))
+        form = Form(
+            self.env["mail.activity.retention.outcome"]
+            .with_user(self.seller)
+            .with_context(default_activity_id=activity.id)
+        )
         form.churn_reason_id = self.price
         form.next_step = "lost_for_good"
         wizard = form.save()
@@ -71,8 +90,11 @@ class TestRetentionOutcome(HardeningCommon):
         """Reached without a reason is refused with a clear message."""
         activity = self._followup()
         self._pbx_call(75, activity.create_date + D(seconds=5))
-        wizard = self.env["mail.activity.retention.outcome"].with_user(self.seller).create(
-            {"activity_id": activity.id, "outcome": "reached"})
+        wizard = (
+            self.env["mail.activity.retention.outcome"]
+            .with_user(self.seller)
+            .create({"activity_id": activity.id, "outcome": "reached"})
+        )
         with self.assertRaisesRegex(UserError, "why they are not ordering"):
             wizard.action_done()
         self.assertTrue(activity.active)
@@ -83,17 +105,27 @@ class TestRetentionOutcome(HardeningCommon):
         activity, _result = self._close(next_step="call_again", date=when)
         follow = self._open_followups(self.customer)
         self.assertEqual(len(follow), 1)
-        self.assertRecordValues(follow, [{"date_deadline": when, "user_id": self.seller.id,
-                                          "retention_company_id": activity.retention_company_id.id}])
+        self.assertRecordValues(
+            follow,
+            [
+                {
+                    "date_deadline": when,
+                    "user_id": self.seller.id,
+                    "retention_company_id": activity.retention_company_id.id,
+                }
+            ],
+        )
         self.assertEqual(self.customer.retention_next_call_date, when)
 
     def test_lost_for_good_stops_followups_until_an_order(self):
         """No retention call while lost for good; a manager can undo it; an order clears it."""
         self._close(next_step="lost_for_good")
         self.assertTrue(self.customer.retention_lost_for_good)
-        self.assertNotIn(self.customer, self.env["res.partner"].search(
-            self.Cycle._retention_followup_domain(datetime.date.today() + D(days=60))))
-        with self.assertRaises(Exception):
+        self.assertNotIn(
+            self.customer,
+            self.env["res.partner"].search(self.Cycle._retention_followup_domain(datetime.date.today() + D(days=60))),
+        )
+        with self.assertRaises(AccessError):
             self.customer.with_user(self.seller).action_retention_resume_followups()
         self.customer.with_user(self.leader).action_retention_resume_followups()
         self.assertFalse(self.customer.retention_lost_for_good)
@@ -112,9 +144,13 @@ class TestRetentionOutcome(HardeningCommon):
     def test_complaint_schedules_analysis_for_the_leader(self):
         """A complaint reason gives the sales team leader a complaint analysis to do."""
         self._close(reason=self.complaint)
-        todo = self.env["mail.activity"].search([
-            ("res_model", "=", "res.partner"), ("res_id", "=", self.customer.id),
-            ("activity_type_id", "=", self.env.ref("mail.mail_activity_data_todo").id)])
+        todo = self.env["mail.activity"].search(
+            [
+                ("res_model", "=", "res.partner"),
+                ("res_id", "=", self.customer.id),
+                ("activity_type_id", "=", self.env.ref("mail.mail_activity_data_todo").id),
+            ]
+        )
         self.assertEqual(len(todo), 1)
         self.assertEqual(todo.user_id, self.leader)
         self.assertIn("Complaint analysis", todo.summary)
@@ -129,8 +165,9 @@ class TestRetentionOutcome(HardeningCommon):
     def test_no_answer(self):
         """No answer: stored, no reason, no next step."""
         activity, _result = self._close(outcome="no_answer")
-        self.assertRecordValues(activity.retention_call_id, [{"outcome": "no_answer", "churn_reason_id": False,
-                                                              "next_step": False}])
+        self.assertRecordValues(
+            activity.retention_call_id, [{"outcome": "no_answer", "churn_reason_id": False, "next_step": False}]
+        )
 
     def test_why_customers_leave(self):
         """One row per recorded outcome; the win-back rate counts reached customers who ordered within 90 days."""
@@ -140,9 +177,18 @@ class TestRetentionOutcome(HardeningCommon):
             other.retention_status = "lost"
         activity = self._activity(partner=other, user=self.seller)
         call = self._pbx_call(40, activity.create_date + D(seconds=5), number="+16502539999")
-        wizard = self.env["mail.activity.retention.outcome"].with_user(self.seller).create({
-            "activity_id": activity.id, "outcome": "reached", "churn_reason_id": self.price.id,
-            "next_step": "expects_order"})
+        wizard = (
+            self.env["mail.activity.retention.outcome"]
+            .with_user(self.seller)
+            .create(
+                {
+                    "activity_id": activity.id,
+                    "outcome": "reached",
+                    "churn_reason_id": self.price.id,
+                    "next_step": "expects_order",
+                }
+            )
+        )
         wizard.action_done()
         self._create_orders(other, [call.start.date() + D(days=10)])
         self.env.flush_all()
@@ -151,15 +197,19 @@ class TestRetentionOutcome(HardeningCommon):
         rows = Report.search(mine)
         self.assertEqual(len(rows), 2)
         self.assertEqual(sorted(rows.mapped("status")), ["cold", "lost"])
-        groups = Report._read_group(mine, ["reason_id"],
-                                    ["reached_count:sum", "won_back_count:sum", "win_back_rate:avg"])
+        groups = Report._read_group(
+            mine, ["reason_id"], ["reached_count:sum", "won_back_count:sum", "win_back_rate:avg"]
+        )
         self.assertEqual(groups[0][1:], (2, 1, 50.0))
         self.assertEqual(Report.with_user(self.seller).search_count(mine), 2)
         statuses = [status for (status,) in Report._read_group([], ["status"], [])]
         rank = ["active", "warm", "cold", "lost", False]
         self.assertEqual(statuses, sorted(statuses, key=rank.index), "Active -> Warm -> Cold -> Lost")
-        self.assertEqual(Report.with_user(self.salesman).search_count(mine), 0,
-                         "own documents: another salesperson's calls and customers stay hidden")
+        self.assertEqual(
+            Report.with_user(self.salesman).search_count(mine),
+            0,
+            "own documents: another salesperson's calls and customers stay hidden",
+        )
 
     def test_queue_sorts_and_sums_value_at_risk(self):
         """My Retention Calls carries the customer's value at risk: refreshed daily, sortable, summed."""
@@ -177,5 +227,5 @@ class TestRetentionOutcome(HardeningCommon):
         self.assertEqual(queue.ids, [second.id, first.id])
         [(total,)] = Activity._read_group([("id", "in", queue.ids)], [], ["retention_value_at_risk:sum"])
         self.assertEqual(total, 6200.0)
-        with self.assertRaises(Exception):
+        with self.assertRaises(AccessError):
             first.with_user(self.seller).write({"retention_value_at_risk": 0})

@@ -1,9 +1,9 @@
 from psycopg2 import IntegrityError
 
 from odoo.exceptions import UserError
-from odoo.tools import mute_logger
 from odoo.http import Request
 from odoo.tests import Form, HttpCase, tagged
+from odoo.tools import mute_logger
 
 from .hygiene_common import HygieneCommon
 
@@ -19,9 +19,18 @@ class TestRetentionCancelReason(HygieneCommon):
         """The seeded reasons exist, duplicates/mistakes/already purchased are excluded from statistics."""
         reasons = self.env["retention.cancel.reason"].search([])
         names = set(reasons.mapped("name"))
-        for name in ("Inaccurate product information", "Long delivery time", "Poor customer service", "Changed mind",
-                     "Found a better price", "Duplicate order", "Created by mistake", "Other",
-                     "Already purchased", "Declined by customer"):
+        for name in (
+            "Inaccurate product information",
+            "Long delivery time",
+            "Poor customer service",
+            "Changed mind",
+            "Found a better price",
+            "Duplicate order",
+            "Created by mistake",
+            "Other",
+            "Already purchased",
+            "Declined by customer",
+        ):
             self.assertIn(name, names)
         excluded = set(reasons.filtered("exclude_from_statistics").mapped("name"))
         self.assertEqual(excluded, {"Duplicate order", "Created by mistake", "Already purchased"})
@@ -104,7 +113,9 @@ class TestRetentionCancelReason(HygieneCommon):
         """The list's mass cancel asks the reason when required and writes it on every order."""
         self._set_required(True)
         orders = self._quote() | self._quote(state="sent")
-        wizard = Form(self.env["sale.mass.cancel.orders"].with_context(active_ids=orders.ids, active_model="sale.order"))
+        wizard = Form(
+            self.env["sale.mass.cancel.orders"].with_context(active_ids=orders.ids, active_model="sale.order")
+        )
         self.assertTrue(wizard.retention_reason_required)
         with self.assertRaises(AssertionError):  # required in the view
             wizard.save()
@@ -163,6 +174,7 @@ class TestRetentionCancelReason(HygieneCommon):
     def test_reason_access(self):
         """Salespeople read reasons, only managers maintain them."""
         from odoo.exceptions import AccessError
+
         Reason = self.env["retention.cancel.reason"]
         self.assertTrue(Reason.with_user(self.salesman).search([]))
         with self.assertRaises(AccessError):
@@ -178,17 +190,27 @@ class TestRetentionPortalDecline(HttpCase):
         """A customer declining from the portal cancels with the system reason and their message as note."""
         partner = self.env["res.partner"].create({"name": "Hygiene Portal Customer", "email": "hpc@example.com"})
         product = self.env["product.product"].create({"name": "Hygiene Portal Product", "list_price": 5.0})
-        order = self.env["sale.order"].create({
-            "partner_id": partner.id, "require_signature": True,
-            "order_line": [(0, 0, {"product_id": product.id, "product_uom_qty": 1})],
-        })
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": partner.id,
+                "require_signature": True,
+                "order_line": [(0, 0, {"product_id": product.id, "product_uom_qty": 1})],
+            }
+        )
         order.action_quotation_sent()
         token = order._portal_ensure_token()
         self.authenticate(None, None)
-        self.url_open(f"/my/orders/{order.id}/decline", data={
-            "access_token": token, "decline_message": "Too expensive for us", "csrf_token": Request.csrf_token(self),
-        })
+        self.url_open(
+            f"/my/orders/{order.id}/decline",
+            data={
+                "access_token": token,
+                "decline_message": "Too expensive for us",
+                "csrf_token": Request.csrf_token(self),
+            },
+        )
         order.invalidate_recordset()
         self.assertEqual(order.state, "cancel")
-        self.assertEqual(order.retention_cancel_reason_id, self.env.ref("order_retention.cancel_reason_declined_by_customer"))
+        self.assertEqual(
+            order.retention_cancel_reason_id, self.env.ref("order_retention.cancel_reason_declined_by_customer")
+        )
         self.assertEqual(order.retention_cancel_note, "Too expensive for us")

@@ -38,7 +38,7 @@ class TestRetentionDuplicateWizard(HygieneCommon):
         self.assertFalse((q1 | q2).retention_cancel_reason_id)
 
     def test_apply_with_keeper_change(self):
-        """The user keeps another quotation; Apply cancels the others with Duplicate order, excluded and cross-linked."""
+        """The user keeps another quotation; Apply cancels the others (Duplicate order, excluded, cross-linked)."""
         q1 = self._quote(lines=[(self.prod_a, 1)], days_ago=6)
         q2 = self._quote(lines=[(self.prod_a, 1)], days_ago=3)
         q3 = self._quote(lines=[(self.prod_a, 1)], days_ago=1)
@@ -104,15 +104,25 @@ class TestRetentionDuplicateWizard(HygieneCommon):
         q1 = self._quote(lines=[(self.prod_a, 1)], days_ago=2)
         q2 = self._quote(lines=[(self.prod_a, 1)], days_ago=1)
         method = self.env.ref("payment.payment_method_unknown")
-        provider = self.env["payment.provider"].create({
-            "name": "Hygiene provider", "code": "none", "state": "test",
-            "payment_method_ids": [Command.set(method.ids)],
-        })
-        tx = self.env["payment.transaction"].create({
-            "provider_id": provider.id, "payment_method_id": method.id, "amount": q1.amount_total,
-            "currency_id": q1.currency_id.id, "partner_id": self.customer.id, "reference": "HYG-TX-1",
-            "sale_order_ids": [Command.set(q1.ids)],
-        })
+        provider = self.env["payment.provider"].create(
+            {
+                "name": "Hygiene provider",
+                "code": "none",
+                "state": "test",
+                "payment_method_ids": [Command.set(method.ids)],
+            }
+        )
+        tx = self.env["payment.transaction"].create(
+            {
+                "provider_id": provider.id,
+                "payment_method_id": method.id,
+                "amount": q1.amount_total,
+                "currency_id": q1.currency_id.id,
+                "partner_id": self.customer.id,
+                "reference": "HYG-TX-1",
+                "sale_order_ids": [Command.set(q1.ids)],
+            }
+        )
         tx.state = "done"
         wizard = self._wizard(orders=q1 | q2)
         self.assertFalse(wizard.line_ids)
@@ -139,7 +149,9 @@ class TestRetentionDuplicateWizard(HygieneCommon):
         mine1 = self._quote(lines=[(self.prod_c, 2)], days_ago=2, user=self.salesman)
         mine2 = self._quote(lines=[(self.prod_c, 2)], days_ago=1, user=self.salesman)
         theirs = self._quote(lines=[(self.prod_c, 2)], days_ago=1, user=self.salesman2)
-        wizard = self.env["sale.order.retention.duplicate"].with_user(self.salesman).create({"partner_id": self.customer.id})
+        wizard = (
+            self.env["sale.order.retention.duplicate"].with_user(self.salesman).create({"partner_id": self.customer.id})
+        )
         wizard.action_preview()
         self.assertEqual(wizard.line_ids.order_id, mine1 | mine2)
         wizard.action_apply()

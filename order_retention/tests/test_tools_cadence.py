@@ -18,7 +18,9 @@ D = datetime.timedelta
 
 def frame(rows):
     """rows: (partner_id, date, amount[, peer_group])"""
-    columns = ["partner_id", "date", "amount", "peer_group"][:len(rows[0])] if rows else ["partner_id", "date", "amount"]
+    columns = (
+        ["partner_id", "date", "amount", "peer_group"][: len(rows[0])] if rows else ["partner_id", "date", "amount"]
+    )
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -29,7 +31,6 @@ def regular(partner, last, gap, count, amount=100.0, peer=None):
 
 @tagged("post_install", "-at_install", "order_retention")
 class TestToolsCadence(BaseCase):
-
     def test_importable_by_file_path_without_odoo(self):
         """The engine loads from its file alone: no odoo import, no relative import."""
         path = os.path.join(os.path.dirname(__file__), "..", "tools", "cadence.py")
@@ -53,7 +54,9 @@ class TestToolsCadence(BaseCase):
         with self.assertRaisesRegex(ValueError, "partner_id"):
             cadence.compute_cadence(pd.DataFrame({"partner_id": [None], "date": [AS_OF], "amount": [1.0]}), AS_OF)
         with self.assertRaisesRegex(ValueError, "not dates"):
-            cadence.compute_cadence(pd.DataFrame({"partner_id": [1], "date": ["yesterday-ish"], "amount": [1.0]}), AS_OF)
+            cadence.compute_cadence(
+                pd.DataFrame({"partner_id": [1], "date": ["yesterday-ish"], "amount": [1.0]}), AS_OF
+            )
         with self.assertRaisesRegex(ValueError, "as_of"):
             cadence.compute_cadence(frame(regular(1, AS_OF, 7, 3)), "2026-01-01")
 
@@ -71,8 +74,11 @@ class TestToolsCadence(BaseCase):
 
     def test_same_day_orders_are_one_occasion(self):
         """Two orders on one day (even at different hours) are one purchase occasion; amounts add up."""
-        rows = [(1, datetime.datetime(2026, 1, 10, 9), 10.0), (1, datetime.datetime(2026, 1, 10, 17), 15.0),
-                (1, datetime.datetime(2026, 1, 20, 9), 5.0)]
+        rows = [
+            (1, datetime.datetime(2026, 1, 10, 9), 10.0),
+            (1, datetime.datetime(2026, 1, 10, 17), 15.0),
+            (1, datetime.datetime(2026, 1, 20, 9), 5.0),
+        ]
         row = cadence.compute_cadence(frame(rows), AS_OF).loc[1]
         self.assertEqual(row["order_count"], 2)
         self.assertEqual(row["mean_gap"], 10.0)
@@ -123,8 +129,12 @@ class TestToolsCadence(BaseCase):
         for i in range(10):
             rows += regular(100 + i, AS_OF - D(days=1), 7, 6, peer="fast")
             rows += regular(200 + i, AS_OF - D(days=1), 70, 6, peer="slow")
-        rows += [(1, AS_OF - D(days=1), 10.0, "fast"), (2, AS_OF - D(days=1), 10.0, "slow"),
-                 (3, AS_OF - D(days=1), 10.0, "tiny"), (4, AS_OF - D(days=1), 10.0, None)]
+        rows += [
+            (1, AS_OF - D(days=1), 10.0, "fast"),
+            (2, AS_OF - D(days=1), 10.0, "slow"),
+            (3, AS_OF - D(days=1), 10.0, "tiny"),
+            (4, AS_OF - D(days=1), 10.0, None),
+        ]
         result = cadence.compute_cadence(frame(rows), AS_OF)
         assert_allclose(result.loc[1, "expected_gap"], 7.0, rtol=0.05)
         assert_allclose(result.loc[2, "expected_gap"], 70.0, rtol=0.05)
@@ -134,8 +144,12 @@ class TestToolsCadence(BaseCase):
 
     def test_all_statuses(self):
         """Active, warm, cold and lost are all reachable and follow the thresholds."""
-        rows = (regular(1, AS_OF - D(days=3), 10, 12) + regular(2, AS_OF - D(days=11), 10, 12)
-                + regular(3, AS_OF - D(days=18), 10, 12) + regular(4, AS_OF - D(days=400), 10, 12))
+        rows = (
+            regular(1, AS_OF - D(days=3), 10, 12)
+            + regular(2, AS_OF - D(days=11), 10, 12)
+            + regular(3, AS_OF - D(days=18), 10, 12)
+            + regular(4, AS_OF - D(days=400), 10, 12)
+        )
         result = cadence.compute_cadence(frame(rows), AS_OF)
         self.assertEqual(result["status"].tolist(), ["active", "warm", "cold", "lost"])
         self.assertEqual(result["missing_order"].tolist(), [False, False, True, True])
@@ -204,8 +218,13 @@ class TestToolsCadence(BaseCase):
         pd.testing.assert_frame_equal(first, second)
 
     @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(st.lists(st.tuples(st.integers(1, 6), st.integers(0, 900), st.one_of(st.floats(0, 1e5), st.just(float("nan")))),
-                    min_size=1, max_size=40))
+    @given(
+        st.lists(
+            st.tuples(st.integers(1, 6), st.integers(0, 900), st.one_of(st.floats(0, 1e5), st.just(float("nan")))),
+            min_size=1,
+            max_size=40,
+        )
+    )
     def test_properties(self, raw):
         """For random histories: one row per customer with orders, sane ranges, consistent status."""
         rows = [(pid, AS_OF - D(days=back), amount) for pid, back, amount in raw]
@@ -250,7 +269,6 @@ def simulated_base(n=600, seed=5, one_order=40):
 
 @tagged("post_install", "-at_install", "order_retention")
 class TestToolsChurnModel(BaseCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -272,7 +290,9 @@ class TestToolsChurnModel(BaseCase):
         self.assertGreater(model.train_auc, 0.8)
         repeat = self.result[self.result["order_count"] > 1]
         small = repeat.index.to_numpy() % 2 == 0
-        self.assertGreater(repeat.loc[small, "churn_probability"].mean(), repeat.loc[~small, "churn_probability"].mean())
+        self.assertGreater(
+            repeat.loc[small, "churn_probability"].mean(), repeat.loc[~small, "churn_probability"].mean()
+        )
 
     def test_lost_follows_the_model(self):
         """Lost = cold-or-lost under the rules with p >= max(t*, 0.5); the rules' other lost become cold."""
@@ -298,7 +318,8 @@ class TestToolsChurnModel(BaseCase):
         self.assertEqual(per_status["customers"].sum(), per_status["rule_customers"].sum())
 
     def test_one_order_and_zero_amounts(self):
-        """One-order customers get a probability and a run-rate over their expected gap or silence; zero amounts give zero value."""
+        """One-order customers get a probability and a run-rate over their expected gap or silence; zero amounts,
+        zero value."""
         result = self.result
         single = result[result["order_count"] == 1]
         self.assertTrue(len(single))
@@ -357,14 +378,23 @@ class TestToolsChurnModel(BaseCase):
     def test_today_score_is_the_model_on_todays_features(self):
         """Today's probability is the fitted model applied to today's features with s = the horizon."""
         result = self.result
-        features = np.column_stack([
-            np.log(result["order_count"]), result["days_since_last"], result["days_since_last"] / result["expected_gap"],
-        ])
+        features = np.column_stack(
+            [
+                np.log(result["order_count"]),
+                result["days_since_last"],
+                result["days_since_last"] / result["expected_gap"],
+            ]
+        )
         model = self.model
         self.assertEqual(len(features), len(result))
         # scoring today = predict_churn on the same five features
-        today = np.column_stack([features, np.log1p(np.maximum(result["total_amount"] / result["order_count"], 0)),
-                                 np.full(len(result), np.log(180))])
+        today = np.column_stack(
+            [
+                features,
+                np.log1p(np.maximum(result["total_amount"] / result["order_count"], 0)),
+                np.full(len(result), np.log(180)),
+            ]
+        )
         assert_allclose(cadence.predict_churn(model, today), result["churn_probability"], rtol=1e-6, atol=1e-9)
 
     def test_mcc_threshold_hand_computed(self):
@@ -396,7 +426,10 @@ class TestToolsChurnModel(BaseCase):
     def test_churn_effects_in_plain_numbers(self):
         """Odds ratios per 100 silent days (at the typical gap), per doubling of orders and amount."""
         model = cadence.ChurnModel(
-            used=True, fallback_reason="", horizon_days=180, typical_gap=50.0,
+            used=True,
+            fallback_reason="",
+            horizon_days=180,
+            typical_gap=50.0,
             raw_coefficients=(np.log(0.44) / np.log(2), 0.005, 0.1, 0.0, -0.2),
         )
         effects = cadence.churn_effects(model)
@@ -404,18 +437,21 @@ class TestToolsChurnModel(BaseCase):
         assert_allclose(effects["one_more_gap"], np.exp(0.1 + 50 * 0.005))
         assert_allclose(effects["orders_doubled"], 0.44)
         assert_allclose(effects["amount_doubled"], 1.0)
-        self.assertIsNone(cadence.ChurnModel(used=False, fallback_reason="few_origins", horizon_days=180).as_dict()["threshold"])
+        self.assertIsNone(
+            cadence.ChurnModel(used=False, fallback_reason="few_origins", horizon_days=180).as_dict()["threshold"]
+        )
 
     @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(st.integers(1, 60), st.integers(0, 400), st.integers(1, 300), st.floats(2, 200), st.floats(0, 5000))
     def test_longer_silence_never_lowers_the_learned_probability(self, orders, silence, extra, gap, amount):
         """Monotonic: under the fitted model, more silence (all else equal) never lowers the probability."""
-        beta = dict(zip(self.model.feature_names, self.model.raw_coefficients))
+        beta = dict(zip(self.model.feature_names, self.model.raw_coefficients, strict=False))
         self.assertGreater(beta["days_silent"] + beta["silence_ratio"] / gap, 0)
 
         def p(days):
             row = np.array([[np.log(orders), days, days / gap, np.log1p(amount), np.log(180)]])
             return cadence.predict_churn(self.model, row)[0]
+
         self.assertGreaterEqual(p(silence + extra), p(silence) - 1e-12)
 
     @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -3,7 +3,13 @@ from datetime import datetime, timedelta
 from odoo.tests import BaseCase, tagged
 
 from ..tools.quotation_duplicates import (
-    KIND_DUPLICATE, KIND_PURCHASED, RULE_RECENT, RULE_SENT, Confirmed, Quote, find_groups,
+    KIND_DUPLICATE,
+    KIND_PURCHASED,
+    RULE_RECENT,
+    RULE_SENT,
+    Confirmed,
+    Quote,
+    find_groups,
 )
 
 D0 = datetime(2025, 5, 1, 9, 0)

@@ -17,6 +17,7 @@ then looks at what actually happened in the ``horizon_days`` after it. Returns
   ``p_no_order_90d``); ``model_used`` and ``churn_model`` (the engine's ChurnModel). Ratios are
   NaN when their denominator is 0.
 """
+
 import dataclasses
 import datetime
 

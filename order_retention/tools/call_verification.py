@@ -21,14 +21,21 @@ logged call, if any, verifies a follow-up activity.
   ``(None, (reason, details))`` with reason in no_call / unverified_only / before_activity /
   number_changed / too_short / already_used and ``details`` the numbers for the user's message.
 """
+
 import datetime
 import math
 import re
 
 _EXTENSION = re.compile(r"\s*(?:;\s*ext\s*=|\bext\.?|\bextension|\bx|#)\s*\d+\s*$", re.IGNORECASE)
 _DIRECTIONS = {
-    "in": "inbound", "inbound": "inbound", "incoming": "inbound", "i": "inbound",
-    "out": "outbound", "outbound": "outbound", "outgoing": "outbound", "o": "outbound",
+    "in": "inbound",
+    "inbound": "inbound",
+    "incoming": "inbound",
+    "i": "inbound",
+    "out": "outbound",
+    "outbound": "outbound",
+    "outgoing": "outbound",
+    "o": "outbound",
 }
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 _INTEGER = re.compile(r"[0-9]{1,9}")  # ASCII digits only: "٣٠" is not a PBX duration
@@ -45,12 +52,12 @@ def strip_extension(number):
 
 def safe_text(value, limit=40):
     """Printable, JSON-safe rendering of ``value`` for error messages, at most ``limit`` characters."""
-    if isinstance(value, (dict, list, tuple)):
+    if isinstance(value, dict | list | tuple):
         return "<%s>" % type(value).__name__
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10 ** 30:
-        return "<a %d-digit number>" % len(str(abs(value))) if abs(value) < 10 ** 4000 else "<a huge number>"
-    text = value if isinstance(value, str) else repr(value) if isinstance(value, (int, float)) else type(value).__name__
-    text = _CONTROL.sub("?", text[:limit + 1])
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**30:
+        return "<a %d-digit number>" % len(str(abs(value))) if abs(value) < 10**4000 else "<a huge number>"
+    text = value if isinstance(value, str) else repr(value) if isinstance(value, int | float) else type(value).__name__
+    text = _CONTROL.sub("?", text[: limit + 1])
     return text if len(text) <= limit else text[:limit] + "…"
 
 
@@ -59,10 +66,10 @@ def clean_text(value, name, max_length):
     surrogates, at most ``max_length`` characters. Missing (None/empty) gives ""."""
     if value is None:
         return ""
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
+    if isinstance(value, bool) or not isinstance(value, str | int):
         raise ValueError("%s must be text, not %s" % (name, type(value).__name__))
     if isinstance(value, int):
-        if abs(value) >= 10 ** 30:
+        if abs(value) >= 10**30:
             raise ValueError("%s is too long (at most %d characters)" % (name, max_length))
         value = str(value)
     if len(value) > max_length:
@@ -131,8 +138,10 @@ def parse_start(value, now=None):
     if not 1990 <= moment.year <= 2100:
         raise ValueError("start %s is out of range (1990 to 2100)" % safe_text(value))
     if now is not None and moment > now + FUTURE_TOLERANCE:
-        raise ValueError("start %s is in the future (more than 5 minutes after the server's time %s UTC)"
-                         % (safe_text(value), now.replace(microsecond=0).isoformat(sep=" ")))
+        raise ValueError(
+            "start %s is in the future (more than 5 minutes after the server's time %s UTC)"
+            % (safe_text(value), now.replace(microsecond=0).isoformat(sep=" "))
+        )
     return moment
 
 

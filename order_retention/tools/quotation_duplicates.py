@@ -3,6 +3,7 @@
 Input quotations and confirmed orders are plain dicts; the result lists groups with a proposed keeper
 and the rule that chose it. Keeper rule: a sent quotation beats a draft one, then the most recent wins.
 """
+
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -17,10 +18,10 @@ RULE_PURCHASED = "already_purchased"
 @dataclass
 class Quote:
     id: int
-    customer: tuple          # (commercial partner id, company id)
-    state: str               # draft | sent
-    date: object             # datetime
-    lines: dict              # product id -> total quantity
+    customer: tuple  # (commercial partner id, company id)
+    state: str  # draft | sent
+    date: object  # datetime
+    lines: dict  # product id -> total quantity
 
 
 @dataclass
@@ -36,7 +37,7 @@ class Group:
     kind: str
     customer: tuple
     quote_ids: list
-    keeper_id: int = False          # proposed quotation to keep (duplicates) or False
+    keeper_id: int = False  # proposed quotation to keep (duplicates) or False
     purchased_order_id: int = False  # the confirmed order (already purchased)
     rule: str = ""
     extra: dict = field(default_factory=dict)
@@ -81,7 +82,8 @@ def find_groups(quotes, confirmed, window_days, compare_quantities=False):
     for quote in quotes:
         products = frozenset(quote.lines)
         matches = [
-            order for order in by_customer_confirmed.get(quote.customer, ())
+            order
+            for order in by_customer_confirmed.get(quote.customer, ())
             if products <= order.products and abs(order.date - quote.date) <= window
         ]
         if matches:
@@ -90,8 +92,9 @@ def find_groups(quotes, confirmed, window_days, compare_quantities=False):
         else:
             remaining.append(quote)
     for (customer, order_id), quote_ids in purchased.items():
-        groups.append(Group(KIND_PURCHASED, customer, sorted(quote_ids), purchased_order_id=order_id,
-                            rule=RULE_PURCHASED))
+        groups.append(
+            Group(KIND_PURCHASED, customer, sorted(quote_ids), purchased_order_id=order_id, rule=RULE_PURCHASED)
+        )
 
     buckets = {}
     for quote in remaining:
@@ -113,5 +116,12 @@ def _close(cluster, customer, groups):
     if len(cluster) < 2:
         return
     keeper = max(cluster, key=keeper_rank)
-    groups.append(Group(KIND_DUPLICATE, customer, sorted(q.id for q in cluster), keeper_id=keeper.id,
-                        rule=keeper_rule(keeper, cluster)))
+    groups.append(
+        Group(
+            KIND_DUPLICATE,
+            customer,
+            sorted(q.id for q in cluster),
+            keeper_id=keeper.id,
+            rule=keeper_rule(keeper, cluster),
+        )
+    )

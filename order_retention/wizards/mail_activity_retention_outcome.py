@@ -18,17 +18,25 @@ class MailActivityRetentionOutcome(models.TransientModel):
 
     activity_id = fields.Many2one("mail.activity", string="Retention Call", required=True, ondelete="cascade")
     partner_id = fields.Many2one("res.partner", string="Customer", compute="_compute_partner_id")
-    outcome = fields.Selection([o for o in OUTCOMES if o[0] != "not_recorded"], required=True, default="reached",
-                               help="Reached: you spoke with the customer. No answer / wrong number: say so; the "
-                               "call still has to be a logged call of at least the minimum length.")
+    outcome = fields.Selection(
+        [o for o in OUTCOMES if o[0] != "not_recorded"],
+        required=True,
+        default="reached",
+        help="Reached: you spoke with the customer. No answer / wrong number: say so; the "
+        "call still has to be a logged call of at least the minimum length.",
+    )
     churn_reason_id = fields.Many2one(
-        "retention.churn.reason", string="Why not ordering",
+        "retention.churn.reason",
+        string="Why not ordering",
         help="What the customer said: managers see it in Why Customers Leave. A complaint reason schedules a "
-        "complaint analysis for the sales team leader.")
+        "complaint analysis for the sales team leader.",
+    )
     next_step = fields.Selection(
-        NEXT_STEPS, help="Expects to order: nothing more to do. Quotation requested: a draft quotation is created "
+        NEXT_STEPS,
+        help="Expects to order: nothing more to do. Quotation requested: a draft quotation is created "
         "for you. Call again on a date: the next retention call is due that day. Lost for good: no more retention "
-        "calls until the customer orders again (a manager can undo it).")
+        "calls until the customer orders again (a manager can undo it).",
+    )
     next_call_date = fields.Date(string="Call again on")
     feedback = fields.Text(string="Notes", help="What was said; posted in the customer's chatter.")
 
@@ -50,8 +58,9 @@ class MailActivityRetentionOutcome(models.TransientModel):
         if self.outcome == "reached":
             if not self.churn_reason_id or not self.next_step:
                 raise UserError(_("You reached the customer: pick why they are not ordering and the next step."))
-            if self.next_step == "call_again" and (not self.next_call_date
-                                                   or self.next_call_date <= fields.Date.context_today(self)):
+            if self.next_step == "call_again" and (
+                not self.next_call_date or self.next_call_date <= fields.Date.context_today(self)
+            ):
                 raise UserError(_("Pick the date to call again (after today)."))
 
     def _summary(self):
@@ -87,20 +96,24 @@ class MailActivityRetentionOutcome(models.TransientModel):
         customer = self.partner_id.commercial_partner_id.sudo()
         reached = self.outcome == "reached"
         with policy.retention_system():
-            call.sudo().write({
-                "outcome": self.outcome,
-                "churn_reason_id": reached and self.churn_reason_id.id,
-                "next_step": reached and self.next_step,
-                "next_call_date": reached and self.next_step == "call_again" and self.next_call_date,
-                "outcome_user_id": self.env.user.id,
-            })
-            customer.write({
-                "retention_last_outcome": self.outcome,
-                "retention_last_churn_reason_id": reached and self.churn_reason_id.id,
-                "retention_last_outcome_date": fields.Date.context_today(self),
-                "retention_next_call_date": reached and self.next_step == "call_again" and self.next_call_date,
-                "retention_lost_for_good": reached and self.next_step == "lost_for_good",
-            })
+            call.sudo().write(
+                {
+                    "outcome": self.outcome,
+                    "churn_reason_id": reached and self.churn_reason_id.id,
+                    "next_step": reached and self.next_step,
+                    "next_call_date": reached and self.next_step == "call_again" and self.next_call_date,
+                    "outcome_user_id": self.env.user.id,
+                }
+            )
+            customer.write(
+                {
+                    "retention_last_outcome": self.outcome,
+                    "retention_last_churn_reason_id": reached and self.churn_reason_id.id,
+                    "retention_last_outcome_date": fields.Date.context_today(self),
+                    "retention_next_call_date": reached and self.next_step == "call_again" and self.next_call_date,
+                    "retention_lost_for_good": reached and self.next_step == "lost_for_good",
+                }
+            )
         if not reached:
             return None
         if self.churn_reason_id.is_complaint:
@@ -114,18 +127,25 @@ class MailActivityRetentionOutcome(models.TransientModel):
     def _retention_schedule_call_back(self, customer, activity):
         """The next retention call, due the agreed date, for the same salesperson and company."""
         with policy.retention_system():
-            self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create({
-                "res_model_id": self.env["ir.model"]._get_id("res.partner"),
-                "res_id": customer.id,
-                "activity_type_id": activity.activity_type_id.id,
-                "summary": _("Retention call: call back as agreed"),
-                "note": escape(_("The customer asked to be called again on %(date)s (%(reason)s).",
-                                 date=fields.Date.to_string(self.next_call_date), reason=self.churn_reason_id.name)),
-                "date_deadline": self.next_call_date,
-                "user_id": activity.user_id.id,
-                "automated": True,
-                "retention_company_id": activity.retention_company_id.id,
-            })
+            self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(
+                {
+                    "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+                    "res_id": customer.id,
+                    "activity_type_id": activity.activity_type_id.id,
+                    "summary": _("Retention call: call back as agreed"),
+                    "note": escape(
+                        _(
+                            "The customer asked to be called again on %(date)s (%(reason)s).",
+                            date=fields.Date.to_string(self.next_call_date),
+                            reason=self.churn_reason_id.name,
+                        )
+                    ),
+                    "date_deadline": self.next_call_date,
+                    "user_id": activity.user_id.id,
+                    "automated": True,
+                    "retention_company_id": activity.retention_company_id.id,
+                }
+            )
 
     def _retention_schedule_complaint(self, customer, activity):
         """A complaint analysis to do for the leader of the customer's sales team."""
@@ -133,19 +153,34 @@ class MailActivityRetentionOutcome(models.TransientModel):
         team = ("team_id" in customer._fields and customer.team_id) or customer.retention_team_id
         leader = team.user_id or self.env["retention.cycle"]._retention_assignees(customer)[customer.id]
         customer.activity_schedule(
-            "mail.mail_activity_data_todo", user_id=leader.id,
+            "mail.mail_activity_data_todo",
+            user_id=leader.id,
             summary=_("Complaint analysis: %(customer)s", customer=customer.display_name),
-            note=escape(_("%(user)s reached %(customer)s on a retention call; reason given: %(reason)s. %(notes)s",
-                          user=self.env.user.name, customer=customer.display_name, reason=self.churn_reason_id.name,
-                          notes=self.feedback or "")),
+            note=escape(
+                _(
+                    "%(user)s reached %(customer)s on a retention call; reason given: %(reason)s. %(notes)s",
+                    user=self.env.user.name,
+                    customer=customer.display_name,
+                    reason=self.churn_reason_id.name,
+                    notes=self.feedback or "",
+                )
+            ),
         )
 
     def _retention_create_quotation(self, customer, activity):
         """A draft quotation for the customer, opened for the salesperson to fill in."""
-        order = self.env["sale.order"].create({
-            "partner_id": customer.id,
-            "user_id": activity.user_id.id or self.env.user.id,
-            "origin": _("Retention call"),
-        })
-        return {"type": "ir.actions.act_window", "res_model": "sale.order", "res_id": order.id,
-                "views": [(False, "form")], "target": "current", "name": order.name}
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": customer.id,
+                "user_id": activity.user_id.id or self.env.user.id,
+                "origin": _("Retention call"),
+            }
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "sale.order",
+            "res_id": order.id,
+            "views": [(False, "form")],
+            "target": "current",
+            "name": order.name,
+        }

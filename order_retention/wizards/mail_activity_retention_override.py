@@ -9,7 +9,9 @@ class MailActivityRetentionOverride(models.TransientModel):
     _description = "Close Retention Calls Without a Call"
 
     activity_ids = fields.Many2many("mail.activity", string="Activities", required=True)
-    reason = fields.Text(required=True, help="Why these follow-ups are closed without a verified call; logged on the customer.")
+    reason = fields.Text(
+        required=True, help="Why these follow-ups are closed without a verified call; logged on the customer."
+    )
 
     @api.model
     def default_get(self, fields_list):
@@ -26,10 +28,15 @@ class MailActivityRetentionOverride(models.TransientModel):
             raise UserError(_("Give the reason for closing without a call."))
         activities = self.activity_ids.filtered("active")
         for activity in activities:
-            self.env["res.partner"].browse(activity.res_id).exists().message_post(body=_(
-                "Retention call closed without a call by %(user)s. Reason: %(reason)s",
-                user=self.env.user.name, reason=self.reason))
-        activities._retention_close_system(feedback=_("Closed without a call by %(user)s: %(reason)s",
-                                                      user=self.env.user.name, reason=self.reason))
+            self.env["res.partner"].browse(activity.res_id).exists().message_post(
+                body=_(
+                    "Retention call closed without a call by %(user)s. Reason: %(reason)s",
+                    user=self.env.user.name,
+                    reason=self.reason,
+                )
+            )
+        activities._retention_close_system(
+            feedback=_("Closed without a call by %(user)s: %(reason)s", user=self.env.user.name, reason=self.reason)
+        )
         # reload the view below the dialog (list, chatter): the closed calls must not look open
         return {"type": "ir.actions.client", "tag": "soft_reload"}

@@ -6,17 +6,20 @@ from ..models.retention_cancel_reason import retention_cancel_reason_required
 
 class RetentionCancelReasonMixin(models.AbstractModel):
     """Reason + note asked by the cancel wizards, written on the orders before core cancels them."""
+
     _name = "retention.cancel.reason.mixin"
     _description = "Cancellation reason on cancel wizards"
 
     retention_cancel_reason_id = fields.Many2one(
-        "retention.cancel.reason", string="Cancellation Reason",
+        "retention.cancel.reason",
+        string="Cancellation Reason",
         domain="[('id', 'not in', retention_system_reason_ids)]",
     )
     retention_cancel_note = fields.Text(string="Cancellation Note")
     retention_reason_required = fields.Boolean(default=lambda self: retention_cancel_reason_required(self.env))
     retention_system_reason_ids = fields.Many2many(
-        "retention.cancel.reason", default=lambda self: self._retention_default_system_reasons(),
+        "retention.cancel.reason",
+        default=lambda self: self._retention_default_system_reasons(),
         help="Reasons set by the system only (portal decline, duplicates clean-up): not offered here.",
     )
 
@@ -31,15 +34,19 @@ class RetentionCancelReasonMixin(models.AbstractModel):
         """Check the reason is given when required, then store it (and the note) on the orders to cancel."""
         self.ensure_one()
         if not self.retention_cancel_reason_id and retention_cancel_reason_required(self.env):
-            raise UserError(_(
-                "Choose a cancellation reason before cancelling (add one under Sales > Configuration > "
-                "Cancellation Reasons if none fits)."
-            ))
+            raise UserError(
+                _(
+                    "Choose a cancellation reason before cancelling (add one under Sales > Configuration > "
+                    "Cancellation Reasons if none fits)."
+                )
+            )
         if self.retention_cancel_reason_id:
-            orders.filtered(lambda o: o.state != "cancel").write({
-                "retention_cancel_reason_id": self.retention_cancel_reason_id.id,
-                "retention_cancel_note": self.retention_cancel_note or False,
-            })
+            orders.filtered(lambda o: o.state != "cancel").write(
+                {
+                    "retention_cancel_reason_id": self.retention_cancel_reason_id.id,
+                    "retention_cancel_note": self.retention_cancel_note or False,
+                }
+            )
 
 
 class SaleOrderCancel(models.TransientModel):

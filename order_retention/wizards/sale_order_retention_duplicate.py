@@ -9,7 +9,13 @@ from odoo.exceptions import UserError
 from ..models.res_config_settings import retention_param
 from ..models.retention_policy import retention_system
 from ..tools.quotation_duplicates import (
-    KIND_DUPLICATE, KIND_PURCHASED, RULE_RECENT, RULE_SENT, Confirmed, Quote, find_groups,
+    KIND_DUPLICATE,
+    KIND_PURCHASED,
+    RULE_RECENT,
+    RULE_SENT,
+    Confirmed,
+    Quote,
+    find_groups,
 )
 
 OPEN_STATES = ("draft", "sent")
@@ -20,12 +26,14 @@ class SaleOrderRetentionDuplicate(models.TransientModel):
     _description = "Find and cancel duplicate quotations"
 
     order_ids = fields.Many2many(
-        "sale.order", string="Selected Quotations",
+        "sale.order",
+        string="Selected Quotations",
         help="Only these quotations are examined; empty means every open quotation you can see.",
     )
     partner_id = fields.Many2one("res.partner", string="Customer", help="Only this customer's quotations.")
     window_days = fields.Integer(
-        string="Window (days)", default=lambda self: retention_param(self.env, "retention_duplicate_window_days"),
+        string="Window (days)",
+        default=lambda self: retention_param(self.env, "retention_duplicate_window_days"),
         help="Quotations (or a confirmed order) with the same products within this many days are duplicates.",
     )
     compare_quantities = fields.Boolean(help="Also require the same quantities (otherwise only the products count).")
@@ -34,8 +42,11 @@ class SaleOrderRetentionDuplicate(models.TransientModel):
     group_count = fields.Integer(compute="_compute_counts")
     cancel_count = fields.Integer(compute="_compute_counts")
     cancel_amount = fields.Monetary(
-        compute="_compute_counts", currency_field="company_currency_id", string="Amount to Cancel",
-        help="Total of the quotations that will be cancelled (not the kept ones), in the company currency.")
+        compute="_compute_counts",
+        currency_field="company_currency_id",
+        string="Amount to Cancel",
+        help="Total of the quotations that will be cancelled (not the kept ones), in the company currency.",
+    )
     company_currency_id = fields.Many2one("res.currency", default=lambda self: self.env.company.currency_id)
     skipped_paid_count = fields.Integer(readonly=True, help="Quotations left alone because they are (pre)paid.")
     result_message = fields.Text(readonly=True)
@@ -58,8 +69,12 @@ class SaleOrderRetentionDuplicate(models.TransientModel):
             wizard.group_count = len(set(wizard.line_ids.mapped("group_key")))
             wizard.cancel_count = len(to_cancel)
             wizard.cancel_amount = sum(
-                line.currency_id._convert(line.amount_total, currency, line.order_id.company_id,
-                                          line.date_order or fields.Date.context_today(self))
+                line.currency_id._convert(
+                    line.amount_total,
+                    currency,
+                    line.order_id.company_id,
+                    line.date_order or fields.Date.context_today(self),
+                )
                 for line in to_cancel
             )
 
@@ -96,27 +111,32 @@ class SaleOrderRetentionDuplicate(models.TransientModel):
         if customers:
             margin = timedelta(days=self.window_days)
             dates = quotations.mapped("date_order")
-            confirmed_orders = self.env["sale.order"].search([
-                ("state", "=", "sale"), ("partner_id", "child_of", customers.ids),
-                ("date_order", ">=", min(dates) - margin), ("date_order", "<=", max(dates) + margin),
-            ])
+            confirmed_orders = self.env["sale.order"].search(
+                [
+                    ("state", "=", "sale"),
+                    ("partner_id", "child_of", customers.ids),
+                    ("date_order", ">=", min(dates) - margin),
+                    ("date_order", "<=", max(dates) + margin),
+                ]
+            )
         confirmed = [
-            Confirmed(o.id, self._customer(o), o.date_order, frozenset(self._lines_of(o)))
-            for o in confirmed_orders
+            Confirmed(o.id, self._customer(o), o.date_order, frozenset(self._lines_of(o))) for o in confirmed_orders
         ]
         groups = find_groups(quotes, confirmed, self.window_days, self.compare_quantities)
         vals_list = []
         for key, group in enumerate(groups, start=1):
             for quote_id in group.quote_ids:
-                vals_list.append({
-                    "wizard_id": self.id,
-                    "group_key": key,
-                    "kind": group.kind,
-                    "order_id": quote_id,
-                    "purchased_order_id": group.purchased_order_id or False,
-                    "is_keeper": quote_id == group.keeper_id,
-                    "rule": self._retention_rule_text(group, quote_id),
-                })
+                vals_list.append(
+                    {
+                        "wizard_id": self.id,
+                        "group_key": key,
+                        "kind": group.kind,
+                        "order_id": quote_id,
+                        "purchased_order_id": group.purchased_order_id or False,
+                        "is_keeper": quote_id == group.keeper_id,
+                        "rule": self._retention_rule_text(group, quote_id),
+                    }
+                )
         self.line_ids.unlink()
         self.env["sale.order.retention.duplicate.line"].create(vals_list)
         self.write({"state": "preview", "skipped_paid_count": len(paid)})
@@ -169,10 +189,13 @@ class SaleOrderRetentionDuplicate(models.TransientModel):
             keepers = lines.filtered("is_keeper").order_id
             if kind == KIND_DUPLICATE:
                 if not keepers:
-                    raise UserError(_(
-                        "Choose a quotation to keep for %(customer)s (group of %(orders)s): click 'Keep this one'.",
-                        customer=lines[0].partner_id.display_name, orders=", ".join(lines.order_id.mapped("name")),
-                    ))
+                    raise UserError(
+                        _(
+                            "Choose a quotation to keep for %(customer)s (group of %(orders)s): click 'Keep this one'.",
+                            customer=lines[0].partner_id.display_name,
+                            orders=", ".join(lines.order_id.mapped("name")),
+                        )
+                    )
                 keeper = keepers.sorted(lambda o: (o.state == "sent", o.date_order, o.id))[-1]
                 reason = reason_dup
             else:
@@ -183,24 +206,35 @@ class SaleOrderRetentionDuplicate(models.TransientModel):
             still_open = to_cancel.filtered(lambda o: o.state in OPEN_STATES and not o._retention_is_paid())
             skipped += len(to_cancel - still_open)
             for order in still_open:
-                note = _("Duplicate of %(keeper)s", keeper=keeper.name) if kind == KIND_DUPLICATE else \
-                    _("Already purchased through %(keeper)s", keeper=keeper.name)
+                note = (
+                    _("Duplicate of %(keeper)s", keeper=keeper.name)
+                    if kind == KIND_DUPLICATE
+                    else _("Already purchased through %(keeper)s", keeper=keeper.name)
+                )
                 order.with_context(retention_cancel_reason_id=reason.id, retention_cancel_note=note)._action_cancel()
                 with retention_system():
                     order.retention_duplicate_of_id = keeper
-                order.message_post(body=Markup("%s %s") % (
-                    _("Cancelled by the duplicate quotations clean-up; kept:"), keeper._get_html_link()))
+                order.message_post(
+                    body=Markup("%s %s")
+                    % (_("Cancelled by the duplicate quotations clean-up; kept:"), keeper._get_html_link())
+                )
             if still_open:
-                keeper.message_post(body=Markup("%s %s") % (
-                    _("Duplicate quotations cancelled in favour of this one:") if kind == KIND_DUPLICATE
-                    else _("Quotations cancelled because this order already covers them:"),
-                    Markup(", ").join(o._get_html_link() for o in still_open),
-                ))
+                keeper.message_post(
+                    body=Markup("%s %s")
+                    % (
+                        _("Duplicate quotations cancelled in favour of this one:")
+                        if kind == KIND_DUPLICATE
+                        else _("Quotations cancelled because this order already covers them:"),
+                        Markup(", ").join(o._get_html_link() for o in still_open),
+                    )
+                )
             cancelled += len(still_open)
         message = _("%(count)s quotation(s) cancelled.", count=cancelled)
         if skipped:
-            message += " " + _("%(count)s skipped because they changed since the preview (confirmed, cancelled or paid).",
-                               count=skipped)
+            message += " " + _(
+                "%(count)s skipped because they changed since the preview (confirmed, cancelled or paid).",
+                count=skipped,
+            )
         self.write({"state": "done", "result_message": message})
         return self._reopen()
 
@@ -230,14 +264,15 @@ class SaleOrderRetentionDuplicateLine(models.TransientModel):
     @api.depends("date_order")
     def _compute_quote_date(self):
         for line in self:
-            line.quote_date = fields.Datetime.context_timestamp(line, line.date_order).date() if line.date_order else False
+            line.quote_date = (
+                fields.Datetime.context_timestamp(line, line.date_order).date() if line.date_order else False
+            )
 
     @api.depends("order_id.order_line.product_id", "order_id.order_line.product_uom_qty")
     def _compute_products(self):
         for line in self:
             order_lines = line.order_id.order_line.filtered(lambda ln: ln.product_id and not ln.display_type)
-            line.products = ", ".join(
-                "%s × %g" % (ol.product_id.name, ol.product_uom_qty) for ol in order_lines)
+            line.products = ", ".join("%s × %g" % (ol.product_id.name, ol.product_uom_qty) for ol in order_lines)
 
     def action_keep(self):
         """Keep this quotation; in a duplicate group it becomes the only one kept."""
@@ -252,5 +287,7 @@ class SaleOrderRetentionDuplicateLine(models.TransientModel):
     def action_drop(self):
         """Cancel this quotation after all (already purchased groups)."""
         self.ensure_one()
-        self.write({"is_keeper": False, "rule": _("Already purchased") if self.kind == KIND_PURCHASED else _("Duplicate")})
+        self.write(
+            {"is_keeper": False, "rule": _("Already purchased") if self.kind == KIND_PURCHASED else _("Duplicate")}
+        )
         return self.wizard_id._reopen()

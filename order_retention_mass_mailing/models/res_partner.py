@@ -26,8 +26,7 @@ class ResPartner(models.Model):
         string="Won Back in the Last 90 Days",
         compute="_compute_retention_won_back_90_days",
         search="_search_retention_won_back_90_days",
-        help="The customer came back to active from warm, cold or lost in the last 90 "
-        "days.",
+        help="The customer came back to active from warm, cold or lost in the last 90 days.",
     )
 
     retention_high_value_at_risk = fields.Boolean(
@@ -53,17 +52,11 @@ class ResPartner(models.Model):
     def _compute_retention_high_value_at_risk(self):
         threshold = self._retention_high_value_threshold()
         for partner in self:
-            partner.retention_high_value_at_risk = bool(
-                threshold and partner.retention_value_at_risk >= threshold
-            )
+            partner.retention_high_value_at_risk = bool(threshold and partner.retention_value_at_risk >= threshold)
 
     def _search_retention_high_value_at_risk(self, operator, value):
         threshold = self._retention_high_value_threshold()
-        domain = (
-            [("retention_value_at_risk", ">=", threshold)]
-            if threshold
-            else [("id", "=", False)]
-        )
+        domain = [("retention_value_at_risk", ">=", threshold)] if threshold else [("id", "=", False)]
         return domain if _wants_true(operator, value) else ["!", *domain]
 
     def _retention_expected_window(self):
@@ -77,9 +70,7 @@ class ResPartner(models.Model):
         start, end = self._retention_expected_window()
         for partner in self:
             expected = partner.retention_expected_next_order_date
-            partner.retention_expected_within_7_days = bool(
-                expected and start <= expected <= end
-            )
+            partner.retention_expected_within_7_days = bool(expected and start <= expected <= end)
 
     def _search_retention_expected_within_7_days(self, operator, value):
         start, end = self._retention_expected_window()
@@ -90,9 +81,7 @@ class ResPartner(models.Model):
         return domain if _wants_true(operator, value) else ["!", "&", *domain]
 
     def _compute_retention_won_back_90_days(self):
-        won_back = self.search(
-            [("id", "in", self.ids), ("retention_won_back_90_days", "=", True)]
-        )
+        won_back = self.search([("id", "in", self.ids), ("retention_won_back_90_days", "=", True)])
         for partner in self:
             partner.retention_won_back_90_days = partner in won_back
 

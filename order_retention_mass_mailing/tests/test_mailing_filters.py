@@ -21,9 +21,7 @@ class TestMailingFilters(TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.today = fields.Date.context_today(cls.env["res.partner"])
-        cls.customers = cls.env["res.partner"].search(
-            [("retention_status", "!=", False)]
-        )
+        cls.customers = cls.env["res.partner"].search([("retention_status", "!=", False)])
         # the demo data has no win-back yet: one recent, one too old to count
         history = cls.env["retention.status.history"].sudo()
         recent, old = cls.customers[:2]
@@ -57,13 +55,10 @@ class TestMailingFilters(TransactionCase):
         if xmlid == "mailing_filter_expected_7_days":
             end = today + timedelta(days=7)
             return partners.filtered(
-                lambda p: p.retention_expected_next_order_date
-                and today <= p.retention_expected_next_order_date <= end
+                lambda p: p.retention_expected_next_order_date and today <= p.retention_expected_next_order_date <= end
             )
         if xmlid == "mailing_filter_high_value_at_risk":
-            values = sorted(
-                v for v in partners.mapped("retention_value_at_risk") if v > 0
-            )
+            values = sorted(v for v in partners.mapped("retention_value_at_risk") if v > 0)
             # the top fifth: at or above the 80th percentile (discrete) of the positive values
             threshold = values[max(0, -(-len(values) * 4 // 5) - 1)]
             return partners.filtered(lambda p: p.retention_value_at_risk >= threshold)
@@ -114,9 +109,7 @@ class TestMailingFilters(TransactionCase):
         """The date-relative filters give the right partners on another day too."""
         dated = self.customers.filtered("retention_expected_next_order_date")
         self.assertTrue(dated)
-        later = max(dated.mapped("retention_expected_next_order_date")) - timedelta(
-            days=3
-        )
+        later = max(dated.mapped("retention_expected_next_order_date")) - timedelta(days=3)
         for xmlid in (
             "mailing_filter_expected_7_days",
             "mailing_filter_won_back_90_days",
@@ -140,11 +133,7 @@ class TestMailingFilters(TransactionCase):
                 self.assertEqual(yes | no, self.customers)
                 self.assertFalse(yes & no)
                 self.assertEqual(
-                    self.customers.search(
-                        [("id", "in", self.customers.ids), (field_name, "!=", True)]
-                    ),
+                    self.customers.search([("id", "in", self.customers.ids), (field_name, "!=", True)]),
                     no,
                 )
-                self.assertEqual(
-                    {p.id for p in self.customers if p[field_name]}, set(yes.ids)
-                )
+                self.assertEqual({p.id for p in self.customers if p[field_name]}, set(yes.ids))

@@ -21,9 +21,7 @@ class MailActivity(models.Model):
     )
 
     def _retention_call_type(self):
-        return self.env.ref(
-            "order_retention.mail_act_retention_call", raise_if_not_found=False
-        )
+        return self.env.ref("order_retention.mail_act_retention_call", raise_if_not_found=False)
 
     def _compute_retention_call_state(self):
         call_type = self._retention_call_type()
