@@ -86,7 +86,7 @@ class TestRetentionQueueJob(RetentionCommon, JobMixin):
         with freeze_time(datetime.datetime.combine(self.BASE, datetime.time(6, 0))):
             self.Cycle._retention_compute_all(self.BASE)
             self.Cycle._retention_enqueue_followups(self.BASE, batch_size=3)
-        jobs = self.env["queue.job"].search([("channel", "=", CHANNEL)], order="id")
+        jobs = self.env["queue.job"].search([("channel", "=", CHANNEL)]).sorted("name")
         self.assertEqual(len(jobs), 2)
         first, last = min(self.lapsed.ids), max(self.lapsed.ids)
         self.assertIn("batch 1/2 (customers %s-" % first, jobs[0].name)
