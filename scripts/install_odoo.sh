@@ -32,9 +32,13 @@ export PIP_CONSTRAINT="$constraint"
 # which would be shadowed by the odoo/addons/ folder that odoo-addon-* wheels install (see README).
 "$PY" -m pip install -q --no-deps --config-settings editable_mode=compat -e "$ODOO_SRC"
 "$PY" -m pip install -q -r "$here/requirements.txt"
+# OCA queue_job (pinned 18.0.x: 18.0.3.1+ test helpers need a newer 18.0 than ours) for the order_retention_queue_job bridge; it lands in site-packages/odoo/addons,
+# which Odoo finds through the odoo.addons namespace (this is why Odoo is installed in compat mode above).
+"$PY" -m pip install -q "odoo-addon-queue_job==18.0.3.0.0.5"
 rm -f "$constraint"
 LINT_VENV="${OR_LINT_VENV:-/opt/order_retention_lint}"
 [ -x "$LINT_VENV/bin/pip" ] || "$PY" -m venv "$LINT_VENV"
 "$LINT_VENV/bin/pip" install -q -r "$here/requirements-lint.txt"
 "$LINT_VENV/bin/ruff" --version
 "$PY" -c "import odoo, odoo.release as r; print('Odoo', r.version, 'importable from', odoo.__file__)"
+"$PY" -c "import importlib.util as u; s = u.find_spec('odoo.addons.queue_job'); print('queue_job at', s.submodule_search_locations[0])"

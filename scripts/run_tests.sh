@@ -3,8 +3,9 @@
 #   pure-engine tests (BaseCase), ORM tests (TransactionCase / Form) and browser tours (HttpCase, chromium).
 # A fresh database is cloned from a cached template that already holds the dependencies (sale_management,
 # and mass_mailing / spreadsheet_dashboard for the bridges, + demo data); order_retention and every bridge
-# addon of this repository whose dependencies are in Odoo's addons (order_retention_mass_mailing,
-# order_retention_spreadsheet_dashboard) are installed into it with --test-enable, and the log is parsed.
+# addon of this repository whose dependencies are in Odoo's addons or installed as odoo-addon wheels
+# (order_retention_mass_mailing, order_retention_spreadsheet_dashboard, order_retention_queue_job with OCA
+# queue_job) are installed into it with --test-enable, and the log is parsed.
 # A full run (no TEST_TAGS) also runs two repository checks, each counted as one test:
 #   - wheel: scripts/check_wheel.sh (the odoo-addon wheels build and Odoo finds them in a --target folder),
 #   - pot:   the committed order_retention/i18n/order_retention.pot equals a fresh export (scripts/i18n_pot.sh).
@@ -24,8 +25,22 @@ command -v chromium >/dev/null || or_die "chromium is missing: the browser tours
 
 # the addons to install: order_retention, then each bridge whose other dependencies Odoo has
 read -r ADDONS DEPS < <("$PY" - "$OR_ROOT" "$OR_ODOO_ADDONS" "${OR_NO_BRIDGES:-0}" <<'PYEOF'
-import ast, os, sys
+import ast, importlib.util, os, sys
 root, odoo_addons, no_bridges = sys.argv[1:]
+
+
+def available(addon):
+    """In Odoo's addons folder, or installed as an odoo-addon-* wheel (e.g. OCA queue_job)."""
+    if os.path.isfile(os.path.join(odoo_addons, addon, "__manifest__.py")):
+        return True
+    try:
+        spec = importlib.util.find_spec("odoo.addons." + addon)
+    except ImportError:
+        return False
+    return bool(spec and spec.submodule_search_locations and any(
+        os.path.isfile(os.path.join(p, "__manifest__.py")) for p in spec.submodule_search_locations))
+
+
 ours = sorted(d for d in os.listdir(root) if os.path.isfile(os.path.join(root, d, "__manifest__.py")))
 manifest = {d: ast.literal_eval(open(os.path.join(root, d, "__manifest__.py")).read()) for d in ours}
 addons, deps = ["order_retention"], list(manifest["order_retention"]["depends"])
@@ -33,7 +48,7 @@ for addon in ours:
     if addon == "order_retention" or no_bridges == "1" or not manifest[addon].get("installable", True):
         continue
     extra = [d for d in manifest[addon]["depends"] if d not in ours]
-    if all(os.path.isfile(os.path.join(odoo_addons, d, "__manifest__.py")) for d in extra):
+    if all(available(d) for d in extra):
         addons.append(addon)
         deps += [d for d in extra if d not in deps]
 print(",".join(addons), ",".join(deps))

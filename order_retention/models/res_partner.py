@@ -1,4 +1,6 @@
+import datetime
 import logging
+import math
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
@@ -199,18 +201,21 @@ class ResPartner(models.Model):
     )
     retention_status_since = fields.Date(
         string="Status Since", readonly=True, copy=False, help="Day the customer entered the current status.")
+    # Day counts and today's flags are derived at read time from stored dates (STYLE 3.4): the
+    # nightly run then rewrites only the customers whose status or statistics changed. They stay
+    # searchable (_search_*), sortable and groupable (_field_to_sql / _order_field_to_sql below).
     retention_missing_order = fields.Boolean(
-        string="Missing Order", readonly=True, copy=False, index=True,
+        string="Missing Order", compute="_compute_retention_day_counts", search="_search_retention_missing_order",
         help="Silent longer than their warning level: the order this customer usually places by now has not "
         "come. Call them.",
     )
     retention_days_since_last_order = fields.Integer(
-        string="Days Silent", readonly=True, copy=False,
-        help="Whole days since the last confirmed order of the customer or any of its contacts "
-        "(as of the last nightly run).",
+        string="Days Silent", compute="_compute_retention_day_counts",
+        search="_search_retention_days_since_last_order",
+        help="Whole days since the last confirmed order of the customer or any of its contacts.",
     )
     retention_last_order_date = fields.Date(
-        string="Last Order", readonly=True, copy=False,
+        string="Last Order", readonly=True, copy=False, index=True,
         help="Date of the latest confirmed order of the customer or any of its contacts.")
     retention_order_count = fields.Integer(
         string="Purchase Occasions", readonly=True, copy=False,
@@ -252,13 +257,20 @@ class ResPartner(models.Model):
         "variation (Settings: warning level z), never less than a few days past the usual gap. Past it the "
         "missing-order alert fires.",
     )
+    retention_warning_date = fields.Date(
+        string="Missing From", readonly=True, copy=False, index=True,
+        help="Last order + warning level: from the day after, the order counts as missing.")
+    retention_gap_log_sd = fields.Float(
+        string="Gap Dispersion", readonly=True, copy=False, digits=(16, 4),
+        help="Spread of the customer's gaps on a log scale (with the usual gap: the silence percentile).")
     retention_overdue_days = fields.Float(
-        string="Overdue By", readonly=True, copy=False, digits=(16, 0),
+        string="Overdue By", compute="_compute_retention_day_counts", search="_search_retention_overdue_days",
+        digits=(16, 0),
         help="Days silent minus the usual gap: positive means the next order is that many days late, negative "
         "that it is not due yet.",
     )
     retention_overdue_probability = fields.Float(
-        string="Silence Percentile", readonly=True, copy=False, digits=(16, 2),
+        string="Silence Percentile", compute="_compute_retention_day_counts", digits=(16, 2),
         help="Share of this customer's usual gaps that are shorter than the current silence: 90 % means nine "
         "gaps in ten were shorter, the silence is unusually long. Not a probability of ordering.",
     )
@@ -306,7 +318,7 @@ class ResPartner(models.Model):
         "and Can't Lose Them used to order often but have gone quiet; Hibernating and Lost are long gone.",
     )
     retention_explanation = fields.Text(
-        string="Explanation", readonly=True, copy=False,
+        string="Explanation", compute="_compute_retention_explanation",
         help="One sentence with the numbers behind the status; also the note of the retention call.")
     retention_last_computed = fields.Datetime(
         string="Retention computed on", readonly=True, copy=False,
@@ -331,6 +343,106 @@ class ResPartner(models.Model):
         for partner in self:
             partner.retention_currency_id = partner.company_id.currency_id or self.env.company.currency_id
 
+    @api.model
+    def _retention_today(self):
+        """The day the day counts are counted to: today in the user's timezone."""
+        return fields.Date.context_today(self)
+
+    @api.depends("retention_last_order_date", "retention_expected_gap_days", "retention_warning_date",
+                 "retention_gap_log_sd")
+    @api.depends_context("tz")
+    def _compute_retention_day_counts(self):
+        today = self._retention_today()
+        for partner in self:
+            last = partner.retention_last_order_date
+            if not last:
+                partner.update({"retention_days_since_last_order": 0, "retention_overdue_days": 0.0,
+                                "retention_missing_order": False, "retention_overdue_probability": 0.0})
+                continue
+            days = (today - last).days
+            gap, sd = partner.retention_expected_gap_days, partner.retention_gap_log_sd
+            percentile = 0.0
+            if gap and sd:
+                z = (math.log(max(days, 0.5)) - math.log(gap)) / sd
+                percentile = 0.5 * math.erfc(-z / math.sqrt(2.0))
+            partner.update({
+                "retention_days_since_last_order": days,
+                "retention_overdue_days": days - gap,
+                "retention_missing_order": bool(partner.retention_warning_date and today > partner.retention_warning_date),
+                "retention_overdue_probability": percentile,
+            })
+
+    @api.depends("retention_status", "retention_last_order_date", "retention_order_count", "retention_expected_gap_days",
+                 "retention_gap_spread_days", "retention_warning_days", "retention_expected_next_order_date",
+                 "retention_warning_date", "retention_churn_probability")
+    @api.depends_context("lang", "tz")
+    def _compute_retention_explanation(self):
+        """The engine's sentence rebuilt from the stored facts, with today's day count."""
+        classified = self.filtered("retention_status")
+        (self - classified).retention_explanation = False
+        if not classified:
+            return
+        templates = self.env["retention.cycle"]._retention_explanation_templates()
+        run = self.env["retention.model.run"].sudo().search(
+            [("date", "<=", self._retention_today())], order="date desc, id desc", limit=1)
+        for partner in classified:
+            single = partner.retention_order_count <= 1
+            missing = partner.retention_missing_order
+            text = (templates["single" if single else "regular"] + templates["missing" if missing else "due"]).format(
+                gap=round(partner.retention_expected_gap_days), spread=partner.retention_gap_spread_days,
+                count=partner.retention_order_count, days=partner.retention_days_since_last_order,
+                last=fields.Date.to_string(partner.retention_last_order_date),
+                warning=round(partner.retention_warning_days),
+                next=fields.Date.to_string(partner.retention_expected_next_order_date),
+            )
+            if run.model_used:
+                text += templates["churn"].format(chance=round(partner.retention_churn_probability * 100),
+                                                  horizon=run.horizon_days)
+            partner.retention_explanation = text
+
+    @api.model
+    def _retention_day_bound(self, operator, value):
+        """(operator, date) on the last order date equivalent to ``days silent <operator> value``."""
+        flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
+        if operator not in flipped:
+            raise UserError(_("Unsupported search on a day count: %(operator)s", operator=operator))
+        return flipped[operator], self._retention_today() - datetime.timedelta(days=int(value))
+
+    def _search_retention_days_since_last_order(self, operator, value):
+        if value is False or value is None:
+            return [("retention_last_order_date", operator, False)]
+        op, day = self._retention_day_bound(operator, value)
+        return [("retention_last_order_date", op, day)]
+
+    def _search_retention_overdue_days(self, operator, value):
+        """On the expected next order date (overdue by N days: expected N days ago)."""
+        if value is False or value is None:
+            return [("retention_expected_next_order_date", operator, False)]
+        op, day = self._retention_day_bound(operator, round(value))
+        return [("retention_expected_next_order_date", op, day)]
+
+    def _search_retention_missing_order(self, operator, value):
+        if operator not in ("=", "!="):
+            raise UserError(_("Unsupported search on a day count: %(operator)s", operator=operator))
+        today = self._retention_today()
+        if (operator == "=") == bool(value):
+            return [("retention_warning_date", "<", today)]
+        return ["|", ("retention_warning_date", "=", False), ("retention_warning_date", ">=", today)]
+
+    def _field_to_sql(self, alias, fname, query=None, flush=True):
+        """The day counts in SQL (group by, aggregates), from the stored dates and today."""
+        if fname in ("retention_days_since_last_order", "retention_overdue_days", "retention_missing_order"):
+            today = self._retention_today()
+            last = super()._field_to_sql(alias, "retention_last_order_date", query, flush)
+            if fname == "retention_days_since_last_order":
+                return SQL("(%s::date - %s)", today, last)
+            if fname == "retention_overdue_days":
+                gap = super()._field_to_sql(alias, "retention_expected_gap_days", query, flush)
+                return SQL("((%s::date - %s) - %s)", today, last, gap)
+            warning = super()._field_to_sql(alias, "retention_warning_date", query, flush)
+            return SQL("COALESCE(%s < %s::date, FALSE)", warning, today)
+        return super()._field_to_sql(alias, fname, query, flush)
+
     @api.depends("retention_status")
     def _compute_retention_color(self):
         for partner in self:
@@ -344,7 +456,26 @@ class ResPartner(models.Model):
             partner.retention_rfm_recency, partner.retention_rfm_frequency, partner.retention_rfm_monetary = digits
 
     # statuses sort Active -> Warm -> Cold -> Lost (not alphabetically) in lists, pivot, graph and kanban
+    # day counts sort through the stored dates (indexed): fewest days silent first = latest last order first
+    _RETENTION_DAY_ORDER = {
+        "retention_days_since_last_order": "retention_last_order_date",
+        "retention_overdue_days": "retention_expected_next_order_date",
+    }
+
     def _order_field_to_sql(self, alias, field_name, direction, nulls, query):
+        if field_name in self._RETENTION_DAY_ORDER:
+            reverse = SQL("DESC") if direction.code != "DESC" else SQL("ASC")
+            # keep the customers without any order where the day count would put them (NULL days sort last ascending)
+            default_nulls = "NULLS FIRST" if direction.code == "DESC" else "NULLS LAST"
+            reverse_nulls = SQL("NULLS LAST") if (nulls.code or default_nulls) == "NULLS FIRST" else SQL("NULLS FIRST")
+            return super()._order_field_to_sql(alias, self._RETENTION_DAY_ORDER[field_name], reverse, reverse_nulls, query)
+        if field_name == "retention_overdue_probability":
+            # the percentile grows with (ln(days) - ln(gap)) / sd: sorting on that is exact
+            last = self._field_to_sql(alias, "retention_last_order_date", query)
+            gap = self._field_to_sql(alias, "retention_expected_gap_days", query)
+            sd = self._field_to_sql(alias, "retention_gap_log_sd", query)
+            return SQL("((ln(greatest(%s::date - %s, 0.5)) - ln(nullif(%s, 0))) / nullif(%s, 0)) %s %s",
+                       self._retention_today(), last, gap, sd, direction, nulls)
         if field_name == "retention_status":
             return SQL("%s %s %s", status_rank_sql(self._field_to_sql(alias, field_name, query)), direction, nulls)
         return super()._order_field_to_sql(alias, field_name, direction, nulls, query)

@@ -10,6 +10,7 @@
 """
 import datetime
 import logging
+import time
 
 from odoo import _, api, fields, models
 from odoo.tools import SQL, html_escape, plaintext2html
@@ -154,17 +155,35 @@ class RetentionCycle(models.AbstractModel):
         (history + chatter) and close the follow-ups of customers who ordered again.
         Returns the number of customers per status."""
         as_of = as_of or fields.Date.context_today(self)
-        result = self._retention_compute(as_of)
         cr = self.env.cr
+        # where the time goes, phase by phase (logged; make bench prints it)
+        timings = cr.cache["retention_timings"] = {}
+        clock = [time.perf_counter()]
+
+        def lap(phase):
+            now = time.perf_counter()
+            timings[phase] = now - clock[0]
+            clock[0] = now
+
+        facts = self._retention_fetch_orders(as_of)
+        lap("fetch")
+        result = cadence.compute_cadence(facts, as_of, self._retention_engine_params())
+        result["team_id"] = facts.groupby("partner_id")["peer_group"].first().reindex(result.index)
+        del facts
+        lap("engine")
         columns = SQL(", ").join(SQL("%s %s", SQL.identifier(name), SQL(sql_type)) for name, sql_type in frames.RESULT_COLUMNS)
         cr.execute(SQL("DROP TABLE IF EXISTS retention_result_tmp"))
         cr.execute(SQL("CREATE TEMP TABLE retention_result_tmp (%s) ON COMMIT DROP", columns))
         cr.copy_expert("COPY retention_result_tmp FROM STDIN WITH (FORMAT csv)", frames.result_to_csv(result))
         cr.execute(SQL("CREATE INDEX ON retention_result_tmp (partner_id)"))
         cr.execute(SQL("ANALYZE retention_result_tmp"))
+        lap("copy_in")
         changes = self._retention_record_changes(as_of)
-        self._retention_apply_results(as_of)
+        lap("history")
+        written = self._retention_apply_results(as_of)
+        cr.cache["retention_rows_written"] = written
         self.env["mail.activity"]._retention_refresh_values()
+        lap("update")
         # a customer back to active needs no restored follow-up
         cr.execute(SQL("UPDATE res_partner SET retention_restore_order_id = NULL "
                        "WHERE retention_restore_order_id IS NOT NULL AND retention_status = 'active'"))
@@ -179,8 +198,11 @@ class RetentionCycle(models.AbstractModel):
         self._retention_close_unclassified(changes)
         self._retention_rename_open_followups(changes)
         self.env["ir.config_parameter"].sudo().set_param(LAST_COMPUTE_PARAM, fields.Date.to_string(as_of))
+        lap("after")
         counts = result["status"].value_counts().to_dict() if len(result) else {}
-        _logger.info("Retention cadence computed as of %s for %d customers: %s", as_of, len(result), counts)
+        _logger.info("Retention cadence computed as of %s for %d customers: %s; %d customer rows written (%s)",
+                     as_of, len(result), counts, written,
+                     ", ".join("%s %.2f s" % item for item in timings.items()))
         return counts
 
     @api.model
@@ -207,9 +229,17 @@ class RetentionCycle(models.AbstractModel):
         ))
         return rows
 
+    # Figures that move a little every day (population fits, relative ranks, run-rates) are rewritten
+    # only when they moved by more than these tolerances: absolute for probabilities, relative for
+    # amounts. Everything else is compared exactly; day counts are not stored at all (res_partner).
+    PROBABILITY_TOLERANCE = 0.05
+    AMOUNT_TOLERANCE = 0.05
+
     @api.model
     def _retention_apply_results(self, as_of):
-        """Write the engine's results onto res_partner in two set-based statements."""
+        """Write the engine's results onto res_partner in two set-based statements, touching only the
+        customers whose status or statistics changed (each row rewrite touches every index of
+        res_partner). Returns the number of rows written."""
         now = fields.Datetime.now()
         cr = self.env.cr
         cr.execute(SQL(
@@ -218,8 +248,6 @@ class RetentionCycle(models.AbstractModel):
                SET retention_status_since = CASE WHEN p.retention_status IS DISTINCT FROM t.status
                                                  THEN %(as_of)s ELSE COALESCE(p.retention_status_since, %(as_of)s) END,
                    retention_status = t.status,
-                   retention_missing_order = t.missing_order,
-                   retention_days_since_last_order = t.days_since_last,
                    retention_last_order_date = t.last_order_date,
                    retention_order_count = t.order_count,
                    retention_total_amount = t.total_amount,
@@ -229,12 +257,11 @@ class RetentionCycle(models.AbstractModel):
                    retention_gap_spread_days = t.gap_spread,
                    retention_expected_next_order_date = t.expected_next_date,
                    retention_warning_days = t.warning_days,
-                   retention_overdue_days = t.overdue_days,
-                   retention_overdue_probability = t.overdue_probability,
+                   retention_warning_date = t.warning_date,
+                   retention_gap_log_sd = t.gap_log_sd,
                    retention_p_no_order_90d = t.p_no_order_90d,
                    retention_rfm_score = t.rfm_score,
                    retention_rfm_segment = t.rfm_segment,
-                   retention_explanation = t.explanation,
                    retention_team_id = t.team_id,
                    retention_churn_probability = t.churn_probability,
                    retention_annual_value = t.annual_value,
@@ -242,39 +269,44 @@ class RetentionCycle(models.AbstractModel):
                    retention_last_computed = %(now)s
               FROM retention_result_tmp t
              WHERE p.id = t.partner_id
-               -- a rerun the same day rewrites nothing (each row rewrite touches every index of res_partner)
-               AND (p.retention_status, p.retention_missing_order, p.retention_days_since_last_order,
-                    p.retention_last_order_date, p.retention_order_count, p.retention_total_amount,
-                    p.retention_mean_gap_days, p.retention_gap_std_days, p.retention_expected_gap_days,
-                    p.retention_expected_next_order_date, p.retention_warning_days, p.retention_overdue_days,
-                    p.retention_overdue_probability, p.retention_p_no_order_90d, p.retention_rfm_score,
-                    p.retention_rfm_segment, p.retention_explanation, p.retention_team_id, p.retention_gap_spread_days,
-                    p.retention_churn_probability, p.retention_annual_value, p.retention_value_at_risk)
-                   IS DISTINCT FROM
-                   (t.status, t.missing_order, t.days_since_last, t.last_order_date, t.order_count, t.total_amount,
-                    t.mean_gap, t.std_gap, t.expected_gap, t.expected_next_date, t.warning_days, t.overdue_days,
-                    t.overdue_probability, t.p_no_order_90d, t.rfm_score, t.rfm_segment, t.explanation, t.team_id,
-                    t.gap_spread, t.churn_probability, t.annual_value, t.value_at_risk)
+               AND ((p.retention_status, p.retention_last_order_date, p.retention_order_count, p.retention_total_amount,
+                     p.retention_mean_gap_days, p.retention_gap_std_days, p.retention_expected_next_order_date,
+                     p.retention_warning_date, p.retention_gap_spread_days, p.retention_rfm_segment,
+                     p.retention_rfm_score, p.retention_team_id)
+                    IS DISTINCT FROM
+                    (t.status, t.last_order_date, t.order_count, t.total_amount, t.mean_gap, t.std_gap,
+                     t.expected_next_date, t.warning_date, t.gap_spread, t.rfm_segment, t.rfm_score, t.team_id)
+                    OR p.retention_expected_gap_days IS NULL OR p.retention_warning_days IS NULL
+                    OR abs(p.retention_expected_gap_days - t.expected_gap) >= 0.5
+                    OR abs(p.retention_warning_days - t.warning_days) >= 0.5
+                    OR abs(COALESCE(p.retention_gap_log_sd, 0) - t.gap_log_sd) >= 0.01
+                    OR abs(COALESCE(p.retention_churn_probability, -1) - t.churn_probability) >= %(ptol)s
+                    OR abs(COALESCE(p.retention_p_no_order_90d, -1) - t.p_no_order_90d) >= %(ptol)s
+                    OR abs(COALESCE(p.retention_annual_value, 0) - t.annual_value)
+                       > %(atol)s * greatest(abs(t.annual_value), 1)
+                    OR abs(COALESCE(p.retention_value_at_risk, 0) - t.value_at_risk)
+                       > %(atol)s * greatest(abs(t.value_at_risk), 1))
             """,
-            as_of=as_of, now=now,
+            as_of=as_of, now=now, ptol=self.PROBABILITY_TOLERANCE, atol=self.AMOUNT_TOLERANCE,
         ))
+        written = cr.rowcount
         cr.execute(SQL(
             """
             UPDATE res_partner p
-               SET retention_status = NULL, retention_status_since = NULL, retention_missing_order = FALSE,
-                   retention_days_since_last_order = NULL, retention_last_order_date = NULL,
+               SET retention_status = NULL, retention_status_since = NULL, retention_last_order_date = NULL,
                    retention_order_count = 0, retention_total_amount = NULL, retention_mean_gap_days = NULL,
                    retention_gap_std_days = NULL, retention_expected_gap_days = NULL, retention_gap_spread_days = NULL,
                    retention_expected_next_order_date = NULL, retention_warning_days = NULL,
-                   retention_overdue_days = NULL, retention_overdue_probability = NULL,
+                   retention_warning_date = NULL, retention_gap_log_sd = NULL,
                    retention_p_no_order_90d = NULL, retention_rfm_score = NULL, retention_rfm_segment = NULL,
-                   retention_explanation = NULL, retention_team_id = NULL, retention_churn_probability = NULL,
+                   retention_team_id = NULL, retention_churn_probability = NULL,
                    retention_annual_value = NULL, retention_value_at_risk = NULL, retention_last_computed = %(now)s
              WHERE p.retention_status IS NOT NULL
                AND NOT EXISTS (SELECT 1 FROM retention_result_tmp t WHERE t.partner_id = p.id)
             """,
             now=now,
         ))
+        return written + cr.rowcount
 
     @api.model
     def _retention_post_changes(self, changes):

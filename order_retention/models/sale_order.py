@@ -256,7 +256,7 @@ class SaleOrder(models.Model):
                 customer.sudo().write({
                     "retention_status": "active",
                     "retention_status_since": order.date_order.date(),
-                    "retention_missing_order": False,
+                    "retention_warning_date": False,  # no missing order until the next cycle
                     "retention_restore_order_id": False,
                     "retention_lost_for_good": False,
                 })

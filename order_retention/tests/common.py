@@ -1,3 +1,4 @@
+import contextlib
 import datetime
 
 from freezegun import freeze_time
@@ -60,6 +61,15 @@ class RetentionCommon(TransactionCase):
             ("res_model", "=", "res.partner"), ("res_id", "=", partner.id),
             ("activity_type_id", "=", self.activity_type.id),
         ])
+
+    @contextlib.contextmanager
+    def _on_day(self, day):
+        """Read the retention figures as on ``day``: day counts, the missing flag and the explanation are
+        derived from today at read time (only the dates are stored)."""
+        self.env.invalidate_all()
+        with freeze_time(datetime.datetime.combine(day, datetime.time(12, 0))):
+            yield
+        self.env.invalidate_all()
 
     def _run(self, day):
         """Run a whole cycle as if today were ``day`` (activities' done dates follow the frozen clock)."""

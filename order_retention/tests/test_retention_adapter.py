@@ -36,7 +36,8 @@ class TestRetentionAdapter(RetentionCommon):
         self.env.invalidate_all()
         self.assertEqual(self.company.retention_order_count, 6)
         self.assertEqual(self.company.retention_last_order_date, self.BASE)
-        self.assertEqual(self.company.retention_days_since_last_order, 1)
+        with self._on_day(self.BASE + D(days=1)):
+            self.assertEqual(self.company.retention_days_since_last_order, 1)
         self.assertAlmostEqual(self.company.retention_mean_gap_days, 15.0, places=3)
         self.assertAlmostEqual(self.company.retention_total_amount, 3 * 200 + 3 * 300 + 50, places=2)
         self.assertEqual(self.company.retention_status, "active")
@@ -48,7 +49,8 @@ class TestRetentionAdapter(RetentionCommon):
         self.Cycle._retention_compute_all(self.BASE)
         self.env.invalidate_all()
         self.assertEqual(self.other.retention_order_count, 1)
-        self.assertEqual(self.other.retention_days_since_last_order, 30)
+        with self._on_day(self.BASE):
+            self.assertEqual(self.other.retention_days_since_last_order, 30)
         self.assertAlmostEqual(self.other.retention_total_amount, 100.0, places=2)
 
     def test_results_equal_engine(self):
@@ -58,20 +60,21 @@ class TestRetentionAdapter(RetentionCommon):
         self.env.invalidate_all()
         facts = self.Cycle._retention_fetch_orders(as_of)
         expected = cadence.compute_cadence(facts, as_of, self.Cycle._retention_engine_params())
-        for partner in self.company | self.other:
-            row = expected.loc[partner.id]
-            self.assertEqual(partner.retention_status, row["status"])
-            self.assertEqual(partner.retention_missing_order, bool(row["missing_order"]))
-            self.assertEqual(partner.retention_order_count, int(row["order_count"]))
-            self.assertEqual(partner.retention_days_since_last_order, int(row["days_since_last"]))
-            self.assertAlmostEqual(partner.retention_expected_gap_days, row["expected_gap"], places=1)
-            self.assertAlmostEqual(partner.retention_warning_days, row["warning_days"], places=1)
-            self.assertAlmostEqual(partner.retention_overdue_probability, row["overdue_probability"], places=2)
-            self.assertEqual(partner.retention_rfm_segment, row["rfm_segment"])
-            self.assertEqual(partner.retention_explanation, row["explanation"])
-            self.assertEqual(partner.retention_team_id, self.team)
-            if not math.isnan(row["std_gap"]):
-                self.assertAlmostEqual(partner.retention_gap_std_days, row["std_gap"], places=1)
+        for partner in (self.company | self.other).with_context(tz="UTC"):
+            with self._on_day(as_of):
+                row = expected.loc[partner.id]
+                self.assertEqual(partner.retention_status, row["status"])
+                self.assertEqual(partner.retention_missing_order, bool(row["missing_order"]))
+                self.assertEqual(partner.retention_order_count, int(row["order_count"]))
+                self.assertEqual(partner.retention_days_since_last_order, int(row["days_since_last"]))
+                self.assertAlmostEqual(partner.retention_expected_gap_days, row["expected_gap"], places=1)
+                self.assertAlmostEqual(partner.retention_warning_days, row["warning_days"], places=1)
+                self.assertAlmostEqual(partner.retention_overdue_probability, row["overdue_probability"], places=2)
+                self.assertEqual(partner.retention_rfm_segment, row["rfm_segment"])
+                self.assertEqual(partner.retention_explanation, row["explanation"])
+                self.assertEqual(partner.retention_team_id, self.team)
+                if not math.isnan(row["std_gap"]):
+                    self.assertAlmostEqual(partner.retention_gap_std_days, row["std_gap"], places=1)
 
     def test_lost_all_orders_clears_status(self):
         """A customer whose only order is cancelled loses its status (recorded in the history)."""
@@ -85,17 +88,26 @@ class TestRetentionAdapter(RetentionCommon):
         self.assertFalse(self.other.retention_history_ids.sorted("id")[-1:].new_status)
 
     def test_same_day_rerun_rewrites_nothing(self):
-        """A second computation the same day leaves unchanged rows alone; the next day rewrites them."""
+        """A second computation the same day leaves unchanged rows alone; so does the next day when nothing but
+        the day count moved (it is derived at read time); a status change rewrites the row."""
         as_of = self.BASE + D(days=3)
         self.Cycle._retention_compute_all(as_of)
         self.env.cr.execute("UPDATE res_partner SET retention_last_computed = '2000-01-01' WHERE id = %s", [self.company.id])
         self.Cycle._retention_compute_all(as_of)
         self.env.invalidate_all()
         self.assertEqual(self.company.retention_last_computed, datetime.datetime(2000, 1, 1), "nothing changed: not rewritten")
-        self.assertEqual(self.company.retention_days_since_last_order, 3)
+        self.assertEqual(self.env.cr.cache["retention_rows_written"], 0)
+        with self._on_day(as_of):
+            self.assertEqual(self.company.retention_days_since_last_order, 3)
         self.Cycle._retention_compute_all(as_of + D(days=1))
         self.env.invalidate_all()
-        self.assertEqual(self.company.retention_days_since_last_order, 4)
+        self.assertEqual(self.company.retention_last_computed, datetime.datetime(2000, 1, 1), "only the day count moved")
+        with self._on_day(as_of + D(days=1)):
+            self.assertEqual(self.company.retention_days_since_last_order, 4)
+        status = self.company.retention_status
+        self.Cycle._retention_compute_all(as_of + D(days=40))
+        self.env.invalidate_all()
+        self.assertNotEqual(self.company.retention_status, status)
         self.assertGreater(self.company.retention_last_computed, datetime.datetime(2000, 1, 1))
 
     def test_team_follows_the_latest_order(self):

@@ -55,7 +55,18 @@ class TestRetentionScreens(RetentionCommon):
         domain = [("retention_missing_order", "=", True), ("id", "in", self.lapsed.ids)]
         listed = self.env["res.partner"].search(domain, order=self._list_order("order_retention.res_partner_view_list_retention"))
         self.assertEqual(listed, self.fresh + self.middle + self.old)
-        self.assertEqual(listed.mapped("retention_days_since_last_order"), [25, 60, 200])
+        with self._on_day(self.BASE):
+            self.assertEqual(listed.mapped("retention_days_since_last_order"), [25, 60, 200])
+            # the day counts sort and filter through the stored dates
+            Partner = self.env["res.partner"]
+            self.assertEqual(Partner.search(domain, order="retention_days_since_last_order"), self.fresh + self.middle + self.old)
+            self.assertEqual(Partner.search(domain, order="retention_overdue_days desc"), self.old + self.middle + self.fresh)
+            self.assertEqual(Partner.search(domain + [("retention_days_since_last_order", ">", 30)]), self.middle + self.old)
+            self.assertEqual(Partner.search(domain + [("retention_overdue_days", "<=", 60)]), self.fresh + self.middle)
+            self.assertEqual(Partner.search([("id", "in", self.lapsed.ids), ("retention_missing_order", "=", False)]),
+                             Partner)
+            grouped = Partner._read_group(domain, ["retention_missing_order"], ["retention_days_since_last_order:max"])
+            self.assertEqual(grouped, [(True, 200)])
         by_value = self.env["res.partner"].search(
             domain, order=self._list_order("order_retention.res_partner_view_list_retention_by_value"))
         self.assertEqual(set(by_value.ids), set(listed.ids))
@@ -208,10 +219,11 @@ class TestRetentionScreens(RetentionCommon):
         queue = Activity.search(ast.literal_eval(action.domain) + [("user_id", "=", self.salesman.id)])
         self.assertEqual(queue.retention_partner_id, self.lapsed)
         mine = queue.filtered(lambda a: a.retention_partner_id == self.fresh)
-        self.assertRecordValues(mine, [{
-            "retention_status": "cold", "retention_phone": "+1 650-555-0101", "retention_days_silent": 25,
-            "retention_explanation": self.fresh.retention_explanation, "date_deadline": self.BASE,
-        }])
+        with self._on_day(self.BASE):
+            self.assertRecordValues(mine, [{
+                "retention_status": "cold", "retention_phone": "+1 650-555-0101", "retention_days_silent": 25,
+                "retention_explanation": self.fresh.retention_explanation, "date_deadline": self.BASE,
+            }])
         self.assertAlmostEqual(mine.retention_total_amount, 800.0, places=2)
         opened = mine.action_open_retention_customer()
         self.assertEqual((opened["res_model"], opened["res_id"]), ("res.partner", self.fresh.id))

@@ -29,6 +29,8 @@ expected_gap           float64  exp(mu): the customer's usual gap after shrinkag
 gap_spread             int64    the ± of the explanation: (exp(mu + sd) - exp(mu - sd)) / 2, rounded
 expected_next_date     date64   last occasion + round(expected_gap)
 warning_days           float64  silence after which an order counts as missing (never NaN)
+warning_date           date64   last occasion + floor(warning_days): missing from the day after
+gap_log_sd             float64  sd of the log gaps after shrinkage (with expected_gap: the percentile)
 overdue_days           float64  days_since_last - expected_gap (negative: not due yet)
 overdue_probability    float64  share of the customer's gap distribution below the silence (0-1)
 p_no_order_90d         float64  P(no order in the next ``horizon_days`` days) (0-1)
@@ -138,6 +140,7 @@ DEFAULT_TEMPLATES = {
 RESULT_COLUMNS = [
     "order_count", "first_order_date", "last_order_date", "days_since_last", "total_amount",
     "mean_gap", "median_gap", "std_gap", "expected_gap", "gap_spread", "expected_next_date", "warning_days",
+    "warning_date", "gap_log_sd",
     "overdue_days", "overdue_probability", "p_no_order_90d", "missing_order", "status",
     "rfm_recency", "rfm_frequency", "rfm_monetary", "rfm_score", "rfm_segment", "explanation",
     "churn_probability", "annual_value", "value_at_risk", "rule_status",
@@ -767,6 +770,9 @@ def compute_cadence(orders, as_of, params=None):
     first_dt = (epoch + first.astype("timedelta64[D]")).astype("datetime64[ns]")
     last_dt = (epoch + last.astype("timedelta64[D]")).astype("datetime64[ns]")
     next_dt = (epoch + next_day.astype("timedelta64[D]")).astype("datetime64[ns]")
+    # missing from the day after the warning date: days_since > warning <=> as_of > last + floor(warning)
+    warn_day = last + np.floor(warning).astype("int64")
+    warn_dt = (epoch + warn_day.astype("timedelta64[D]")).astype("datetime64[ns]")
     spread = np.rint((np.exp(mu + sd) - np.exp(mu - sd)) / 2.0).astype("int64")
     explanation = _explain(
         params.explanation_templates, count, np.rint(expected).astype("int64"), spread, days_since,
@@ -791,6 +797,8 @@ def compute_cadence(orders, as_of, params=None):
         "gap_spread": spread,
         "expected_next_date": next_dt,
         "warning_days": warning,
+        "warning_date": warn_dt,
+        "gap_log_sd": sd,
         "overdue_days": days_since - expected,
         "overdue_probability": overdue_probability,
         "p_no_order_90d": p_none,

@@ -24,6 +24,8 @@ RESULT_COLUMNS = [
     ("gap_spread", "int4"),
     ("expected_next_date", "date"),
     ("warning_days", "float8"),
+    ("warning_date", "date"),
+    ("gap_log_sd", "float8"),
     ("overdue_days", "float8"),
     ("overdue_probability", "float8"),
     ("p_no_order_90d", "float8"),

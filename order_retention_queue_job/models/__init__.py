@@ -1,0 +1,3 @@
+from . import res_config_settings
+from . import retention_cycle
+from . import res_partner

@@ -1,0 +1,1 @@
+from . import test_retention_queue_job
