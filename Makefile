@@ -6,7 +6,7 @@ test:   ## run every test (engine, ORM, browser tours, bridges, wheel); ends wit
 	bash scripts/run_tests.sh
 bench:  ## benchmark the engine and the daily cycle at scale; prints its figures
 	bash scripts/bench.sh
-lint:   ## ruff check + ruff format --check + pylint-odoo mandatory checks (LINT_STRICT=1: ignore .lint-pending)
+lint:   ## ruff check + ruff format --check + pylint-odoo mandatory checks (any violation fails)
 	bash scripts/lint.sh
 wheel:  ## build the odoo-addon-* wheels of every addon into dist/ (whool)
 	bash scripts/build_wheels.sh dist

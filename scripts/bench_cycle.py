@@ -107,9 +107,14 @@ def load_synthetic(env, n_customers, orders_per_customer, seed=7):
 
 
 def _print_written(env, n_customers):
-    print("  customer rows written: %d of %d; phases: %s" % (
-        env.cr.cache.get("retention_rows_written", -1), n_customers,
-        ", ".join("%s %.2f s" % item for item in env.cr.cache.get("retention_timings", {}).items())))
+    print(
+        "  customer rows written: %d of %d; phases: %s"
+        % (
+            env.cr.cache.get("retention_rows_written", -1),
+            n_customers,
+            ", ".join("%s %.2f s" % item for item in env.cr.cache.get("retention_timings", {}).items()),
+        )
+    )
 
 
 def _vacuum(dbname):
@@ -163,13 +168,17 @@ def run(env, n_customers=100_000, orders_per_customer=10, activities=10_000, nai
     _timed("VACUUM ANALYZE after the bulk load (a live database is not freshly COPYed)", _vacuum, env.cr.dbname)
     today = datetime.date.today()
     rss_before = _rss_mb()
-    counts, t_first = _timed("first recompute (every customer new): fetch + engine + write-back + history",
-                             cycle._retention_compute_all, today - datetime.timedelta(days=1))
+    counts, t_first = _timed(
+        "first recompute (every customer new): fetch + engine + write-back + history",
+        cycle._retention_compute_all,
+        today - datetime.timedelta(days=1),
+    )
     _print_written(env, n_customers)
     env.cr.commit()
     _timed("VACUUM ANALYZE after the first classification", _vacuum, env.cr.dbname)
-    counts, t_compute = _timed("daily recompute (next day): fetch + engine + write-back + history",
-                               cycle._retention_compute_all, today)
+    counts, t_compute = _timed(
+        "daily recompute (next day): fetch + engine + write-back + history", cycle._retention_compute_all, today
+    )
     _print_written(env, n_customers)
     print("  statuses: %s; peak RSS %.0f MB (before %.0f MB)" % (counts, _rss_mb(), rss_before))
     env.cr.commit()

@@ -1,9 +1,12 @@
+# pylint: disable=consider-merging-classes-inherited
 from odoo import api, fields, models
 from odoo.tools import SQL
 
 from .retention_cycle import status_rank_terms
 
 
+# Kept apart from mail_activity.py on purpose: that file is the security guard of retention calls
+# (who may close, retype, move them), this one only presents them; mixing both would bury the guard.
 class MailActivity(models.Model):
     """The salesperson's queue of retention calls (Sales > Retention > My Retention Calls): the customer
     of each activity and its retention figures, readable, searchable and groupable from the activity."""

@@ -8,6 +8,7 @@
 4. *Follow up*: warm/cold/lost customers are checked in batches so that each has exactly one open
    retention call activity, repeated at the status interval after the previous one was done.
 """
+
 import datetime
 import logging
 import time
@@ -79,7 +80,9 @@ class RetentionCycle(models.AbstractModel):
         _ = self.env._
         return {
             "regular": _("Usually orders every {gap}±{spread} days ({count} orders); silent for {days} days"),
-            "single": _("Only one order so far ({last}); similar customers order every {gap} days; silent for {days} days"),
+            "single": _(
+                "Only one order so far ({last}); similar customers order every {gap} days; silent for {days} days"
+            ),
             "missing": _(", past the {warning}-day warning level: missing order."),
             "due": _(", next order expected around {next}."),
             "churn": _(" Learned from your history: {chance}% chance of no order in the next {horizon} days."),
@@ -121,13 +124,16 @@ class RetentionCycle(models.AbstractModel):
                AND NOT EXISTS (SELECT 1 FROM res_users u WHERE u.share IS NOT TRUE
                                   AND u.partner_id IN (p.id, cp.id))
             """,
-            until=until, min_amount=retention_param(self.env, "retention_winback_min_amount"),
+            until=until,
+            min_amount=retention_param(self.env, "retention_winback_min_amount"),
         )
 
     @api.model
     def _retention_fetch_orders(self, as_of):
         """Order facts as a DataFrame (partner_id, date, amount, peer_group), via COPY."""
-        self.env["sale.order"].flush_model(["state", "date_order", "amount_untaxed", "currency_rate", "team_id", "partner_id"])
+        self.env["sale.order"].flush_model(
+            ["state", "date_order", "amount_untaxed", "currency_rate", "team_id", "partner_id"]
+        )
         self.env["res.partner"].flush_model(["commercial_partner_id"])
         cr = self.env.cr
         query = self._retention_fact_query(as_of)
@@ -171,7 +177,9 @@ class RetentionCycle(models.AbstractModel):
         result["team_id"] = facts.groupby("partner_id")["peer_group"].first().reindex(result.index)
         del facts
         lap("engine")
-        columns = SQL(", ").join(SQL("%s %s", SQL.identifier(name), SQL(sql_type)) for name, sql_type in frames.RESULT_COLUMNS)
+        columns = SQL(", ").join(
+            SQL("%s %s", SQL.identifier(name), SQL(sql_type)) for name, sql_type in frames.RESULT_COLUMNS
+        )
         cr.execute(SQL("DROP TABLE IF EXISTS retention_result_tmp"))
         cr.execute(SQL("CREATE TEMP TABLE retention_result_tmp (%s) ON COMMIT DROP", columns))
         cr.copy_expert("COPY retention_result_tmp FROM STDIN WITH (FORMAT csv)", frames.result_to_csv(result))
@@ -185,11 +193,19 @@ class RetentionCycle(models.AbstractModel):
         self.env["mail.activity"]._retention_refresh_values()
         lap("update")
         # a customer back to active needs no restored follow-up
-        cr.execute(SQL("UPDATE res_partner SET retention_restore_order_id = NULL "
-                       "WHERE retention_restore_order_id IS NOT NULL AND retention_status = 'active'"))
+        cr.execute(
+            SQL(
+                "UPDATE res_partner SET retention_restore_order_id = NULL "
+                "WHERE retention_restore_order_id IS NOT NULL AND retention_status = 'active'"
+            )
+        )
         # "lost for good" holds until the customer orders again
-        cr.execute(SQL("UPDATE res_partner SET retention_lost_for_good = FALSE "
-                       "WHERE retention_lost_for_good AND retention_status = 'active'"))
+        cr.execute(
+            SQL(
+                "UPDATE res_partner SET retention_lost_for_good = FALSE "
+                "WHERE retention_lost_for_good AND retention_status = 'active'"
+            )
+        )
         self.env["res.partner"].invalidate_model()
         self.env["retention.status.history"].invalidate_model()
         self._retention_post_changes(changes)
@@ -200,9 +216,14 @@ class RetentionCycle(models.AbstractModel):
         self.env["ir.config_parameter"].sudo().set_param(LAST_COMPUTE_PARAM, fields.Date.to_string(as_of))
         lap("after")
         counts = result["status"].value_counts().to_dict() if len(result) else {}
-        _logger.info("Retention cadence computed as of %s for %d customers: %s; %d customer rows written (%s)",
-                     as_of, len(result), counts, written,
-                     ", ".join("%s %.2f s" % item for item in timings.items()))
+        _logger.info(
+            "Retention cadence computed as of %s for %d customers: %s; %d customer rows written (%s)",
+            as_of,
+            len(result),
+            counts,
+            written,
+            ", ".join("%s %.2f s" % item for item in timings.items()),
+        )
         return counts
 
     @api.model
@@ -210,8 +231,9 @@ class RetentionCycle(models.AbstractModel):
         """Insert one history row per customer whose status changes (incl. customers who lost their
         last confirmed order); returns [(history_id, partner_id, old, new)]."""
         self.env["res.partner"].flush_model()
-        rows = self.env.execute_query(SQL(
-            """
+        rows = self.env.execute_query(
+            SQL(
+                """
             INSERT INTO retention_status_history (partner_id, date, old_status, new_status,
                    days_since_last_order, warning_days, expected_gap_days, explanation, user_id,
                    is_win_back, create_uid, create_date, write_uid, write_date)
@@ -225,8 +247,10 @@ class RetentionCycle(models.AbstractModel):
                AND p.retention_status IS DISTINCT FROM t.status
             RETURNING id, partner_id, old_status, new_status
             """,
-            as_of=as_of, uid=self.env.uid,
-        ))
+                as_of=as_of,
+                uid=self.env.uid,
+            )
+        )
         return rows
 
     # Figures that move a little every day (population fits, relative ranks, run-rates) are rewritten
@@ -242,8 +266,9 @@ class RetentionCycle(models.AbstractModel):
         res_partner). Returns the number of rows written."""
         now = fields.Datetime.now()
         cr = self.env.cr
-        cr.execute(SQL(
-            """
+        cr.execute(
+            SQL(
+                """
             UPDATE res_partner p
                SET retention_status_since = CASE WHEN p.retention_status IS DISTINCT FROM t.status
                                                  THEN %(as_of)s ELSE COALESCE(p.retention_status_since, %(as_of)s) END,
@@ -287,11 +312,16 @@ class RetentionCycle(models.AbstractModel):
                     OR abs(COALESCE(p.retention_value_at_risk, 0) - t.value_at_risk)
                        > %(atol)s * greatest(abs(t.value_at_risk), 1))
             """,
-            as_of=as_of, now=now, ptol=self.PROBABILITY_TOLERANCE, atol=self.AMOUNT_TOLERANCE,
-        ))
+                as_of=as_of,
+                now=now,
+                ptol=self.PROBABILITY_TOLERANCE,
+                atol=self.AMOUNT_TOLERANCE,
+            )
+        )
         written = cr.rowcount
-        cr.execute(SQL(
-            """
+        cr.execute(
+            SQL(
+                """
             UPDATE res_partner p
                SET retention_status = NULL, retention_status_since = NULL, retention_last_order_date = NULL,
                    retention_order_count = 0, retention_total_amount = NULL, retention_mean_gap_days = NULL,
@@ -304,8 +334,9 @@ class RetentionCycle(models.AbstractModel):
              WHERE p.retention_status IS NOT NULL
                AND NOT EXISTS (SELECT 1 FROM retention_result_tmp t WHERE t.partner_id = p.id)
             """,
-            now=now,
-        ))
+                now=now,
+            )
+        )
         return written + cr.rowcount
 
     @api.model
@@ -317,24 +348,33 @@ class RetentionCycle(models.AbstractModel):
         none = _("no status")
         subtype = self.env.ref("mail.mt_note")
         author = self.env.ref("base.partner_root")
-        vals_list = [{
-            "model": "res.partner",
-            "res_id": partner_id,
-            "message_type": "notification",
-            "subtype_id": subtype.id,
-            "author_id": author.id,
-            "body": plaintext2html(_(
-                "Retention status: %(old)s → %(new)s",
-                old=labels.get(old, none), new=labels.get(new, none),
-            )),
-        } for _history_id, partner_id, old, new in changes if old]
+        vals_list = [
+            {
+                "model": "res.partner",
+                "res_id": partner_id,
+                "message_type": "notification",
+                "subtype_id": subtype.id,
+                "author_id": author.id,
+                "body": plaintext2html(
+                    _(
+                        "Retention status: %(old)s → %(new)s",
+                        old=labels.get(old, none),
+                        new=labels.get(new, none),
+                    )
+                ),
+            }
+            for _history_id, partner_id, old, new in changes
+            if old
+        ]
         if vals_list:
             self.env["mail.message"].sudo().create(vals_list)
 
     @api.model
     def _retention_close_reordered(self, changes):
         """Close (without a call) the open follow-ups of customers who came back to active."""
-        partner_ids = [partner_id for _h, partner_id, old, new in changes if new == "active" and old in FOLLOWUP_STATUSES]
+        partner_ids = [
+            partner_id for _h, partner_id, old, new in changes if new == "active" and old in FOLLOWUP_STATUSES
+        ]
         if partner_ids:
             self._retention_close_followups(self.env["res.partner"].browse(partner_ids))
 
@@ -345,31 +385,54 @@ class RetentionCycle(models.AbstractModel):
         partner_ids = [partner_id for _h, partner_id, old, new in changes if not new and old in FOLLOWUP_STATUSES]
         if not partner_ids:
             return
-        activities = self.env["mail.activity"].sudo().search([
-            ("res_model", "=", "res.partner"), ("res_id", "in", partner_ids),
-            ("activity_type_id", "=", self._retention_activity_type().id),
-        ])
+        activities = (
+            self.env["mail.activity"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", "res.partner"),
+                    ("res_id", "in", partner_ids),
+                    ("activity_type_id", "=", self._retention_activity_type().id),
+                ]
+            )
+        )
         if activities:
-            activities._retention_close_system(feedback=self.env._(
-                "No longer a customer to win back (no confirmed order left, or one of your own companies or "
-                "employees): no call needed."))
+            activities._retention_close_system(
+                feedback=self.env._(
+                    "No longer a customer to win back (no confirmed order left, or one of your own companies or "
+                    "employees): no call needed."
+                )
+            )
 
     @api.model
     def _retention_close_followups(self, partners, order=None):
         """Mark the open retention activities of ``partners`` done by the system, with a note."""
-        activities = self.env["mail.activity"].sudo().search([
-            ("res_model", "=", "res.partner"),
-            ("res_id", "in", partners.ids),
-            ("activity_type_id", "=", self._retention_activity_type().id),
-        ])
+        activities = (
+            self.env["mail.activity"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", "res.partner"),
+                    ("res_id", "in", partners.ids),
+                    ("activity_type_id", "=", self._retention_activity_type().id),
+                ]
+            )
+        )
         for partner_id, partner_activities in activities.grouped("res_id").items():
             partner = self.env["res.partner"].browse(partner_id)
             if order:
-                note = _("Ordered on %(date)s (%(order)s): back to active, no call needed.",
-                         date=fields.Date.to_string(order.date_order.date()), order=order.name)
+                note = _(
+                    "Ordered on %(date)s (%(order)s): back to active, no call needed.",
+                    date=fields.Date.to_string(order.date_order.date()),
+                    order=order.name,
+                )
             else:
-                note = _("Ordered on %(date)s: back to active, no call needed.",
-                         date=fields.Date.to_string(partner.retention_last_order_date) if partner.retention_last_order_date else "?")
+                note = _(
+                    "Ordered on %(date)s: back to active, no call needed.",
+                    date=fields.Date.to_string(partner.retention_last_order_date)
+                    if partner.retention_last_order_date
+                    else "?",
+                )
             partner_activities._retention_close_system(feedback=note)
 
     # ------------------------------------------------------------------
@@ -381,7 +444,9 @@ class RetentionCycle(models.AbstractModel):
         return [
             ("retention_status", "in", FOLLOWUP_STATUSES),
             ("retention_lost_for_good", "=", False),
-            "|", ("retention_followup_checked", "=", False), ("retention_followup_checked", "<", today),
+            "|",
+            ("retention_followup_checked", "=", False),
+            ("retention_followup_checked", "<", today),
         ]
 
     @api.model
@@ -391,8 +456,13 @@ class RetentionCycle(models.AbstractModel):
         activity_type = self._retention_activity_type()
         Activity = self.env["mail.activity"].sudo().with_context(active_test=False)
         existing = Activity.search_fetch(
-            [("res_model", "=", "res.partner"), ("res_id", "in", partners.ids), ("activity_type_id", "=", activity_type.id)],
-            ["res_id", "active", "date_done", "create_date"], order="id",
+            [
+                ("res_model", "=", "res.partner"),
+                ("res_id", "in", partners.ids),
+                ("activity_type_id", "=", activity_type.id),
+            ],
+            ["res_id", "active", "date_done", "create_date"],
+            order="id",
         )
         by_partner = existing.grouped("res_id")
         intervals = {status: retention_param(self.env, fname) for status, fname in INTERVAL_PARAMS.items()}
@@ -413,20 +483,35 @@ class RetentionCycle(models.AbstractModel):
             if not restore and (not interval or (last_done and last_done + datetime.timedelta(days=interval) > today)):
                 continue
             vals = self._retention_prepare_activity_vals(
-                partner, activity_type, assignees[partner.id], today, summaries[partner.retention_status], model_id,
+                partner,
+                activity_type,
+                assignees[partner.id],
+                today,
+                summaries[partner.retention_status],
+                model_id,
             )
             if restore:
-                vals["note"] = "<p>%s</p>%s" % (html_escape(_(
-                    "Follow-up put back: %(order)s, the order that closed the previous retention call, was cancelled.",
-                    order=restore.name)), vals["note"])
+                vals["note"] = "<p>%s</p>%s" % (
+                    html_escape(
+                        _(
+                            "Follow-up put back: %(order)s, the order that closed the previous retention call, "
+                            "was cancelled.",
+                            order=restore.name,
+                        )
+                    ),
+                    vals["note"],
+                )
             vals_list.append(vals)
         restored = partners.filtered("retention_restore_order_id")
         if restored:
-            self.env.cr.execute(SQL("UPDATE res_partner SET retention_restore_order_id = NULL WHERE id IN %s",
-                                    tuple(restored.ids)))
+            self.env.cr.execute(
+                SQL("UPDATE res_partner SET retention_restore_order_id = NULL WHERE id IN %s", tuple(restored.ids))
+            )
             restored.invalidate_recordset(["retention_restore_order_id"])
         if duplicates:
-            duplicates._retention_close_system(feedback=_("Duplicate retention follow-up removed by the retention cycle."))
+            duplicates._retention_close_system(
+                feedback=_("Duplicate retention follow-up removed by the retention cycle.")
+            )
         if vals_list:
             # mail.activity computes res_name record by record from a fresh browse(): fill the
             # cache of the partners' display names in one batch so it does not cost a query each
@@ -452,14 +537,18 @@ class RetentionCycle(models.AbstractModel):
         for status, summary in summaries.items():
             partner_ids = [partner_id for _h, partner_id, old, new in changes if new == status and old]
             if partner_ids:
-                self.env.cr.execute(SQL(
-                    """
+                self.env.cr.execute(
+                    SQL(
+                        """
                     UPDATE mail_activity SET summary = %(summary)s
                      WHERE res_model = 'res.partner' AND res_id IN %(ids)s AND activity_type_id = %(type)s
                        AND active AND summary IS DISTINCT FROM %(summary)s
                     """,
-                    summary=summary, ids=tuple(partner_ids), type=activity_type.id,
-                ))
+                        summary=summary,
+                        ids=tuple(partner_ids),
+                        type=activity_type.id,
+                    )
+                )
         self.env["mail.activity"].invalidate_model(["summary"])
 
     @api.model
@@ -481,8 +570,9 @@ class RetentionCycle(models.AbstractModel):
     def _retention_assignees(self, partners):
         """Assignee per partner id: the salesperson, else the leader of the sales team of the
         customer's latest confirmed order, else the fallback user of the Settings, else the admin."""
-        rows = self.env.execute_query(SQL(
-            """
+        rows = self.env.execute_query(
+            SQL(
+                """
             SELECT DISTINCT ON (cp.id) cp.id, t.user_id
               FROM sale_order so
               JOIN res_partner p ON p.id = so.partner_id
@@ -491,8 +581,9 @@ class RetentionCycle(models.AbstractModel):
              WHERE cp.id IN %(ids)s AND so.state = 'sale'
              ORDER BY cp.id, so.date_order DESC
             """,
-            ids=tuple(partners.ids) or (0,),
-        ))
+                ids=tuple(partners.ids) or (0,),
+            )
+        )
         Users = self.env["res.users"].sudo()
         leaders = {partner_id: Users.browse(user_id) for partner_id, user_id in rows if user_id}
         fallback_id = self.env["ir.config_parameter"].sudo().get_param("order_retention.fallback_user_id")
@@ -519,7 +610,9 @@ class RetentionCycle(models.AbstractModel):
     def _retention_reset_day(self):
         """Make the next step recompute today and re-check every follow-up (e.g. after the Settings changed)."""
         self.env["ir.config_parameter"].sudo().set_param(LAST_COMPUTE_PARAM, False)
-        self.env.cr.execute(SQL("UPDATE res_partner SET retention_followup_checked = NULL WHERE retention_followup_checked IS NOT NULL"))
+        self.env.cr.execute(
+            SQL("UPDATE res_partner SET retention_followup_checked = NULL WHERE retention_followup_checked IS NOT NULL")
+        )
         self.env["res.partner"].invalidate_model(["retention_followup_checked"])
 
     @api.model
@@ -559,11 +652,17 @@ class RetentionCycle(models.AbstractModel):
                     with self.env.cr.savepoint():
                         self._retention_schedule_followups(partner, today)
                 except Exception:  # noqa: BLE001
-                    _logger.exception("Retention follow-up failed for customer %s (id %s): skipped", partner.display_name, partner.id)
+                    _logger.exception(
+                        "Retention follow-up failed for customer %s (id %s): skipped", partner.display_name, partner.id
+                    )
                     self.env.invalidate_all()
-        self.env.cr.execute(SQL(
-            "UPDATE res_partner SET retention_followup_checked = %s WHERE id IN %s", today, tuple(partners.ids) or (0,),
-        ))
+        self.env.cr.execute(
+            SQL(
+                "UPDATE res_partner SET retention_followup_checked = %s WHERE id IN %s",
+                today,
+                tuple(partners.ids) or (0,),
+            )
+        )
         partners.invalidate_recordset(["retention_followup_checked"])
 
     @api.model

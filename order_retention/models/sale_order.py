@@ -13,9 +13,14 @@ from .retention_cycle import FOLLOWUP_STATUSES, RETENTION_STATUSES
 
 # Stamped by the module (cadence facts, cancellation stamp, duplicate link, claim): not writable over RPC.
 SYSTEM_ORDER_FIELDS = (
-    "retention_days_since_previous_order", "retention_status_at_order", "retention_won_back",
-    "retention_duplicate_of_id", "retention_cancel_date", "retention_cancel_user_id",
-    "retention_handled_by_id", "retention_handled_since",
+    "retention_days_since_previous_order",
+    "retention_status_at_order",
+    "retention_won_back",
+    "retention_duplicate_of_id",
+    "retention_cancel_date",
+    "retention_cancel_user_id",
+    "retention_handled_by_id",
+    "retention_handled_since",
 )
 # A win-back order cancelled within this many days of its confirmation puts the follow-up back.
 WINBACK_CANCEL_DAYS = 30
@@ -29,22 +34,39 @@ class SaleOrder(models.Model):
     # ------------------------------------------------------------------
 
     retention_cancel_reason_id = fields.Many2one(
-        "retention.cancel.reason", string="Cancellation Reason", ondelete="restrict", tracking=True,
-        copy=False, index="btree_not_null", readonly=True,
+        "retention.cancel.reason",
+        string="Cancellation Reason",
+        ondelete="restrict",
+        tracking=True,
+        copy=False,
+        index="btree_not_null",
+        readonly=True,
     )
     retention_cancel_note = fields.Text(string="Cancellation Note", copy=False, readonly=True)
     retention_cancel_date = fields.Datetime(string="Cancelled On", copy=False, readonly=True)
     retention_cancel_user_id = fields.Many2one("res.users", string="Cancelled By", copy=False, readonly=True)
     retention_excluded_from_stats = fields.Boolean(
-        string="Excluded from Statistics", compute="_compute_retention_excluded_from_stats", store=True,
-        help="Cancelled with a reason excluded from statistics (duplicate, mistake): left out of the cancellation rate.",
+        string="Excluded from Statistics",
+        compute="_compute_retention_excluded_from_stats",
+        store=True,
+        help="Cancelled with a reason excluded from statistics (duplicate, mistake): left out of the "
+        "cancellation rate.",
     )
     retention_duplicate_of_id = fields.Many2one(
-        "sale.order", string="Duplicate Of", copy=False, readonly=True, index="btree_not_null",
+        "sale.order",
+        string="Duplicate Of",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
         help="The quotation kept when this one was cancelled by the duplicate quotations clean-up.",
     )
     retention_handled_by_id = fields.Many2one(
-        "res.users", string="Being Handled By", copy=False, readonly=True, tracking=True, index="btree_not_null",
+        "res.users",
+        string="Being Handled By",
+        copy=False,
+        readonly=True,
+        tracking=True,
+        index="btree_not_null",
         help="The salesperson currently working on this quotation: colleagues should not call the customer about it.",
     )
     retention_handled_since = fields.Datetime(string="Handled Since", copy=False, readonly=True)
@@ -66,8 +88,9 @@ class SaleOrder(models.Model):
         if not policy.is_system(self.env):
             forged = [f for f in SYSTEM_ORDER_FIELDS if f in vals]
             if forged:
-                raise AccessError(_("%(fields)s are set by the retention module and cannot be written.",
-                                    fields=", ".join(forged)))
+                raise AccessError(
+                    _("%(fields)s are set by the retention module and cannot be written.", fields=", ".join(forged))
+                )
         return super().write(vals)
 
     def _retention_cancel_reason_required(self):
@@ -120,13 +143,15 @@ class SaleOrder(models.Model):
         cancelled = self.filtered(lambda o: o.state == "cancel")
         res = super().action_draft()
         with policy.retention_system():
-            cancelled.write({
-                "retention_cancel_reason_id": False,
-                "retention_cancel_note": False,
-                "retention_cancel_date": False,
-                "retention_cancel_user_id": False,
-                "retention_duplicate_of_id": False,
-            })
+            cancelled.write(
+                {
+                    "retention_cancel_reason_id": False,
+                    "retention_cancel_note": False,
+                    "retention_cancel_date": False,
+                    "retention_cancel_user_id": False,
+                    "retention_duplicate_of_id": False,
+                }
+            )
         return res
 
     def _retention_is_paid(self):
@@ -136,8 +161,7 @@ class SaleOrder(models.Model):
         if sudo.transaction_ids.filtered(lambda tx: tx.state in ("authorized", "done")):
             return True
         return any(
-            inv.state == "posted" and inv.payment_state in ("paid", "in_payment", "partial")
-            for inv in sudo.invoice_ids
+            inv.state == "posted" and inv.payment_state in ("paid", "in_payment", "partial") for inv in sudo.invoice_ids
         )
 
     def action_retention_claim(self):
@@ -146,19 +170,27 @@ class SaleOrder(models.Model):
         now = fields.Datetime.now()
         for order in self:
             if order.state not in ("draft", "sent"):
-                raise UserError(_("%(order)s is not a quotation any more: only quotations can be claimed.", order=order.name))
+                raise UserError(
+                    _("%(order)s is not a quotation any more: only quotations can be claimed.", order=order.name)
+                )
             owner = order.retention_handled_by_id
             if owner and owner != self.env.user:
-                raise UserError(_(
-                    "%(order)s is already being handled by %(user)s since %(since)s. "
-                    "Ask them (or a sales manager) to release it first.",
-                    order=order.name, user=owner.name,
-                    since=format_datetime(self.env, order.retention_handled_since, dt_format="short"),
-                ))
+                raise UserError(
+                    _(
+                        "%(order)s is already being handled by %(user)s since %(since)s. "
+                        "Ask them (or a sales manager) to release it first.",
+                        order=order.name,
+                        user=owner.name,
+                        since=format_datetime(self.env, order.retention_handled_since, dt_format="short"),
+                    )
+                )
         with policy.retention_system():
-            self.filtered(lambda o: not o.retention_handled_by_id).write({
-                "retention_handled_by_id": self.env.user.id, "retention_handled_since": now,
-            })
+            self.filtered(lambda o: not o.retention_handled_by_id).write(
+                {
+                    "retention_handled_by_id": self.env.user.id,
+                    "retention_handled_since": now,
+                }
+            )
         return True
 
     def action_retention_release(self):
@@ -167,10 +199,13 @@ class SaleOrder(models.Model):
         is_manager = self.env.user.has_group("sales_team.group_sale_manager")
         for order in self.filtered("retention_handled_by_id"):
             if order.retention_handled_by_id != self.env.user and not is_manager:
-                raise UserError(_(
-                    "%(order)s is being handled by %(user)s: only they or a sales manager can release it.",
-                    order=order.name, user=order.retention_handled_by_id.name,
-                ))
+                raise UserError(
+                    _(
+                        "%(order)s is being handled by %(user)s: only they or a sales manager can release it.",
+                        order=order.name,
+                        user=order.retention_handled_by_id.name,
+                    )
+                )
         with policy.retention_system():
             self.write({"retention_handled_by_id": False, "retention_handled_since": False})
         return True
@@ -184,16 +219,24 @@ class SaleOrder(models.Model):
     # ------------------------------------------------------------------
 
     retention_days_since_previous_order = fields.Integer(
-        string="Days Since Previous Order", readonly=True, copy=False,
+        string="Days Since Previous Order",
+        readonly=True,
+        copy=False,
         help="Days between this order's confirmation and the customer's previous confirmed order "
         "(0 for a first order).",
     )
     retention_status_at_order = fields.Selection(
-        RETENTION_STATUSES, string="Customer Status at Order", readonly=True, copy=False,
+        RETENTION_STATUSES,
+        string="Customer Status at Order",
+        readonly=True,
+        copy=False,
         help="The customer's retention status when this order was confirmed.",
     )
     retention_won_back = fields.Boolean(
-        string="Won Back", readonly=True, copy=False, index=True,
+        string="Won Back",
+        readonly=True,
+        copy=False,
+        index=True,
         help="The customer was warm, cold or lost when this order was confirmed.",
     )
 
@@ -202,7 +245,9 @@ class SaleOrder(models.Model):
         res = super()._action_confirm()
         with policy.retention_system():
             # a confirmed order is no longer being handled as a quotation
-            self.filtered("retention_handled_by_id").write({"retention_handled_by_id": False, "retention_handled_since": False})
+            self.filtered("retention_handled_by_id").write(
+                {"retention_handled_by_id": False, "retention_handled_since": False}
+            )
         self._retention_stamp_confirmation()
         return res
 
@@ -210,8 +255,10 @@ class SaleOrder(models.Model):
         """Days since the customer's previous order, status at order and the win-back flag; then the
         customers who were warm/cold/lost become active and their open follow-ups are closed."""
         self.flush_recordset(["state", "date_order", "partner_id"])
-        gaps = dict(self.env.execute_query(SQL(
-            """
+        gaps = dict(
+            self.env.execute_query(
+                SQL(
+                    """
             SELECT so.id,
                    (SELECT so.date_order::date - MAX(prev.date_order)::date
                       FROM sale_order prev
@@ -222,44 +269,55 @@ class SaleOrder(models.Model):
               JOIN res_partner p ON p.id = so.partner_id
              WHERE so.id IN %s
             """,
-            tuple(self.ids),
-        )))
+                    tuple(self.ids),
+                )
+            )
+        )
         lapsed = self.env["res.partner"]
         for order in self:
             customer = order.partner_id.commercial_partner_id
             status = customer.retention_status
             won_back = status in FOLLOWUP_STATUSES and order._retention_counts_as_order()
             with policy.retention_system():
-                order.write({
-                    "retention_days_since_previous_order": gaps.get(order.id) or 0,
-                    "retention_status_at_order": status,
-                    "retention_won_back": won_back,
-                })
+                order.write(
+                    {
+                        "retention_days_since_previous_order": gaps.get(order.id) or 0,
+                        "retention_status_at_order": status,
+                        "retention_won_back": won_back,
+                    }
+                )
             if won_back:
-                self.env["retention.status.history"].sudo().create({
-                    "partner_id": customer.id,
-                    "date": order.date_order.date(),
-                    "old_status": status,
-                    "new_status": "active",
-                    "days_since_last_order": customer.retention_days_since_last_order,
-                    "warning_days": customer.retention_warning_days,
-                    "expected_gap_days": customer.retention_expected_gap_days,
-                    "explanation": _("Ordered again: %(order)s.", order=order.name),
-                    "user_id": customer.user_id.id,
-                    "sale_order_id": order.id,
-                    "is_win_back": True,
-                })
-                customer.sudo().message_post(body=_(
-                    "Retention status: %(old)s → Active (won back by %(order)s).",
-                    old=dict(RETENTION_STATUSES)[status], order=order.name,
-                ))
-                customer.sudo().write({
-                    "retention_status": "active",
-                    "retention_status_since": order.date_order.date(),
-                    "retention_warning_date": False,  # no missing order until the next cycle
-                    "retention_restore_order_id": False,
-                    "retention_lost_for_good": False,
-                })
+                self.env["retention.status.history"].sudo().create(
+                    {
+                        "partner_id": customer.id,
+                        "date": order.date_order.date(),
+                        "old_status": status,
+                        "new_status": "active",
+                        "days_since_last_order": customer.retention_days_since_last_order,
+                        "warning_days": customer.retention_warning_days,
+                        "expected_gap_days": customer.retention_expected_gap_days,
+                        "explanation": _("Ordered again: %(order)s.", order=order.name),
+                        "user_id": customer.user_id.id,
+                        "sale_order_id": order.id,
+                        "is_win_back": True,
+                    }
+                )
+                customer.sudo().message_post(
+                    body=_(
+                        "Retention status: %(old)s → Active (won back by %(order)s).",
+                        old=dict(RETENTION_STATUSES)[status],
+                        order=order.name,
+                    )
+                )
+                customer.sudo().write(
+                    {
+                        "retention_status": "active",
+                        "retention_status_since": order.date_order.date(),
+                        "retention_warning_date": False,  # no missing order until the next cycle
+                        "retention_restore_order_id": False,
+                        "retention_lost_for_good": False,
+                    }
+                )
                 self.env["retention.cycle"]._retention_close_followups(customer, order=order)
                 lapsed |= customer
         return lapsed

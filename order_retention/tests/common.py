@@ -15,32 +15,48 @@ class RetentionCommon(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True, mail_create_nolog=True, no_reset_password=True))
+        cls.env = cls.env(
+            context=dict(cls.env.context, tracking_disable=True, mail_create_nolog=True, no_reset_password=True)
+        )
         cls.Cycle = cls.env["retention.cycle"]
         cls.activity_type = cls.env.ref("order_retention.mail_act_retention_call")
-        cls.salesman = new_test_user(cls.env, "ret_salesman", groups="sales_team.group_sale_salesman", name="Sally Sales")
+        cls.salesman = new_test_user(
+            cls.env, "ret_salesman", groups="sales_team.group_sale_salesman", name="Sally Sales"
+        )
         cls.leader = new_test_user(cls.env, "ret_leader", groups="sales_team.group_sale_manager", name="Leo Leader")
-        cls.fallback = new_test_user(cls.env, "ret_fallback", groups="sales_team.group_sale_salesman", name="Fay Fallback")
+        cls.fallback = new_test_user(
+            cls.env, "ret_fallback", groups="sales_team.group_sale_salesman", name="Fay Fallback"
+        )
         cls.team = cls.env["crm.team"].create({"name": "Retention Test Team", "user_id": cls.leader.id})
-        cls.product = cls.env["product.product"].create({"name": "Retention Test Widget", "list_price": 50.0, "type": "consu"})
+        cls.product = cls.env["product.product"].create(
+            {"name": "Retention Test Widget", "list_price": 50.0, "type": "consu"}
+        )
 
     @classmethod
     def _create_customer(cls, name, user=None, **vals):
-        return cls.env["res.partner"].create({"name": name, "is_company": True, "user_id": user.id if user else False, **vals})
+        return cls.env["res.partner"].create(
+            {"name": name, "is_company": True, "user_id": user.id if user else False, **vals}
+        )
 
     @classmethod
     def _create_orders(cls, partner, dates, amount=100.0, state="sale", team=None, user=None):
-        """One order per date (datetime.date) for ``partner``, confirmed at that date unless ``state`` says otherwise."""
-        vals_list = [{
-            "partner_id": partner.id,
-            "user_id": (user or partner.commercial_partner_id.user_id).id,
-            "team_id": (team or cls.team).id,
-            "date_order": datetime.datetime.combine(date, datetime.time(9, 0)),
-            "order_line": [Command.create({"product_id": cls.product.id, "product_uom_qty": 1, "price_unit": amount})],
-        } for date in dates]
+        """One order per date (datetime.date) for ``partner``, confirmed at that date unless ``state`` says
+        otherwise."""
+        vals_list = [
+            {
+                "partner_id": partner.id,
+                "user_id": (user or partner.commercial_partner_id.user_id).id,
+                "team_id": (team or cls.team).id,
+                "date_order": datetime.datetime.combine(date, datetime.time(9, 0)),
+                "order_line": [
+                    Command.create({"product_id": cls.product.id, "product_uom_qty": 1, "price_unit": amount})
+                ],
+            }
+            for date in dates
+        ]
         orders = cls.env["sale.order"].create(vals_list)
         orders.write({"state": state})
-        for order, vals in zip(orders, vals_list):
+        for order, vals in zip(orders, vals_list, strict=False):
             order.date_order = vals["date_order"]
         orders.flush_recordset()
         return orders
@@ -51,16 +67,26 @@ class RetentionCommon(TransactionCase):
         return [last - datetime.timedelta(days=gap * i) for i in range(count)][::-1]
 
     def _open_followups(self, partner):
-        return self.env["mail.activity"].search([
-            ("res_model", "=", "res.partner"), ("res_id", "=", partner.id),
-            ("activity_type_id", "=", self.activity_type.id),
-        ])
+        return self.env["mail.activity"].search(
+            [
+                ("res_model", "=", "res.partner"),
+                ("res_id", "=", partner.id),
+                ("activity_type_id", "=", self.activity_type.id),
+            ]
+        )
 
     def _all_followups(self, partner):
-        return self.env["mail.activity"].with_context(active_test=False).search([
-            ("res_model", "=", "res.partner"), ("res_id", "=", partner.id),
-            ("activity_type_id", "=", self.activity_type.id),
-        ])
+        return (
+            self.env["mail.activity"]
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("res_model", "=", "res.partner"),
+                    ("res_id", "=", partner.id),
+                    ("activity_type_id", "=", self.activity_type.id),
+                ]
+            )
+        )
 
     @contextlib.contextmanager
     def _on_day(self, day):

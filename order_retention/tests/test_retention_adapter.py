@@ -11,15 +11,16 @@ D = datetime.timedelta
 
 @tagged("post_install", "-at_install", "order_retention")
 class TestRetentionAdapter(RetentionCommon):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.company = cls._create_customer("Rollup Holding", user=cls.salesman)
-        cls.contact_a, cls.contact_b = cls.env["res.partner"].create([
-            {"name": "Alice Rollup", "parent_id": cls.company.id},
-            {"name": "Bob Rollup", "parent_id": cls.company.id},
-        ])
+        cls.contact_a, cls.contact_b = cls.env["res.partner"].create(
+            [
+                {"name": "Alice Rollup", "parent_id": cls.company.id},
+                {"name": "Bob Rollup", "parent_id": cls.company.id},
+            ]
+        )
         dates = cls._regular_dates(cls.BASE, 15, 6)
         cls._create_orders(cls.contact_a, dates[::2], amount=200.0)
         cls._create_orders(cls.contact_b, dates[1::2], amount=300.0)
@@ -80,7 +81,9 @@ class TestRetentionAdapter(RetentionCommon):
         """A customer whose only order is cancelled loses its status (recorded in the history)."""
         self.Cycle._retention_compute_all(self.BASE)
         self.assertTrue(self.other.retention_status)
-        self.env["sale.order"].search([("partner_id", "=", self.other.id), ("state", "=", "sale")]).write({"state": "cancel"})
+        self.env["sale.order"].search([("partner_id", "=", self.other.id), ("state", "=", "sale")]).write(
+            {"state": "cancel"}
+        )
         self.Cycle._retention_compute_all(self.BASE + D(days=1))
         self.env.invalidate_all()
         self.assertFalse(self.other.retention_status)
@@ -92,16 +95,22 @@ class TestRetentionAdapter(RetentionCommon):
         the day count moved (it is derived at read time); a status change rewrites the row."""
         as_of = self.BASE + D(days=3)
         self.Cycle._retention_compute_all(as_of)
-        self.env.cr.execute("UPDATE res_partner SET retention_last_computed = '2000-01-01' WHERE id = %s", [self.company.id])
+        self.env.cr.execute(
+            "UPDATE res_partner SET retention_last_computed = '2000-01-01' WHERE id = %s", [self.company.id]
+        )
         self.Cycle._retention_compute_all(as_of)
         self.env.invalidate_all()
-        self.assertEqual(self.company.retention_last_computed, datetime.datetime(2000, 1, 1), "nothing changed: not rewritten")
+        self.assertEqual(
+            self.company.retention_last_computed, datetime.datetime(2000, 1, 1), "nothing changed: not rewritten"
+        )
         self.assertEqual(self.env.cr.cache["retention_rows_written"], 0)
         with self._on_day(as_of):
             self.assertEqual(self.company.retention_days_since_last_order, 3)
         self.Cycle._retention_compute_all(as_of + D(days=1))
         self.env.invalidate_all()
-        self.assertEqual(self.company.retention_last_computed, datetime.datetime(2000, 1, 1), "only the day count moved")
+        self.assertEqual(
+            self.company.retention_last_computed, datetime.datetime(2000, 1, 1), "only the day count moved"
+        )
         with self._on_day(as_of + D(days=1)):
             self.assertEqual(self.company.retention_days_since_last_order, 4)
         status = self.company.retention_status
@@ -117,7 +126,9 @@ class TestRetentionAdapter(RetentionCommon):
         self.Cycle._retention_compute_all(self.BASE)
         self.env.invalidate_all()
         self.assertEqual(self.other.retention_team_id, other_team)
-        self.env["sale.order"].search([("partner_id", "=", self.other.id), ("state", "=", "sale")]).write({"state": "cancel"})
+        self.env["sale.order"].search([("partner_id", "=", self.other.id), ("state", "=", "sale")]).write(
+            {"state": "cancel"}
+        )
         self.Cycle._retention_compute_all(self.BASE + D(days=1))
         self.env.invalidate_all()
         self.assertFalse(self.other.retention_team_id)
@@ -131,8 +142,15 @@ class TestRetentionAdapter(RetentionCommon):
 
     def test_demo_data_shows_every_status(self):
         """The demo customers cover every status after the install-time cycle."""
-        demo = self.env["res.partner"].search([("name", "in", ["Regular Bakery Supplies", "Lost Print Shop",
-                                                               "Lapsed Hardware Store", "One-time Event Agency"])])
+        demo = self.env["res.partner"].search(
+            [
+                (
+                    "name",
+                    "in",
+                    ["Regular Bakery Supplies", "Lost Print Shop", "Lapsed Hardware Store", "One-time Event Agency"],
+                )
+            ]
+        )
         self.assertEqual(len(demo), 4, "the test database is installed with demo data")
         statuses = set(self.env["res.partner"].search([("retention_status", "!=", False)]).mapped("retention_status"))
         self.assertEqual(statuses, {"active", "warm", "cold", "lost"})

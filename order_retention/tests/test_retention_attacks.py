@@ -6,7 +6,6 @@ activity is still open and unchanged and that nothing was lost."""
 
 import datetime
 import json
-
 import logging
 
 from freezegun import freeze_time

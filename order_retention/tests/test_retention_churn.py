@@ -18,10 +18,12 @@ class TestRetentionChurn(RetentionCommon):
     def setUpClass(cls):
         super().setUpClass()
         # ten customers who keep ordering every 30 days and ten who stopped 150 days before BASE
-        cls.keepers = cls.env["res.partner"].browse([
-            cls._create_customer("Churn Keeper %d" % i, user=cls.salesman).id for i in range(10)])
-        cls.stoppers = cls.env["res.partner"].browse([
-            cls._create_customer("Churn Stopper %d" % i, user=cls.salesman).id for i in range(10)])
+        cls.keepers = cls.env["res.partner"].browse(
+            [cls._create_customer("Churn Keeper %d" % i, user=cls.salesman).id for i in range(10)]
+        )
+        cls.stoppers = cls.env["res.partner"].browse(
+            [cls._create_customer("Churn Stopper %d" % i, user=cls.salesman).id for i in range(10)]
+        )
         for i, keeper in enumerate(cls.keepers):
             cls._create_orders(keeper, cls._regular_dates(cls.BASE - D(days=i % 3), 30, 11), amount=100.0 + 10 * i)
         for i, stopper in enumerate(cls.stoppers):
@@ -33,6 +35,7 @@ class TestRetentionChurn(RetentionCommon):
 
         def params(cycle):
             return dataclasses.replace(original(cycle), churn_min_customers=10, churn_min_label_rows=10)
+
         self.patch(type(self.Cycle), "_retention_engine_params", params)
 
     def test_value_at_risk_on_partner(self):
@@ -45,25 +48,38 @@ class TestRetentionChurn(RetentionCommon):
             row = expected.loc[partner.id]
             self.assertAlmostEqual(partner.retention_churn_probability, row["churn_probability"], places=3)
             self.assertAlmostEqual(partner.retention_annual_value, row["annual_value"], places=1)
-            self.assertAlmostEqual(partner.retention_value_at_risk,
-                                   partner.retention_annual_value * partner.retention_churn_probability,
-                                   delta=1e-3 * partner.retention_annual_value + 0.01)
+            self.assertAlmostEqual(
+                partner.retention_value_at_risk,
+                partner.retention_annual_value * partner.retention_churn_probability,
+                delta=1e-3 * partner.retention_annual_value + 0.01,
+            )
         keeper = self.keepers[0]
-        self.assertAlmostEqual(keeper.retention_annual_value, 11 * 100.0 * 365.25 / (300 + keeper.retention_expected_gap_days),
-                               delta=0.5)
+        self.assertAlmostEqual(
+            keeper.retention_annual_value, 11 * 100.0 * 365.25 / (300 + keeper.retention_expected_gap_days), delta=0.5
+        )
         self.assertEqual(keeper.retention_currency_id, self.env.company.currency_id)
 
     def test_demo_customers_value_at_risk(self):
         """On the demo customers (classified at install) value at risk = run-rate × churn probability."""
-        demo = self.env["res.partner"].search([("retention_status", "!=", False), ("name", "in", [
-            "Regular Bakery Supplies", "Big Account Industries", "Lost Print Shop", "One-time Event Agency"])])
+        demo = self.env["res.partner"].search(
+            [
+                ("retention_status", "!=", False),
+                (
+                    "name",
+                    "in",
+                    ["Regular Bakery Supplies", "Big Account Industries", "Lost Print Shop", "One-time Event Agency"],
+                ),
+            ]
+        )
         self.assertEqual(len(demo), 4, "the test database is installed with demo data")
         for partner in demo:
             self.assertGreater(partner.retention_annual_value, 0)
             self.assertTrue(0 <= partner.retention_churn_probability <= 1)
-            self.assertAlmostEqual(partner.retention_value_at_risk,
-                                   partner.retention_annual_value * partner.retention_churn_probability,
-                                   delta=1e-3 * partner.retention_annual_value + 0.01)
+            self.assertAlmostEqual(
+                partner.retention_value_at_risk,
+                partner.retention_annual_value * partner.retention_churn_probability,
+                delta=1e-3 * partner.retention_annual_value + 0.01,
+            )
 
     def test_values_cleared_without_orders(self):
         """A customer whose confirmed orders are all cancelled loses its churn figures with its status."""

@@ -53,22 +53,32 @@ class TestRetentionScreens(RetentionCommon):
         list_view = action.view_ids.filtered(lambda v: v.view_mode == "list").view_id
         self.assertEqual(list_view, self.env.ref("order_retention.res_partner_view_list_retention"))
         domain = [("retention_missing_order", "=", True), ("id", "in", self.lapsed.ids)]
-        listed = self.env["res.partner"].search(domain, order=self._list_order("order_retention.res_partner_view_list_retention"))
+        listed = self.env["res.partner"].search(
+            domain, order=self._list_order("order_retention.res_partner_view_list_retention")
+        )
         self.assertEqual(listed, self.fresh + self.middle + self.old)
         with self._on_day(self.BASE):
             self.assertEqual(listed.mapped("retention_days_since_last_order"), [25, 60, 200])
             # the day counts sort and filter through the stored dates
             Partner = self.env["res.partner"]
-            self.assertEqual(Partner.search(domain, order="retention_days_since_last_order"), self.fresh + self.middle + self.old)
-            self.assertEqual(Partner.search(domain, order="retention_overdue_days desc"), self.old + self.middle + self.fresh)
-            self.assertEqual(Partner.search(domain + [("retention_days_since_last_order", ">", 30)]), self.middle + self.old)
+            self.assertEqual(
+                Partner.search(domain, order="retention_days_since_last_order"), self.fresh + self.middle + self.old
+            )
+            self.assertEqual(
+                Partner.search(domain, order="retention_overdue_days desc"), self.old + self.middle + self.fresh
+            )
+            self.assertEqual(
+                Partner.search(domain + [("retention_days_since_last_order", ">", 30)]), self.middle + self.old
+            )
             self.assertEqual(Partner.search(domain + [("retention_overdue_days", "<=", 60)]), self.fresh + self.middle)
-            self.assertEqual(Partner.search([("id", "in", self.lapsed.ids), ("retention_missing_order", "=", False)]),
-                             Partner)
+            self.assertEqual(
+                Partner.search([("id", "in", self.lapsed.ids), ("retention_missing_order", "=", False)]), Partner
+            )
             grouped = Partner._read_group(domain, ["retention_missing_order"], ["retention_days_since_last_order:max"])
             self.assertEqual(grouped, [(True, 200)])
         by_value = self.env["res.partner"].search(
-            domain, order=self._list_order("order_retention.res_partner_view_list_retention_by_value"))
+            domain, order=self._list_order("order_retention.res_partner_view_list_retention_by_value")
+        )
         self.assertEqual(set(by_value.ids), set(listed.ids))
         values = by_value.mapped("retention_value_at_risk")
         self.assertEqual(values, sorted(values, reverse=True))
@@ -76,17 +86,24 @@ class TestRetentionScreens(RetentionCommon):
         # the one-click switch is in the list header and opens the by-value action
         button = _arch(self.env, "order_retention.res_partner_view_list_retention").find(".//header/button")
         value_action = self.env.ref("order_retention.res_partner_action_missing_orders_by_value")
-        self.assertEqual((button.get("type"), button.get("name"), button.get("display")),
-                         ("action", str(value_action.id), "always"))
+        self.assertEqual(
+            (button.get("type"), button.get("name"), button.get("display")), ("action", str(value_action.id), "always")
+        )
 
     # --- 4. numbers a manager can read ---
 
     def test_numbers_are_whole_days_and_the_spread_matches_the_banner(self):
-        """Day counts read as whole days; the ± of the explanation is the stored usual variation; amounts have a currency."""
+        """Day counts read as whole days; the ± of the explanation is the stored usual variation; amounts have a
+        currency."""
         self._run(self.BASE)
         partner = self.fresh
-        for fname in ("retention_expected_gap_days", "retention_warning_days", "retention_overdue_days",
-                      "retention_mean_gap_days", "retention_gap_std_days"):
+        for fname in (
+            "retention_expected_gap_days",
+            "retention_warning_days",
+            "retention_overdue_days",
+            "retention_mean_gap_days",
+            "retention_gap_std_days",
+        ):
             self.assertEqual(partner._fields[fname].get_digits(self.env), (16, 0), fname)  # shown as whole days
             self.assertEqual(partner.fields_get([fname], ["digits"])[fname]["digits"], (16, 0), fname)
         match = re.search(r"every (\d+)±(\d+) days", partner.retention_explanation)
@@ -97,24 +114,36 @@ class TestRetentionScreens(RetentionCommon):
         self.assertEqual(partner.retention_currency_id, self.env.company.currency_id)
         self.assertAlmostEqual(partner.retention_total_amount, 800.0, places=2)
         self.assertGreater(partner.retention_annual_value, 0.0)
-        self.assertAlmostEqual(partner.retention_value_at_risk,
-                               partner.retention_annual_value * partner.retention_churn_probability, places=0)
+        self.assertAlmostEqual(
+            partner.retention_value_at_risk,
+            partner.retention_annual_value * partner.retention_churn_probability,
+            places=0,
+        )
         r, f, m = (int(c) for c in partner.retention_rfm_score)
-        self.assertEqual((partner.retention_rfm_recency, partner.retention_rfm_frequency, partner.retention_rfm_monetary), (r, f, m))
+        self.assertEqual(
+            (partner.retention_rfm_recency, partner.retention_rfm_frequency, partner.retention_rfm_monetary), (r, f, m)
+        )
         self.assertEqual(partner._fields["retention_overdue_probability"].string, "Silence Percentile")
 
     def test_every_retention_field_explains_itself(self):
         """Every retention field of the customer has a plain-language help."""
         described = self.env["res.partner"].fields_get(attributes=["help", "string"])
-        missing = [name for name in described if name.startswith("retention_") and name not in (
-            "retention_color", "retention_currency_id", "retention_history_ids") and not described[name].get("help")]
+        missing = [
+            name
+            for name in described
+            if name.startswith("retention_")
+            and name not in ("retention_color", "retention_currency_id", "retention_history_ids")
+            and not described[name].get("help")
+        ]
         self.assertFalse(missing, "fields without help: %s" % missing)
 
     # --- 5. one order and one colour per status ---
 
     def _one_per_status(self):
-        partners = self.env["res.partner"].create([{"name": "Status %s" % key, "is_company": True} for key in reversed(STATUS_ORDER)])
-        for partner, key in zip(partners, reversed(STATUS_ORDER)):
+        partners = self.env["res.partner"].create(
+            [{"name": "Status %s" % key, "is_company": True} for key in reversed(STATUS_ORDER)]
+        )
+        for partner, key in zip(partners, reversed(STATUS_ORDER), strict=False):
             partner.write({"retention_status": key})
         return partners
 
@@ -131,13 +160,24 @@ class TestRetentionScreens(RetentionCommon):
         self.assertEqual([row["retention_status"] for row in pivot_two], STATUS_ORDER)
         only_lost = [("id", "=", partners.filtered(lambda p: p.retention_status == "lost").id)]
         kanban = Partner.web_read_group(only_lost, ["retention_status"], ["retention_status"])
-        self.assertEqual([group["retention_status"] for group in kanban["groups"]], STATUS_ORDER,
-                         "the kanban shows every status column, empty ones too, in order")
+        self.assertEqual(
+            [group["retention_status"] for group in kanban["groups"]],
+            STATUS_ORDER,
+            "the kanban shows every status column, empty ones too, in order",
+        )
         self.assertEqual(Partner.search(domain, order="retention_status").mapped("retention_status"), STATUS_ORDER)
-        self.assertEqual(Partner.search(domain, order="retention_status desc").mapped("retention_status"), STATUS_ORDER[::-1])
-        history = self.env["retention.status.history"].create([
-            {"partner_id": partner.id, "date": self.BASE, "new_status": partner.retention_status} for partner in partners])
-        rows = self.env["retention.status.history"]._read_group([("id", "in", history.ids)], ["new_status"], ["__count"])
+        self.assertEqual(
+            Partner.search(domain, order="retention_status desc").mapped("retention_status"), STATUS_ORDER[::-1]
+        )
+        history = self.env["retention.status.history"].create(
+            [
+                {"partner_id": partner.id, "date": self.BASE, "new_status": partner.retention_status}
+                for partner in partners
+            ]
+        )
+        rows = self.env["retention.status.history"]._read_group(
+            [("id", "in", history.ids)], ["new_status"], ["__count"]
+        )
         self.assertEqual([key for key, _count in rows], STATUS_ORDER)
 
     def test_one_colour_per_status(self):
@@ -150,17 +190,22 @@ class TestRetentionScreens(RetentionCommon):
         checked = 0
         for view in views:
             arch = etree.fromstring(view.arch_db)
-            nodes = [node for node in arch.iter("list", "field")
-                     if (node.tag == "list" and any(f in (node.get("decoration-info") or "") for f in status_fields))
-                     or (node.tag == "field" and node.get("name") in status_fields and node.get("widget") == "badge")]
+            nodes = [
+                node
+                for node in arch.iter("list", "field")
+                if (node.tag == "list" and any(f in (node.get("decoration-info") or "") for f in status_fields))
+                or (node.tag == "field" and node.get("name") in status_fields and node.get("widget") == "badge")
+            ]
             for node in nodes:
                 for decoration, status in STATUS_DECORATIONS.items():
                     expression = node.get("decoration-%s" % decoration) or ""
                     with self.subTest(view=view.name, node=node.get("name") or node.tag, decoration=decoration):
                         self.assertIn("'%s'" % status, expression)
                 for other in ("danger", "primary"):
-                    self.assertFalse(any(f in (node.get("decoration-%s" % other) or "") for f in status_fields),
-                                     "%s: a status is never %s" % (view.name, other))
+                    self.assertFalse(
+                        any(f in (node.get("decoration-%s" % other) or "") for f in status_fields),
+                        "%s: a status is never %s" % (view.name, other),
+                    )
                 checked += 1
         self.assertGreaterEqual(checked, 6, "lists, badges of the partner, history, queue and backtest are checked")
 
@@ -171,7 +216,9 @@ class TestRetentionScreens(RetentionCommon):
         own = self.env.company.partner_id
         own_contact = self.env["res.partner"].create({"name": "Jane Colleague", "parent_id": own.id})
         # not linked, but typed with the company's name as their company: "YourCompany, Joel Willis"
-        typed_contact = self.env["res.partner"].create({"name": "Joel Willis", "company_name": self.env.company.name.upper()})
+        typed_contact = self.env["res.partner"].create(
+            {"name": "Joel Willis", "company_name": self.env.company.name.upper()}
+        )
         employee = self.salesman.partner_id
         for partner in (own_contact, typed_contact, employee):
             self._create_orders(partner, self._regular_dates(self.BASE - D(days=40), 10, 6), user=self.salesman)
@@ -189,19 +236,25 @@ class TestRetentionScreens(RetentionCommon):
 
     def test_backtest_undefined_ratio_is_na(self):
         """When nobody is flagged lost, the backtest says n/a, not 0 %; defined ratios read as whole percents."""
-        backtest = self.env["retention.backtest"].with_user(self.leader).create({
-            "as_of": self.BASE - D(days=30), "horizon_days": 30})
+        backtest = (
+            self.env["retention.backtest"]
+            .with_user(self.leader)
+            .create({"as_of": self.BASE - D(days=30), "horizon_days": 30})
+        )
         backtest.action_run()
         self.assertFalse(backtest.line_ids.filtered(lambda line: line.status == "lost").customers)
         self.assertEqual(backtest.lost_precision_text, "n/a (nobody flagged lost)")
-        self.assertEqual(backtest.line_ids.filtered(lambda line: line.status == "lost").order_rate_text, "n/a (no customer)")
+        self.assertEqual(
+            backtest.line_ids.filtered(lambda line: line.status == "lost").order_rate_text, "n/a (no customer)"
+        )
         self.assertRegex(backtest.missing_precision_text, r"^\d+ %$")
         self.assertEqual(self.env["retention.backtest"]._retention_percent(2 / 3, "n/a"), "67 %")
 
     # --- 2. the salesperson's queue ---
 
     def test_my_retention_calls(self):
-        """The queue lists the salesperson's retention calls with customer, status, reason, phone; a line opens the customer."""
+        """The queue lists the salesperson's retention calls (customer, status, reason, phone); a line opens the
+        customer."""
         self._run(self.BASE)
         activity = self._open_followups(self.fresh)
         self.assertEqual(len(activity), 1)
@@ -210,7 +263,9 @@ class TestRetentionScreens(RetentionCommon):
         self.activity_type.decoration_type = "warning"  # as installed by an earlier version: cleared on update
         self.env["mail.activity.type"]._retention_clear_warning_decoration()
         self.assertFalse(self.activity_type.decoration_type)
-        self.assertEqual(self.fresh.activity_summary, "Retention call: cold customer", "what the Next Activity column shows")
+        self.assertEqual(
+            self.fresh.activity_summary, "Retention call: cold customer", "what the Next Activity column shows"
+        )
         self.Cycle._retention_rename_open_followups([(0, self.fresh.id, "cold", "lost")])
         self.assertEqual(activity.summary, "Retention call: lost customer", "an open call names the current status")
         self.Cycle._retention_rename_open_followups([(0, self.fresh.id, "lost", "cold")])
@@ -220,10 +275,18 @@ class TestRetentionScreens(RetentionCommon):
         self.assertEqual(queue.retention_partner_id, self.lapsed)
         mine = queue.filtered(lambda a: a.retention_partner_id == self.fresh)
         with self._on_day(self.BASE):
-            self.assertRecordValues(mine, [{
-                "retention_status": "cold", "retention_phone": "+1 650-555-0101", "retention_days_silent": 25,
-                "retention_explanation": self.fresh.retention_explanation, "date_deadline": self.BASE,
-            }])
+            self.assertRecordValues(
+                mine,
+                [
+                    {
+                        "retention_status": "cold",
+                        "retention_phone": "+1 650-555-0101",
+                        "retention_days_silent": 25,
+                        "retention_explanation": self.fresh.retention_explanation,
+                        "date_deadline": self.BASE,
+                    }
+                ],
+            )
         self.assertAlmostEqual(mine.retention_total_amount, 800.0, places=2)
         opened = mine.action_open_retention_customer()
         self.assertEqual((opened["res_model"], opened["res_id"]), ("res.partner", self.fresh.id))
@@ -238,8 +301,11 @@ class TestRetentionScreens(RetentionCommon):
         self.assertEqual(len(retention), 1)
         self.assertEqual(retention[0]["overdue_count"] + retention[0]["today_count"] + retention[0]["planned_count"], 3)
         contacts = [g for g in groups if g.get("model") == "res.partner" and not g.get("retention_action")]
-        self.assertEqual(sum(g["today_count"] + g["overdue_count"] + g["planned_count"] for g in contacts), 1,
-                         "only the to-do is left under Contacts")
+        self.assertEqual(
+            sum(g["today_count"] + g["overdue_count"] + g["planned_count"] for g in contacts),
+            1,
+            "only the to-do is left under Contacts",
+        )
 
     def test_customer_retention_calls_show_open_and_done(self):
         """A customer's retention calls list shows status, done date and the verifying call, done ones included."""
@@ -249,9 +315,14 @@ class TestRetentionScreens(RetentionCommon):
         action = self.fresh.action_view_retention_activities()
         view_id = action["views"][0][0]
         self.assertEqual(view_id, self.env.ref("order_retention.mail_activity_view_list_customer_retention_calls").id)
-        columns = {node.get("name") for node in _arch(self.env, "order_retention.mail_activity_view_list_customer_retention_calls").iter("field")}
+        columns = {
+            node.get("name")
+            for node in _arch(self.env, "order_retention.mail_activity_view_list_customer_retention_calls").iter(
+                "field"
+            )
+        }
         self.assertLessEqual({"state", "date_done", "retention_call_id", "date_deadline", "user_id"}, columns)
-        listed = self.env["mail.activity"].with_context(action["context"]).search(action["domain"])
+        listed = self.env["mail.activity"].with_context(**action["context"]).search(action["domain"])
         self.assertEqual(listed.mapped("state"), ["done"])
         self.assertEqual(listed.date_done, self.BASE)
 
@@ -259,8 +330,11 @@ class TestRetentionScreens(RetentionCommon):
         """Closing without a call reloads the view underneath (the closed call must not look open)."""
         self._run(self.BASE)
         activity = self._open_followups(self.fresh)
-        wizard = self.env["mail.activity.retention.override"].with_user(self.leader).create({
-            "activity_ids": [Command.set(activity.ids)], "reason": "Ordered by e-mail"})
+        wizard = (
+            self.env["mail.activity.retention.override"]
+            .with_user(self.leader)
+            .create({"activity_ids": [Command.set(activity.ids)], "reason": "Ordered by e-mail"})
+        )
         result = wizard.action_close()
         self.assertEqual(result, {"type": "ir.actions.client", "tag": "soft_reload"})
         self.assertFalse(activity.active)
@@ -292,7 +366,7 @@ class TestRetentionManagerScreens(HygieneCommon):
         self.assertEqual(Report._fields["amount"].type, "monetary")
 
     def test_duplicates_preview_totals_and_products(self):
-        """The duplicates preview names the products and totals only what will be cancelled, in an extra-large dialog."""
+        """The duplicates preview names the products and totals only what will be cancelled, extra-large dialog."""
         kept = self._quote(lines=[(self.prod_a, 1), (self.prod_b, 2)], days_ago=1)
         dropped = self._quote(lines=[(self.prod_a, 1), (self.prod_b, 2)], days_ago=3)
         form = Form(self.env["sale.order.retention.duplicate"])
@@ -305,17 +379,28 @@ class TestRetentionManagerScreens(HygieneCommon):
         line = wizard.line_ids.filtered(lambda ln: ln.order_id == dropped)
         self.assertEqual(line.products, "Hygiene Product A × 1, Hygiene Product B × 2")
         arch = _arch(self.env, "order_retention.sale_order_retention_duplicate_view_form")
-        self.assertFalse([n for n in arch.iter("field") if n.get("name") == "amount_total" and n.get("sum")],
-                         "no footer total adding the kept quotation")
+        self.assertFalse(
+            [n for n in arch.iter("field") if n.get("name") == "amount_total" and n.get("sum")],
+            "no footer total adding the kept quotation",
+        )
 
     def test_call_log_long_enough_is_not_from_telephony(self):
         """A 12 s call from the telephony is 'from telephony' but not long enough to close a retention call."""
         from ..models import retention_call as rc
+
         token = rc._INGESTING.set(True)
         try:
-            short, long_ = self.env["retention.call"].create([
-                {"phone_number": "+1 650-555-0199", "duration_seconds": seconds, "source": "pbx", "external_id": ext}
-                for seconds, ext in ((12, "short-1"), (95, "long-1"))])
+            short, long_ = self.env["retention.call"].create(
+                [
+                    {
+                        "phone_number": "+1 650-555-0199",
+                        "duration_seconds": seconds,
+                        "source": "pbx",
+                        "external_id": ext,
+                    }
+                    for seconds, ext in ((12, "short-1"), (95, "long-1"))
+                ]
+            )
         finally:
             rc._INGESTING.reset(token)
         manual = self.env["retention.call"].create({"phone_number": "+1 650-555-0199", "duration_seconds": 300})
@@ -324,8 +409,9 @@ class TestRetentionManagerScreens(HygieneCommon):
         self.assertEqual((manual.verified, manual.qualifies), (False, False))
         calls = short | long_ | manual
         self.assertEqual(self.env["retention.call"].search([("id", "in", calls.ids), ("qualifies", "=", True)]), long_)
-        self.assertEqual(self.env["retention.call"].search([("id", "in", calls.ids), ("qualifies", "=", False)]), short | manual)
+        self.assertEqual(
+            self.env["retention.call"].search([("id", "in", calls.ids), ("qualifies", "=", False)]), short | manual
+        )
         arch = _arch(self.env, "order_retention.retention_call_view_list")
         duration = next(n for n in arch.iter("field") if n.get("name") == "duration_seconds")
         self.assertEqual(duration.get("widget"), "retention_duration", "durations read as m:ss")
-

@@ -108,6 +108,7 @@ occasion bands, because quintiles break on ties; segments from the usual R × F 
 Everything is vectorised (sorting, ``np.bincount``, ``np.add.reduceat``): no per-customer loop,
 no ``groupby.apply``; only the explanation sentences are formatted row by row.
 """
+
 import dataclasses
 import datetime
 import time
@@ -119,8 +120,17 @@ from scipy import optimize, special, stats
 
 STATUSES = ("active", "warm", "cold", "lost")
 RFM_SEGMENTS = [
-    "Champions", "Loyal", "Potential Loyalist", "New", "Promising", "Need Attention",
-    "About to Sleep", "At Risk", "Can't Lose Them", "Hibernating", "Lost",
+    "Champions",
+    "Loyal",
+    "Potential Loyalist",
+    "New",
+    "Promising",
+    "Need Attention",
+    "About to Sleep",
+    "At Risk",
+    "Can't Lose Them",
+    "Hibernating",
+    "Lost",
 ]
 # segment of each (recency score, frequency score), rows R = 1..5, columns F = 1..5
 _SEGMENT_GRID = [
@@ -138,12 +148,35 @@ DEFAULT_TEMPLATES = {
     "churn": " Learned from your history: {chance}% chance of no order in the next {horizon} days.",
 }
 RESULT_COLUMNS = [
-    "order_count", "first_order_date", "last_order_date", "days_since_last", "total_amount",
-    "mean_gap", "median_gap", "std_gap", "expected_gap", "gap_spread", "expected_next_date", "warning_days",
-    "warning_date", "gap_log_sd",
-    "overdue_days", "overdue_probability", "p_no_order_90d", "missing_order", "status",
-    "rfm_recency", "rfm_frequency", "rfm_monetary", "rfm_score", "rfm_segment", "explanation",
-    "churn_probability", "annual_value", "value_at_risk", "rule_status",
+    "order_count",
+    "first_order_date",
+    "last_order_date",
+    "days_since_last",
+    "total_amount",
+    "mean_gap",
+    "median_gap",
+    "std_gap",
+    "expected_gap",
+    "gap_spread",
+    "expected_next_date",
+    "warning_days",
+    "warning_date",
+    "gap_log_sd",
+    "overdue_days",
+    "overdue_probability",
+    "p_no_order_90d",
+    "missing_order",
+    "status",
+    "rfm_recency",
+    "rfm_frequency",
+    "rfm_monetary",
+    "rfm_score",
+    "rfm_segment",
+    "explanation",
+    "churn_probability",
+    "annual_value",
+    "value_at_risk",
+    "rule_status",
 ]
 DAYS_PER_YEAR = 365.25
 
@@ -186,8 +219,10 @@ class CadenceParams:
 def _validate(orders):
     missing = {"partner_id", "date", "amount"} - set(orders.columns)
     if missing:
-        raise ValueError("orders lacks the column(s) %s (expected partner_id, date, amount[, peer_group])"
-                         % ", ".join(sorted(missing)))
+        raise ValueError(
+            "orders lacks the column(s) %s (expected partner_id, date, amount[, peer_group])"
+            % ", ".join(sorted(missing))
+        )
     if orders["partner_id"].isna().any():
         raise ValueError("orders has rows without partner_id")
     try:
@@ -206,14 +241,20 @@ def _validate(orders):
     except (ValueError, TypeError) as exc:
         raise ValueError("orders.amount holds values that are not numbers: %s" % exc) from exc
     peer = orders["peer_group"] if "peer_group" in orders.columns else pd.Series(np.nan, index=orders.index)
-    return orders["partner_id"].to_numpy(dtype="int64"), dates.to_numpy(dtype="datetime64[D]").astype("int64"), \
-        amounts.to_numpy(), peer.to_numpy()
+    return (
+        orders["partner_id"].to_numpy(dtype="int64"),
+        dates.to_numpy(dtype="datetime64[D]").astype("int64"),
+        amounts.to_numpy(),
+        peer.to_numpy(),
+    )
 
 
 def _empty_result(params):
     frame = pd.DataFrame({name: pd.Series(dtype="object") for name in RESULT_COLUMNS})
     frame.index = pd.Index([], dtype="int64", name="partner_id")
-    frame.attrs["churn_model"] = ChurnModel(used=False, fallback_reason="few_customers", horizon_days=params.churn_horizon_days)
+    frame.attrs["churn_model"] = ChurnModel(
+        used=False, fallback_reason="few_customers", horizon_days=params.churn_horizon_days
+    )
     return frame
 
 
@@ -300,8 +341,9 @@ def fit_bgnbd(x, t_x, T, params=None):
         pick = np.sort(np.random.default_rng(params.seed).choice(len(x), params.fit_sample, replace=False))
         x, t_x, T = x[pick], t_x[pick], T[pick]
     start = np.log([1.0, max(float(np.mean(T)), 1.0), 1.0, 3.0])
-    res = optimize.minimize(_bgnbd_negll, start, args=(x, t_x, T), method="L-BFGS-B",
-                            bounds=[(-9.0, 9.0)] * 4, options={"maxiter": 300})
+    res = optimize.minimize(
+        _bgnbd_negll, start, args=(x, t_x, T), method="L-BFGS-B", bounds=[(-9.0, 9.0)] * 4, options={"maxiter": 300}
+    )
     if not np.isfinite(res.fun) or res.fun >= 1e300:
         return None
     return tuple(np.exp(res.x))
@@ -359,12 +401,14 @@ class ChurnModel:
 
     def as_dict(self):
         """Plain builtins (JSON-ready; NaN as None)."""
+
         def clean(value):
             if isinstance(value, tuple):
                 return [clean(v) for v in value]
             if isinstance(value, float) and not np.isfinite(value):
                 return None
             return value
+
         return {name: clean(getattr(self, name)) for name in self.__dataclass_fields__}
 
 
@@ -418,8 +462,9 @@ def fit_logistic(X, y, l2=1.0, max_iter=200):
     start = np.zeros(d + 1)
     rate = min(max(y.mean(), 1e-6), 1 - 1e-6)
     start[0] = np.log(rate / (1 - rate))
-    res = optimize.minimize(loss, start, jac=True, method="L-BFGS-B",
-                            options={"maxiter": max_iter, "gtol": 1e-7, "ftol": 1e-12})
+    res = optimize.minimize(
+        loss, start, jac=True, method="L-BFGS-B", options={"maxiter": max_iter, "gtol": 1e-7, "ftol": 1e-12}
+    )
     if not np.all(np.isfinite(res.x)):
         return None
     return float(res.x[0]), res.x[1:], means, scales
@@ -466,7 +511,7 @@ def churn_effects(model):
     order amount, approximately: ln(1 + a)), ``horizon_doubled``. Empty dict for a fallback."""
     if not model.used or not model.raw_coefficients:
         return {}
-    beta = dict(zip(model.feature_names, model.raw_coefficients))
+    beta = dict(zip(model.feature_names, model.raw_coefficients, strict=False))
     gap = model.typical_gap if np.isfinite(model.typical_gap) and model.typical_gap > 0 else 30.0
     log2 = np.log(2.0)
     return {
@@ -496,13 +541,15 @@ def _churn_features(occ, origin, horizon, params):
     mu_peer = _peer_mu(occ["peer"][present], k_o, sum_log_o, params)
     expected = np.exp(_shrunk_mu(k_o, sum_log_o, mu_peer, params.kappa))
     silent = (origin - occ["day"][last_idx]).astype("float64")
-    features = np.column_stack([
-        np.log(count_o),
-        silent,
-        silent / expected,
-        np.log1p(np.maximum(total_o / count_o, 0.0)),
-        np.full(len(count_o), np.log(horizon)),
-    ])
+    features = np.column_stack(
+        [
+            np.log(count_o),
+            silent,
+            silent / expected,
+            np.log1p(np.maximum(total_o / count_o, 0.0)),
+            np.full(len(count_o), np.log(horizon)),
+        ]
+    )
     return features, present, count_o
 
 
@@ -553,8 +600,13 @@ def fit_churn_model(occ, as_of_day, first_day, params):
         return ChurnModel(used=False, fallback_reason="disabled", horizon_days=horizon)
     started = time.perf_counter()
     X, y, origins, oldest = _churn_training_set(occ, as_of_day, first_day, params)
-    info = {"horizon_days": horizon, "origins": origins, "customers_at_oldest": oldest,
-            "training_rows": int(len(y)), "no_order_rows": int(y.sum())}
+    info = {
+        "horizon_days": horizon,
+        "origins": origins,
+        "customers_at_oldest": oldest,
+        "training_rows": int(len(y)),
+        "no_order_rows": int(y.sum()),
+    }
     if len(origins) < params.churn_min_origins:
         return ChurnModel(used=False, fallback_reason="few_origins", **info)
     if oldest < params.churn_min_customers:
@@ -571,10 +623,16 @@ def fit_churn_model(occ, as_of_day, first_day, params):
     raw = weights / scales
     auc = auc_score(y, X @ raw)  # the intercept does not change the ranking
     return ChurnModel(
-        used=True, fallback_reason="", **info,
-        means=tuple(means.tolist()), scales=tuple(scales.tolist()), coefficients=tuple(weights.tolist()),
-        intercept=intercept, raw_coefficients=tuple(raw.tolist()),
-        raw_intercept=float(intercept - np.dot(raw, means)), train_auc=auc,
+        used=True,
+        fallback_reason="",
+        **info,
+        means=tuple(means.tolist()),
+        scales=tuple(scales.tolist()),
+        coefficients=tuple(weights.tolist()),
+        intercept=intercept,
+        raw_coefficients=tuple(raw.tolist()),
+        raw_intercept=float(intercept - np.dot(raw, means)),
+        train_auc=auc,
         fit_seconds=time.perf_counter() - started,
     )
 
@@ -630,7 +688,9 @@ def _rfm(days_since, order_count, total_amount):
     monetary = pd.Series(total_amount).rank(method="average", pct=True).to_numpy()
     r = np.clip(np.ceil(recency * 5), 1, 5).astype("int64")
     m = np.clip(np.ceil(monetary * 5), 1, 5).astype("int64")
-    f = np.select([order_count <= 1, order_count == 2, order_count == 3, order_count <= 5], [1, 2, 3, 4], 5).astype("int64")
+    f = np.select([order_count <= 1, order_count == 2, order_count == 3, order_count <= 5], [1, 2, 3, 4], 5).astype(
+        "int64"
+    )
     grid = np.array(_SEGMENT_GRID, dtype=object)
     segment = grid[r - 1, f - 1]
     score = np.char.add(np.char.add(r.astype("U1"), f.astype("U1")), m.astype("U1"))
@@ -641,13 +701,22 @@ def _explain(templates, count, gap, spread, days, warning, last, nxt, missing):
     """One sentence per customer from the (possibly translated) templates."""
     sentences = {
         (single, late): templates["single" if single else "regular"] + templates["missing" if late else "due"]
-        for single in (False, True) for late in (False, True)
+        for single in (False, True)
+        for late in (False, True)
     }
     return [
         sentences[c <= 1, bool(mis)].format(gap=g, spread=s, count=c, days=d, last=lst, warning=w, next=n)
         for c, g, s, d, w, lst, n, mis in zip(
-            count.tolist(), gap.tolist(), spread.tolist(), days.tolist(), warning.tolist(),
-            last.tolist(), nxt.tolist(), missing.tolist())
+            count.tolist(),
+            gap.tolist(),
+            spread.tolist(),
+            days.tolist(),
+            warning.tolist(),
+            last.tolist(),
+            nxt.tolist(),
+            missing.tolist(),
+            strict=False,
+        )
     ]
 
 
@@ -709,15 +778,22 @@ def compute_cadence(orders, as_of, params=None):
     mu = _shrunk_mu(k, np.nan_to_num(mean_log) * k, mu_peer, kappa)
     with np.errstate(invalid="ignore", divide="ignore"):
         dof = np.maximum(k - 1, 0)
-        var = np.where(dof + kappa > 0, (dof * np.nan_to_num(sd_log) ** 2 + kappa * sd_peer ** 2) / (dof + kappa), sd_peer ** 2)
-    sd = np.sqrt(np.where(np.isfinite(var) & (var > 0), var, sd_peer ** 2))
+        var = np.where(
+            dof + kappa > 0, (dof * np.nan_to_num(sd_log) ** 2 + kappa * sd_peer**2) / (dof + kappa), sd_peer**2
+        )
+    sd = np.sqrt(np.where(np.isfinite(var) & (var > 0), var, sd_peer**2))
     sd = np.where(sd > 1e-6, sd, 1e-6)
     expected = np.round(np.exp(mu), 6)  # rounded: a silence equal to a level compares as equal
-    warning = np.round(np.maximum.reduce([
-        np.exp(mu + params.warning_z * sd),
-        expected + params.min_warning_margin_days,
-        expected * params.min_warning_ratio,
-    ]), 6)
+    warning = np.round(
+        np.maximum.reduce(
+            [
+                np.exp(mu + params.warning_z * sd),
+                expected + params.min_warning_margin_days,
+                expected * params.min_warning_ratio,
+            ]
+        ),
+        6,
+    )
     overdue_probability = special.ndtr((np.log(np.maximum(days_since, 0.5)) - mu) / sd)
     missing = days_since > warning
 
@@ -730,7 +806,8 @@ def compute_cadence(orders, as_of, params=None):
 
     status = np.select(
         [days_since <= expected, days_since <= warning * params.cold_multiple],
-        ["active", "warm"], "cold",
+        ["active", "warm"],
+        "cold",
     ).astype(object)
     improbable = p_none >= params.lost_probability if params.lost_probability < 1 else np.zeros(n_cust, dtype=bool)
     lost = missing & (
@@ -743,14 +820,22 @@ def compute_cadence(orders, as_of, params=None):
     occ = _occasion_index(occ_day, occ_amount, cust_start, count, cust_peer, new_cust, same, log_gaps)
     model = fit_churn_model(occ, as_of_day, int(occ_day.min()), params)
     if model.used:
-        today_features = np.column_stack([
-            np.log(count), days_since.astype("float64"), days_since / expected,
-            np.log1p(np.maximum(total / count, 0.0)), np.full(n_cust, np.log(params.churn_horizon_days)),
-        ])
+        today_features = np.column_stack(
+            [
+                np.log(count),
+                days_since.astype("float64"),
+                days_since / expected,
+                np.log1p(np.maximum(total / count, 0.0)),
+                np.full(n_cust, np.log(params.churn_horizon_days)),
+            ]
+        )
         churn = predict_churn(model, today_features)
         threshold = mcc_threshold(churn)
-        lost_threshold = max(threshold, params.churn_min_lost_probability) if np.isfinite(threshold) \
+        lost_threshold = (
+            max(threshold, params.churn_min_lost_probability)
+            if np.isfinite(threshold)
             else params.churn_min_lost_probability
+        )
         learned_lost = np.isin(rule_status, ("cold", "lost")) & (churn >= lost_threshold)
         status[(rule_status == "lost") & ~learned_lost] = "cold"
         status[learned_lost] = "lost"
@@ -775,45 +860,56 @@ def compute_cadence(orders, as_of, params=None):
     warn_dt = (epoch + warn_day.astype("timedelta64[D]")).astype("datetime64[ns]")
     spread = np.rint((np.exp(mu + sd) - np.exp(mu - sd)) / 2.0).astype("int64")
     explanation = _explain(
-        params.explanation_templates, count, np.rint(expected).astype("int64"), spread, days_since,
-        np.rint(warning).astype("int64"), np.datetime_as_string(last_dt, unit="D"),
-        np.datetime_as_string(next_dt, unit="D"), missing,
+        params.explanation_templates,
+        count,
+        np.rint(expected).astype("int64"),
+        spread,
+        days_since,
+        np.rint(warning).astype("int64"),
+        np.datetime_as_string(last_dt, unit="D"),
+        np.datetime_as_string(next_dt, unit="D"),
+        missing,
     )
     if model.used:
         template = params.explanation_templates.get("churn", DEFAULT_TEMPLATES["churn"])
         chances = np.rint(churn * 100).astype("int64")
-        sentences = {c: template.format(chance=c, horizon=params.churn_horizon_days) for c in np.unique(chances).tolist()}
-        explanation = [text + sentences[c] for text, c in zip(explanation, chances.tolist())]
-    result = pd.DataFrame({
-        "order_count": count,
-        "first_order_date": first_dt,
-        "last_order_date": last_dt,
-        "days_since_last": days_since,
-        "total_amount": total,
-        "mean_gap": mean_gap,
-        "median_gap": median_gap,
-        "std_gap": std_gap,
-        "expected_gap": expected,
-        "gap_spread": spread,
-        "expected_next_date": next_dt,
-        "warning_days": warning,
-        "warning_date": warn_dt,
-        "gap_log_sd": sd,
-        "overdue_days": days_since - expected,
-        "overdue_probability": overdue_probability,
-        "p_no_order_90d": p_none,
-        "missing_order": missing,
-        "status": status,
-        "rfm_recency": r,
-        "rfm_frequency": f,
-        "rfm_monetary": m,
-        "rfm_score": score,
-        "rfm_segment": segment,
-        "explanation": explanation,
-        "churn_probability": churn,
-        "annual_value": annual_value,
-        "value_at_risk": annual_value * churn,
-        "rule_status": rule_status,
-    }, index=pd.Index(partner_ids, name="partner_id"))
+        sentences = {
+            c: template.format(chance=c, horizon=params.churn_horizon_days) for c in np.unique(chances).tolist()
+        }
+        explanation = [text + sentences[c] for text, c in zip(explanation, chances.tolist(), strict=False)]
+    result = pd.DataFrame(
+        {
+            "order_count": count,
+            "first_order_date": first_dt,
+            "last_order_date": last_dt,
+            "days_since_last": days_since,
+            "total_amount": total,
+            "mean_gap": mean_gap,
+            "median_gap": median_gap,
+            "std_gap": std_gap,
+            "expected_gap": expected,
+            "gap_spread": spread,
+            "expected_next_date": next_dt,
+            "warning_days": warning,
+            "warning_date": warn_dt,
+            "gap_log_sd": sd,
+            "overdue_days": days_since - expected,
+            "overdue_probability": overdue_probability,
+            "p_no_order_90d": p_none,
+            "missing_order": missing,
+            "status": status,
+            "rfm_recency": r,
+            "rfm_frequency": f,
+            "rfm_monetary": m,
+            "rfm_score": score,
+            "rfm_segment": segment,
+            "explanation": explanation,
+            "churn_probability": churn,
+            "annual_value": annual_value,
+            "value_at_risk": annual_value * churn,
+            "rule_status": rule_status,
+        },
+        index=pd.Index(partner_ids, name="partner_id"),
+    )
     result.attrs["churn_model"] = model
     return result

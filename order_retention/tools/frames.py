@@ -4,6 +4,7 @@ The adapter streams order facts out of PostgreSQL with ``COPY ... TO STDOUT`` an
 in with ``COPY ... FROM STDIN``: for a million orders this is several times faster than
 fetching tuples, and keeps memory bounded to one CSV buffer plus the frame.
 """
+
 import io
 
 import numpy as np

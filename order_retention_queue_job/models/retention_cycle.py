@@ -7,6 +7,7 @@ when today's is already written, a batch only checks the customers of its id ran
 checked today yet; identity keys keep a job from being enqueued twice, and the cron enqueues
 nothing while a job of the previous cycle is still open (two cycles never overlap).
 """
+
 import logging
 
 from odoo import api, fields, models
@@ -30,9 +31,16 @@ class RetentionCycle(models.AbstractModel):
     @api.model
     def _retention_open_jobs(self):
         """Jobs of a retention cycle that are not finished (failed ones do not block the next cycle)."""
-        return self.env["queue.job"].sudo().search_count([
-            ("channel", "=like", CHANNEL + "%"), ("state", "in", OPEN_STATES),
-        ])
+        return (
+            self.env["queue.job"]
+            .sudo()
+            .search_count(
+                [
+                    ("channel", "=like", CHANNEL + "%"),
+                    ("state", "in", OPEN_STATES),
+                ]
+            )
+        )
 
     @api.model
     def _retention_enqueue_cycle(self, today=None, batch_size=1000):
@@ -44,7 +52,8 @@ class RetentionCycle(models.AbstractModel):
             return None
         day = fields.Date.to_string(today)
         return self.with_delay(
-            channel=CHANNEL, identity_key="order_retention.compute.%s" % day,
+            channel=CHANNEL,
+            identity_key="order_retention.compute.%s" % day,
             description=self.env._("Retention cycle %(day)s: recompute every customer", day=day),
         )._job_retention_compute(day, batch_size)
 
@@ -63,14 +72,17 @@ class RetentionCycle(models.AbstractModel):
         """(first id, last id) of each batch of ``batch_size`` customers whose follow-up is to check today."""
         Partner = self.env["res.partner"]
         query = Partner._search(self._retention_followup_domain(today))
-        rows = self.env.execute_query(SQL(
-            """
+        rows = self.env.execute_query(
+            SQL(
+                """
             SELECT MIN(id), MAX(id) FROM (
                 SELECT id, (ROW_NUMBER() OVER (ORDER BY id) - 1) / %(size)s AS batch FROM (%(ids)s) todo
             ) numbered GROUP BY batch ORDER BY batch
             """,
-            size=batch_size, ids=query.select(SQL.identifier("res_partner", "id")),
-        ))
+                size=batch_size,
+                ids=query.select(SQL.identifier("res_partner", "id")),
+            )
+        )
         return [tuple(row) for row in rows]
 
     @api.model
@@ -82,12 +94,20 @@ class RetentionCycle(models.AbstractModel):
         capacity = max(int(self.env["ir.config_parameter"].sudo().get_param(CAPACITY_PARAM) or 1), 1)
         chains = [[] for _i in range(min(capacity, len(ranges)))]
         for number, (first_id, last_id) in enumerate(ranges, 1):
-            chains[(number - 1) % len(chains)].append(self.delayable(
-                channel=CHANNEL, identity_key="order_retention.followups.%s.%s-%s" % (day, first_id, last_id),
-                description=self.env._(
-                    "Retention follow-ups %(day)s: batch %(number)s/%(total)s (customers %(first)s-%(last)s)",
-                    day=day, number=number, total=len(ranges), first=first_id, last=last_id),
-            )._job_retention_followups(day, first_id, last_id, batch_size))
+            chains[(number - 1) % len(chains)].append(
+                self.delayable(
+                    channel=CHANNEL,
+                    identity_key="order_retention.followups.%s.%s-%s" % (day, first_id, last_id),
+                    description=self.env._(
+                        "Retention follow-ups %(day)s: batch %(number)s/%(total)s (customers %(first)s-%(last)s)",
+                        day=day,
+                        number=number,
+                        total=len(ranges),
+                        first=first_id,
+                        last=last_id,
+                    ),
+                )._job_retention_followups(day, first_id, last_id, batch_size)
+            )
         for jobs in chains:
             chain(*jobs).delay()
         _logger.info("Retention cycle %s: %d follow-up batches enqueued in %d chains", day, len(ranges), len(chains))
@@ -100,7 +120,8 @@ class RetentionCycle(models.AbstractModel):
         today = fields.Date.to_date(day)
         partners = self.env["res.partner"].search(
             self._retention_followup_domain(today) + [("id", ">=", first_id), ("id", "<=", last_id)],
-            order="id", limit=batch_size,
+            order="id",
+            limit=batch_size,
         )
         if partners:
             self._retention_process_batch(partners, today)

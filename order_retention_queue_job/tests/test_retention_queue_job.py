@@ -41,7 +41,8 @@ class TestRetentionQueueJob(RetentionCommon, JobMixin):
             self._cron()
             trap.assert_jobs_count(1)
             trap.assert_enqueued_job(
-                self.Cycle._job_retention_compute, args=(str(self.BASE), 2),
+                self.Cycle._job_retention_compute,
+                args=(str(self.BASE), 2),
                 properties={"channel": CHANNEL, "identity_key": "order_retention.compute.%s" % self.BASE},
             )
             with freeze_time(datetime.datetime.combine(self.BASE, datetime.time(6, 0))):
@@ -49,8 +50,10 @@ class TestRetentionQueueJob(RetentionCommon, JobMixin):
                 followup_jobs = [job for job in trap.enqueued_jobs if job.func.__name__ == "_job_retention_followups"]
                 self.assertEqual(len(followup_jobs), 3, "5 customers in batches of 2")
                 self.assertTrue(all(job.channel == CHANNEL for job in followup_jobs))
-                self.assertEqual(sorted(job.description.split(": ")[1][:9] for job in followup_jobs),
-                                 ["batch 1/3", "batch 2/3", "batch 3/3"])
+                self.assertEqual(
+                    sorted(job.description.split(": ")[1][:9] for job in followup_jobs),
+                    ["batch 1/3", "batch 2/3", "batch 3/3"],
+                )
                 self.assertEqual(len({job.graph_uuid for job in followup_jobs}), 2, "two parallel chains")
                 trap.perform_enqueued_jobs()
         self.env.invalidate_all()
@@ -91,5 +94,7 @@ class TestRetentionQueueJob(RetentionCommon, JobMixin):
         first, last = min(self.lapsed.ids), max(self.lapsed.ids)
         self.assertIn("batch 1/2 (customers %s-" % first, jobs[0].name)
         self.assertIn("-%s)" % last, jobs[1].name)
-        self.assertEqual(jobs[0].identity_key, "order_retention.followups.%s.%s-%s" % (
-            self.BASE, first, self.lapsed.sorted("id")[2].id))
+        self.assertEqual(
+            jobs[0].identity_key,
+            "order_retention.followups.%s.%s-%s" % (self.BASE, first, self.lapsed.sorted("id")[2].id),
+        )
