@@ -921,3 +921,36 @@ class TestRetentionAttacks(HttpCase):
         self._rpc("res.partner", "write", [self.customer.id], {"parent_id": self.customer2.id})
         self.assertRefused(self._rpc("mail.activity", "action_done", [activity.id]))
         self.assertOpenUnchanged(activity, before)
+
+    def test_extra_planted_number_then_done(self):
+        """(Found by this suite) Typing a number one can reach into the customer, then calling it, verifies
+        nothing: the number was not the customer's when the retention call was created."""
+        activity = self._activity()
+        # the retention call comes from an earlier nightly run (here everything shares one transaction,
+        # so a contact created over RPC would otherwise carry the activity's own creation time)
+        self.env.cr.execute(
+            "UPDATE mail_activity SET create_date = create_date - interval '1 hour' WHERE id = %s", [activity.id]
+        )
+        before = self._state(activity)
+        self._login(self.salesman)
+        self._rpc("res.partner", "write", [self.customer.id], {"mobile": "+1 650 555 4444"})
+        self._rpc(
+            "res.partner", "create", [{"name": "Planted", "parent_id": self.customer.id, "phone": "+1 650 555 5555"}]
+        )
+        self.env.invalidate_all()  # the RPC requests wrote in their own environment
+        self._pbx("+1 650 555 4444", seconds=90, offset=240)
+        self._pbx("+1 650 555 5555", seconds=90, offset=250)
+        self.assertRefused(self._rpc("mail.activity", "action_done", [activity.id]))
+        self.assertOpenUnchanged(activity, before)
+
+    def test_extra_postpone_forever(self):
+        """(Found by this suite) A salesperson postpones a retention call at most 7 days after its creation."""
+        activity = self._activity()
+        limit = activity.create_date.date() + D(days=7)
+        self._login(self.salesman)
+        result, error = self._rpc("mail.activity", "action_snooze", [activity.id])
+        self.assertFalse(error, error)
+        self.assertRefused(self._rpc("mail.activity", "action_snooze", [activity.id]))
+        self.assertRefused(self._rpc("mail.activity", "write", [activity.id], {"date_deadline": "2099-01-01"}))
+        self.env.invalidate_all()
+        self.assertEqual(activity.date_deadline, limit)
