@@ -94,11 +94,13 @@ class RetentionModelRun(models.Model):
         help="The fitted model: coefficients, standardisation, threshold, training figures.",
     )
     followup_cursor = fields.Integer(
+        string="Follow-ups Checked Up To",
         readonly=True,
         copy=False,
         help="Follow-up phase of the day: the highest customer id already checked (the batches walk the ids upwards).",
     )
     followup_remaining = fields.Integer(
+        string="Follow-ups Remaining",
         readonly=True,
         copy=False,
         help="Follow-up phase of the day: customers still to check, counted once after the computation and then "
