@@ -501,6 +501,11 @@ class RetentionCycle(models.AbstractModel):
                     ),
                     vals["note"],
                 )
+            # filled here rather than computed after the INSERT (one UPDATE of every new activity each):
+            # the same values mail.activity and this module would compute
+            vals.setdefault("res_name", partner.display_name)
+            vals.setdefault("user_tz", assignees[partner.id].tz)
+            vals.setdefault("date_done", False)
             vals_list.append(vals)
         restored = partners.filtered("retention_restore_order_id")
         if restored:
@@ -626,16 +631,37 @@ class RetentionCycle(models.AbstractModel):
             _logger.info("Retention cycle already running in another transaction: step skipped")
             return 0
         Partner = self.env["res.partner"]
+        domain = self._retention_followup_domain(today)
         if self.env["ir.config_parameter"].sudo().get_param(LAST_COMPUTE_PARAM) != fields.Date.to_string(today):
             self._retention_compute_all(today)
-            remaining = Partner.search_count(self._retention_followup_domain(today))
+            remaining = Partner.search_count(domain)
+            self._retention_followup_progress(today, 0, remaining)
             Cron._notify_progress(done=1, remaining=remaining)
             return remaining
-        todo = Partner.search(self._retention_followup_domain(today), order="id", limit=batch_size)
+        # The batches walk the customer ids upwards from where the previous step stopped (keyset), and
+        # the count still to check is taken once per day and decreased: neither a batch nor its count
+        # scans the customers already checked today, so a step costs the same whatever the base size.
+        run = self.env["retention.model.run"].sudo().search([("date", "=", today)], limit=1)
+        cursor = run.followup_cursor if run else 0
+        todo = Partner.search([("id", ">", cursor), *domain], order="id", limit=batch_size)
+        if not todo and cursor:
+            # customers put back to check below the cursor today (e.g. "lost for good" lifted)
+            todo = Partner.search(domain, order="id", limit=batch_size)
         self._retention_process_batch(todo, today)
-        remaining = Partner.search_count(self._retention_followup_domain(today))
+        remaining = (run.followup_remaining if run else 0) - len(todo)
+        if remaining <= 0 or not todo:
+            remaining = Partner.search_count(domain)  # the estimate ran out: count what is really left
+        if todo:
+            self._retention_followup_progress(today, max(cursor, todo[-1].id), remaining, run=run)
         Cron._notify_progress(done=len(todo), remaining=remaining)
         return remaining
+
+    @api.model
+    def _retention_followup_progress(self, today, cursor, remaining, run=None):
+        """Remember where the follow-up phase of ``today`` stands, on the day's run."""
+        run = run or self.env["retention.model.run"].sudo().search([("date", "=", today)], limit=1)
+        if run:
+            run.write({"followup_cursor": cursor, "followup_remaining": remaining})
 
     @api.model
     def _retention_process_batch(self, partners, today):

@@ -93,6 +93,19 @@ class RetentionModelRun(models.Model):
         readonly=True,
         help="The fitted model: coefficients, standardisation, threshold, training figures.",
     )
+    followup_cursor = fields.Integer(
+        string="Follow-ups Checked Up To",
+        readonly=True,
+        copy=False,
+        help="Follow-up phase of the day: the highest customer id already checked (the batches walk the ids upwards).",
+    )
+    followup_remaining = fields.Integer(
+        string="Follow-ups Remaining",
+        readonly=True,
+        copy=False,
+        help="Follow-up phase of the day: customers still to check, counted once after the computation and then "
+        "decreased batch by batch (recounted when it reaches zero).",
+    )
     explanation = fields.Text(
         compute="_compute_explanation",
         help="What the model learned about your customers, in plain words.",

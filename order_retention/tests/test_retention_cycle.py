@@ -199,6 +199,24 @@ class TestRetentionCycle(RetentionCommon):
         self.assertGreater(steps, 1)
         self.assertEqual(len(self._open_followups(self.regular)), 1)
 
+    def test_customer_put_back_below_the_batches_is_checked_the_same_day(self):
+        """The batches walk the customer ids upwards from where the previous step stopped; a customer
+        put back to check below that point (e.g. "lost for good" lifted) is still checked the same day."""
+        later = self._create_customer("Later Batch Customer", user=self.salesman)
+        self._create_orders(later, self._regular_dates(self.BASE, 10, 12))
+        day = self.BASE + D(days=60)
+        self._run(day)
+        self.assertIn(self.regular.retention_status, ("warm", "cold", "lost"))
+        self.assertLess(self.regular.id, later.id)
+        self.assertEqual(self.regular.retention_followup_checked, day)
+        run = self.env["retention.model.run"].search([("date", "=", day)])
+        self.assertGreaterEqual(run.followup_cursor, later.id, "the batches went past both customers")
+        self.regular.sudo().write({"retention_followup_checked": False})
+        self.assertEqual(self.Cycle._run_step(today=day), 0, "checked in one step, then nothing is left")
+        self.env.invalidate_all()
+        self.assertEqual(self.regular.retention_followup_checked, day)
+        self.assertEqual(len(self._open_followups(self.regular)), 1)
+
 
 @tagged("post_install", "-at_install", "order_retention")
 class TestRetentionSettings(RetentionCommon):
