@@ -82,30 +82,17 @@ class MailActivity(models.Model):
         statement, only rows that differ."""
         self.flush_model(["retention_partner_id", "active"])
         self.env["res.partner"].flush_model(["retention_value_at_risk"])
-        if activity_ids:
-            # new activities: read those rows first, by primary key (OFFSET 0 keeps the subquery apart).
-            # Joined directly, the planner ANDs the bitmap of every activity that has a customer (all of
-            # them) with the ids: a scan that grows with the activities, at each batch of the cycle.
-            query = SQL(
-                """
-            UPDATE mail_activity a SET retention_value_at_risk = p.retention_value_at_risk
-              FROM (SELECT id, retention_partner_id FROM mail_activity WHERE id IN %s AND active OFFSET 0) t,
-                   res_partner p
-             WHERE a.id = t.id AND p.id = t.retention_partner_id
-               AND a.retention_value_at_risk IS DISTINCT FROM p.retention_value_at_risk
-            """,
-                tuple(activity_ids),
-            )
-        else:
-            query = SQL(
+        self.env.cr.execute(
+            SQL(
                 """
             UPDATE mail_activity a SET retention_value_at_risk = p.retention_value_at_risk
               FROM res_partner p
-             WHERE a.retention_partner_id = p.id AND a.active
+             WHERE a.retention_partner_id = p.id AND a.active %s
                AND a.retention_value_at_risk IS DISTINCT FROM p.retention_value_at_risk
-            """
+            """,
+                SQL("AND a.id IN %s", tuple(activity_ids)) if activity_ids else SQL(""),
             )
-        self.env.cr.execute(query)
+        )
         self.invalidate_model(["retention_value_at_risk"])
 
     def _read_group_orderby(self, order, groupby_terms, query):
