@@ -2,7 +2,7 @@ import datetime
 import logging
 import math
 
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, tools
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
@@ -121,16 +121,18 @@ class ResPartner(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
+    @tools.ormcache()
     def _retention_system_fields(self):
-        """Fields written by the retention cycle only (statistics, status, follow-up bookkeeping)."""
-        return [
+        """Fields written by the retention cycle only (statistics, status, follow-up bookkeeping); computed
+        once per registry, as every partner write asks for them."""
+        return tuple(
             name
             for name, field in self._fields.items()
             if name.startswith("retention_")
             and (field.store or field.type == "one2many")
             and not field.compute
             and not field.related
-        ]
+        )
 
     @api.model_create_multi
     def create(self, vals_list):

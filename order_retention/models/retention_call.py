@@ -239,16 +239,17 @@ class RetentionCall(models.Model):
     # MATCHING
     # ------------------------------------------------------------------
 
-    def _retention_normalise(self, number, company):
-        """E.164 of a raw number in the company's country, or False (never raises)."""
+    def _retention_e164(self, number, country):
+        """E.164 of a raw number (extension stripped) read in ``country``, or False (never raises: a number
+        phonenumbers cannot handle is simply invalid, and owns nothing)."""
         try:
             return (
                 self.env["res.partner"]._phone_format(
-                    number=cv.strip_extension(number), country=company.country_id, force_format="E164"
+                    number=cv.strip_extension(number), country=country, force_format="E164"
                 )
                 or False
             )
-        except Exception:  # noqa: BLE001 - a number phonenumbers cannot handle is simply invalid
+        except Exception:  # noqa: BLE001
             return False
 
     def _retention_match(self, late=False):
@@ -260,7 +261,7 @@ class RetentionCall(models.Model):
         calls = self.sudo()
         with policy.retention_system():
             for call in calls:
-                call.phone_e164 = call._retention_normalise(call.phone_number, call.company_id)
+                call.phone_e164 = call._retention_e164(call.phone_number, call.company_id.country_id)
             owners = calls._retention_owners({call.phone_e164 for call in calls if call.phone_e164})
             for call in calls:
                 call.write(call._retention_match_vals(owners, late=late))
@@ -327,24 +328,10 @@ class RetentionCall(models.Model):
             for raw in (partner.phone, partner.mobile):
                 if not raw:
                     continue
-                e164 = self.with_company(company)._retention_partner_e164(partner, raw)
+                e164 = self._retention_e164(raw, partner.country_id or company.country_id)
                 if e164 in numbers:
                     owners[e164] = owners.get(e164, Partner) | partner
         return owners
-
-    @api.model
-    def _retention_partner_e164(self, partner, raw):
-        try:
-            return (
-                partner._phone_format(
-                    number=cv.strip_extension(raw),
-                    country=partner.country_id or self.env.company.country_id,
-                    force_format="E164",
-                )
-                or False
-            )
-        except Exception:  # noqa: BLE001 - an unparsable stored number owns nothing
-            return False
 
     def action_rematch(self):
         """Match these calls again (sales managers). A call that gets a customer this way was matched
@@ -380,7 +367,7 @@ class RetentionCall(models.Model):
         for partner in partners.sudo():
             for raw in (partner.phone, partner.mobile):
                 if raw:
-                    e164 = self._retention_partner_e164(partner, raw)
+                    e164 = self._retention_e164(raw, partner.country_id or self.env.company.country_id)
                     if e164:
                         numbers.add(e164)
         if numbers:
@@ -473,7 +460,7 @@ class RetentionCall(models.Model):
             .mapped("external_id")
         )
         for _label, vals in parsed:
-            vals["phone_e164"] = Call._retention_normalise(vals["phone_number"], company)
+            vals["phone_e164"] = Call._retention_e164(vals["phone_number"], company.country_id)
         owners = Call._retention_owners({vals["phone_e164"] for _l, vals in parsed if vals["phone_e164"]})
         good = []
         for label, vals in parsed:
