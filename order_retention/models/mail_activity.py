@@ -18,7 +18,9 @@ IDENTITY_FIELDS = (
     "date_done",
     "retention_company_id",
 )
-SYSTEM_ONLY_CREATE_FIELDS = ("retention_call_id", "retention_company_id", "date_done", "retention_value_at_risk")
+# Set by the system only, on any activity (on creation and afterwards).
+SYSTEM_FIELDS = ("retention_call_id", "retention_company_id", "retention_value_at_risk")
+SYSTEM_ONLY_CREATE_FIELDS = (*SYSTEM_FIELDS, "date_done")
 # A salesperson may postpone a retention call (due date, snooze) up to this many days after it was created.
 POSTPONE_DAYS = 7
 
@@ -127,7 +129,7 @@ class MailActivity(models.Model):
                     fields=", ".join(touched),
                 )
             )
-        if {"retention_call_id", "retention_company_id", "retention_value_at_risk"} & set(vals):
+        if set(SYSTEM_FIELDS) & set(vals):
             raise AccessError(
                 _("The verifying call, the follow-up company and the value at risk are set by the system.")
             )
