@@ -114,7 +114,7 @@ for _ in range(120):
         time.sleep(1)
 sys.exit("the Odoo server for the intake stress test did not start")
 PYEOF
-  [ "$stress_ok" = 1 ] && { "$PY" "$OR_ROOT/scripts/intake_stress.py" --url "http://127.0.0.1:$port" --token "$token" \
+  [ "$stress_ok" = 1 ] && { "$PY" "$OR_ROOT/scripts/intake_stress.py" --url "http://127.0.0.1:$port" --token="$token" \
     --threads 8 --rows 200 | tail -2 || stress_ok=0; }
   kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null
   if grep -qE " (ERROR|CRITICAL) |Traceback" "$LOG.stress"; then
