@@ -3,7 +3,8 @@
 #   1. the pure engine on synthetic histories (100k customers x 10 orders),
 #   2. the daily cycle inside a real Odoo database: 100k customers / 1M orders loaded with SQL COPY,
 #      full recompute, activities/s, follow-up phase, list/kanban server time, naive ORM comparison.
-# BENCH_CUSTOMERS / BENCH_ORDERS change the size; BENCH_DB names the database (or_bench); KEEP_DB=1 keeps it.
+# BENCH_CUSTOMERS / BENCH_ORDERS change the size; BENCH_DB names the database (or_bench); KEEP_DB=1 keeps it
+# (and a later KEEP_DB=1 run reuses its customers and orders instead of loading them again).
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -11,9 +12,15 @@ or_check_odoo
 or_pg_up
 "$PY" "$OR_ROOT/scripts/benchmark.py" --section engine --customers "${BENCH_CUSTOMERS:-100000}" --orders "${BENCH_ORDERS:-10}"
 DB="${BENCH_DB:-or_bench}"
-dropdb --if-exists "$DB"
-echo "Creating $DB (order_retention without demo data)..."
-or_odoo -d "$DB" -i order_retention --without-demo=all --stop-after-init --no-http --max-cron-threads=0 --log-level=warn
+if [ "${KEEP_DB:-0}" = 1 ] && psql -d "$DB" -qtAc "SELECT 1" >/dev/null 2>&1; then
+  # a database kept by an earlier KEEP_DB=1 run: update the module, reuse its customers and orders
+  echo "Reusing $DB (KEEP_DB=1); updating order_retention..."
+  or_odoo -d "$DB" -u order_retention --stop-after-init --no-http --max-cron-threads=0 --log-level=warn
+else
+  dropdb --if-exists "$DB"
+  echo "Creating $DB (order_retention without demo data)..."
+  or_odoo -d "$DB" -i order_retention --without-demo=all --stop-after-init --no-http --max-cron-threads=0 --log-level=warn
+fi
 "$PY" "$OR_ROOT/scripts/bench_cycle.py" --addons-path="$OR_ODOO_ADDONS,$OR_ROOT" --db_host="$PGHOST" --db_port="$PGPORT" \
   --db_user="$PGUSER" --db_password="${PGPASSWORD:-}" -d "$DB" --log-level=warn \
   --bench-customers "${BENCH_CUSTOMERS:-100000}" --bench-orders "${BENCH_ORDERS:-10}"
