@@ -114,7 +114,9 @@ def load_synthetic(env, n_customers, orders_per_customer, seed=7):
 def reset_retention(env):
     """Undo a previous benchmark run on a kept database: no status, no history, no follow-up."""
     cr = env.cr
-    cr.execute("DELETE FROM mail_activity WHERE activity_type_id = %s", [env.ref("order_retention.mail_act_retention_call").id])
+    cr.execute(
+        "DELETE FROM mail_activity WHERE activity_type_id = %s", [env.ref("order_retention.mail_act_retention_call").id]
+    )
     cr.execute("DELETE FROM retention_status_history")
     cr.execute("DELETE FROM retention_model_run")
     cr.execute("DELETE FROM mail_message WHERE model = 'res.partner' AND message_type = 'notification'")
