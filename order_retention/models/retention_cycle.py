@@ -13,6 +13,8 @@ import datetime
 import logging
 import time
 
+import pandas as pd
+
 from odoo import _, api, fields, models
 from odoo.tools import SQL, html_escape, plaintext2html
 
@@ -123,6 +125,8 @@ class RetentionCycle(models.AbstractModel):
                                    OR lower(c.name) IN (lower(p.company_name), lower(cp.company_name)))
                AND NOT EXISTS (SELECT 1 FROM res_users u WHERE u.share IS NOT TRUE
                                   AND u.partner_id IN (p.id, cp.id))
+             -- by customer (the window above sorts so already): a stream can be cut into shards
+             ORDER BY cp.id
             """,
             until=until,
             min_amount=retention_param(self.env, "retention_winback_min_amount"),
@@ -142,13 +146,50 @@ class RetentionCycle(models.AbstractModel):
         cr.copy_expert(copy_sql.decode(), buffer)
         return frames.read_order_facts(buffer)
 
+    # Orders go to the engine in shards of about this much CSV (~1.5M orders), and customers are scored
+    # and copied back this many at a time: the memory of a run does not grow with the orders.
+    SHARD_BYTES = 64 << 20
+    SCORE_CHUNK = 100_000
+
+    @api.model
+    def _retention_engine_shards(self, as_of):
+        """Stream every confirmed order up to ``as_of`` to the engine in shards of whole customers
+        (one COPY, ordered by customer) and fit the base-wide figures. Returns the fitted
+        ``cadence.CadenceShards`` and the sales team of each customer's latest order (the fact
+        query's peer group), a Series indexed by partner id."""
+        self.env["sale.order"].flush_model(
+            ["state", "date_order", "amount_untaxed", "currency_rate", "team_id", "partner_id"]
+        )
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        cr = self.env.cr
+        # an upper bound of the customers: the churn regression of a huge base trains on a sample
+        [(partners,)] = self.env.execute_query(SQL("SELECT count(*) FROM res_partner WHERE id = commercial_partner_id"))
+        shards = cadence.CadenceShards(as_of, self._retention_engine_params(), expected_customers=partners)
+        teams = []
+
+        def on_shard(facts):
+            shards.add(facts)
+            teams.append(facts.groupby("partner_id", sort=False)["peer_group"].first())
+
+        sink = frames.ShardedFactSink(on_shard, self.SHARD_BYTES)
+        query = self._retention_fact_query(as_of)
+        cr.copy_expert("COPY (%s) TO STDOUT WITH (FORMAT csv)" % cr.mogrify(query.code, query.params).decode(), sink)
+        sink.close()
+        cr.cache["retention_fact_shards"] = sink.shards
+        shards.fit()
+        team = pd.concat(teams) if teams else pd.Series(dtype="float64")
+        return shards, team
+
     @api.model
     def _retention_compute(self, as_of):
         """Run the engine on every customer as of ``as_of``: one row per commercial partner, plus
         ``team_id``, the sales team of the customer's latest order (the fact query's peer group)."""
-        facts = self._retention_fetch_orders(as_of)
-        result = cadence.compute_cadence(facts, as_of, self._retention_engine_params())
-        result["team_id"] = facts.groupby("partner_id")["peer_group"].first().reindex(result.index)
+        shards, team = self._retention_engine_shards(as_of)
+        result = pd.concat(list(shards.score(self.SCORE_CHUNK))) if shards.population.customers else None
+        if result is None:
+            result = cadence.compute_cadence(None, as_of)
+        result["team_id"] = team.reindex(result.index)
+        result.attrs["churn_model"] = shards.population.model
         return result
 
     # ------------------------------------------------------------------
@@ -171,21 +212,28 @@ class RetentionCycle(models.AbstractModel):
             timings[phase] = now - clock[0]
             clock[0] = now
 
-        facts = self._retention_fetch_orders(as_of)
-        lap("fetch")
-        result = cadence.compute_cadence(facts, as_of, self._retention_engine_params())
-        result["team_id"] = facts.groupby("partner_id")["peer_group"].first().reindex(result.index)
-        del facts
-        lap("engine")
+        # fetch: one COPY of every order streamed into the engine's per-customer summaries, shard by
+        # shard; then the base-wide fit; then the customers scored and copied back chunk by chunk
+        shards, team = self._retention_engine_shards(as_of)
+        lap("fetch_fit")
         columns = SQL(", ").join(
             SQL("%s %s", SQL.identifier(name), SQL(sql_type)) for name, sql_type in frames.RESULT_COLUMNS
         )
         cr.execute(SQL("DROP TABLE IF EXISTS retention_result_tmp"))
         cr.execute(SQL("CREATE TEMP TABLE retention_result_tmp (%s) ON COMMIT DROP", columns))
-        cr.copy_expert("COPY retention_result_tmp FROM STDIN WITH (FORMAT csv)", frames.result_to_csv(result))
+        kept = []  # what the run record needs of every customer, in a few bytes each
+        for chunk in shards.score(self.SCORE_CHUNK):
+            chunk["team_id"] = team.reindex(chunk.index)
+            cr.copy_expert("COPY retention_result_tmp FROM STDIN WITH (FORMAT csv)", frames.result_to_csv(chunk))
+            kept.append(chunk[["status", "rule_status", "value_at_risk"]].astype({"status": "category"}))
+        del team
+        empty = cadence.compute_cadence(None, as_of)[["status", "rule_status", "value_at_risk"]]
+        result = pd.concat(kept) if kept else empty
+        result.attrs["churn_model"] = shards.population.model
+        del shards, kept
         cr.execute(SQL("CREATE INDEX ON retention_result_tmp (partner_id)"))
         cr.execute(SQL("ANALYZE retention_result_tmp"))
-        lap("copy_in")
+        lap("score_copy_in")
         changes = self._retention_record_changes(as_of)
         lap("history")
         written = self._retention_apply_results(as_of)

@@ -1,5 +1,8 @@
 import datetime
 import math
+from unittest.mock import patch
+
+import pandas as pd
 
 from odoo.tests import tagged
 
@@ -76,6 +79,34 @@ class TestRetentionAdapter(RetentionCommon):
                 self.assertEqual(partner.retention_team_id, self.team)
                 if not math.isnan(row["std_gap"]):
                     self.assertAlmostEqual(partner.retention_gap_std_days, row["std_gap"], places=1)
+
+    def test_shards_and_chunks_change_nothing(self):
+        """The nightly run streams the orders to the engine in shards and copies the results back in
+        chunks (bounded memory): with one customer per shard and per chunk the stored fields, the
+        history and the run record are those of one shard."""
+        as_of = self.BASE + D(days=20)
+        whole = self.Cycle._retention_compute(as_of)
+        cycle_class = type(self.Cycle)
+        with patch.object(cycle_class, "SHARD_BYTES", 1), patch.object(cycle_class, "SCORE_CHUNK", 1):
+            split = self.Cycle._retention_compute(as_of)
+            self.assertGreater(self.env.cr.cache["retention_fact_shards"], 1)
+            self.Cycle._retention_compute_all(as_of)
+        pd.testing.assert_frame_equal(split, whole)
+        self.assertEqual(split.attrs["churn_model"], whole.attrs["churn_model"])
+        self.env.invalidate_all()
+        for partner in self.company | self.other:
+            self.assertEqual(partner.retention_status, whole.loc[partner.id, "status"])
+            self.assertEqual(partner.retention_order_count, whole.loc[partner.id, "order_count"])
+            self.assertEqual(partner.retention_team_id.id, int(whole.loc[partner.id, "team_id"]))
+            self.assertEqual(
+                partner.retention_history_ids.sorted("id")[-1:].new_status, whole.loc[partner.id, "status"]
+            )
+        run = self.env["retention.model.run"].search([("date", "=", as_of)])
+        self.assertEqual(run.customers, len(whole))
+        written = self.env.cr.cache["retention_rows_written"]
+        self.Cycle._retention_compute_all(as_of)  # the same day again, unsharded: nothing to rewrite
+        self.assertEqual(self.env.cr.cache["retention_rows_written"], 0)
+        self.assertGreater(written, 0)
 
     def test_lost_all_orders_clears_status(self):
         """A customer whose only order is cancelled loses its status (recorded in the history)."""

@@ -212,6 +212,7 @@ class CadenceParams:
     churn_l2: float = 1.0  # L2 penalty on the standardised weights
     churn_fit_sample: int = 200000  # the regression is fitted on at most this many rows
     churn_min_lost_probability: float = 0.5  # lost needs p >= max(t*, this)
+    churn_sample_customers: int = 200000  # a sharded run trains the regression on about this many customers
     seed: int = 0
     explanation_templates: dict = field(default_factory=lambda: dict(DEFAULT_TEMPLATES))
 
@@ -281,33 +282,6 @@ def _group_median(keys, values, n):
     hi = start[has] + count[has] // 2
     median[has] = (values[lo] + values[hi]) / 2.0
     return median
-
-
-def _peer_prior(cust_peer, gap_cust, log_gaps, n_cust, params):
-    """Per customer (mu_peer, sd_peer): the peer group's log-gap mean and total sd, or the base's."""
-    if len(log_gaps):
-        base_mu = float(log_gaps.mean())
-        base_sd = float(log_gaps.std(ddof=1)) if len(log_gaps) > 1 else params.default_log_sd
-    else:
-        base_mu, base_sd = float(np.log(params.default_gap_days)), params.default_log_sd
-    if not np.isfinite(base_sd):
-        base_sd = params.default_log_sd
-    base_sd = max(base_sd, params.min_log_sd)
-    mu_peer = np.full(n_cust, base_mu)
-    sd_peer = np.full(n_cust, base_sd)
-    n_groups = int(cust_peer.max()) + 1 if len(cust_peer) else 0
-    gap_peer = cust_peer[gap_cust]
-    grouped = gap_peer >= 0
-    if n_groups and grouped.any():
-        count, mean, sd = _group_moments(gap_peer[grouped], log_gaps[grouped], n_groups)
-        usable = (count >= params.min_peer_gaps) & np.isfinite(sd)
-        sd = np.maximum(np.nan_to_num(sd), params.min_log_sd)
-        has_group = cust_peer >= 0
-        use = np.zeros(n_cust, dtype=bool)
-        use[has_group] = usable[cust_peer[has_group]]
-        mu_peer[use] = mean[cust_peer[use]]
-        sd_peer[use] = sd[cust_peer[use]]
-    return mu_peer, sd_peer
 
 
 def _shrunk_mu(k, sum_log, mu_peer, kappa):
@@ -683,9 +657,9 @@ def _occasion_index(occ_day, occ_amount, cust_start, count, cust_peer, new_cust,
     }
 
 
-def _rfm(days_since, order_count, total_amount):
-    recency = pd.Series(-days_since.astype("float64")).rank(method="average", pct=True).to_numpy()
-    monetary = pd.Series(total_amount).rank(method="average", pct=True).to_numpy()
+def _rfm(recency, order_count, monetary):
+    """R, F, M scores, the score string and the segment, from the percentile ranks of recency
+    (-days silent) and of the total amount among the whole base, and the occasion count."""
     r = np.clip(np.ceil(recency * 5), 1, 5).astype("int64")
     m = np.clip(np.ceil(monetary * 5), 1, 5).astype("int64")
     f = np.select([order_count <= 1, order_count == 2, order_count == 3, order_count <= 5], [1, 2, 3, 4], 5).astype(
@@ -720,25 +694,38 @@ def _explain(templates, count, gap, spread, days, warning, last, nxt, missing):
     ]
 
 
-def compute_cadence(orders, as_of, params=None):
-    """Cadence, alert, status and RFM of every customer as of ``as_of`` (see the module docstring)."""
-    params = params or CadenceParams()
-    if not isinstance(as_of, datetime.date):
-        raise ValueError("as_of must be a datetime.date, not %r" % (as_of,))
-    if isinstance(as_of, datetime.datetime):
-        as_of = as_of.date()
-    if orders is None or len(orders) == 0:
-        if orders is not None:
-            _validate(orders)
-        return _empty_result(params)
-    pid, day, amount, peer = _validate(orders)
-    as_of_day = int(np.datetime64(as_of, "D").astype("int64"))
-    keep = day <= as_of_day
-    if not keep.any():
-        return _empty_result(params)
-    pid, day, amount, peer = pid[keep], day[keep], np.nan_to_num(amount[keep]), peer[keep]
+# ----------------------------------------------------------------------
+# Shards: per-customer summaries, population figures fitted once, scoring
+# ----------------------------------------------------------------------
 
-    # purchase occasions: one per customer and day
+
+@dataclass
+class Population:
+    """Base-wide figures the per-customer formulas need, fitted once on the whole base (or, for the
+    churn regression of a very large base, on a deterministic sample of customers), so that the
+    customers can then be scored shard by shard with the same figures.
+
+    ``peer_mu`` / ``peer_sd`` / ``peer_usable`` are indexed by peer code (see ``peer_index`` of
+    CadenceShards); ``recency_ref`` / ``monetary_ref`` are the sorted -days silent and total amounts
+    of every customer (the RFM percentile ranks are taken against them)."""
+
+    as_of_day: int
+    base_mu: float
+    base_sd: float
+    peer_mu: np.ndarray
+    peer_sd: np.ndarray
+    peer_usable: np.ndarray
+    bgnbd: tuple | None
+    model: ChurnModel
+    recency_ref: np.ndarray
+    monetary_ref: np.ndarray
+    customers: int = 0
+
+
+def _summarise(pid, day, amount, peer, peer_index):
+    """Per-customer sufficient statistics of rows holding whole customers (any order), and their
+    purchase occasions (one per customer and day). ``peer_index`` maps peer group values to codes
+    and grows with new values, so that codes agree across shards."""
     order = np.lexsort((day, pid))
     pid, day, amount, peer = pid[order], day[order], amount[order], peer[order]
     new_occ = np.concatenate(([True], (pid[1:] != pid[:-1]) | (day[1:] != day[:-1])))
@@ -749,19 +736,13 @@ def compute_cadence(orders, as_of, params=None):
     cust_start = np.flatnonzero(new_cust)
     cust_end = np.concatenate((cust_start[1:], [len(occ_pid)]))
     n_cust = len(cust_start)
-    partner_ids = occ_pid[cust_start]
-    count = (cust_end - cust_start).astype("int64")
-    first, last = occ_day[cust_start], occ_day[cust_end - 1]
-    total = np.add.reduceat(occ_amount, cust_start)
-    days_since = (as_of_day - last).astype("int64")
-
     # peer group of each customer: the group of its latest order that has one
-    codes, _uniques = pd.factorize(pd.Series(peer, dtype="object"), use_na_sentinel=True)
+    codes, uniques = pd.factorize(pd.Series(peer, dtype="object"), use_na_sentinel=True)
+    global_codes = np.array([peer_index.setdefault(value, len(peer_index)) for value in uniques], dtype="int64")
     row_cust = np.cumsum(np.concatenate(([True], pid[1:] != pid[:-1]))) - 1
     cust_peer = np.full(n_cust, -1, dtype="int64")
     has_peer = codes >= 0
-    cust_peer[row_cust[has_peer]] = codes[has_peer]  # rows are date-sorted: the last assignment wins
-
+    cust_peer[row_cust[has_peer]] = global_codes[codes[has_peer]]  # date-sorted rows: the last one wins
     # gaps between consecutive occasions of a customer
     cust_of_occ = np.cumsum(new_cust) - 1
     same = occ_pid[1:] == occ_pid[:-1]
@@ -770,16 +751,82 @@ def compute_cadence(orders, as_of, params=None):
     log_gaps = np.log(gaps)
     k, mean_gap, std_gap = _group_moments(gap_cust, gaps, n_cust)
     _k, mean_log, sd_log = _group_moments(gap_cust, log_gaps, n_cust)
-    median_gap = _group_median(gap_cust, gaps, n_cust)
+    summary = {
+        "partner_id": occ_pid[cust_start],
+        "count": (cust_end - cust_start).astype("int64"),
+        "first": occ_day[cust_start],
+        "last": occ_day[cust_end - 1],
+        "total": np.add.reduceat(occ_amount, cust_start),
+        "k": k,
+        "mean_gap": mean_gap,
+        "median_gap": _group_median(gap_cust, gaps, n_cust),
+        "std_gap": std_gap,
+        "mean_log": mean_log,
+        "sd_log": sd_log,
+        "peer": cust_peer,
+    }
+    return summary, {"pid": occ_pid, "day": occ_day, "amount": occ_amount}
 
-    # shrinkage toward the peer prior
-    mu_peer, sd_peer = _peer_prior(cust_peer, gap_cust, log_gaps, n_cust, params)
+
+def _concat(parts, keys):
+    return {key: np.concatenate([part[key] for part in parts]) for key in keys}
+
+
+def _slice(arrays, start, stop):
+    return {key: values[start:stop] for key, values in arrays.items()}
+
+
+def _peer_table(summary, params):
+    """Pooled log-gap mean and sd of the whole base and of every peer group, from the customers'
+    sums (the same figures as over the gaps themselves: within + between sums of squares)."""
+    k = summary["k"]
+    mean_log = np.nan_to_num(summary["mean_log"])
+    ss = np.where(k >= 2, np.nan_to_num(summary["sd_log"]) ** 2 * (k - 1), 0.0)
+    sum_log = mean_log * k
+    n = float(k.sum())
+    if n > 0:
+        base_mu = float(sum_log.sum() / n)
+        base_ss = float(ss.sum() + (k * (mean_log - base_mu) ** 2).sum())
+        base_sd = float(np.sqrt(base_ss / (n - 1))) if n > 1 else params.default_log_sd
+    else:
+        base_mu, base_sd = float(np.log(params.default_gap_days)), params.default_log_sd
+    if not np.isfinite(base_sd):
+        base_sd = params.default_log_sd
+    base_sd = max(base_sd, params.min_log_sd)
+    peer = summary["peer"]
+    n_groups = int(peer.max()) + 1 if len(peer) else 0
+    grouped = (peer >= 0) & (k > 0)
+    group_n = np.bincount(peer[grouped], weights=k[grouped], minlength=n_groups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        group_mu = np.bincount(peer[grouped], weights=sum_log[grouped], minlength=n_groups) / group_n
+        between = k[grouped] * (mean_log[grouped] - group_mu[peer[grouped]]) ** 2
+        group_ss = np.bincount(peer[grouped], weights=ss[grouped] + between, minlength=n_groups)
+        group_sd = np.sqrt(group_ss / (group_n - 1))
+    group_sd[group_n < 2] = np.nan
+    usable = (group_n >= params.min_peer_gaps) & np.isfinite(group_sd)
+    return base_mu, base_sd, group_mu, np.maximum(np.nan_to_num(group_sd), params.min_log_sd), usable
+
+
+def _rhythm(summary, population, params):
+    """Per customer: mu and sd of the log gap after shrinkage toward the peer prior, the expected
+    gap and the warning level (days)."""
+    k = summary["k"]
+    peer = summary["peer"]
+    mu_peer = np.full(len(k), population.base_mu)
+    sd_peer = np.full(len(k), population.base_sd)
+    has_group = peer >= 0
+    use = np.zeros(len(k), dtype=bool)
+    use[has_group] = population.peer_usable[peer[has_group]]
+    mu_peer[use] = population.peer_mu[peer[use]]
+    sd_peer[use] = population.peer_sd[peer[use]]
     kappa = params.kappa
-    mu = _shrunk_mu(k, np.nan_to_num(mean_log) * k, mu_peer, kappa)
+    mu = _shrunk_mu(k, np.nan_to_num(summary["mean_log"]) * k, mu_peer, kappa)
     with np.errstate(invalid="ignore", divide="ignore"):
         dof = np.maximum(k - 1, 0)
         var = np.where(
-            dof + kappa > 0, (dof * np.nan_to_num(sd_log) ** 2 + kappa * sd_peer**2) / (dof + kappa), sd_peer**2
+            dof + kappa > 0,
+            (dof * np.nan_to_num(summary["sd_log"]) ** 2 + kappa * sd_peer**2) / (dof + kappa),
+            sd_peer**2,
         )
     sd = np.sqrt(np.where(np.isfinite(var) & (var > 0), var, sd_peer**2))
     sd = np.where(sd > 1e-6, sd, 1e-6)
@@ -794,13 +841,106 @@ def compute_cadence(orders, as_of, params=None):
         ),
         6,
     )
+    return mu, sd, expected, warning
+
+
+def _bgnbd_inputs(summary, as_of_day):
+    """Repeat purchases x, recency t_x and age T (weeks) of BG/NBD."""
+    weeks = 7.0
+    first, last = summary["first"], summary["last"]
+    return summary["count"] - 1.0, (last - first) / weeks, (as_of_day - first) / weeks
+
+
+def _today_features(summary, expected, days_since, params):
+    count, total = summary["count"], summary["total"]
+    return np.column_stack(
+        [
+            np.log(count),
+            days_since.astype("float64"),
+            days_since / expected,
+            np.log1p(np.maximum(total / count, 0.0)),
+            np.full(len(count), np.log(params.churn_horizon_days)),
+        ]
+    )
+
+
+def _occasion_arrays(occasions, summary):
+    """The occasion index of _churn_features from occasions sorted by (customer, day)."""
+    occ_pid, occ_day, occ_amount = occasions["pid"], occasions["day"], occasions["amount"]
+    new_cust = np.concatenate(([True], occ_pid[1:] != occ_pid[:-1]))
+    cust_start = np.flatnonzero(new_cust)
+    cust_end = np.concatenate((cust_start[1:], [len(occ_pid)]))
+    same = occ_pid[1:] == occ_pid[:-1]
+    log_gaps = np.log(np.diff(occ_day)[same].astype("float64"))
+    peer_of = dict(zip(summary["partner_id"].tolist(), summary["peer"].tolist(), strict=False))
+    cust_peer = np.array([peer_of[p] for p in occ_pid[cust_start].tolist()], dtype="int64")
+    count = (cust_end - cust_start).astype("int64")
+    return _occasion_index(occ_day, occ_amount, cust_start, count, cust_peer, new_cust, same, log_gaps)
+
+
+def fit_population(summary, occasions, as_of_day, params):
+    """Population figures from the summaries of every customer and the occasions of (a sample of)
+    them: peer priors, BG/NBD, the churn model with its threshold, the RFM references."""
+    base_mu, base_sd, group_mu, group_sd, usable = _peer_table(summary, params)
+    x, t_x, T = _bgnbd_inputs(summary, as_of_day)
+    population = Population(
+        as_of_day=as_of_day,
+        base_mu=base_mu,
+        base_sd=base_sd,
+        peer_mu=group_mu,
+        peer_sd=group_sd,
+        peer_usable=usable,
+        bgnbd=fit_bgnbd(x, t_x, T, params),
+        model=ChurnModel(used=False, fallback_reason="few_customers", horizon_days=params.churn_horizon_days),
+        recency_ref=np.sort(-(as_of_day - summary["last"]).astype("float64")),
+        monetary_ref=np.sort(summary["total"].astype("float64")),
+        customers=len(summary["count"]),
+    )
+    _mu, _sd, expected, _warning = _rhythm(summary, population, params)
+    occ = _occasion_arrays(occasions, summary) if len(occasions["pid"]) else None
+    first_day = int(summary["first"].min()) if len(summary["first"]) else as_of_day
+    model = (
+        fit_churn_model(occ, as_of_day, first_day, params)
+        if occ is not None
+        else ChurnModel(used=False, fallback_reason="few_customers", horizon_days=params.churn_horizon_days)
+    )
+    if model.used:
+        days_since = (as_of_day - summary["last"]).astype("int64")
+        churn = predict_churn(model, _today_features(summary, expected, days_since, params))
+        threshold = mcc_threshold(churn)
+        lost_threshold = (
+            max(threshold, params.churn_min_lost_probability)
+            if np.isfinite(threshold)
+            else params.churn_min_lost_probability
+        )
+        model = dataclasses.replace(model, threshold=threshold, lost_threshold=lost_threshold)
+    population.model = dataclasses.replace(
+        model, typical_gap=float(np.median(expected)) if len(expected) else float("nan")
+    )
+    return population
+
+
+def _percentile_rank(reference, values):
+    """pandas' rank(method="average", pct=True) of ``values`` among the sorted ``reference``."""
+    below = np.searchsorted(reference, values, side="left")
+    equal = np.searchsorted(reference, values, side="right") - below
+    return (below + (equal + 1) / 2.0) / max(len(reference), 1)
+
+
+def score_customers(summary, population, params):
+    """The result frame (see the module docstring) of the customers of ``summary`` under the
+    population figures: every formula is per customer, so shards give the same rows as one run."""
+    as_of_day = population.as_of_day
+    count, first, last, total = summary["count"], summary["first"], summary["last"], summary["total"]
+    n_cust = len(count)
+    days_since = (as_of_day - last).astype("int64")
+    mu, sd, expected, warning = _rhythm(summary, population, params)
     overdue_probability = special.ndtr((np.log(np.maximum(days_since, 0.5)) - mu) / sd)
     missing = days_since > warning
 
     # probability of no order in the horizon (rules) and in the churn horizon (fallback score)
-    weeks = 7.0
-    x, t_x, T = count - 1.0, (last - first) / weeks, (as_of_day - first) / weeks
-    fitted = fit_bgnbd(x, t_x, T, params)
+    x, t_x, T = _bgnbd_inputs(summary, as_of_day)
+    fitted = population.bgnbd
     p_none = _rule_p_none(fitted, x, t_x, T, days_since, mu, sd, params.horizon_days, params)
     churn = _rule_p_none(fitted, x, t_x, T, days_since, mu, sd, params.churn_horizon_days, params)
 
@@ -817,30 +957,12 @@ def compute_cadence(orders, as_of, params=None):
     rule_status = status.copy()
 
     # learned churn probability: the model decides who of the cold-or-lost customers is lost
-    occ = _occasion_index(occ_day, occ_amount, cust_start, count, cust_peer, new_cust, same, log_gaps)
-    model = fit_churn_model(occ, as_of_day, int(occ_day.min()), params)
+    model = population.model
     if model.used:
-        today_features = np.column_stack(
-            [
-                np.log(count),
-                days_since.astype("float64"),
-                days_since / expected,
-                np.log1p(np.maximum(total / count, 0.0)),
-                np.full(n_cust, np.log(params.churn_horizon_days)),
-            ]
-        )
-        churn = predict_churn(model, today_features)
-        threshold = mcc_threshold(churn)
-        lost_threshold = (
-            max(threshold, params.churn_min_lost_probability)
-            if np.isfinite(threshold)
-            else params.churn_min_lost_probability
-        )
-        learned_lost = np.isin(rule_status, ("cold", "lost")) & (churn >= lost_threshold)
+        churn = predict_churn(model, _today_features(summary, expected, days_since, params))
+        learned_lost = np.isin(rule_status, ("cold", "lost")) & (churn >= model.lost_threshold)
         status[(rule_status == "lost") & ~learned_lost] = "cold"
         status[learned_lost] = "lost"
-        model = dataclasses.replace(model, threshold=threshold, lost_threshold=lost_threshold)
-    model = dataclasses.replace(model, typical_gap=float(np.median(expected)))
     churn = np.clip(churn, 0.0, 1.0)
 
     # value: yearly run-rate over the observed span plus one expected gap (n regular orders of
@@ -849,7 +971,11 @@ def compute_cadence(orders, as_of, params=None):
     span = np.where(count > 1, (last - first) + expected, np.maximum(expected, days_since))
     annual_value = np.maximum(total, 0.0) * DAYS_PER_YEAR / span
 
-    r, f, m, score, segment = _rfm(days_since, count, total)
+    r, f, m, score, segment = _rfm(
+        _percentile_rank(population.recency_ref, -days_since.astype("float64")),
+        count,
+        _percentile_rank(population.monetary_ref, total.astype("float64")),
+    )
     next_day = last + np.rint(expected).astype("int64")
     epoch = np.datetime64("1970-01-01", "D")
     first_dt = (epoch + first.astype("timedelta64[D]")).astype("datetime64[ns]")
@@ -884,9 +1010,9 @@ def compute_cadence(orders, as_of, params=None):
             "last_order_date": last_dt,
             "days_since_last": days_since,
             "total_amount": total,
-            "mean_gap": mean_gap,
-            "median_gap": median_gap,
-            "std_gap": std_gap,
+            "mean_gap": summary["mean_gap"],
+            "median_gap": summary["median_gap"],
+            "std_gap": summary["std_gap"],
             "expected_gap": expected,
             "gap_spread": spread,
             "expected_next_date": next_dt,
@@ -909,7 +1035,108 @@ def compute_cadence(orders, as_of, params=None):
             "value_at_risk": annual_value * churn,
             "rule_status": rule_status,
         },
-        index=pd.Index(partner_ids, name="partner_id"),
+        index=pd.Index(summary["partner_id"], name="partner_id"),
     )
     result.attrs["churn_model"] = model
     return result
+
+
+def _churn_sampled(partner_ids, rate):
+    """Deterministic customer sample of about ``rate`` (multiplicative hash of the id)."""
+    if rate >= 1:
+        return np.ones(len(partner_ids), dtype=bool)
+    hashed = (partner_ids.astype("uint64") * np.uint64(2654435761)) % np.uint64(2**32)
+    return hashed < np.uint64(int(rate * 2**32))
+
+
+class CadenceShards:
+    """compute_cadence for a base too large to hold at once: feed it shards of orders, each holding
+    whole customers (``add``), then ``fit`` the population figures and ``score`` the customers in
+    chunks. Memory holds one shard of orders and ~15 numbers per customer, plus the occasions of
+    the churn regression's customer sample (every customer up to ``params.churn_sample_customers``
+    expected customers, then a deterministic sample of that size). With one shard, or a base under
+    the sample size, the rows equal compute_cadence's."""
+
+    SUMMARY_KEYS = (
+        "partner_id",
+        "count",
+        "first",
+        "last",
+        "total",
+        "k",
+        "mean_gap",
+        "median_gap",
+        "std_gap",
+        "mean_log",
+        "sd_log",
+        "peer",
+    )
+
+    def __init__(self, as_of, params=None, expected_customers=0):
+        if not isinstance(as_of, datetime.date):
+            raise ValueError("as_of must be a datetime.date, not %r" % (as_of,))
+        if isinstance(as_of, datetime.datetime):
+            as_of = as_of.date()
+        self.params = params or CadenceParams()
+        self.as_of_day = int(np.datetime64(as_of, "D").astype("int64"))
+        self.sample_rate = min(1.0, self.params.churn_sample_customers / max(int(expected_customers or 0), 1))
+        self.peer_index = {}
+        self._summaries, self._occasions = [], []
+        self.summary = self.population = None
+
+    def add(self, orders):
+        """Summarise one shard of orders (columns as compute_cadence's); returns its customers."""
+        if orders is None or not len(orders):
+            if orders is not None:
+                _validate(orders)
+            return 0
+        pid, day, amount, peer = _validate(orders)
+        keep = day <= self.as_of_day
+        if not keep.any():
+            return 0
+        summary, occasions = _summarise(pid[keep], day[keep], np.nan_to_num(amount[keep]), peer[keep], self.peer_index)
+        self._summaries.append(summary)
+        sampled = _churn_sampled(occasions["pid"], self.sample_rate)
+        self._occasions.append({key: values[sampled] for key, values in occasions.items()})
+        return len(summary["count"])
+
+    def fit(self):
+        """Population figures over every customer added; returns the number of customers."""
+        if self._summaries:
+            self.summary = _concat(self._summaries, self.SUMMARY_KEYS)
+            occasions = _concat(self._occasions, ("pid", "day", "amount"))
+        else:
+            self.summary = {key: np.empty(0, dtype="int64") for key in self.SUMMARY_KEYS}
+            occasions = {key: np.empty(0, dtype="int64") for key in ("pid", "day", "amount")}
+        self._summaries, self._occasions = [], []
+        order = np.argsort(self.summary["partner_id"], kind="stable")
+        if len(order) and np.any(order != np.arange(len(order))):
+            self.summary = {key: values[order] for key, values in self.summary.items()}
+            occ_order = np.lexsort((occasions["day"], occasions["pid"]))
+            occasions = {key: values[occ_order] for key, values in occasions.items()}
+        if len(np.unique(self.summary["partner_id"])) != len(self.summary["partner_id"]):
+            raise ValueError("a customer's orders were split over several shards")
+        self.population = fit_population(self.summary, occasions, self.as_of_day, self.params)
+        return self.population.customers
+
+    def score(self, chunk_size=200_000):
+        """Result frames of chunk_size customers each, in partner_id order."""
+        if self.population is None:
+            self.fit()
+        total = len(self.summary["count"])
+        for start in range(0, total, max(int(chunk_size), 1)):
+            yield score_customers(_slice(self.summary, start, start + chunk_size), self.population, self.params)
+
+
+def compute_cadence(orders, as_of, params=None):
+    """Cadence, alert, status and RFM of every customer as of ``as_of`` (see the module docstring)."""
+    params = params or CadenceParams()
+    shards = CadenceShards(as_of, params)
+    if orders is None or len(orders) == 0:
+        if orders is not None:
+            _validate(orders)
+        return _empty_result(params)
+    if not shards.add(orders):
+        return _empty_result(params)
+    shards.fit()
+    return next(shards.score(chunk_size=len(shards.summary["count"])))

@@ -77,3 +77,68 @@ def result_to_csv(result):
     out.to_csv(buffer, header=False, index=False, na_rep="")
     buffer.seek(0)
     return buffer
+
+
+FACT_COLUMNS = ("partner_id", "day", "amount", "peer_group")
+FACT_DTYPES = {"partner_id": "int64", "day": "int64", "amount": "float64", "peer_group": "float64"}
+
+
+def _facts_frame(block):
+    """Frame of fact rows (CSV bytes without header) as read_order_facts returns it."""
+    frame = pd.read_csv(io.BytesIO(block), names=list(FACT_COLUMNS), header=None, dtype=FACT_DTYPES, engine="c")
+    frame.insert(1, "date", pd.to_datetime(frame.pop("day"), unit="D"))
+    return frame
+
+
+class ShardedFactSink:
+    """File-like target of ``COPY (fact query ORDER BY partner_id) TO STDOUT WITH (FORMAT csv)``: hands
+    the rows to ``on_shard`` as frames of about ``shard_bytes`` of CSV each, never splitting one
+    customer's rows over two shards, so that memory holds one shard of orders, not the whole base.
+    Call ``close()`` after the COPY for the last shard. ``shards`` counts the frames handed over."""
+
+    def __init__(self, on_shard, shard_bytes=64 << 20):
+        self.on_shard = on_shard
+        self.shard_bytes = max(int(shard_bytes), 1)
+        self.shards = 0
+        self._parts = []
+        self._size = 0
+
+    def write(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self._parts.append(data)
+        self._size += len(data)
+        if self._size >= self.shard_bytes:
+            self._flush(final=False)
+        return len(data)
+
+    def close(self):
+        self._flush(final=True)
+
+    def _emit(self, block):
+        if block.strip():
+            self.shards += 1
+            self.on_shard(_facts_frame(block))
+
+    def _flush(self, final):
+        blob = b"".join(self._parts)
+        self._parts, self._size = [], 0
+        if final:
+            self._emit(blob)
+            return
+        complete = blob.rfind(b"\n") + 1  # rows after it are not complete yet
+        if not complete:
+            self._parts, self._size = [blob], len(blob)
+            return
+        # the rows of the last customer may go on in the next write: keep them for the next shard
+        last_start = blob.rfind(b"\n", 0, complete - 1) + 1
+        key = blob[last_start : blob.index(b",", last_start)] + b","
+        start = last_start
+        while start > 0:
+            previous = blob.rfind(b"\n", 0, start - 1) + 1
+            if not blob.startswith(key, previous):
+                break
+            start = previous
+        self._emit(blob[:start])
+        rest = blob[start:]
+        self._parts, self._size = [rest], len(rest)
