@@ -396,26 +396,41 @@ class RetentionCycle(models.AbstractModel):
         none = _("no status")
         subtype = self.env.ref("mail.mt_note")
         author = self.env.ref("base.partner_root")
-        vals_list = [
-            {
+        partner_ids = [partner_id for _history_id, partner_id, old, _new in changes if old]
+        if not partner_ids:
+            return
+        # mail.message.create() looks up the author's address, the reply-to and the record name one
+        # message at a time (a thousand changes: seconds); they are the same lookups done once here
+        Message = self.env["mail.message"].sudo()
+        partners = self.env["res.partner"].sudo().browse(partner_ids)
+        _author, email_from = self.env["mail.thread"]._message_compute_author(author.id, raise_on_email=False)
+        reply_to = partners._notify_get_reply_to(default=email_from)
+        bodies = {
+            (old, new): plaintext2html(
+                _("Retention status: %(old)s → %(new)s", old=labels.get(old, none), new=labels.get(new, none))
+            )
+            for _history_id, _partner_id, old, new in changes
+            if old
+        }
+        names = dict(zip(partners.ids, partners.mapped("display_name"), strict=True))
+        vals_list = []
+        for _history_id, partner_id, old, new in changes:
+            if not old:
+                continue
+            vals = {
                 "model": "res.partner",
                 "res_id": partner_id,
                 "message_type": "notification",
                 "subtype_id": subtype.id,
                 "author_id": author.id,
-                "body": plaintext2html(
-                    _(
-                        "Retention status: %(old)s → %(new)s",
-                        old=labels.get(old, none),
-                        new=labels.get(new, none),
-                    )
-                ),
+                "email_from": email_from,
+                "reply_to": reply_to[partner_id],
+                "record_name": names[partner_id],
+                "body": bodies[old, new],
             }
-            for _history_id, partner_id, old, new in changes
-            if old
-        ]
-        if vals_list:
-            self.env["mail.message"].sudo().create(vals_list)
+            vals["message_id"] = Message._get_message_id(vals)
+            vals_list.append(vals)
+        Message.create(vals_list)
 
     @api.model
     def _retention_close_reordered(self, changes):
