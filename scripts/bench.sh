@@ -21,7 +21,12 @@ else
   echo "Creating $DB (order_retention without demo data)..."
   or_odoo -d "$DB" -i order_retention --without-demo=all --stop-after-init --no-http --max-cron-threads=0 --log-level=warn
 fi
-"$PY" "$OR_ROOT/scripts/bench_cycle.py" --addons-path="$OR_ODOO_ADDONS,$OR_ROOT" --db_host="$PGHOST" --db_port="$PGPORT" \
-  --db_user="$PGUSER" --db_password="${PGPASSWORD:-}" -d "$DB" --log-level=warn \
-  --bench-customers "${BENCH_CUSTOMERS:-100000}" --bench-orders "${BENCH_ORDERS:-10}"
+bench_cycle() {
+  "$PY" "$OR_ROOT/scripts/bench_cycle.py" --addons-path="$OR_ODOO_ADDONS,$OR_ROOT" --db_host="$PGHOST" --db_port="$PGPORT" \
+    --db_user="$PGUSER" --db_password="${PGPASSWORD:-}" -d "$DB" --log-level=warn \
+    --bench-customers "${BENCH_CUSTOMERS:-100000}" --bench-orders "${BENCH_ORDERS:-10}" "$@"
+}
+# the load runs in a process of its own: the peak memory printed below is the cycle's, not the loader's
+bench_cycle --load-only
+bench_cycle
 [ "${KEEP_DB:-0}" = 1 ] || dropdb --if-exists "$DB"

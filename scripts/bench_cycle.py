@@ -135,10 +135,11 @@ def reset_retention(env):
 
 def _print_written(env, n_customers):
     print(
-        "  customer rows written: %d of %d; phases: %s"
+        "  customer rows written: %d of %d; %d shards of orders; phases: %s"
         % (
             env.cr.cache.get("retention_rows_written", -1),
             n_customers,
+            env.cr.cache.get("retention_fact_shards", 0),
             ", ".join("%s %.2f s" % item for item in env.cr.cache.get("retention_timings", {}).items()),
         )
     )
@@ -181,26 +182,42 @@ def naive_recompute(env, partners):
     env.flush_all()
 
 
+def load(env, n_customers, orders_per_customer):
+    """Load the synthetic customers and orders unless the database (KEEP_DB=1) already holds them."""
+    env.cr.execute("SELECT count(*) FROM res_partner WHERE name LIKE 'Bench Customer %%'")
+    loaded = env.cr.fetchone()[0]
+    if loaded == n_customers:
+        print("cycle: reusing the %d customers loaded in %s" % (loaded, env.cr.dbname))
+        return
+    if loaded:
+        raise SystemExit("%s holds %d bench customers, not %d: drop it first" % (env.cr.dbname, loaded, n_customers))
+    _timed(
+        "load (SQL COPY, ~%d orders)" % (n_customers * orders_per_customer),
+        load_synthetic,
+        env,
+        n_customers,
+        orders_per_customer,
+    )
+    env.cr.commit()
+    _timed("VACUUM ANALYZE after the bulk load (a live database is not freshly COPYed)", _vacuum, env.cr.dbname)
+
+
 def run(env, n_customers=100_000, orders_per_customer=10, activities=10_000, naive_sample=2_000):
     print("cycle: %d customers x %d orders in database %s" % (n_customers, orders_per_customer, env.cr.dbname))
     cycle = env["retention.cycle"]
     env.cr.execute("SELECT id FROM res_partner WHERE name LIKE 'Bench Customer %%' ORDER BY id")
     partner_ids = np.array([row[0] for row in env.cr.fetchall()], dtype=np.int64)
-    if len(partner_ids) == n_customers:
-        # a database kept by KEEP_DB=1: reuse its customers and orders, forget the previous run
-        _timed("reuse the loaded customers (reset their retention state)", reset_retention, env)
-    else:
-        partner_ids, _t = _timed(
-            "load (SQL COPY, ~%d orders)" % (n_customers * orders_per_customer),
-            load_synthetic,
-            env,
-            n_customers,
-            orders_per_customer,
+    if len(partner_ids) != n_customers:
+        raise SystemExit(
+            "%s holds %d bench customers, not %d: run with --load-only first"
+            % (env.cr.dbname, len(partner_ids), n_customers)
         )
-    env.cr.commit()
-    _timed("VACUUM ANALYZE after the bulk load (a live database is not freshly COPYed)", _vacuum, env.cr.dbname)
+    # a fresh process (the load ran in another one, its memory peak does not count here); a database
+    # kept by KEEP_DB=1 forgets its previous run
+    _timed("reset the customers' retention state", reset_retention, env)
     today = datetime.date.today()
     rss_before = _rss_mb()
+    print("  process RSS before the first recompute: %.0f MB" % rss_before)
     counts, t_first = _timed(
         "first recompute (every customer new): fetch + engine + write-back + history",
         cycle._retention_compute_all,
@@ -213,7 +230,10 @@ def run(env, n_customers=100_000, orders_per_customer=10, activities=10_000, nai
         "daily recompute (next day): fetch + engine + write-back + history", cycle._retention_compute_all, today
     )
     _print_written(env, n_customers)
-    print("  statuses: %s; peak RSS %.0f MB (before %.0f MB)" % (counts, _rss_mb(), rss_before))
+    print(
+        "  statuses: %s; peak RSS of the process %.0f MB (%.0f MB before the first recompute)"
+        % (counts, _rss_mb(), rss_before)
+    )
     env.cr.commit()
     run_record = env["retention.model.run"].search([("date", "=", today)], limit=1)
     print(
@@ -329,13 +349,17 @@ def main(argv):
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--bench-customers", type=int, default=100_000)
     parser.add_argument("--bench-orders", type=int, default=10)
+    parser.add_argument("--load-only", action="store_true", help="load the synthetic customers unless loaded")
     ours, odoo_args = parser.parse_known_args(argv)
     config.parse_config(odoo_args)
     dbname = config["db_name"][0] if isinstance(config["db_name"], list) else config["db_name"]
     registry = odoo.modules.registry.Registry(dbname)
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        run(env, ours.bench_customers, ours.bench_orders, activities=min(10_000, ours.bench_customers))
+        if ours.load_only:
+            load(env, ours.bench_customers, ours.bench_orders)
+        else:
+            run(env, ours.bench_customers, ours.bench_orders, activities=min(10_000, ours.bench_customers))
         cr.commit()
     sys.stdout.flush()
 
