@@ -181,6 +181,20 @@ class RetentionCycle(models.AbstractModel):
         return shards, team
 
     @api.model
+    def _retention_stored_statuses(self):
+        """The stored status of every classified customer, a Series indexed by partner id (via COPY)."""
+        self.env["res.partner"].flush_model(["retention_status"])
+        buffer = frames.new_buffer()
+        self.env.cr.copy_expert(
+            "COPY (SELECT id, retention_status FROM res_partner WHERE retention_status IS NOT NULL) "
+            "TO STDOUT WITH (FORMAT csv)",
+            buffer,
+        )
+        buffer.seek(0)
+        frame = pd.read_csv(buffer, names=["id", "status"], header=None, dtype={"id": "int64", "status": "category"})
+        return frame.set_index("id")["status"]
+
+    @api.model
     def _retention_compute(self, as_of):
         """Run the engine on every customer as of ``as_of``: one row per commercial partner, plus
         ``team_id``, the sales team of the customer's latest order (the fact query's peer group)."""
@@ -222,7 +236,9 @@ class RetentionCycle(models.AbstractModel):
         cr.execute(SQL("DROP TABLE IF EXISTS retention_result_tmp"))
         cr.execute(SQL("CREATE TEMP TABLE retention_result_tmp (%s) ON COMMIT DROP", columns))
         kept = []  # what the run record needs of every customer, in a few bytes each
-        for chunk in shards.score(self.SCORE_CHUNK):
+        stored = self._retention_stored_statuses()
+        # only a customer whose status changes needs today's sentence (for its history row)
+        for chunk in shards.score(self.SCORE_CHUNK, previous_status=lambda ids: stored.reindex(ids).to_numpy()):
             chunk["team_id"] = team.reindex(chunk.index)
             cr.copy_expert("COPY retention_result_tmp FROM STDIN WITH (FORMAT csv)", frames.result_to_csv(chunk))
             kept.append(chunk[["status", "rule_status", "value_at_risk"]].astype({"status": "category"}))

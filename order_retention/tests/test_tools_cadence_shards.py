@@ -139,3 +139,22 @@ class TestToolsCadenceShards(BaseCase):
         if got:
             self.assertEqual(str(rows["date"].dtype), "datetime64[ns]")
             self.assertEqual(round(rows["amount"].sum(), 2), round(sum(float(x.split(",")[2]) for x in lines), 2))
+
+    def test_sentences_only_for_status_changes(self):
+        """Given the stored statuses, only the customers whose status changes (or who had none) get
+        today's explanation sentence; every other column is unchanged."""
+        orders = history(5, customers=120)
+        expected = cadence.compute_cadence(orders, AS_OF)
+        stored = expected["status"].copy()
+        changed = stored.index[::7]
+        stored.loc[changed] = "warm"
+        stored.iloc[1] = None  # not classified yet
+        shards = cadence.CadenceShards(AS_OF)
+        shards.add(orders)
+        shards.fit()
+        [result] = list(shards.score(previous_status=lambda ids: stored.reindex(ids).to_numpy()))
+        wanted = (expected["status"] != stored) | stored.isna()
+        self.assertTrue(wanted.any() and not wanted.all())
+        self.assertEqual(result["explanation"][wanted].tolist(), expected["explanation"][wanted].tolist())
+        self.assertTrue(result["explanation"][~wanted].isna().all())
+        pd.testing.assert_frame_equal(result.drop(columns="explanation"), expected.drop(columns="explanation"))

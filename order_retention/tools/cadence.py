@@ -927,9 +927,12 @@ def _percentile_rank(reference, values):
     return (below + (equal + 1) / 2.0) / max(len(reference), 1)
 
 
-def score_customers(summary, population, params):
+def score_customers(summary, population, params, previous_status=None):
     """The result frame (see the module docstring) of the customers of ``summary`` under the
-    population figures: every formula is per customer, so shards give the same rows as one run."""
+    population figures: every formula is per customer, so shards give the same rows as one run.
+    ``previous_status``: optional array of the customers' stored statuses; then only the customers
+    whose status changes get their explanation sentence, the others None (formatting sentences is
+    most of the scoring time, and a nightly run only records the sentence of a change)."""
     as_of_day = population.as_of_day
     count, first, last, total = summary["count"], summary["first"], summary["last"], summary["total"]
     n_cust = len(count)
@@ -985,24 +988,28 @@ def score_customers(summary, population, params):
     warn_day = last + np.floor(warning).astype("int64")
     warn_dt = (epoch + warn_day.astype("timedelta64[D]")).astype("datetime64[ns]")
     spread = np.rint((np.exp(mu + sd) - np.exp(mu - sd)) / 2.0).astype("int64")
-    explanation = _explain(
+    wanted = np.ones(n_cust, dtype=bool) if previous_status is None else status != np.asarray(previous_status, object)
+    sentences = _explain(
         params.explanation_templates,
-        count,
-        np.rint(expected).astype("int64"),
-        spread,
-        days_since,
-        np.rint(warning).astype("int64"),
-        np.datetime_as_string(last_dt, unit="D"),
-        np.datetime_as_string(next_dt, unit="D"),
-        missing,
+        count[wanted],
+        np.rint(expected[wanted]).astype("int64"),
+        spread[wanted],
+        days_since[wanted],
+        np.rint(warning[wanted]).astype("int64"),
+        np.datetime_as_string(last_dt[wanted], unit="D"),
+        np.datetime_as_string(next_dt[wanted], unit="D"),
+        missing[wanted],
     )
     if model.used:
         template = params.explanation_templates.get("churn", DEFAULT_TEMPLATES["churn"])
-        chances = np.rint(churn * 100).astype("int64")
-        sentences = {
-            c: template.format(chance=c, horizon=params.churn_horizon_days) for c in np.unique(chances).tolist()
-        }
-        explanation = [text + sentences[c] for text, c in zip(explanation, chances.tolist(), strict=False)]
+        chances = np.rint(churn[wanted] * 100).astype("int64")
+        endings = {c: template.format(chance=c, horizon=params.churn_horizon_days) for c in np.unique(chances).tolist()}
+        sentences = [text + endings[c] for text, c in zip(sentences, chances.tolist(), strict=False)]
+    if previous_status is None:
+        explanation = sentences
+    else:
+        explanation = np.full(n_cust, None, dtype=object)
+        explanation[wanted] = sentences
     result = pd.DataFrame(
         {
             "order_count": count,
@@ -1119,13 +1126,16 @@ class CadenceShards:
         self.population = fit_population(self.summary, occasions, self.as_of_day, self.params)
         return self.population.customers
 
-    def score(self, chunk_size=200_000):
-        """Result frames of chunk_size customers each, in partner_id order."""
+    def score(self, chunk_size=200_000, previous_status=None):
+        """Result frames of chunk_size customers each, in partner_id order. ``previous_status``:
+        optional function (partner ids -> their stored statuses), see score_customers."""
         if self.population is None:
             self.fit()
         total = len(self.summary["count"])
         for start in range(0, total, max(int(chunk_size), 1)):
-            yield score_customers(_slice(self.summary, start, start + chunk_size), self.population, self.params)
+            chunk = _slice(self.summary, start, start + chunk_size)
+            previous = previous_status(chunk["partner_id"]) if previous_status else None
+            yield score_customers(chunk, self.population, self.params, previous_status=previous)
 
 
 def compute_cadence(orders, as_of, params=None):
