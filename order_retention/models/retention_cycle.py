@@ -152,7 +152,7 @@ class RetentionCycle(models.AbstractModel):
     SCORE_CHUNK = 100_000
 
     @api.model
-    def _retention_engine_shards(self, as_of):
+    def _retention_engine_shards(self, as_of, fit=True):
         """Stream every confirmed order up to ``as_of`` to the engine in shards of whole customers
         (one COPY, ordered by customer) and fit the base-wide figures. Returns the fitted
         ``cadence.CadenceShards`` and the sales team of each customer's latest order (the fact
@@ -166,17 +166,22 @@ class RetentionCycle(models.AbstractModel):
         [(partners,)] = self.env.execute_query(SQL("SELECT count(*) FROM res_partner WHERE id = commercial_partner_id"))
         shards = cadence.CadenceShards(as_of, self._retention_engine_params(), expected_customers=partners)
         teams = []
+        timings = cr.cache.setdefault("retention_timings", {})
+        timings["summarise"] = 0.0
 
         def on_shard(facts):
+            started = time.perf_counter()
             shards.add(facts)
             teams.append(facts.groupby("partner_id", sort=False)["peer_group"].first())
+            timings["summarise"] += time.perf_counter() - started
 
         sink = frames.ShardedFactSink(on_shard, self.SHARD_BYTES)
         query = self._retention_fact_query(as_of)
         cr.copy_expert("COPY (%s) TO STDOUT WITH (FORMAT csv)" % cr.mogrify(query.code, query.params).decode(), sink)
         sink.close()
         cr.cache["retention_fact_shards"] = sink.shards
-        shards.fit()
+        if fit:
+            shards.fit()
         team = pd.concat(teams) if teams else pd.Series(dtype="float64")
         return shards, team
 
@@ -228,8 +233,11 @@ class RetentionCycle(models.AbstractModel):
 
         # fetch: one COPY of every order streamed into the engine's per-customer summaries, shard by
         # shard; then the base-wide fit; then the customers scored and copied back chunk by chunk
-        shards, team = self._retention_engine_shards(as_of)
-        lap("fetch_fit")
+        shards, team = self._retention_engine_shards(as_of, fit=False)
+        lap("fetch")
+        timings["of which summarise"] = timings.pop("summarise", 0.0)  # the engine's work on each shard
+        shards.fit()
+        lap("fit")
         columns = SQL(", ").join(
             SQL("%s %s", SQL.identifier(name), SQL(sql_type)) for name, sql_type in frames.RESULT_COLUMNS
         )
