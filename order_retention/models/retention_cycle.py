@@ -146,7 +146,7 @@ class RetentionCycle(models.AbstractModel):
         cr.copy_expert(copy_sql.decode(), buffer)
         return frames.read_order_facts(buffer)
 
-    # Orders go to the engine in shards of about this much CSV (~1.5M orders), and customers are scored
+    # Orders go to the engine in shards of about this many bytes (38 an order: ~1.8M orders); customers are scored
     # and copied back this many at a time: the memory of a run does not grow with the orders.
     SHARD_BYTES = 64 << 20
     SCORE_CHUNK = 100_000
@@ -154,7 +154,7 @@ class RetentionCycle(models.AbstractModel):
     @api.model
     def _retention_engine_shards(self, as_of, fit=True):
         """Stream every confirmed order up to ``as_of`` to the engine in shards of whole customers
-        (one COPY, ordered by customer) and fit the base-wide figures. Returns the fitted
+        (one binary COPY, ordered by customer) and fit the base-wide figures. Returns the fitted
         ``cadence.CadenceShards`` and the sales team of each customer's latest order (the fact
         query's peer group), a Series indexed by partner id."""
         self.env["sale.order"].flush_model(
@@ -177,7 +177,7 @@ class RetentionCycle(models.AbstractModel):
 
         sink = frames.ShardedFactSink(on_shard, self.SHARD_BYTES)
         query = self._retention_fact_query(as_of)
-        cr.copy_expert("COPY (%s) TO STDOUT WITH (FORMAT csv)" % cr.mogrify(query.code, query.params).decode(), sink)
+        cr.copy_expert(frames.fact_copy_sql(cr.mogrify(query.code, query.params).decode()), sink)
         sink.close()
         cr.cache["retention_fact_shards"] = sink.shards
         if fit:

@@ -114,15 +114,16 @@ class TestToolsCadenceShards(BaseCase):
     @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
     @given(seed=st.integers(0, 10_000), shard_bytes=st.integers(1, 4000), max_write=st.integers(1, 700))
     def test_fact_sink_keeps_every_row_and_whole_customers(self, seed, shard_bytes, max_write):
-        """The COPY sink cuts the ordered stream into shards wherever the writes fall (mid-row too):
-        every row arrives once, parsed, and no customer is split over two shards."""
+        """The COPY sink cuts the ordered binary stream into shards wherever the writes fall (mid-row
+        too): every row arrives once, decoded, and no customer is split over two shards."""
         rng = np.random.default_rng(seed)
-        lines = []
+        rows = []
         for pid in range(1, int(rng.integers(1, 60))):
             for _j in range(int(rng.integers(1, 25))):
-                peer = "" if rng.random() < 0.3 else str(int(rng.integers(1, 5)))
-                lines.append("%d,%d,%.2f,%s\n" % (pid * 13, 20000 + int(rng.integers(0, 900)), rng.random() * 99, peer))
-        data = "".join(lines).encode()
+                peer = -1 if rng.random() < 0.3 else int(rng.integers(1, 5))
+                rows.append((4, 4, pid * 13, 4, 20000 + int(rng.integers(0, 900)), 8, rng.random() * 99, 4, peer))
+        records = np.array(rows, dtype=frames.FACT_ROW)
+        data = frames.COPY_SIGNATURE + bytes(8) + records.tobytes() + frames.COPY_TRAILER
         got = []
         sink = frames.ShardedFactSink(got.append, shard_bytes)
         position = 0
@@ -131,14 +132,24 @@ class TestToolsCadenceShards(BaseCase):
             sink.write(data[position : position + size])
             position += size
         sink.close()
-        self.assertEqual(sink.shards, len(got))
-        rows = pd.concat(got) if got else pd.DataFrame(columns=["partner_id"])
-        self.assertEqual(len(rows), len(lines))
+        self.assertEqual((sink.shards, sink.rows), (len(got), len(rows)))
+        facts = pd.concat(got) if got else pd.DataFrame(columns=["partner_id", "date", "amount", "peer_group"])
+        self.assertEqual(facts["partner_id"].tolist(), [row[2] for row in rows])
+        self.assertEqual(facts["amount"].tolist(), [row[6] for row in rows])
+        self.assertEqual(facts["peer_group"].isna().tolist(), [row[8] < 0 for row in rows])
+        self.assertEqual(
+            facts["date"].tolist(), [pd.Timestamp("1970-01-01") + pd.Timedelta(days=row[4]) for row in rows]
+        )
         owners = [set(shard["partner_id"]) for shard in got]
         self.assertEqual(sum(len(o) for o in owners), len(set().union(*owners)) if owners else 0)
-        if got:
-            self.assertEqual(str(rows["date"].dtype), "datetime64[ns]")
-            self.assertEqual(round(rows["amount"].sum(), 2), round(sum(float(x.split(",")[2]) for x in lines), 2))
+
+    def test_fact_sink_refuses_a_broken_stream(self):
+        """Not a binary COPY, or one cut mid-row: a ValueError, never rows made up from garbage."""
+        for data in (b"not a copy stream at all", frames.COPY_SIGNATURE + bytes(8) + b"\x00\x04\x00"):
+            sink = frames.ShardedFactSink(lambda frame: None, 10)
+            with self.assertRaises(ValueError):
+                sink.write(data)
+                sink.close()
 
     def test_sentences_only_for_status_changes(self):
         """Given the stored statuses, only the customers whose status changes (or who had none) get
