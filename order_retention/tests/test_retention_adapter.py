@@ -5,6 +5,7 @@ from unittest.mock import patch
 import pandas as pd
 
 from odoo.tests import tagged
+from odoo.tools import config
 
 from ..tools import cadence
 from .common import RetentionCommon
@@ -107,6 +108,31 @@ class TestRetentionAdapter(RetentionCommon):
         self.Cycle._retention_compute_all(as_of)  # the same day again, unsharded: nothing to rewrite
         self.assertEqual(self.env.cr.cache["retention_rows_written"], 0)
         self.assertGreater(written, 0)
+
+    def test_fetch_from_the_replica(self):
+        """With a read-only replica configured (db_replica_host), the order facts are read through
+        Odoo's read-only cursor; the results are the same (in tests that cursor is the test cursor)."""
+        as_of = self.BASE + D(days=20)
+        whole = self.Cycle._retention_compute(as_of)
+        opened = []
+        real_cursor = type(self.env.registry).cursor
+
+        def spy(registry, readonly=False):
+            opened.append(readonly)
+            return real_cursor(registry, readonly=readonly)
+
+        # one cursor serves every request, as in HttpCase: the read-only cursor sees this test's data
+        self.registry.enter_test_mode(self.env.cr)
+        self.addCleanup(self.registry.leave_test_mode)
+        with (
+            patch.dict(config.options, {"db_replica_host": "replica.invalid"}),
+            patch.object(type(self.env.registry), "cursor", spy),
+        ):
+            replica = self.Cycle._retention_compute(as_of)
+            self.assertEqual(opened, [True])
+            self.Cycle.with_context(retention_fetch_primary=True)._retention_compute(as_of)
+            self.assertEqual(opened, [True])
+        pd.testing.assert_frame_equal(replica, whole)
 
     def test_lost_all_orders_clears_status(self):
         """A customer whose only order is cancelled loses its status (recorded in the history)."""
