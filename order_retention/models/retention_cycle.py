@@ -246,18 +246,27 @@ class RetentionCycle(models.AbstractModel):
         timings["of which summarise"] = timings.pop("summarise", 0.0)  # the engine's work on each shard
         shards.fit()
         lap("fit")
+        # the results go back in binary COPY (fixed-width rows, no formatting), the sentences of status
+        # changes beside them; one statement then restores NULLs and labels into retention_result_tmp
         columns = SQL(", ").join(
-            SQL("%s %s", SQL.identifier(name), SQL(sql_type)) for name, sql_type in frames.RESULT_COLUMNS
+            SQL("%s %s", SQL.identifier(name), SQL(sql_type)) for name, sql_type in frames.result_raw_columns()
         )
-        cr.execute(SQL("DROP TABLE IF EXISTS retention_result_tmp"))
-        cr.execute(SQL("CREATE TEMP TABLE retention_result_tmp (%s) ON COMMIT DROP", columns))
+        cr.execute(SQL("DROP TABLE IF EXISTS retention_result_raw, retention_result_text, retention_result_tmp"))
+        cr.execute(SQL("CREATE TEMP TABLE retention_result_raw (%s) ON COMMIT DROP", columns))
+        cr.execute(SQL("CREATE TEMP TABLE retention_result_text (partner_id int4, explanation text) ON COMMIT DROP"))
         kept = []  # what the run record needs of every customer, in a few bytes each
         stored = self._retention_stored_statuses()
         # only a customer whose status changes needs today's sentence (for its history row)
         for chunk in shards.score(self.SCORE_CHUNK, previous_status=lambda ids: stored.reindex(ids).to_numpy()):
             chunk["team_id"] = team.reindex(chunk.index)
-            cr.copy_expert("COPY retention_result_tmp FROM STDIN WITH (FORMAT csv)", frames.result_to_csv(chunk))
+            cr.copy_expert("COPY retention_result_raw FROM STDIN WITH (FORMAT binary)", frames.result_to_binary(chunk))
+            if chunk["explanation"].notna().any():
+                cr.copy_expert(
+                    "COPY retention_result_text FROM STDIN WITH (FORMAT csv)", frames.explanations_to_csv(chunk)
+                )
             kept.append(chunk[["status", "rule_status", "value_at_risk"]].astype({"status": "category"}))
+        select = frames.result_raw_select("retention_result_raw", "retention_result_text")  # no user input
+        cr.execute(SQL("CREATE TEMP TABLE retention_result_tmp ON COMMIT DROP AS %s", SQL(select)))
         del team
         empty = cadence.compute_cadence(None, as_of)[["status", "rule_status", "value_at_risk"]]
         result = pd.concat(kept) if kept else empty

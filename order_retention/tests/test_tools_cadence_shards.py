@@ -4,7 +4,7 @@ import datetime
 
 import numpy as np
 import pandas as pd
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from odoo.tests import BaseCase, tagged
@@ -49,6 +49,8 @@ def sharded(orders, shard_count, chunk_size, seed, params=None, expected=0):
 
 @tagged("post_install", "-at_install", "order_retention")
 class TestToolsCadenceShards(BaseCase):
+    # the customer at the learned lost threshold scored one ulp lower in chunks of one row (BLAS rounding)
+    @example(seed=9652, shard_count=1, chunk_size=1)
     @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
     @given(
         seed=st.integers(0, 10_000),

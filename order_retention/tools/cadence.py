@@ -612,8 +612,13 @@ def fit_churn_model(occ, as_of_day, first_day, params):
 
 
 def predict_churn(model, features):
-    """P(no order in the horizon) for raw feature rows under a fitted ChurnModel."""
-    return _sigmoid(model.raw_intercept + features @ np.asarray(model.raw_coefficients))
+    """P(no order in the horizon) for raw feature rows under a fitted ChurnModel. Summed column by
+    column rather than with a matrix product: a BLAS product may round differently with the number
+    of rows, and the customer at the lost threshold must score the same in a shard as in the base."""
+    z = np.full(len(features), float(model.raw_intercept))
+    for column, coefficient in enumerate(model.raw_coefficients):
+        z += features[:, column] * coefficient
+    return _sigmoid(z)
 
 
 def _rule_p_none(fitted, x, t_x, T, days_since, mu, sd, horizon_days, params):
