@@ -102,34 +102,51 @@ class RetentionCycle(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
+    def _retention_excluded_partners(self):
+        """Ids of the partners never classified: your own companies' partners, contacts typed with one
+        of your companies' names as their company (e.g. "YourCompany, Joel Willis"), and internal
+        users' partners. A short list, looked up once so that the fact query tests it with a hash."""
+        self.env["res.partner"].flush_model(["company_name"])
+        self.env["res.users"].flush_model(["share", "partner_id"])
+        self.env["res.company"].flush_model(["name", "partner_id"])
+        [(ids,)] = self.env.execute_query(
+            SQL(
+                """
+            SELECT COALESCE(array_agg(p.id), '{}') FROM res_partner p
+             WHERE p.id IN (SELECT partner_id FROM res_company)
+                OR p.id IN (SELECT partner_id FROM res_users WHERE share IS NOT TRUE)
+                OR lower(p.company_name) IN (SELECT lower(name) FROM res_company)
+            """
+            )
+        )
+        return ids
+
+    @api.model
     def _retention_fact_query(self, as_of):
         """SQL of the order facts of every confirmed order before the end of ``as_of``."""
         until = datetime.datetime.combine(as_of + datetime.timedelta(days=1), datetime.time.min)
         return SQL(
             """
-            SELECT cp.id AS partner_id,
+            SELECT p.commercial_partner_id AS partner_id,
                    so.date_order::date - DATE '1970-01-01' AS day,
                    so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1) AS amount,
                    FIRST_VALUE(so.team_id) OVER (
-                       PARTITION BY cp.id ORDER BY so.date_order DESC, so.id DESC) AS peer_group
+                       PARTITION BY p.commercial_partner_id ORDER BY so.date_order DESC, so.id DESC) AS peer_group
               FROM sale_order so
               JOIN res_partner p ON p.id = so.partner_id
-              JOIN res_partner cp ON cp.id = p.commercial_partner_id
              WHERE so.state = 'sale' AND so.date_order < %(until)s
                -- a 0-value (or below the Settings minimum) order is no order: it wins nobody back
                AND so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1) > %(min_amount)s
-               -- never classify your own companies, their contacts (linked, or typed with your company's
-               -- name as their company, e.g. "YourCompany, Joel Willis"), nor internal users' partners
-               AND NOT EXISTS (SELECT 1 FROM res_company c
-                                WHERE c.partner_id = cp.id
-                                   OR lower(c.name) IN (lower(p.company_name), lower(cp.company_name)))
-               AND NOT EXISTS (SELECT 1 FROM res_users u WHERE u.share IS NOT TRUE
-                                  AND u.partner_id IN (p.id, cp.id))
+               -- never classify your own companies, their contacts nor internal users' partners, whether
+               -- they ordered themselves or through a contact (a constant list: hashed by PostgreSQL)
+               AND NOT (p.id = ANY(%(excluded)s::int4[]))
+               AND NOT (p.commercial_partner_id = ANY(%(excluded)s::int4[]))
              -- by customer (the window above sorts so already): a stream can be cut into shards
-             ORDER BY cp.id
+             ORDER BY p.commercial_partner_id
             """,
             until=until,
             min_amount=retention_param(self.env, "retention_winback_min_amount"),
+            excluded=self._retention_excluded_partners(),
         )
 
     @api.model
