@@ -114,6 +114,15 @@ class MailActivity(models.Model):
                     )
         return super().unlink()
 
+    def _retention_postpone_limit(self):
+        """The latest due date a salesperson may give this retention call: its due date, or 7 days after
+        the day it was created, that day counted in the most advanced timezone (UTC+14). Due dates are
+        set in the user's timezone and Odoo's snooze counts from the server's date: counted so, a call
+        created late in the evening anywhere still gets its full 7 days, and never more than one extra."""
+        self.ensure_one()
+        created = (self.create_date + timedelta(hours=14)).date()
+        return max(self.date_deadline, created + timedelta(days=POSTPONE_DAYS))
+
     def _retention_check_write(self, vals):
         """Refuse, for anyone but a sales manager, any write that would change which call verifies a
         retention call (retype, move, re-link), turn an activity into one, or reopen a done one."""
@@ -140,7 +149,7 @@ class MailActivity(models.Model):
         if vals.get("date_deadline") and guarded:
             new = fields.Date.to_date(vals["date_deadline"])
             for activity in guarded:
-                limit = max(activity.date_deadline, activity.create_date.date() + timedelta(days=POSTPONE_DAYS))
+                limit = activity._retention_postpone_limit()
                 if new > limit:
                     raise AccessError(
                         _(

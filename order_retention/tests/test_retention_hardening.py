@@ -192,7 +192,9 @@ class TestCallHardening(HardeningCommon):
     def test_postponing_is_bounded(self):
         """A salesperson postpones a retention call up to 7 days after its creation; a manager further."""
         activity = self._followup()
-        limit = activity.create_date.date() + D(days=7)
+        limit = activity._retention_postpone_limit()
+        # 7 days after the creation day, counted in the most advanced timezone (never a day short anywhere)
+        self.assertEqual(limit, (activity.create_date + D(hours=14)).date() + D(days=7))
         activity.with_user(self.seller).write({"date_deadline": limit})
         with self.assertRaisesRegex(AccessError, "postponed up to 7 days"):
             activity.with_user(self.seller).write({"date_deadline": limit + D(days=1)})
