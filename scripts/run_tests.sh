@@ -116,7 +116,8 @@ sys.exit("the Odoo server for the intake stress test did not start")
 PYEOF
   [ "$stress_ok" = 1 ] && { "$PY" "$OR_ROOT/scripts/intake_stress.py" --url "http://127.0.0.1:$port" --token="$token" \
     --threads 8 --rows 200 | tail -2 || stress_ok=0; }
-  kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null
+  # $srv is the subshell running or_odoo: stop the Odoo server under it too (else it keeps the database open)
+  kill $(pgrep -P "$srv") "$srv" 2>/dev/null; wait "$srv" 2>/dev/null
   if grep -qE " (ERROR|CRITICAL) |Traceback" "$LOG.stress"; then
     echo "the server log of the intake stress test has errors:"; grep -E " (ERROR|CRITICAL) |Traceback" "$LOG.stress" | head -20
     stress_ok=0
