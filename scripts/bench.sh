@@ -3,6 +3,9 @@
 #   1. the pure engine on synthetic histories (100k customers x 10 orders),
 #   2. the daily cycle inside a real Odoo database: 100k customers / 1M orders loaded with SQL COPY,
 #      full recompute, activities/s, follow-up phase, list/kanban server time, naive ORM comparison.
+#   3. measured fan-out (scripts/bench_fanout.py, database ${BENCH_DB}_fanout): the follow-up phase run by the
+#      queue_job runner of a real Odoo server (--workers=2) at channel capacity 1 and 2, wall time and speed-up.
+#      BENCH_FANOUT=0 skips it, BENCH_FANOUT=only runs only it.
 # BENCH_CUSTOMERS / BENCH_ORDERS change the size; BENCH_DB names the database (or_bench); KEEP_DB=1 keeps it
 # (and a later KEEP_DB=1 run reuses its customers and orders instead of loading them again).
 set -euo pipefail
@@ -10,8 +13,17 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 or_check_odoo
 or_pg_up
-"$PY" "$OR_ROOT/scripts/benchmark.py" --section engine --customers "${BENCH_CUSTOMERS:-100000}" --orders "${BENCH_ORDERS:-10}"
 DB="${BENCH_DB:-or_bench}"
+bench_fanout() {
+  "$PY" "$OR_ROOT/scripts/bench_fanout.py" --addons-path="$OR_ODOO_ADDONS,$OR_ROOT" --db_host="$PGHOST" --db_port="$PGPORT" \
+    --db_user="$PGUSER" --db_password="${PGPASSWORD:-}" -d "${DB}_fanout" --log-level=warn \
+    --bench-customers "${BENCH_CUSTOMERS:-100000}" --bench-orders "${BENCH_ORDERS:-10}"
+}
+if [ "${BENCH_FANOUT:-1}" = only ]; then
+  bench_fanout
+  exit 0
+fi
+"$PY" "$OR_ROOT/scripts/benchmark.py" --section engine --customers "${BENCH_CUSTOMERS:-100000}" --orders "${BENCH_ORDERS:-10}"
 if [ "${KEEP_DB:-0}" = 1 ] && psql -d "$DB" -qtAc "SELECT 1" >/dev/null 2>&1; then
   # a database kept by an earlier KEEP_DB=1 run: update the module, reuse its customers and orders
   echo "Reusing $DB (KEEP_DB=1); updating order_retention..."
@@ -30,3 +42,4 @@ bench_cycle() {
 bench_cycle --load-only
 bench_cycle
 [ "${KEEP_DB:-0}" = 1 ] || dropdb --if-exists "$DB"
+[ "${BENCH_FANOUT:-1}" = 0 ] || bench_fanout
