@@ -5,7 +5,8 @@
 #      full recompute, activities/s, follow-up phase, list/kanban server time, naive ORM comparison.
 #   3. measured fan-out (scripts/bench_fanout.py, database ${BENCH_DB}_fanout): the follow-up phase run by the
 #      queue_job runner of a real Odoo server (--workers=2) at channel capacity 1 and 2, wall time and speed-up.
-#      BENCH_FANOUT=0 skips it, BENCH_FANOUT=only runs only it.
+#      BENCH_FANOUT=0 skips it, BENCH_FANOUT=only runs only it; BENCH_FANOUT_CUSTOMERS (100000) its base,
+#      BENCH_FANOUT_ROUNDS (2) how many rounds of capacity 1 then 2 (speed-up on the medians).
 # BENCH_CUSTOMERS / BENCH_ORDERS change the size; BENCH_DB names the database (or_bench); KEEP_DB=1 keeps it
 # (and a later KEEP_DB=1 run reuses its customers and orders instead of loading them again).
 set -euo pipefail
@@ -17,7 +18,7 @@ DB="${BENCH_DB:-or_bench}"
 bench_fanout() {
   "$PY" "$OR_ROOT/scripts/bench_fanout.py" --addons-path="$OR_ODOO_ADDONS,$OR_ROOT" --db_host="$PGHOST" --db_port="$PGPORT" \
     --db_user="$PGUSER" --db_password="${PGPASSWORD:-}" -d "${DB}_fanout" --log-level=warn \
-    --bench-customers "${BENCH_CUSTOMERS:-100000}" --bench-orders "${BENCH_ORDERS:-10}"
+    --bench-customers "${BENCH_FANOUT_CUSTOMERS:-100000}" --bench-orders "${BENCH_ORDERS:-10}"
 }
 if [ "${BENCH_FANOUT:-1}" = only ]; then
   bench_fanout
