@@ -337,11 +337,14 @@ class RetentionCycle(models.AbstractModel):
     @api.model
     def _retention_record_changes(self, as_of):
         """Insert one history row per customer whose status changes (incl. customers who lost their
-        last confirmed order); returns [(history_id, partner_id, old, new)]."""
+        last confirmed order); returns [(history_id, partner_id, old, new)] of the changes from a
+        status (a first classification is recorded in the history only: returning a million of them
+        on the first night would cost memory and nobody reads them)."""
         self.env["res.partner"].flush_model()
         rows = self.env.execute_query(
             SQL(
                 """
+            WITH inserted AS (
             INSERT INTO retention_status_history (partner_id, date, old_status, new_status,
                    days_since_last_order, warning_days, expected_gap_days, explanation, user_id,
                    is_win_back, create_uid, create_date, write_uid, write_date)
@@ -354,6 +357,8 @@ class RetentionCycle(models.AbstractModel):
              WHERE (t.partner_id IS NOT NULL OR p.retention_status IS NOT NULL)
                AND p.retention_status IS DISTINCT FROM t.status
             RETURNING id, partner_id, old_status, new_status
+            )
+            SELECT id, partner_id, old_status, new_status FROM inserted WHERE old_status IS NOT NULL
             """,
                 as_of=as_of,
                 uid=self.env.uid,
