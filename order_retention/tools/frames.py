@@ -234,13 +234,16 @@ class ShardedFactSink:
         self._size = 0
         self._header = None  # bytes of the header not read yet (None: not started)
 
-    def write(self, data):
+    def receive(self, data):
+        """What COPY calls with each piece of the stream (``write``, the file-like name)."""
         data = bytes(data)
         self._parts.append(data)
         self._size += len(data)
         if self._size >= self.shard_bytes:
             self._flush(final=False)
         return len(data)
+
+    write = receive  # a file-like object for psycopg2's copy_expert
 
     def close(self):
         self._flush(final=True)
