@@ -123,15 +123,18 @@ class RetentionCycle(models.AbstractModel):
 
     @api.model
     def _retention_fact_query(self, as_of):
-        """SQL of the order facts of every confirmed order before the end of ``as_of``."""
+        """SQL of the order facts of every confirmed order before the end of ``as_of``: partner_id (the
+        commercial partner), day (since 1970-01-01), amount (company currency), team_id, ordered_at and
+        order_id, ordered by customer, then date and id."""
         until = datetime.datetime.combine(as_of + datetime.timedelta(days=1), datetime.time.min)
         return SQL(
             """
             SELECT p.commercial_partner_id AS partner_id,
                    so.date_order::date - DATE '1970-01-01' AS day,
                    so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1) AS amount,
-                   FIRST_VALUE(so.team_id) OVER (
-                       PARTITION BY p.commercial_partner_id ORDER BY so.date_order DESC, so.id DESC) AS peer_group
+                   so.team_id,
+                   so.date_order AS ordered_at,
+                   so.id AS order_id
               FROM sale_order so
               JOIN res_partner p ON p.id = so.partner_id
              WHERE so.state = 'sale' AND so.date_order < %(until)s
@@ -141,8 +144,9 @@ class RetentionCycle(models.AbstractModel):
                -- they ordered themselves or through a contact (a constant list: hashed by PostgreSQL)
                AND NOT (p.id = ANY(%(excluded)s::int4[]))
                AND NOT (p.commercial_partner_id = ANY(%(excluded)s::int4[]))
-             -- by customer (the window above sorts so already): a stream can be cut into shards
-             ORDER BY p.commercial_partner_id
+             -- by customer, then in order: a stream can be cut into shards of whole customers, and each
+             -- customer's last row is its latest order (whose sales team is the customer's peer group)
+             ORDER BY p.commercial_partner_id, so.date_order, so.id
             """,
             until=until,
             min_amount=retention_param(self.env, "retention_winback_min_amount"),
@@ -158,7 +162,14 @@ class RetentionCycle(models.AbstractModel):
         self.env["res.partner"].flush_model(["commercial_partner_id"])
         cr = self.env.cr
         query = self._retention_fact_query(as_of)
-        copy_sql = b"COPY (" + cr.mogrify(query.code, query.params) + b") TO STDOUT WITH (FORMAT csv, HEADER true)"
+        # the peer group of every row is the customer's latest order's sales team (as the stream's shards)
+        copy_sql = (
+            b"COPY (SELECT partner_id, day, amount, LAST_VALUE(team_id) OVER ("
+            b"PARTITION BY partner_id ORDER BY ordered_at, order_id "
+            b"ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS peer_group FROM ("
+            + cr.mogrify(query.code, query.params)
+            + b") facts) TO STDOUT WITH (FORMAT csv, HEADER true)"
+        )
         buffer = frames.new_buffer()
         cr.copy_expert(copy_sql.decode(), buffer)
         return frames.read_order_facts(buffer)

@@ -117,7 +117,8 @@ class TestToolsCadenceShards(BaseCase):
     @given(seed=st.integers(0, 10_000), shard_bytes=st.integers(1, 4000), max_write=st.integers(1, 700))
     def test_fact_sink_keeps_every_row_and_whole_customers(self, seed, shard_bytes, max_write):
         """The COPY sink cuts the ordered binary stream into shards wherever the writes fall (mid-row
-        too): every row arrives once, decoded, and no customer is split over two shards."""
+        too): every row arrives once, decoded, no customer is split over two shards, and every row
+        carries its customer's latest sales team."""
         rng = np.random.default_rng(seed)
         rows = []
         for pid in range(1, int(rng.integers(1, 60))):
@@ -138,7 +139,10 @@ class TestToolsCadenceShards(BaseCase):
         facts = pd.concat(got) if got else pd.DataFrame(columns=["partner_id", "date", "amount", "peer_group"])
         self.assertEqual(facts["partner_id"].tolist(), [row[2] for row in rows])
         self.assertEqual(facts["amount"].tolist(), [row[6] for row in rows])
-        self.assertEqual(facts["peer_group"].isna().tolist(), [row[8] < 0 for row in rows])
+        # every row carries the team of its customer's last row (its latest order): the peer group
+        last_team = {row[2]: row[8] for row in rows}
+        self.assertEqual(facts["peer_group"].isna().tolist(), [last_team[row[2]] < 0 for row in rows])
+        self.assertEqual(facts["peer_group"].fillna(-1).tolist(), [float(last_team[row[2]]) for row in rows])
         self.assertEqual(
             facts["date"].tolist(), [pd.Timestamp("1970-01-01") + pd.Timedelta(days=row[4]) for row in rows]
         )

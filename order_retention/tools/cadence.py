@@ -731,8 +731,11 @@ def _summarise(pid, day, amount, peer, peer_index):
     """Per-customer sufficient statistics of rows holding whole customers (any order), and their
     purchase occasions (one per customer and day). ``peer_index`` maps peer group values to codes
     and grows with new values, so that codes agree across shards."""
-    order = np.lexsort((day, pid))
-    pid, day, amount, peer = pid[order], day[order], amount[order], peer[order]
+    # (customer, day) order; the adapter's stream comes in that order already (a stable sort would
+    # leave it as it is, so it is only checked)
+    if not np.all((pid[1:] > pid[:-1]) | ((pid[1:] == pid[:-1]) & (day[1:] >= day[:-1]))):
+        order = np.lexsort((day, pid))
+        pid, day, amount, peer = pid[order], day[order], amount[order], peer[order]
     new_occ = np.concatenate(([True], (pid[1:] != pid[:-1]) | (day[1:] != day[:-1])))
     occ_idx = np.flatnonzero(new_occ)
     occ_pid, occ_day = pid[occ_idx], day[occ_idx]

@@ -190,16 +190,18 @@ COPY_TRAILER = b"\xff\xff"
 
 
 def fact_copy_sql(query_sql):
-    """COPY statement streaming the fact query (partner_id, day, amount, peer_group) in the binary
-    layout of FACT_ROW, ordered by customer."""
+    """COPY statement streaming the fact query (partner_id, day, amount, team_id, ordered_at,
+    order_id) in the binary layout of FACT_ROW (the team in the peer group field), ordered by
+    customer, then date and id: each customer's last row is its latest order."""
     return (
-        "COPY (SELECT partner_id::int4, day::int4, amount::float8, COALESCE(peer_group, -1)::int4 "
-        "FROM (%s) facts ORDER BY partner_id) TO STDOUT WITH (FORMAT binary)" % query_sql
+        "COPY (SELECT partner_id::int4, day::int4, amount::float8, COALESCE(team_id, -1)::int4 "
+        "FROM (%s) facts ORDER BY partner_id, ordered_at, order_id) TO STDOUT WITH (FORMAT binary)" % query_sql
     )
 
 
 def _facts_frame(rows):
-    """Frame of FACT_ROW records as read_order_facts returns it (peer group -1 -> NaN)."""
+    """Frame of FACT_ROW records (ordered by customer, then date) as read_order_facts returns it: the
+    peer group of every row is the team of the customer's last row (-1, no team: NaN)."""
     if len(rows) and not (
         (rows["fields"] == 4).all()
         and (rows["partner_len"] == 4).all()
@@ -208,8 +210,12 @@ def _facts_frame(rows):
         and (rows["peer_len"] == 4).all()
     ):
         raise ValueError("unexpected row layout in the binary COPY of the order facts")
-    peer = rows["peer_group"].astype("float64")
-    peer[peer < 0] = np.nan
+    # the peer group of a customer is the sales team of its latest order (its last row), on every row
+    partner = rows["partner_id"]
+    last = np.flatnonzero(np.r_[partner[1:] != partner[:-1], True]) if len(rows) else np.empty(0, "int64")
+    team = rows["peer_group"][last].astype("float64")
+    team[team < 0] = np.nan
+    peer = np.repeat(team, np.diff(np.r_[-1, last]))
     return pd.DataFrame(
         {
             "partner_id": rows["partner_id"].astype("int64"),
