@@ -77,9 +77,10 @@ class MailActivity(models.Model):
         return domain if (operator == "=") == value else ["!", "&", *domain]
 
     @api.model
-    def _retention_refresh_values(self, activity_ids=None):
-        """Copy each customer's value at risk onto its open activities (all, or ``activity_ids``): one
-        statement, only rows that differ."""
+    def _retention_refresh_values(self, activity_ids=None, partner_range=None):
+        """Copy each customer's value at risk onto its open activities (all, or ``activity_ids``, or
+        those of the customers of ids ``partner_range`` = (first, last)): one statement, only rows that
+        differ."""
         self.flush_model(["retention_partner_id", "active"])
         self.env["res.partner"].flush_model(["retention_value_at_risk"])
         self.env.cr.execute(
@@ -87,10 +88,13 @@ class MailActivity(models.Model):
                 """
             UPDATE mail_activity a SET retention_value_at_risk = p.retention_value_at_risk
               FROM res_partner p
-             WHERE a.retention_partner_id = p.id AND a.active %s
+             WHERE a.retention_partner_id = p.id AND a.active %s %s
                AND a.retention_value_at_risk IS DISTINCT FROM p.retention_value_at_risk
             """,
                 SQL("AND a.id IN %s", tuple(activity_ids)) if activity_ids else SQL(""),
+                SQL("AND p.id BETWEEN %s AND %s", *partner_range)
+                if partner_range and partner_range[0] is not None
+                else SQL(""),
             )
         )
         self.invalidate_model(["retention_value_at_risk"])

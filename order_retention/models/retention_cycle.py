@@ -42,6 +42,8 @@ INTERVAL_PARAMS = {
 # Key of the transaction-level advisory lock that serialises cycles (cron, Run now, tests).
 CYCLE_LOCK_KEY = 0x0DE12E7E
 LAST_COMPUTE_PARAM = "order_retention.last_compute_date"
+# Where the day's results wait between the recompute and their write-back (see RetentionCycle.init).
+STAGE_TABLE = "retention_result_stage"
 
 
 def status_rank_sql(sql_expr):
@@ -252,6 +254,18 @@ class RetentionCycle(models.AbstractModel):
     # WRITE BACK
     # ------------------------------------------------------------------
 
+    def init(self):
+        """The stage table the results wait in between the recompute and their write-back (unlogged:
+        a day's results are rebuilt by the next recompute; recreated on each update of the module)."""
+        super().init()
+        columns = SQL(", ").join(
+            SQL("%s %s", SQL.identifier(name), SQL(sql_type)) for name, sql_type in frames.RESULT_COLUMNS
+        )
+        self.env.cr.execute(SQL("DROP TABLE IF EXISTS %s", SQL.identifier(STAGE_TABLE)))
+        self.env.cr.execute(
+            SQL("CREATE UNLOGGED TABLE %s (%s, PRIMARY KEY (partner_id))", SQL.identifier(STAGE_TABLE), columns)
+        )
+
     @api.model
     def _retention_compute_all(self, as_of=None):
         """Recompute every customer and write the results back in bulk; record status changes
@@ -268,22 +282,47 @@ class RetentionCycle(models.AbstractModel):
             timings[phase] = now - clock[0]
             clock[0] = now
 
-        # fetch: one COPY of every order streamed into the engine's per-customer summaries, shard by
-        # shard; then the base-wide fit; then the customers scored and copied back chunk by chunk
+        result = self._retention_stage(as_of, lap=lap)
+        written, _changes = self._retention_apply_stage(as_of, lap=lap)
+        cr.cache["retention_rows_written"] = written
+        self._retention_finish_compute(as_of)
+        lap("after")
+        counts = {status: int(n) for status, n in result["status"].value_counts().items() if n}
+        _logger.info(
+            "Retention cadence computed as of %s for %d customers: %s; %d customer rows written (%s)",
+            as_of,
+            len(result),
+            counts,
+            written,
+            ", ".join("%s %.2f s" % item for item in timings.items()),
+        )
+        return counts
+
+    @api.model
+    def _retention_stage(self, as_of, lap=None):
+        """Fetch, fit and score every customer as of ``as_of`` into the stage table (one row per
+        customer) and record the day's run (the churn model, the counts). The write-back reads the
+        stage, all at once or by ranges of customers (``_retention_apply_stage``). Returns what the run
+        record was made of: status, rule status and value at risk per customer."""
+        lap = lap or (lambda phase: None)
+        cr = self.env.cr
         # the set-based statements below join a million customers: in memory, not in 32 batches on disk
         # (PostgreSQL's default work_mem is 4 MB); for this transaction only
         cr.execute(SQL("SET LOCAL work_mem = %s", "%dMB" % self.WORK_MEM_MB))
+        # fetch: one COPY of every order streamed into the engine's per-customer summaries, shard by
+        # shard; then the base-wide fit; then the customers scored and copied back chunk by chunk
         shards, team = self._retention_engine_shards(as_of, fit=False)
         lap("fetch")
+        timings = cr.cache.setdefault("retention_timings", {})
         timings["of which summarise"] = timings.pop("summarise", 0.0)  # the engine's work on each shard
         shards.fit()
         lap("fit")
         # the results go back in binary COPY (fixed-width rows, no formatting), the sentences of status
-        # changes beside them; one statement then restores NULLs and labels into retention_result_tmp
+        # changes beside them; one statement then restores NULLs and labels into the stage table
         columns = SQL(", ").join(
             SQL("%s %s", SQL.identifier(name), SQL(sql_type)) for name, sql_type in frames.result_raw_columns()
         )
-        cr.execute(SQL("DROP TABLE IF EXISTS retention_result_raw, retention_result_text, retention_result_tmp"))
+        cr.execute(SQL("DROP TABLE IF EXISTS retention_result_raw, retention_result_text"))
         cr.execute(SQL("CREATE TEMP TABLE retention_result_raw (%s) ON COMMIT DROP", columns))
         cr.execute(SQL("CREATE TEMP TABLE retention_result_text (partner_id int4, explanation text) ON COMMIT DROP"))
         kept = []  # what the run record needs of every customer, in a few bytes each
@@ -297,34 +336,75 @@ class RetentionCycle(models.AbstractModel):
                     "COPY retention_result_text FROM STDIN WITH (FORMAT csv)", frames.explanations_to_csv(chunk)
                 )
             kept.append(chunk[["status", "rule_status", "value_at_risk"]].astype({"status": "category"}))
+        stage = SQL.identifier(STAGE_TABLE)
         select = frames.result_raw_select("retention_result_raw", "retention_result_text")  # no user input
-        cr.execute(SQL("CREATE TEMP TABLE retention_result_tmp ON COMMIT DROP AS %s", SQL(select)))
+        cr.execute(SQL("TRUNCATE %s", stage))
+        cr.execute(
+            SQL(
+                "INSERT INTO %s (%s) %s",
+                stage,
+                SQL(", ").join(SQL.identifier(name) for name, _type in frames.RESULT_COLUMNS),
+                SQL(select),
+            )
+        )
+        cr.execute(SQL("ANALYZE %s", stage))
         del team
         empty = cadence.compute_cadence(None, as_of)[["status", "rule_status", "value_at_risk"]]
         result = pd.concat(kept) if kept else empty
         result.attrs["churn_model"] = shards.population.model
         del shards, kept
-        cr.execute(SQL("CREATE INDEX ON retention_result_tmp (partner_id)"))
-        cr.execute(SQL("ANALYZE retention_result_tmp"))
+        self.env["retention.model.run"]._retention_record_run(as_of, result)
         lap("score_copy_in")
-        changes = self._retention_record_changes(as_of)
+        return result
+
+    @api.model
+    def _retention_stage_ranges(self, size):
+        """(first id, last id) of ranges of ``size`` customers covering the staged customers and the
+        classified ones (who may have lost their status): the write-back's shards."""
+        rows = self.env.execute_query(
+            SQL(
+                """
+            SELECT MIN(id), MAX(id) FROM (
+                SELECT id, (ROW_NUMBER() OVER (ORDER BY id) - 1) / %(size)s AS shard FROM (
+                    SELECT partner_id AS id FROM %(stage)s
+                     UNION SELECT id FROM res_partner WHERE retention_status IS NOT NULL) ids
+            ) numbered GROUP BY shard ORDER BY shard
+            """,
+                size=size,
+                stage=SQL.identifier(STAGE_TABLE),
+            )
+        )
+        return [tuple(row) for row in rows]
+
+    @api.model
+    def _retention_apply_stage(self, as_of, first_id=None, last_id=None, lap=None):
+        """Write the staged results of the customers of ids ``first_id``..``last_id`` (every customer by
+        default) back: history and chatter of status changes, customer fields (only what changed), the
+        value at risk of open follow-ups, and the follow-ups closed or renamed by a change. Ranges are
+        disjoint, so several can be written at the same time; writing a range twice changes nothing.
+        Returns (customer rows written, changes)."""
+        lap = lap or (lambda phase: None)
+        self.env.cr.execute(SQL("SET LOCAL work_mem = %s", "%dMB" % self.WORK_MEM_MB))
+        in_range = SQL("p.id BETWEEN %s AND %s", first_id, last_id) if first_id is not None else SQL("TRUE")
+        changes = self._retention_record_changes(as_of, in_range)
         lap("history")
-        written = self._retention_apply_results(as_of)
-        cr.cache["retention_rows_written"] = written
-        self.env["mail.activity"]._retention_refresh_values()
+        written = self._retention_apply_results(as_of, in_range)
+        self.env["mail.activity"]._retention_refresh_values(partner_range=(first_id, last_id))
         lap("update")
         # a customer back to active needs no restored follow-up
-        cr.execute(
+        self.env.cr.execute(
             SQL(
-                "UPDATE res_partner SET retention_restore_order_id = NULL "
-                "WHERE retention_restore_order_id IS NOT NULL AND retention_status = 'active'"
+                "UPDATE res_partner p SET retention_restore_order_id = NULL "
+                "WHERE retention_restore_order_id IS NOT NULL AND retention_status = 'active' AND %s",
+                in_range,
             )
         )
         # "lost for good" holds until the customer orders again
-        cr.execute(
+        self.env.cr.execute(
             SQL(
-                "UPDATE res_partner SET retention_lost_for_good = FALSE "
-                "WHERE retention_lost_for_good AND retention_status = 'active'"
+                "UPDATE res_partner p SET retention_lost_for_good = FALSE "
+                "WHERE retention_lost_for_good AND retention_status = 'active' AND %s",
+                in_range,
             )
         )
         self.env["res.partner"].invalidate_model()
@@ -333,24 +413,17 @@ class RetentionCycle(models.AbstractModel):
         self._retention_post_changes(changes)
         lap("chatter")
         self._retention_close_reordered(changes)
-        self.env["retention.model.run"]._retention_record_run(as_of, result)
         self._retention_close_unclassified(changes)
         self._retention_rename_open_followups(changes)
-        self.env["ir.config_parameter"].sudo().set_param(LAST_COMPUTE_PARAM, fields.Date.to_string(as_of))
-        lap("after")
-        counts = result["status"].value_counts().to_dict() if len(result) else {}
-        _logger.info(
-            "Retention cadence computed as of %s for %d customers: %s; %d customer rows written (%s)",
-            as_of,
-            len(result),
-            counts,
-            written,
-            ", ".join("%s %.2f s" % item for item in timings.items()),
-        )
-        return counts
+        return written, changes
 
     @api.model
-    def _retention_record_changes(self, as_of):
+    def _retention_finish_compute(self, as_of):
+        """The day's recompute is written: the follow-up phase may start."""
+        self.env["ir.config_parameter"].sudo().set_param(LAST_COMPUTE_PARAM, fields.Date.to_string(as_of))
+
+    @api.model
+    def _retention_record_changes(self, as_of, in_range=None):
         """Insert one history row per customer whose status changes (incl. customers who lost their
         last confirmed order); returns [(history_id, partner_id, old, new)] of the changes from a
         status (a first classification is recorded in the history only: returning a million of them
@@ -368,15 +441,18 @@ class RetentionCycle(models.AbstractModel):
                    COALESCE(p.retention_status IN ('warm', 'cold', 'lost') AND t.status = 'active', FALSE),
                    %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
               FROM res_partner p
-              LEFT JOIN retention_result_tmp t ON t.partner_id = p.id
+              LEFT JOIN %(stage)s t ON t.partner_id = p.id
              WHERE (t.partner_id IS NOT NULL OR p.retention_status IS NOT NULL)
                AND p.retention_status IS DISTINCT FROM t.status
+               AND %(in_range)s
             RETURNING id, partner_id, old_status, new_status
             )
             SELECT id, partner_id, old_status, new_status FROM inserted WHERE old_status IS NOT NULL
             """,
                 as_of=as_of,
                 uid=self.env.uid,
+                stage=SQL.identifier(STAGE_TABLE),
+                in_range=in_range or SQL("TRUE"),
             )
         )
         return rows
@@ -388,7 +464,7 @@ class RetentionCycle(models.AbstractModel):
     AMOUNT_TOLERANCE = 0.05
 
     @api.model
-    def _retention_apply_results(self, as_of):
+    def _retention_apply_results(self, as_of, in_range=None):
         """Write the engine's results onto res_partner in two set-based statements, touching only the
         customers whose status or statistics changed (each row rewrite touches every index of
         res_partner). Returns the number of rows written."""
@@ -420,8 +496,8 @@ class RetentionCycle(models.AbstractModel):
                    retention_annual_value = t.annual_value,
                    retention_value_at_risk = t.value_at_risk,
                    retention_last_computed = %(now)s
-              FROM retention_result_tmp t
-             WHERE p.id = t.partner_id
+              FROM %(stage)s t
+             WHERE p.id = t.partner_id AND %(in_range)s
                AND ((p.retention_status, p.retention_last_order_date, p.retention_order_count, p.retention_total_amount,
                      p.retention_mean_gap_days, p.retention_gap_std_days, p.retention_expected_next_order_date,
                      p.retention_warning_date, p.retention_gap_spread_days, p.retention_rfm_segment,
@@ -442,6 +518,8 @@ class RetentionCycle(models.AbstractModel):
             """,
                 as_of=as_of,
                 now=now,
+                stage=SQL.identifier(STAGE_TABLE),
+                in_range=in_range or SQL("TRUE"),
                 ptol=self.PROBABILITY_TOLERANCE,
                 atol=self.AMOUNT_TOLERANCE,
             )
@@ -459,10 +537,12 @@ class RetentionCycle(models.AbstractModel):
                    retention_p_no_order_90d = NULL, retention_rfm_score = NULL, retention_rfm_segment = NULL,
                    retention_team_id = NULL, retention_churn_probability = NULL,
                    retention_annual_value = NULL, retention_value_at_risk = NULL, retention_last_computed = %(now)s
-             WHERE p.retention_status IS NOT NULL
-               AND NOT EXISTS (SELECT 1 FROM retention_result_tmp t WHERE t.partner_id = p.id)
+             WHERE p.retention_status IS NOT NULL AND %(in_range)s
+               AND NOT EXISTS (SELECT 1 FROM %(stage)s t WHERE t.partner_id = p.id)
             """,
                 now=now,
+                stage=SQL.identifier(STAGE_TABLE),
+                in_range=in_range or SQL("TRUE"),
             )
         )
         return written + cr.rowcount
@@ -750,9 +830,12 @@ class RetentionCycle(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _retention_try_lock(self):
-        """Serialise cycles: False when another transaction is running one right now."""
-        return self.env.execute_query(SQL("SELECT pg_try_advisory_xact_lock(%s)", CYCLE_LOCK_KEY))[0][0]
+    def _retention_try_lock(self, shared=False):
+        """Serialise cycles: False when another transaction is running one right now. ``shared``: the
+        lock of a step that may run beside others of the same cycle (write-back ranges) but not beside a
+        step that needs the cycle alone."""
+        function = "pg_try_advisory_xact_lock_shared" if shared else "pg_try_advisory_xact_lock"
+        return self.env.execute_query(SQL("SELECT %s(%s)", SQL(function), CYCLE_LOCK_KEY))[0][0]
 
     @api.model
     def _retention_reset_day(self):

@@ -109,6 +109,42 @@ class TestRetentionAdapter(RetentionCommon):
         self.assertEqual(self.env.cr.cache["retention_rows_written"], 0)
         self.assertGreater(written, 0)
 
+    def test_write_back_by_ranges(self):
+        """The recompute stages every customer's results, then writes them back by ranges of customers
+        (the queue jobs' shards): two ranges give the fields and history of one write-back, a range
+        written twice changes nothing, and a customer who lost his last order loses his status in his range."""
+        as_of = self.BASE + D(days=20)
+        expected = self.Cycle._retention_compute(as_of)
+        self.Cycle._retention_stage(as_of)
+        ranges = self.Cycle._retention_stage_ranges(2)
+        self.assertGreater(len(ranges), 1)
+        covered = {pid for first, last in ranges for pid in expected.index if first <= pid <= last}
+        self.assertEqual(covered, set(expected.index))
+        self.assertEqual(sorted(ranges), ranges)
+        self.assertTrue(all(last < first for (_f, last), (first, _l) in zip(ranges, ranges[1:], strict=False)))
+        for first, last in ranges:
+            self.Cycle._retention_apply_stage(as_of, first, last)
+            self.assertEqual(self.Cycle._retention_apply_stage(as_of, first, last)[0], 0, "a retry writes nothing")
+        self.Cycle._retention_finish_compute(as_of)
+        self.env.invalidate_all()
+        for partner in self.company | self.other:
+            self.assertEqual(partner.retention_status, expected.loc[partner.id, "status"])
+            self.assertEqual(partner.retention_order_count, expected.loc[partner.id, "order_count"])
+            self.assertEqual(len(partner.retention_history_ids), 1)
+        self.assertEqual(self.env["retention.model.run"].search([("date", "=", as_of)]).customers, len(expected))
+        # the other customer's only confirmed order is cancelled: his range clears his status
+        self.env["sale.order"].search([("partner_id", "=", self.other.id), ("state", "=", "sale")]).write(
+            {"state": "cancel"}
+        )
+        next_day = as_of + D(days=1)
+        self.Cycle._retention_stage(next_day)
+        self.Cycle._retention_apply_stage(next_day, self.company.id, self.company.id)
+        self.env.invalidate_all()
+        self.assertTrue(self.other.retention_status, "outside the range written")
+        self.Cycle._retention_apply_stage(next_day, self.other.id, self.other.id)
+        self.env.invalidate_all()
+        self.assertFalse(self.other.retention_status)
+
     def test_fetch_from_the_replica(self):
         """With a read-only replica configured (db_replica_host), the order facts are read through
         Odoo's read-only cursor; the results are the same (in tests that cursor is the test cursor)."""

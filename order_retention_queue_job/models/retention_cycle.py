@@ -1,11 +1,15 @@
 """The daily retention cycle as queue jobs (OCA queue_job), on the channel root.order_retention.
 
-The cron enqueues one *recompute* job; when it is done it enqueues the *follow-up* batches (1,000
-customers each, by partner id range) in as many chains as the Settings' parallel retention jobs,
-so that at most that many run at the same time. Every job is idempotent: the recompute is skipped
-when today's is already written, a batch only checks the customers of its id range that are not
-checked today yet; identity keys keep a job from being enqueued twice, and the cron enqueues
-nothing while a job of the previous cycle is still open (two cycles never overlap).
+The cron enqueues one *recompute* job: it reads every order (in shards, bounded memory), fits and
+scores every customer into the stage table and records the day's run, then enqueues the *write-back*
+of the results in shards of 100,000 customers (disjoint partner id ranges: history, fields, chatter,
+closed follow-ups), which run side by side, and after them a *finish* job that marks the day computed
+and enqueues the *follow-up* batches (1,000 customers each, by partner id range) in as many chains as
+the Settings' parallel retention jobs, so that at most that many run at the same time. Every job is
+idempotent: the recompute is skipped when today's is already written, a write-back range written twice
+changes nothing, a batch only checks the customers of its id range that are not checked today yet;
+identity keys keep a job from being enqueued twice, and the cron enqueues nothing while a job of the
+previous cycle is still open (two cycles never overlap).
 """
 
 import logging
@@ -14,7 +18,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from odoo.addons.order_retention.models.retention_cycle import LAST_COMPUTE_PARAM
-from odoo.addons.queue_job.delay import chain
+from odoo.addons.queue_job.delay import chain, group
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from .res_config_settings import CAPACITY_PARAM
@@ -22,6 +26,7 @@ from .res_config_settings import CAPACITY_PARAM
 _logger = logging.getLogger(__name__)
 
 CHANNEL = "root.order_retention"
+WRITE_BACK_SHARD = 100_000  # customers written back per job
 OPEN_STATES = ("wait_dependencies", "pending", "enqueued", "started")
 
 
@@ -58,13 +63,62 @@ class RetentionCycle(models.AbstractModel):
         )._job_retention_compute(day, batch_size)
 
     @api.model
-    def _job_retention_compute(self, day, batch_size=1000):
-        """Job: recompute every customer as of ``day`` (once), then enqueue the follow-up batches."""
+    def _job_retention_compute(self, day, batch_size=1000, shard_size=WRITE_BACK_SHARD):
+        """Job: recompute every customer as of ``day`` into the stage table, then enqueue the write-back
+        shards and, after them, the finish job. When the day is already computed, enqueue the follow-up
+        batches directly. Returns the number of jobs enqueued."""
         today = fields.Date.to_date(day)
         if not self._retention_try_lock():
             raise RetryableJobError("Another retention cycle step holds the lock", seconds=60)
-        if self.env["ir.config_parameter"].sudo().get_param(LAST_COMPUTE_PARAM) != day:
-            self._retention_compute_all(today)
+        if self.env["ir.config_parameter"].sudo().get_param(LAST_COMPUTE_PARAM) == day:
+            return self._retention_enqueue_followups(today, batch_size)
+        self._retention_stage(today)
+        ranges = self._retention_stage_ranges(shard_size)
+        _ = self.env._
+        write_backs = [
+            self.delayable(
+                channel=CHANNEL,
+                identity_key="order_retention.write_back.%s.%s-%s" % (day, first_id, last_id),
+                description=_(
+                    "Retention cycle %(day)s: write back part %(number)s/%(total)s (customers %(first)s-%(last)s)",
+                    day=day,
+                    number=number,
+                    total=len(ranges),
+                    first=first_id,
+                    last=last_id,
+                ),
+            )._job_retention_write_back(day, first_id, last_id)
+            for number, (first_id, last_id) in enumerate(ranges, 1)
+        ]
+        finish = self.delayable(
+            channel=CHANNEL,
+            identity_key="order_retention.finish.%s" % day,
+            description=_("Retention cycle %(day)s: schedule the follow-ups", day=day),
+        )._job_retention_finish(day, batch_size)
+        if write_backs:
+            chain(group(*write_backs), finish).delay()
+        else:
+            finish.delay()
+        _logger.info("Retention cycle %s: %d write-back shards enqueued", day, len(write_backs))
+        return len(write_backs) + 1
+
+    @api.model
+    def _job_retention_write_back(self, day, first_id, last_id):
+        """Job: write back the staged results of the customers of ids ``first_id``..``last_id``. Runs
+        beside the other shards of the day (a shared lock); a retry writes nothing twice. Returns the
+        number of customer rows written."""
+        if not self._retention_try_lock(shared=True):
+            raise RetryableJobError("A retention cycle step that needs the cycle alone is running", seconds=60)
+        written, _changes = self._retention_apply_stage(fields.Date.to_date(day), first_id, last_id)
+        return written
+
+    @api.model
+    def _job_retention_finish(self, day, batch_size=1000):
+        """Job: the day's results are written back: mark the day computed, enqueue the follow-up batches."""
+        today = fields.Date.to_date(day)
+        if not self._retention_try_lock():
+            raise RetryableJobError("Another retention cycle step holds the lock", seconds=60)
+        self._retention_finish_compute(today)
         return self._retention_enqueue_followups(today, batch_size)
 
     @api.model

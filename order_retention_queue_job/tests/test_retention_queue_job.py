@@ -46,7 +46,10 @@ class TestRetentionQueueJob(RetentionCommon, JobMixin):
                 properties={"channel": CHANNEL, "identity_key": "order_retention.compute.%s" % self.BASE},
             )
             with freeze_time(datetime.datetime.combine(self.BASE, datetime.time(6, 0))):
-                trap.perform_enqueued_jobs()
+                trap.perform_enqueued_jobs()  # the recompute: the write-back shard(s), then the finish job
+                names = sorted(job.func.__name__ for job in trap.enqueued_jobs)
+                self.assertEqual(names, ["_job_retention_finish", "_job_retention_write_back"])
+                trap.perform_enqueued_jobs()  # the write-back, then the finish: the follow-up batches
                 followup_jobs = [job for job in trap.enqueued_jobs if job.func.__name__ == "_job_retention_followups"]
                 self.assertEqual(len(followup_jobs), 3, "5 customers in batches of 2")
                 self.assertTrue(all(job.channel == CHANNEL for job in followup_jobs))
@@ -98,3 +101,32 @@ class TestRetentionQueueJob(RetentionCommon, JobMixin):
             jobs[0].identity_key,
             "order_retention.followups.%s.%s-%s" % (self.BASE, first, self.lapsed.sorted("id")[2].id),
         )
+
+    def test_write_back_in_shards(self):
+        """The recompute enqueues the write-back in shards of customers that run side by side, and the
+        finish job after all of them; performed, they classify every customer once and the follow-ups
+        follow."""
+        day = str(self.BASE)
+        with freeze_time(datetime.datetime.combine(self.BASE, datetime.time(6, 0))), self.trap_jobs() as trap:
+            enqueued = self.Cycle._job_retention_compute(day, 2, shard_size=2)
+            write_backs = [job for job in trap.enqueued_jobs if job.func.__name__ == "_job_retention_write_back"]
+            [finish] = [job for job in trap.enqueued_jobs if job.func.__name__ == "_job_retention_finish"]
+            self.assertEqual(enqueued, len(write_backs) + 1)
+            self.assertGreaterEqual(len(write_backs), 3, "5 lapsed customers and the demo's, 2 a shard")
+            self.assertEqual(set(finish.depends_on), set(write_backs), "the finish waits for every shard")
+            self.assertTrue(all(not job.depends_on for job in write_backs), "the shards run side by side")
+            self.assertTrue(all(job.channel == CHANNEL for job in write_backs + [finish]))
+            self.assertIn("write back part 1/%d (customers " % len(write_backs), write_backs[0].description)
+            self.assertFalse(self.env["ir.config_parameter"].get_param("order_retention.last_compute_date") == day)
+            self.env.invalidate_all()
+            self.assertFalse(any(self.lapsed.mapped("retention_status")), "staged, not written back yet")
+            trap.perform_enqueued_jobs()
+            self.assertEqual(self.env["ir.config_parameter"].get_param("order_retention.last_compute_date"), day)
+            trap.perform_enqueued_jobs()  # the follow-up batches
+            # a write-back shard run again (a retry) writes nothing twice
+            self.assertEqual(self.Cycle._job_retention_write_back(day, min(self.lapsed.ids), max(self.lapsed.ids)), 0)
+        self.env.invalidate_all()
+        self.assertEqual(set(self.lapsed.mapped("retention_status")) - {"warm", "cold", "lost"}, set())
+        for customer in self.lapsed:
+            self.assertEqual(len(customer.retention_history_ids), 1, customer.name)
+            self.assertEqual(len(self._open_followups(customer)), 1, customer.name)
