@@ -257,7 +257,7 @@ class RetentionCycle(models.AbstractModel):
     def init(self):
         """The stage table the results wait in between the recompute and their write-back (unlogged:
         a day's results are rebuilt by the next recompute; recreated on each update of the module)."""
-        super().init()
+        res = super().init()
         columns = SQL(", ").join(
             SQL("%s %s", SQL.identifier(name), SQL(sql_type)) for name, sql_type in frames.RESULT_COLUMNS
         )
@@ -265,6 +265,7 @@ class RetentionCycle(models.AbstractModel):
         self.env.cr.execute(
             SQL("CREATE UNLOGGED TABLE %s (%s, PRIMARY KEY (partner_id))", SQL.identifier(STAGE_TABLE), columns)
         )
+        return res
 
     @api.model
     def _retention_compute_all(self, as_of=None):
