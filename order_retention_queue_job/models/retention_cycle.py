@@ -75,20 +75,12 @@ class RetentionCycle(models.AbstractModel):
         self._retention_stage(today)
         ranges = self._retention_stage_ranges(shard_size)
         _ = self.env._
+        label = _("Retention cycle %(day)s: write back part %(number)s/%(total)s (customers %(first)s-%(last)s)")
         write_backs = [
-            self.delayable(
-                channel=CHANNEL,
-                identity_key="order_retention.write_back.%s.%s-%s" % (day, first_id, last_id),
-                description=_(
-                    "Retention cycle %(day)s: write back part %(number)s/%(total)s (customers %(first)s-%(last)s)",
-                    day=day,
-                    number=number,
-                    total=len(ranges),
-                    first=first_id,
-                    last=last_id,
-                ),
-            )._job_retention_write_back(day, first_id, last_id)
-            for number, (first_id, last_id) in enumerate(ranges, 1)
+            self._retention_range_delayable("write_back", label, day, number, ranges)._job_retention_write_back(
+                day, *ranges[number - 1]
+            )
+            for number in range(1, len(ranges) + 1)
         ]
         finish = self.delayable(
             channel=CHANNEL,
@@ -101,6 +93,19 @@ class RetentionCycle(models.AbstractModel):
             finish.delay()
         _logger.info("Retention cycle %s: %d write-back shards enqueued", day, len(write_backs))
         return len(write_backs) + 1
+
+    @api.model
+    def _retention_range_delayable(self, kind, label, day, number, ranges):
+        """A job of the day's ``kind`` for the ``number``-th (1-based) id range of ``ranges``, on the
+        retention channel: identified by its day and range (enqueued once), named after them by
+        ``label`` (a translated text with the fields day, number, total, first and last)."""
+        first_id, last_id = ranges[number - 1]
+        return self.delayable(
+            channel=CHANNEL,
+            identity_key="order_retention.%s.%s.%s-%s" % (kind, day, first_id, last_id),
+            description=label
+            % {"day": day, "number": number, "total": len(ranges), "first": first_id, "last": last_id},
+        )
 
     @api.model
     def _job_retention_write_back(self, day, first_id, last_id):
@@ -147,20 +152,12 @@ class RetentionCycle(models.AbstractModel):
         ranges = self._retention_followup_ranges(today, batch_size)
         capacity = max(int(self.env["ir.config_parameter"].sudo().get_param(CAPACITY_PARAM) or 1), 1)
         chains = [[] for _i in range(min(capacity, len(ranges)))]
+        label = self.env._("Retention follow-ups %(day)s: batch %(number)s/%(total)s (customers %(first)s-%(last)s)")
         for number, (first_id, last_id) in enumerate(ranges, 1):
             chains[(number - 1) % len(chains)].append(
-                self.delayable(
-                    channel=CHANNEL,
-                    identity_key="order_retention.followups.%s.%s-%s" % (day, first_id, last_id),
-                    description=self.env._(
-                        "Retention follow-ups %(day)s: batch %(number)s/%(total)s (customers %(first)s-%(last)s)",
-                        day=day,
-                        number=number,
-                        total=len(ranges),
-                        first=first_id,
-                        last=last_id,
-                    ),
-                )._job_retention_followups(day, first_id, last_id, batch_size)
+                self._retention_range_delayable("followups", label, day, number, ranges)._job_retention_followups(
+                    day, first_id, last_id, batch_size
+                )
             )
         for jobs in chains:
             chain(*jobs).delay()

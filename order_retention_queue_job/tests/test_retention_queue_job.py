@@ -116,7 +116,10 @@ class TestRetentionQueueJob(RetentionCommon, JobMixin):
             self.assertEqual(set(finish.depends_on), set(write_backs), "the finish waits for every shard")
             self.assertTrue(all(not job.depends_on for job in write_backs), "the shards run side by side")
             self.assertTrue(all(job.channel == CHANNEL for job in write_backs + [finish]))
-            self.assertIn("write back part 1/%d (customers " % len(write_backs), write_backs[0].description)
+            self.assertEqual(
+                sorted(job.description.split(": ")[1].split(" (")[0] for job in write_backs),
+                sorted("write back part %d/%d" % (n, len(write_backs)) for n in range(1, len(write_backs) + 1)),
+            )
             self.assertFalse(self.env["ir.config_parameter"].get_param("order_retention.last_compute_date") == day)
             self.env.invalidate_all()
             self.assertFalse(any(self.lapsed.mapped("retention_status")), "staged, not written back yet")
