@@ -145,7 +145,7 @@ def _print_written(env, n_customers):
     )
 
 
-def _vacuum(dbname):
+def _vacuum(dbname, tables=("sale_order", "res_partner")):
     import psycopg2
 
     from odoo.sql_db import connection_info_for
@@ -154,8 +154,8 @@ def _vacuum(dbname):
     connection = psycopg2.connect(**info)
     connection.autocommit = True  # VACUUM cannot run inside a transaction
     with connection.cursor() as cr:
-        cr.execute("VACUUM ANALYZE sale_order")
-        cr.execute("VACUUM ANALYZE res_partner")
+        for table in tables:
+            cr.execute("VACUUM ANALYZE %s" % table)
     connection.close()
 
 

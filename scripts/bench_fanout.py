@@ -97,21 +97,6 @@ def _pg_connect(dbname):
     return connection
 
 
-def _vacuum(dbname, tables):
-    connection = _pg_connect(dbname)
-    with connection.cursor() as cr:
-        for table in tables:
-            cr.execute("VACUUM ANALYZE %s" % table)
-    connection.close()
-
-
-def _timed(label, func, *args, **kwargs):
-    start = time.perf_counter()
-    result = func(*args, **kwargs)
-    print("%-58s %8.2f s" % (label, time.perf_counter() - start), flush=True)
-    return result
-
-
 def _db_exists(dbname):
     connection = _pg_connect("postgres")
     with connection.cursor() as cr:
@@ -152,7 +137,11 @@ def create_database(dbname, conf, keep_db):
         "--max-cron-threads=0",
         "--log-level=warn",
     ]
-    _timed("fan-out: create %s (order_retention + queue_job bridge)" % dbname, subprocess.run, cmd, check=True)
+    import bench_cycle
+
+    bench_cycle._timed(
+        "fan-out: create %s (order_retention + queue_job bridge)" % dbname, subprocess.run, cmd, check=True
+    )
     odoo.modules.registry.Registry.delete(dbname)  # nothing opened yet, but be sure the registry is fresh
 
 
@@ -160,23 +149,9 @@ def prepare(env, n_customers, orders_per_customer, today):
     """Load the synthetic customers (unless a kept database holds them) and classify them once."""
     import bench_cycle
 
-    env.cr.execute("SELECT count(*) FROM res_partner WHERE name LIKE 'Bench Customer %%'")
-    loaded = env.cr.fetchone()[0]
-    if loaded and loaded != n_customers:
-        raise SystemExit("%s holds %d bench customers, not %d: drop it first" % (env.cr.dbname, loaded, n_customers))
-    if not loaded:
-        _timed(
-            "fan-out: load %d customers x %d orders (SQL COPY)" % (n_customers, orders_per_customer),
-            bench_cycle.load_synthetic,
-            env,
-            n_customers,
-            orders_per_customer,
-        )
-        env.cr.commit()
-        _vacuum(env.cr.dbname, ["sale_order", "res_partner"])
-    else:
-        bench_cycle.reset_retention(env)
-    counts = _timed(
+    bench_cycle.load(env, n_customers, orders_per_customer)  # unless a kept database holds them
+    bench_cycle.reset_retention(env)
+    counts, _elapsed = bench_cycle._timed(
         "fan-out: classify every customer (_retention_compute_all)",
         env["retention.cycle"]._retention_compute_all,
         today,
@@ -188,6 +163,8 @@ def prepare(env, n_customers, orders_per_customer, today):
 def reset_followups(env, capacity, today):
     """Undo the follow-up phase (activities, checks, the channel's jobs), set the capacity, enqueue the batches.
     Returns (customers to follow up, batches)."""
+    import bench_cycle
+
     cr = env.cr
     cycle = env["retention.cycle"]
     cr.execute("DELETE FROM mail_activity WHERE activity_type_id = %s", [cycle._retention_activity_type().id])
@@ -196,7 +173,7 @@ def reset_followups(env, capacity, today):
     env["ir.config_parameter"].sudo().set_param(CAPACITY_PARAM, str(capacity))
     env.invalidate_all()
     cr.commit()
-    _vacuum(cr.dbname, ["mail_activity", "res_partner", "queue_job"])
+    bench_cycle._vacuum(cr.dbname, ["mail_activity", "res_partner", "queue_job"])
     todo = env["res.partner"].search_count(cycle._retention_followup_domain(today))
     batches = cycle._retention_enqueue_followups(today, BATCH_SIZE)
     cr.execute("SELECT count(*) FROM queue_job WHERE channel = %s", [CHANNEL])

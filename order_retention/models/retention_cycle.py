@@ -156,12 +156,17 @@ class RetentionCycle(models.AbstractModel):
         )
 
     @api.model
-    def _retention_fetch_orders(self, as_of):
-        """Order facts as a DataFrame (partner_id, date, amount, peer_group), via COPY."""
+    def _retention_flush_facts(self):
+        """Write pending ORM changes the fact query reads (it reads the tables with SQL)."""
         self.env["sale.order"].flush_model(
             ["state", "date_order", "amount_untaxed", "currency_rate", "team_id", "partner_id"]
         )
         self.env["res.partner"].flush_model(["commercial_partner_id"])
+
+    @api.model
+    def _retention_fetch_orders(self, as_of):
+        """Order facts as a DataFrame (partner_id, date, amount, peer_group), via COPY."""
+        self._retention_flush_facts()
         cr = self.env.cr
         query = self._retention_fact_query(as_of)
         # the peer group of every row is the customer's latest order's sales team (as the stream's shards)
@@ -188,10 +193,7 @@ class RetentionCycle(models.AbstractModel):
         (one binary COPY, ordered by customer) and fit the base-wide figures. Returns the fitted
         ``cadence.CadenceShards`` and the sales team of each customer's latest order (the fact
         query's peer group), a Series indexed by partner id."""
-        self.env["sale.order"].flush_model(
-            ["state", "date_order", "amount_untaxed", "currency_rate", "team_id", "partner_id"]
-        )
-        self.env["res.partner"].flush_model(["commercial_partner_id"])
+        self._retention_flush_facts()
         cr = self.env.cr
         # an upper bound of the customers: the churn regression of a huge base trains on a sample
         [(partners,)] = self.env.execute_query(SQL("SELECT count(*) FROM res_partner WHERE id = commercial_partner_id"))
@@ -300,6 +302,12 @@ class RetentionCycle(models.AbstractModel):
         return counts
 
     @api.model
+    def _retention_set_work_mem(self):
+        """The set-based statements of a recompute join a million customers: in memory, not in 32 batches
+        on disk (PostgreSQL's default work_mem is 4 MB); for the current transaction only."""
+        self.env.cr.execute(SQL("SET LOCAL work_mem = %s", "%dMB" % self.WORK_MEM_MB))
+
+    @api.model
     def _retention_stage(self, as_of, lap=None):
         """Fetch, fit and score every customer as of ``as_of`` into the stage table (one row per
         customer) and record the day's run (the churn model, the counts). The write-back reads the
@@ -307,9 +315,7 @@ class RetentionCycle(models.AbstractModel):
         record was made of: status, rule status and value at risk per customer."""
         lap = lap or (lambda phase: None)
         cr = self.env.cr
-        # the set-based statements below join a million customers: in memory, not in 32 batches on disk
-        # (PostgreSQL's default work_mem is 4 MB); for this transaction only
-        cr.execute(SQL("SET LOCAL work_mem = %s", "%dMB" % self.WORK_MEM_MB))
+        self._retention_set_work_mem()
         # fetch: one COPY of every order streamed into the engine's per-customer summaries, shard by
         # shard; then the base-wide fit; then the customers scored and copied back chunk by chunk
         shards, team = self._retention_engine_shards(as_of, fit=False)
@@ -362,17 +368,25 @@ class RetentionCycle(models.AbstractModel):
     def _retention_stage_ranges(self, size):
         """(first id, last id) of ranges of ``size`` customers covering the staged customers and the
         classified ones (who may have lost their status): the write-back's shards."""
+        ids = SQL(
+            "SELECT partner_id AS id FROM %s UNION SELECT id FROM res_partner WHERE retention_status IS NOT NULL",
+            SQL.identifier(STAGE_TABLE),
+        )
+        return self._retention_id_ranges(ids, size)
+
+    @api.model
+    def _retention_id_ranges(self, ids, size):
+        """(first id, last id) of consecutive ranges of ``size`` ids each, over the ids (a column ``id``)
+        that the SQL query ``ids`` selects, in id order: the shards and batches of the cycle."""
         rows = self.env.execute_query(
             SQL(
                 """
             SELECT MIN(id), MAX(id) FROM (
-                SELECT id, (ROW_NUMBER() OVER (ORDER BY id) - 1) / %(size)s AS shard FROM (
-                    SELECT partner_id AS id FROM %(stage)s
-                     UNION SELECT id FROM res_partner WHERE retention_status IS NOT NULL) ids
-            ) numbered GROUP BY shard ORDER BY shard
+                SELECT id, (ROW_NUMBER() OVER (ORDER BY id) - 1) / %(size)s AS part FROM (%(ids)s) ids
+            ) numbered GROUP BY part ORDER BY part
             """,
                 size=size,
-                stage=SQL.identifier(STAGE_TABLE),
+                ids=ids,
             )
         )
         return [tuple(row) for row in rows]
@@ -385,7 +399,7 @@ class RetentionCycle(models.AbstractModel):
         disjoint, so several can be written at the same time; writing a range twice changes nothing.
         Returns (customer rows written, changes)."""
         lap = lap or (lambda phase: None)
-        self.env.cr.execute(SQL("SET LOCAL work_mem = %s", "%dMB" % self.WORK_MEM_MB))
+        self._retention_set_work_mem()
         in_range = SQL("p.id BETWEEN %s AND %s", first_id, last_id) if first_id is not None else SQL("TRUE")
         changes = self._retention_record_changes(as_of, in_range)
         lap("history")

@@ -238,7 +238,7 @@ class ShardedFactSink:
         self.shards = self.rows = 0
         self._parts = []
         self._size = 0
-        self._header = None  # bytes of the header not read yet (None: not started)
+        self._started = False  # the 19-byte header (and its extension) read
 
     def receive(self, data):
         """What COPY calls with each piece of the stream (``write``, the file-like name)."""
@@ -263,7 +263,7 @@ class ShardedFactSink:
     def _flush(self, final):
         blob = b"".join(self._parts)
         self._parts, self._size = [], 0
-        if self._header is None:
+        if not self._started:
             if len(blob) < 19 and not final:
                 self._parts, self._size = [blob], len(blob)
                 return
@@ -271,7 +271,7 @@ class ShardedFactSink:
                 raise ValueError("not a binary COPY stream")
             extension = int.from_bytes(blob[15:19], "big")
             blob = blob[19 + extension :]
-            self._header = b""
+            self._started = True
         if final:
             if not blob.endswith(COPY_TRAILER) or (len(blob) - 2) % FACT_ROW.itemsize:
                 raise ValueError("truncated binary COPY stream of the order facts")

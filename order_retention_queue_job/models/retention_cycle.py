@@ -129,20 +129,8 @@ class RetentionCycle(models.AbstractModel):
     @api.model
     def _retention_followup_ranges(self, today, batch_size):
         """(first id, last id) of each batch of ``batch_size`` customers whose follow-up is to check today."""
-        Partner = self.env["res.partner"]
-        query = Partner._search(self._retention_followup_domain(today))
-        rows = self.env.execute_query(
-            SQL(
-                """
-            SELECT MIN(id), MAX(id) FROM (
-                SELECT id, (ROW_NUMBER() OVER (ORDER BY id) - 1) / %(size)s AS batch FROM (%(ids)s) todo
-            ) numbered GROUP BY batch ORDER BY batch
-            """,
-                size=batch_size,
-                ids=query.select(SQL.identifier("res_partner", "id")),
-            )
-        )
-        return [tuple(row) for row in rows]
+        query = self.env["res.partner"]._search(self._retention_followup_domain(today))
+        return self._retention_id_ranges(query.select(SQL.identifier("res_partner", "id")), batch_size)
 
     @api.model
     def _retention_enqueue_followups(self, today, batch_size=1000):
