@@ -10,7 +10,7 @@ import logging
 
 from freezegun import freeze_time
 
-from odoo import Command, models
+from odoo import Command, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import get_db_name
@@ -817,6 +817,35 @@ class TestRetentionAttacks(HttpCase):
         public = self.env.ref("base.public_user")
         result, error = self._execute_kw(public, "", "res.partner", "action_retention_recompute", [[1]])
         self.assertTrue(error, result)
+
+    def test_public_methods_cycle_internals(self):
+        """Nobody reaches the cycle's machinery over RPC: its stage table is rebuilt by ``init`` (private in
+        Odoo, and so is every ``_`` method: the stage, the write-back of a range, the queue jobs), so a
+        salesperson, a portal user or the public cannot drop, fill or write back the day's results."""
+        Cycle = self.env["retention.cycle"]
+        Cycle._retention_stage(fields.Date.today())
+        self.env.cr.execute("SELECT count(*) FROM retention_result_stage")
+        staged = self.env.cr.fetchone()[0]
+        self.assertGreater(staged, 0)
+        today = str(fields.Date.today())
+        calls = [
+            ("init", []),
+            ("_retention_stage", [today]),
+            ("_retention_apply_stage", [today]),
+            ("_retention_set_work_mem", []),
+            ("_retention_id_ranges", ["SELECT 1 AS id", 1]),
+            ("_retention_compute_all", []),
+            ("_job_retention_write_back", [today, 0, 10**9]),
+            ("_job_retention_compute", [today]),
+        ]
+        for user in (self.salesman, self.portal, None):
+            self._login(user)
+            for method, args in calls:
+                with self.subTest(user=user and user.login, method=method):
+                    result, error = self._rpc("retention.cycle", method, *args)
+                    self.assertTrue(error, "%s ran retention.cycle.%s: %r" % (user and user.login, method, result))
+        self.env.cr.execute("SELECT count(*) FROM retention_result_stage")
+        self.assertEqual(self.env.cr.fetchone()[0], staged, "the stage table is untouched")
 
     def test_public_methods_salesperson_manager_only(self):
         """A salesperson gets AccessError from the manager-only methods."""
