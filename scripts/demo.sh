@@ -13,6 +13,7 @@
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
+or_setup
 or_check_odoo
 or_pg_up
 DB="${OR_DEMO_DB:-order_retention_demo}"

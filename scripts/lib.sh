@@ -13,11 +13,17 @@ OR_DB_ROLE="${OR_DB_ROLE:-order_retention}"
 
 or_die() { echo "ERROR: $*" >&2; exit 2; }
 
+# set up whatever is missing (apt packages, Odoo, Python requirements, queue_job, linters): a quick no-op
+# when everything is there; see scripts/install_odoo.sh
+or_setup() {
+  bash "$OR_ROOT/scripts/install_odoo.sh" || or_die "the set-up failed (see above); scripts/install_odoo.sh explains each step"
+}
+
 or_check_odoo() {
   local out
   out="$("$PY" -c 'import odoo.release as r; assert r.version_info[:2] == (18, 0), r.version; print(r.version)' 2>&1)" \
     || or_die "Odoo 18.0 is not importable by $PY ($out).
-Install it first from an Odoo 18.0 source tree:  ODOO_SRC=/path/to/odoo scripts/install_odoo.sh"
+Set it up with scripts/install_odoo.sh (ODOO_SRC=/path/to/odoo-18.0 for a source tree you have)"
   "$PY" -c 'import pandas, numpy, scipy, phonenumbers' 2>/dev/null \
     || or_die "order_retention's Python requirements are missing: $PY -m pip install -r $OR_ROOT/requirements.txt"
   OR_ODOO_ADDONS="$("$PY" -c 'import odoo, os; print(os.path.join(os.path.dirname(os.path.dirname(odoo.__file__)), "addons"))')"

@@ -16,6 +16,8 @@ set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT" || exit 2
 VENV="${OR_LINT_VENV:-/opt/order_retention_lint}"
+# set up whatever is missing first (a quick no-op when everything is there)
+bash "$ROOT/scripts/install_odoo.sh" || { echo "ERROR: the set-up failed (scripts/install_odoo.sh)" >&2; exit 2; }
 if [ -x "$VENV/bin/ruff" ]; then BIN="$VENV/bin/"; else BIN=""; fi
 for tool in ruff pylint; do
   command -v "${BIN}$tool" >/dev/null \

@@ -18,6 +18,7 @@
 set -uo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
+or_setup
 or_check_odoo
 or_pg_up
 command -v chromium >/dev/null || or_die "chromium is missing: the browser tours need Debian's chromium (apt-get install chromium)"
