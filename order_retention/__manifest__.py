@@ -41,6 +41,9 @@
         "views/retention_churn_views.xml",
         # the salesperson's queue
         "views/mail_activity_retention_views.xml",
+        # the queue that fits the team
+        "data/retention_low_touch_data.xml",
+        "views/retention_queue_views.xml",
         # menus last
         "views/order_retention_menus.xml",
     ],

@@ -28,3 +28,9 @@ from . import retention_churn_report
 from . import mail_activity_retention
 from . import res_users
 from . import retention_call_display
+
+# the queue that fits the team
+from . import crm_team_member
+from . import res_partner_queue
+from . import retention_queue
+from . import retention_workload

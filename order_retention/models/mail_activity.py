@@ -21,8 +21,7 @@ IDENTITY_FIELDS = (
 # Set by the system only, on any activity (on creation and afterwards).
 SYSTEM_FIELDS = ("retention_call_id", "retention_company_id", "retention_value_at_risk")
 SYSTEM_ONLY_CREATE_FIELDS = (*SYSTEM_FIELDS, "date_done")
-# A salesperson may postpone a retention call (due date, snooze) up to this many days after it was created.
-POSTPONE_DAYS = 7
+POSTPONE_DAYS = policy.POSTPONE_DAYS
 
 
 class MailActivity(models.Model):
@@ -63,6 +62,7 @@ class MailActivity(models.Model):
         activities = super().create(vals_list)
         guarded = activities._retention_guarded()
         if guarded and not system:
+            policy.check_may_create_retention_call(self.env)
             if guarded.filtered(lambda a: not a.active):
                 raise AccessError(
                     _(
@@ -125,10 +125,22 @@ class MailActivity(models.Model):
 
     def _retention_check_write(self, vals):
         """Refuse, for anyone but a sales manager, any write that would change which call verifies a
-        retention call (retype, move, re-link), turn an activity into one, or reopen a done one."""
+        retention call (retype, move, re-link), turn an activity into one, or reopen a done one; and, for
+        anyone but the system, a due date past the postponing limit (salespeople) or ten years (managers), or
+        an assignee who cannot work the call (see retention_policy)."""
+        guarded = self._retention_guarded()
+        if "date_deadline" in vals and guarded:
+            try:
+                new = fields.Date.to_date(vals["date_deadline"])
+            except (TypeError, ValueError) as exc:
+                raise UserError(_("A retention call needs a valid due date.")) from exc
+            if not new:
+                raise UserError(_("A retention call needs a due date."))
+            policy.check_due_date(self.env, guarded, new, lambda a: a._retention_postpone_limit())
+        if "user_id" in vals and guarded:
+            policy.check_assignee(self.env, guarded, vals["user_id"])
         if policy.is_manager(self.env):
             return
-        guarded = self._retention_guarded()
         touched = [f for f in IDENTITY_FIELDS if f in vals]
         if guarded and touched:
             raise AccessError(
@@ -146,20 +158,6 @@ class MailActivity(models.Model):
             new_type = self.env["mail.activity.type"].browse(vals["activity_type_id"]).sudo()
             if new_type.retention_requires_verified_call and (self - guarded):
                 raise AccessError(_("An activity cannot be turned into a retention call: schedule a new one."))
-        if vals.get("date_deadline") and guarded:
-            new = fields.Date.to_date(vals["date_deadline"])
-            for activity in guarded:
-                limit = activity._retention_postpone_limit()
-                if new > limit:
-                    raise AccessError(
-                        _(
-                            "A retention call can be postponed up to %(days)s days after it was created (here until "
-                            "%(limit)s); a sales manager can postpone it further. Record the customer's wish with the "
-                            'outcome "Call again on a date" when you mark it done.',
-                            days=POSTPONE_DAYS,
-                            limit=fields.Date.to_string(limit),
-                        )
-                    )
         if "active" in vals and vals["active"] and guarded.filtered(lambda a: not a.active):
             raise AccessError(
                 _(

@@ -115,3 +115,22 @@ class MailActivity(models.Model):
             "views": [(False, "form")],
             "target": "current",
         }
+
+    @api.model
+    def action_retention_next_call(self):
+        """The salesperson's next retention call: of their open calls due today or late, the one whose customer
+        has the most value at risk (else their next upcoming one); opens its customer."""
+        Activity = self.search(
+            [("retention_followup", "=", True), ("user_id", "=", self.env.uid), ("active", "=", True)],
+            order="date_deadline, id",
+        )
+        today = fields.Date.context_today(self)
+        due = Activity.filtered(lambda a: a.date_deadline <= today)
+        pick = max(due, key=lambda a: (a.retention_value_at_risk or 0.0, -a.id), default=None) if due else Activity[:1]
+        if not pick:
+            return {
+                "type": "ir.actions.client",
+                "tag": "display_notification",
+                "params": {"type": "info", "message": self.env._("No retention call is waiting for you.")},
+            }
+        return pick.action_open_retention_customer()

@@ -1,7 +1,10 @@
 import hashlib
 import secrets
 
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+LOW_TOUCH_CHANNELS = [("none", "Nothing"), ("email", "An e-mail"), ("sms", "An SMS")]
 
 
 class ResCompany(models.Model):
@@ -13,6 +16,69 @@ class ResCompany(models.Model):
         string="PBX Token", readonly=True, copy=False, help="Last characters of the active PBX token."
     )
     retention_pbx_token_date = fields.Datetime(string="PBX Token Created", readonly=True, copy=False)
+
+    # --- the retention queue (see retention.queue) ---
+    retention_call_capacity = fields.Integer(
+        string="Retention Call Capacity",
+        default=20,
+        help="How many open retention calls a salesperson holds at once unless their sales team membership says "
+        "otherwise: a day's work beside their other work. The other customers wait in Waiting for a Call.",
+    )
+    retention_low_touch_warm = fields.Selection(
+        LOW_TOUCH_CHANNELS,
+        string="Warm customers without a call get",
+        default="none",
+        required=True,
+        help="What a warm customer who is waiting for a call (or left the call queue) receives instead, at most once "
+        "per warm follow-up interval.",
+    )
+    retention_low_touch_cold = fields.Selection(
+        LOW_TOUCH_CHANNELS,
+        string="Cold customers without a call get",
+        default="none",
+        required=True,
+        help="What a cold customer who is waiting for a call (or left the call queue) receives instead, at most once "
+        "per cold follow-up interval.",
+    )
+    retention_low_touch_lost = fields.Selection(
+        LOW_TOUCH_CHANNELS,
+        string="Lost customers without a call get",
+        default="none",
+        required=True,
+        help="What a lost customer who is waiting for a call (or left the call queue) receives instead, at most once "
+        "per lost follow-up interval.",
+    )
+    retention_mail_template_id = fields.Many2one(
+        "mail.template",
+        string="Retention e-mail",
+        domain="[('model', '=', 'res.partner')]",
+        default=lambda self: self.env.ref("order_retention.mail_template_retention_low_touch", raise_if_not_found=False),
+        help="The e-mail sent to customers without a call: sent as their salesperson, in the customer's language, "
+        "with an unsubscribe link.",
+    )
+    retention_sms_template_id = fields.Many2one(
+        "sms.template",
+        string="Retention SMS",
+        domain="[('model', '=', 'res.partner')]",
+        default=lambda self: self.env.ref("order_retention.sms_template_retention_low_touch", raise_if_not_found=False),
+        help="The SMS sent to customers without a call, in the customer's language.",
+    )
+    retention_low_touch_max = fields.Integer(
+        string="Messages per night (at most)",
+        default=200,
+        help="At most this many retention e-mails and SMS are queued per night for this company, most valuable "
+        "customers first; the others get theirs on the following nights.",
+    )
+
+    @api.constrains("retention_call_capacity", "retention_low_touch_max")
+    def _check_retention_queue_settings(self):
+        for company in self:
+            if not 0 <= company.retention_call_capacity <= 1000:
+                raise ValidationError(
+                    self.env._("Retention calls per salesperson: enter a number between 0 and 1000.")
+                )
+            if not 0 <= company.retention_low_touch_max <= 100000:
+                raise ValidationError(self.env._("Messages per night: enter a number between 0 and 100,000."))
 
     @staticmethod
     def _retention_hash_token(token):

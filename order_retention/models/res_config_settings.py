@@ -18,6 +18,10 @@ RETENTION_PARAMS = {
     "retention_lost_probability": ("order_retention.lost_probability", float, 0.85, 0.0),
     "retention_lost_cap_days": ("order_retention.lost_cap_days", int, 365, 1),
     "retention_shrinkage_kappa": ("order_retention.shrinkage_kappa", float, 4.0, 0.0),
+    # --- the retention queue: stopping rules and call-backs ---
+    "retention_max_unanswered": ("order_retention.max_unanswered", int, 3, 1),
+    "retention_stop_after_days": ("order_retention.stop_after_days", int, 730, 0),
+    "retention_call_again_max_days": ("order_retention.call_again_max_days", int, 90, 1),
     # --- call verification ---
     "retention_min_call_seconds": ("order_retention.min_call_seconds", int, 20, 0),
     "retention_winback_min_amount": ("order_retention.winback_min_amount", float, 0.0, 0.0),
@@ -101,6 +105,36 @@ class ResConfigSettings(models.TransientModel):
         domain="[('share', '=', False)]",
         help="Assignee of retention calls for customers with neither a salesperson nor a sales team leader.",
     )
+    # --- the retention queue ---
+    retention_call_capacity = fields.Integer(
+        related="company_id.retention_call_capacity",
+        readonly=False,
+        string="Retention calls per salesperson",
+    )
+    retention_low_touch_warm = fields.Selection(related="company_id.retention_low_touch_warm", readonly=False)
+    retention_low_touch_cold = fields.Selection(related="company_id.retention_low_touch_cold", readonly=False)
+    retention_low_touch_lost = fields.Selection(related="company_id.retention_low_touch_lost", readonly=False)
+    retention_mail_template_id = fields.Many2one(related="company_id.retention_mail_template_id", readonly=False)
+    retention_sms_template_id = fields.Many2one(related="company_id.retention_sms_template_id", readonly=False)
+    retention_low_touch_max = fields.Integer(related="company_id.retention_low_touch_max", readonly=False)
+    retention_max_unanswered = fields.Integer(
+        string="Stop calling after (unanswered calls)",
+        default=3,
+        help="After this many retention calls in a row closed with no answer or a wrong number, the customer leaves "
+        "the call queue and gets only the low-touch message of Settings. A sales manager can put them back.",
+    )
+    retention_stop_after_days = fields.Integer(
+        string="Stop calling after (days without an order)",
+        default=730,
+        help="A customer silent longer than this leaves the call queue and gets only the low-touch message of "
+        "Settings; 0 means never. A sales manager can keep a customer in the queue.",
+    )
+    retention_call_again_max_days = fields.Integer(
+        string="Call back at most (days ahead)",
+        default=90,
+        help="A salesperson can agree to call a customer back at most this many days ahead; further needs a sales "
+        "manager.",
+    )
     # --- call verification ---
     retention_min_call_seconds = fields.Integer(
         string="Minimum verified call (seconds)",
@@ -147,7 +181,7 @@ class ResConfigSettings(models.TransientModel):
         icp.set_param(CANCEL_REASON_REQUIRED_KEY, str(bool(self.retention_cancel_reason_required)))
         return res
 
-    @api.constrains(*RETENTION_PARAMS)
+    @api.constrains(*RETENTION_PARAMS, "retention_call_capacity", "retention_low_touch_max")
     def _check_retention_params(self):
         for settings in self:
             for fname, (_key, _cast, _default, minimum) in RETENTION_PARAMS.items():
@@ -160,6 +194,10 @@ class ResConfigSettings(models.TransientModel):
                             value=settings[fname],
                         )
                     )
+            if not 0 <= settings.retention_call_capacity <= 1000:
+                raise ValidationError(_("Retention calls per salesperson: enter a number between 0 and 1000."))
+            if settings.retention_low_touch_max < 0:
+                raise ValidationError(_("Messages per night cannot be negative."))
             if settings.retention_lost_probability > 1:
                 raise ValidationError(
                     _("The lost probability threshold is a probability: enter a value between 0 and 1.")

@@ -16,6 +16,12 @@ class RetentionChurnReason(models.Model):
         string="Complaint",
         help="Picking this reason schedules a complaint analysis for the leader of the customer's sales team.",
     )
+    stops_calls = fields.Boolean(
+        string="Stops Retention Calls",
+        help="A customer who gives this reason (e.g. a one-time purchase, a business closed or moved) leaves the "
+        "retention-call queue and gets only the low-touch e-mail or SMS of Settings, if any. Ordering again or a "
+        "sales manager puts them back.",
+    )
     call_count = fields.Integer(
         string="Calls", compute="_compute_call_count", help="Retention calls that recorded this reason."
     )

@@ -5,8 +5,9 @@
 2. *Compute*: ``cadence.compute_cadence`` returns one row per customer (vectorised).
 3. *Write back*: the rows are COPYed into a temporary table and applied with a few set-based
    statements: status history rows, partner fields, win-back closure of open follow-ups.
-4. *Follow up*: warm/cold/lost customers are checked in batches so that each has exactly one open
-   retention call activity, repeated at the status interval after the previous one was done.
+4. *Follow up*: the retention-call queue (retention.queue) gives the free slots of each salesperson's
+   capacity to the warm/cold/lost customers whose call is worth most; the others wait, ranked, and may get
+   a low-touch e-mail or SMS instead.
 """
 
 import datetime
@@ -42,6 +43,7 @@ INTERVAL_PARAMS = {
 # Key of the transaction-level advisory lock that serialises cycles (cron, Run now, tests).
 CYCLE_LOCK_KEY = 0x0DE12E7E
 LAST_COMPUTE_PARAM = "order_retention.last_compute_date"
+LAST_ALLOCATE_PARAM = "order_retention.last_allocate_date"
 # Where the day's results wait between the recompute and their write-back (see RetentionCycle.init).
 STAGE_TABLE = "retention_result_stage"
 
@@ -678,89 +680,10 @@ class RetentionCycle(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _retention_followup_domain(self, today):
-        return [
-            ("retention_status", "in", FOLLOWUP_STATUSES),
-            ("retention_lost_for_good", "=", False),
-            "|",
-            ("retention_followup_checked", "=", False),
-            ("retention_followup_checked", "<", today),
-        ]
-
-    @api.model
-    def _retention_schedule_followups(self, partners, today):
-        """Make sure each of ``partners`` (warm/cold/lost) has exactly one open retention activity,
-        created when none is open and the status interval has passed since the last one was done."""
-        activity_type = self._retention_activity_type()
-        Activity = self.env["mail.activity"].sudo().with_context(active_test=False)
-        existing = Activity.search_fetch(
-            [
-                ("res_model", "=", "res.partner"),
-                ("res_id", "in", partners.ids),
-                ("activity_type_id", "=", activity_type.id),
-            ],
-            ["res_id", "active", "date_done", "create_date"],
-            order="id",
-        )
-        by_partner = existing.grouped("res_id")
-        intervals = {status: retention_param(self.env, fname) for status, fname in INTERVAL_PARAMS.items()}
-        assignees = self._retention_assignees(partners)
-        # per-call constants: translated summaries and the model id are not looked up per customer
-        summaries = self._retention_summaries()
-        model_id = self.env["ir.model"]._get_id("res.partner")
-        vals_list, duplicates = [], Activity
-        for partner in partners:
-            activities = by_partner.get(partner.id, Activity)
-            open_activities = activities.filtered("active")
-            if open_activities:
-                duplicates |= open_activities[1:]  # keep the oldest open one: exactly one stays
-                continue
-            restore = partner.retention_restore_order_id
-            interval = intervals.get(partner.retention_status) or 0
-            last_done = max((d for d in activities.mapped("date_done") if d), default=None)
-            if not restore and (not interval or (last_done and last_done + datetime.timedelta(days=interval) > today)):
-                continue
-            vals = self._retention_prepare_activity_vals(
-                partner,
-                activity_type,
-                assignees[partner.id],
-                today,
-                summaries[partner.retention_status],
-                model_id,
-            )
-            if restore:
-                vals["note"] = "<p>%s</p>%s" % (
-                    html_escape(
-                        _(
-                            "Follow-up put back: %(order)s, the order that closed the previous retention call, "
-                            "was cancelled.",
-                            order=restore.name,
-                        )
-                    ),
-                    vals["note"],
-                )
-            # filled here rather than computed after the INSERT (one UPDATE of every new activity each):
-            # the same values mail.activity and this module would compute
-            vals.setdefault("res_name", partner.display_name)
-            vals.setdefault("user_tz", assignees[partner.id].tz)
-            vals.setdefault("date_done", False)
-            vals_list.append(vals)
-        restored = partners.filtered("retention_restore_order_id")
-        if restored:
-            self.env.cr.execute(
-                SQL("UPDATE res_partner SET retention_restore_order_id = NULL WHERE id IN %s", tuple(restored.ids))
-            )
-            restored.invalidate_recordset(["retention_restore_order_id"])
-        if duplicates:
-            duplicates._retention_close_system(
-                feedback=_("Duplicate retention follow-up removed by the retention cycle.")
-            )
-        if vals_list:
-            # mail.activity computes res_name record by record from a fresh browse(): fill the
-            # cache of the partners' display names in one batch so it does not cost a query each
-            partners.mapped("display_name")
-            Activity.with_context(mail_activity_quick_update=True).create(vals_list)
-        return len(vals_list)
+    def _retention_schedule_followups(self, today):
+        """The follow-up phase: the retention-call queue decides who gets a call tonight, within each
+        salesperson's capacity (retention.queue). Returns the number of calls created."""
+        return self.env["retention.queue"]._retention_allocate(today)["created"]
 
     @api.model
     def _retention_summaries(self):
@@ -793,21 +716,6 @@ class RetentionCycle(models.AbstractModel):
                     )
                 )
         self.env["mail.activity"].invalidate_model(["summary"])
-
-    @api.model
-    def _retention_prepare_activity_vals(self, partner, activity_type, user, today, summary, model_id):
-        return {
-            "res_model_id": model_id,
-            "res_id": partner.id,
-            "activity_type_id": activity_type.id,
-            "summary": summary,
-            "note": "<p>%s</p>" % html_escape(partner.retention_explanation or ""),
-            "date_deadline": today,
-            "user_id": user.id,
-            "automated": True,
-            # whose calls can verify it: decided now, never changed (see mail.activity)
-            "retention_company_id": (partner.company_id or user.company_id).id,
-        }
 
     @api.model
     def _retention_assignees(self, partners):
@@ -856,81 +764,29 @@ class RetentionCycle(models.AbstractModel):
     def _retention_reset_day(self):
         """Make the next step recompute today and re-check every follow-up (e.g. after the Settings changed)."""
         self.env["ir.config_parameter"].sudo().set_param(LAST_COMPUTE_PARAM, False)
-        self.env.cr.execute(
-            SQL("UPDATE res_partner SET retention_followup_checked = NULL WHERE retention_followup_checked IS NOT NULL")
-        )
-        self.env["res.partner"].invalidate_model(["retention_followup_checked"])
+        self.env["ir.config_parameter"].sudo().set_param(LAST_ALLOCATE_PARAM, False)
 
     @api.model
     def _run_step(self, batch_size=1000, today=None):
-        """One step of the cycle: the computation (once per day), else one batch of follow-ups.
-        Reports progress to ir.cron, which calls again while something remains. Returns the
-        number of customers still to check."""
+        """One step of the cycle: the computation (once per day), then the follow-up phase (once per day: the
+        queue's allocation, bounded by the team's capacity, not by the base). Reports progress to ir.cron,
+        which calls again while something remains. Returns the number of steps still to run today."""
         today = today or fields.Date.context_today(self)
         Cron = self.env["ir.cron"]
         if not self._retention_try_lock():
             _logger.info("Retention cycle already running in another transaction: step skipped")
             return 0
-        Partner = self.env["res.partner"]
-        domain = self._retention_followup_domain(today)
-        if self.env["ir.config_parameter"].sudo().get_param(LAST_COMPUTE_PARAM) != fields.Date.to_string(today):
+        ICP = self.env["ir.config_parameter"].sudo()
+        day = fields.Date.to_string(today)
+        if ICP.get_param(LAST_COMPUTE_PARAM) != day:
             self._retention_compute_all(today)
-            remaining = Partner.search_count(domain)
-            self._retention_followup_progress(today, 0, remaining)
-            Cron._notify_progress(done=1, remaining=remaining)
-            return remaining
-        # The batches walk the customer ids upwards from where the previous step stopped (keyset), and
-        # the count still to check is taken once per day and decreased: neither a batch nor its count
-        # scans the customers already checked today, so a step costs the same whatever the base size.
-        run = self.env["retention.model.run"].sudo().search([("date", "=", today)], limit=1)
-        cursor = run.followup_cursor if run else 0
-        todo = Partner.search([("id", ">", cursor), *domain], order="id", limit=batch_size)
-        if not todo and cursor:
-            # customers put back to check below the cursor today (e.g. "lost for good" lifted)
-            todo = Partner.search(domain, order="id", limit=batch_size)
-        self._retention_process_batch(todo, today)
-        remaining = (run.followup_remaining if run else 0) - len(todo)
-        if remaining <= 0 or not todo:
-            remaining = Partner.search_count(domain)  # the estimate ran out: count what is really left
-        if todo:
-            self._retention_followup_progress(today, max(cursor, todo[-1].id), remaining, run=run)
-        Cron._notify_progress(done=len(todo), remaining=remaining)
-        return remaining
-
-    @api.model
-    def _retention_followup_progress(self, today, cursor, remaining, run=None):
-        """Remember where the follow-up phase of ``today`` stands, on the day's run."""
-        run = run or self.env["retention.model.run"].sudo().search([("date", "=", today)], limit=1)
-        if run:
-            run.write({"followup_cursor": cursor, "followup_remaining": remaining})
-
-    @api.model
-    def _retention_process_batch(self, partners, today):
-        """Schedule follow-ups for one batch; if the batch fails, retry customer by customer so one
-        bad record is logged and skipped instead of stalling the cycle. Marks the batch checked."""
-        try:
-            with self.env.cr.savepoint():
-                self._retention_schedule_followups(partners, today)
-        except Exception:  # noqa: BLE001 - isolate the poison record below
-            _logger.warning("Retention follow-up batch failed; retrying customer by customer", exc_info=True)
-            self.env.invalidate_all()
-            for partner in partners:
-                try:
-                    with self.env.cr.savepoint():
-                        self._retention_schedule_followups(partner, today)
-                except Exception:  # noqa: BLE001
-                    _logger.exception(
-                        "Retention follow-up failed for customer %s (id %s): skipped", partner.display_name, partner.id
-                    )
-                    self.env.invalidate_all()
-        self.env.cr.execute(
-            SQL(
-                "UPDATE res_partner SET retention_followup_checked = %s WHERE id IN %s",
-                today,
-                tuple(partners.ids) or (0,),
-            )
-        )
-        partners.invalidate_recordset(["retention_followup_checked"])
+            Cron._notify_progress(done=1, remaining=1)
+            return 1
+        if ICP.get_param(LAST_ALLOCATE_PARAM) != day:
+            self._retention_schedule_followups(today)
+            ICP.set_param(LAST_ALLOCATE_PARAM, day)
+            Cron._notify_progress(done=1, remaining=0)
+        return 0
 
     @api.model
     def _retention_run_cycle(self, today=None, batch_size=1000):

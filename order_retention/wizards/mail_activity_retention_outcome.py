@@ -4,6 +4,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..models import retention_policy as policy
+from ..models.res_config_settings import retention_param
 from ..models.retention_call import NEXT_STEPS, OUTCOMES
 
 
@@ -58,10 +59,8 @@ class MailActivityRetentionOutcome(models.TransientModel):
         if self.outcome == "reached":
             if not self.churn_reason_id or not self.next_step:
                 raise UserError(_("You reached the customer: pick why they are not ordering and the next step."))
-            if self.next_step == "call_again" and (
-                not self.next_call_date or self.next_call_date <= fields.Date.context_today(self)
-            ):
-                raise UserError(_("Pick the date to call again (after today)."))
+            if self.next_step == "call_again":
+                policy.check_call_again_date(self.env, self.next_call_date)
 
     def _summary(self):
         labels = dict(self._fields["outcome"]._description_selection(self.env))
@@ -114,6 +113,7 @@ class MailActivityRetentionOutcome(models.TransientModel):
                     "retention_lost_for_good": reached and self.next_step == "lost_for_good",
                 }
             )
+        self._retention_apply_stopping_rules(customer)
         if not reached:
             return None
         if self.churn_reason_id.is_complaint:
@@ -123,6 +123,20 @@ class MailActivityRetentionOutcome(models.TransientModel):
         elif self.next_step == "quotation":
             return self._retention_create_quotation(customer, activity)
         return None
+
+    def _retention_apply_stopping_rules(self, customer):
+        """Unanswered calls in a row (no answer, wrong number) take the customer out of the call queue after the
+        number of Settings; a reason that stops calls (one-time purchase, business closed) does at once; reaching
+        the customer resets the count."""
+        reached = self.outcome == "reached"
+        unanswered = 0 if reached else customer.retention_unanswered_calls + 1
+        vals = {"retention_unanswered_calls": unanswered}
+        if not reached and unanswered >= retention_param(self.env, "retention_max_unanswered"):
+            vals["retention_call_stop"] = "attempts"
+        elif reached and self.churn_reason_id.stops_calls:
+            vals["retention_call_stop"] = "reason"
+        with policy.retention_system():
+            customer.sudo().write(vals)
 
     def _retention_schedule_call_back(self, customer, activity):
         """The next retention call, due the agreed date, for the same salesperson and company."""
