@@ -114,6 +114,19 @@ class MailActivity(models.Model):
                     )
         return super().unlink()
 
+    @api.model
+    def _default_activity_type_for_model(self, model):
+        """Never propose a verified-call type (a retention call) as the default of a schedule dialog: only the
+        system creates those."""
+        activity_type = super()._default_activity_type_for_model(model)
+        if activity_type.sudo().retention_requires_verified_call:
+            activity_type = self.env["mail.activity.type"].search(
+                [("retention_requires_verified_call", "=", False), "|", ("res_model", "=", model),
+                 ("res_model", "=", False)],
+                limit=1,
+            )
+        return activity_type
+
     def _retention_postpone_limit(self):
         """The latest due date a salesperson may give this retention call: its due date, or 7 days after
         the day it was created, that day counted in the most advanced timezone (UTC+14). Due dates are
