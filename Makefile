@@ -1,4 +1,5 @@
-# The two commands of the README, and the tooling around them.
+# The two commands of the README, and the tooling around them. Every target runs with the interpreter
+# $PYTHON (default python3; scripts/lib.sh), e.g. `PYTHON=/path/to/venv/bin/python make test`.
 .PHONY: demo test bench lint wheel check-wheel pot check-pot readme
 demo:   ## start Odoo with demo data on an embedded default database (localhost:8069)
 	bash scripts/demo.sh
@@ -16,5 +17,5 @@ pot:    ## export order_retention/i18n/order_retention.pot from an installed mod
 	bash scripts/i18n_pot.sh
 check-pot:  ## fail when the committed .pot is stale
 	bash scripts/i18n_pot.sh --check
-readme: ## regenerate each addon's README.rst from its readme/*.md fragments
-	python3 scripts/gen_addon_readme.py
+readme: ## regenerate each addon's README.rst from its readme/*.md fragments (with $PYTHON, see scripts/lib.sh)
+	bash -c 'source scripts/lib.sh && exec "$$PY" scripts/gen_addon_readme.py'

@@ -1,32 +1,64 @@
 # Shared shell helpers of order_retention's scripts (sourced, not run).
-#   or_check_odoo     - fail loudly unless Odoo 18.0 is importable by python3
+#   $PY               - the Python interpreter everything runs with (exported as PYTHON, so that every
+#                       script and tool started from here uses the same one): $PYTHON when given, else
+#                       `python3`, unless that is a distribution's externally-managed Python (Debian 12's
+#                       /usr/bin/python3 refuses `pip install`, PEP 668): then a virtualenv of this project,
+#                       $OR_CACHE_DIR/venv, that scripts/install_odoo.sh creates
+#   or_setup          - set up whatever is missing (scripts/install_odoo.sh; a quick no-op when all is there)
+#   or_check_odoo     - fail loudly unless Odoo 18.0 is importable by $PY
 #   or_pg_up          - make a PostgreSQL server available and export PG* for Odoo:
 #                       PGHOST/PGPORT/PGUSER/PGPASSWORD when given, else a throwaway cluster
 #                       started as the `postgres` user under $OR_PGDATA (default /tmp/order_retention_pg)
 #   or_odoo ARGS...   - run Odoo with this repository and Odoo's own addons on the addons path
 # shellcheck shell=bash
 OR_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PY="${PYTHON:-python3}"
+OR_CACHE_DIR="${OR_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/order_retention}"
 OR_PGDATA="${OR_PGDATA:-/tmp/order_retention_pg}"
 OR_PGPORT_DEFAULT="${OR_PGPORT:-54329}"
 OR_DB_ROLE="${OR_DB_ROLE:-order_retention}"
+
+_or_default_python() {
+  # python3 will do unless it is an externally-managed interpreter outside any virtualenv (PEP 668); its real
+  # path, so that later calls skip wrappers such as pyenv's shims
+  if python3 -c 'import os, sys, sysconfig
+if sys.prefix == sys.base_prefix and os.path.isfile(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")):
+    sys.exit(1)
+print(sys.executable)' 2>/dev/null; then
+    :
+  elif command -v python3 >/dev/null; then
+    echo "$OR_CACHE_DIR/venv/bin/python"
+  else
+    echo python3   # no Python at all: scripts/install_odoo.sh installs Debian's (apt) and says so
+  fi
+}
+if [ -n "${PYTHON:-}" ]; then PY="$PYTHON"; else PY="$(_or_default_python)"; _OR_PY_DEFAULT=1; fi
+export PYTHON="$PY"
 
 or_die() { echo "ERROR: $*" >&2; exit 2; }
 
 # set up whatever is missing (apt packages, Odoo, Python requirements, queue_job, linters): a quick no-op
 # when everything is there; see scripts/install_odoo.sh
 or_setup() {
-  bash "$OR_ROOT/scripts/install_odoo.sh" || or_die "the set-up failed (see above); scripts/install_odoo.sh explains each step"
+  if [ -n "${_OR_PY_DEFAULT:-}" ]; then
+    # the default interpreter may change on a bare machine (Debian's python3 installed by the set-up)
+    PYTHON="" bash "$OR_ROOT/scripts/install_odoo.sh" \
+      || or_die "the set-up failed (see above); scripts/install_odoo.sh explains each step"
+    PY="$(_or_default_python)"; export PYTHON="$PY"
+  else
+    bash "$OR_ROOT/scripts/install_odoo.sh" || or_die "the set-up failed (see above); scripts/install_odoo.sh explains each step"
+  fi
 }
 
 or_check_odoo() {
   local out
-  out="$("$PY" -c 'import odoo.release as r; assert r.version_info[:2] == (18, 0), r.version; print(r.version)' 2>&1)" \
-    || or_die "Odoo 18.0 is not importable by $PY ($out).
+  out="$("$PY" -c 'import os, odoo.release as r
+assert r.version_info[:2] == (18, 0), "this is Odoo " + r.version
+print(os.path.join(os.path.dirname(os.path.dirname(r.__file__)), "addons"))' 2>&1)" \
+    || or_die "Odoo 18.0 is not importable by $PY ($(tail -1 <<<"$out")).
 Set it up with scripts/install_odoo.sh (ODOO_SRC=/path/to/odoo-18.0 for a source tree you have)"
+  OR_ODOO_ADDONS="$out"
   "$PY" -c 'import pandas, numpy, scipy, phonenumbers' 2>/dev/null \
     || or_die "order_retention's Python requirements are missing: $PY -m pip install -r $OR_ROOT/requirements.txt"
-  OR_ODOO_ADDONS="$("$PY" -c 'import odoo, os; print(os.path.join(os.path.dirname(os.path.dirname(odoo.__file__)), "addons"))')"
   [ -f "$OR_ODOO_ADDONS/sale_management/__manifest__.py" ] \
     || or_die "Odoo's addons folder was not found at $OR_ODOO_ADDONS (install Odoo editable from its source tree: scripts/install_odoo.sh)"
   export OR_ODOO_ADDONS
