@@ -74,6 +74,20 @@ PAGES = [
         3,
     ),
 ]
+# The retention-call queue at team size: taken on a copy of the demo with the demo team loaded
+# (retention.cycle._retention_demo_team: two more salespeople, capacity 6 each, 120 more customers); see --team.
+TEAM_PAGES = [
+    ("retention_waiting", "admin", "/odoo/action-order_retention.res_partner_action_retention_waiting", None, 0),
+    ("retention_workload", "admin", "/odoo/action-order_retention.retention_workload_action", None, 0),
+    ("my_retention_calls_full", "sofia", "/odoo/action-order_retention.mail_activity_action_retention_calls", None, 0),
+    (
+        "retention_call_chosen",
+        "sofia",
+        "/odoo/action-order_retention.mail_activity_action_retention_calls",
+        "document.querySelector(\".o_data_row td[name='retention_partner_id']\").click()",
+        3,
+    ),
+]
 RETENTION_TAB = (
     "[...document.querySelectorAll('.o_notebook a.nav-link')].find(a => a.textContent.trim() == 'Retention')"
     "?.click(); document.querySelector('.o_notebook').scrollIntoView()"
@@ -139,16 +153,22 @@ def main():
     parser.add_argument("--db", default="order_retention_demo")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "docs", "screenshots"))
     parser.add_argument("--only", nargs="*", help="file names (without .png) to take, default all")
+    parser.add_argument(
+        "--team",
+        action="store_true",
+        help="take the queue's screens (waiting list, workload, a full queue) instead: the database must hold the "
+        "demo team (scripts/screenshots_team_db.sh makes such a copy of the demo)",
+    )
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    sessions = {user: login(args.url, args.db, user) for user in {page[1] for page in PAGES}}
+    pages = TEAM_PAGES if args.team else PAGES
+    pages = [page for page in pages if not args.only or page[0] in args.only]
+    sessions = {user: login(args.url, args.db, user) for user in {page[1] for page in pages}}
     chrome = Chrome()
     current = None
     try:
         chrome.call("Network.enable")
-        for name, user, path, script, wait in PAGES:
-            if args.only and name not in args.only:
-                continue
+        for name, user, path, script, wait in pages:
             if user != current:
                 chrome.call("Network.setCookie", name="session_id", value=sessions[user], url=args.url)
                 chrome.call("Page.navigate", url=args.url + "/odoo")  # warm-up: the first load builds the assets
@@ -159,7 +179,7 @@ def main():
             if script:
                 chrome.call("Runtime.evaluate", expression=script)
                 time.sleep(wait)
-            if name == "customer_retention_tab":
+            if name in ("customer_retention_tab", "retention_call_chosen"):
                 chrome.call("Runtime.evaluate", expression=RETENTION_TAB)
                 time.sleep(1.5)
             shot = chrome.call("Page.captureScreenshot", format="png")

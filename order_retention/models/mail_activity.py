@@ -19,7 +19,7 @@ IDENTITY_FIELDS = (
     "retention_company_id",
 )
 # Set by the system only, on any activity (on creation and afterwards).
-SYSTEM_FIELDS = ("retention_call_id", "retention_company_id", "retention_value_at_risk")
+SYSTEM_FIELDS = ("retention_call_id", "retention_company_id", "retention_value_at_risk", "retention_chosen")
 SYSTEM_ONLY_CREATE_FIELDS = (*SYSTEM_FIELDS, "date_done")
 POSTPONE_DAYS = policy.POSTPONE_DAYS
 

@@ -53,6 +53,14 @@ class MailActivity(models.Model):
         "and at every daily computation, so that the queue sorts and sums by it: call the most valuable first.",
     )
 
+    retention_chosen = fields.Char(
+        string="Why Now",
+        readonly=True,
+        copy=False,
+        help="Why the retention cycle gave this customer a slot in the queue tonight: their rank among the customers "
+        "waiting for this queue and the value at risk (the call's note says more).",
+    )
+
     @api.depends("res_model", "res_id")
     def _compute_retention_partner_id(self):
         for activity in self:

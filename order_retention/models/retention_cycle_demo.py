@@ -2,6 +2,7 @@ import datetime
 import random
 
 from odoo import Command, api, fields, models
+from odoo.exceptions import AccessError
 
 from .retention_policy import retention_system
 
@@ -254,3 +255,61 @@ class RetentionCycle(models.AbstractModel):
                 )
             ],
         }
+
+    @api.model
+    def _retention_demo_team(self, n_customers=120, capacity=6, seed=7):
+        """A team-sized scenario on top of the demo (not loaded at install; scripts/screenshots.py --team calls
+        it on a copy of the demo database): two more salespeople in an *Inside Sales* team with a retention-call
+        capacity of ``capacity`` each, and ``n_customers`` customers of theirs with up to three years of orders,
+        lapsed from a few days to three years ago; then the cycle runs again, so that their queues fill up and
+        the others wait. Deterministic (``seed``)."""
+        if not self.env.su:
+            raise AccessError(self.env._("Only the superuser can load the demo team."))
+        rng = random.Random(seed)
+        today = fields.Date.context_today(self)
+        salesman = self.env.ref("sales_team.group_sale_salesman")
+        users = self.env["res.users"].with_context(no_reset_password=True).create(
+            [
+                {"name": name, "login": login, "password": login, "groups_id": [Command.set(salesman.ids)]}
+                for name, login in (("Sofia Seller", "sofia"), ("Tom Trader", "tom"))
+            ]
+        )
+        team = self.env["crm.team"].create({"name": "Inside Sales", "user_id": self.env.ref("base.user_admin").id})
+        self.env["crm.team.member"].create(
+            [{"crm_team_id": team.id, "user_id": user.id, "retention_call_capacity": capacity} for user in users]
+        )
+        product = self.env["product.product"].search([("default_code", "=", "RET-DEMO")], limit=1)
+        words = ["Alpine", "Harbor", "Maple", "Summit", "Cedar", "Prairie", "Coastal", "Granite", "Willow", "Orchard"]
+        trades = ["Bakery", "Pharmacy", "Hardware", "Catering", "Print Shop", "Garage", "Dental Clinic", "Florist"]
+        partners = self.env["res.partner"].create(
+            [
+                {
+                    "name": "%s %s %d" % (rng.choice(words), rng.choice(trades), number),
+                    "is_company": True,
+                    "user_id": users[number % 2].id,
+                    "phone": "+1 650-555-%04d" % number,
+                    "email": "customer%d@example.com" % number,
+                }
+                for number in range(n_customers)
+            ]
+        )
+        order_vals = []
+        for partner in partners:
+            rhythm = rng.choice([7, 14, 21, 30, 45, 60])
+            silent = int(rng.choice([rng.uniform(0, 60), rng.uniform(30, 400), rng.uniform(300, 1100)]))
+            amount = rng.choice([300, 800, 1500, 4000, 9000])
+            day = today - datetime.timedelta(days=silent)
+            first = today - datetime.timedelta(days=3 * 365)
+            while day >= first:
+                order_vals.append(
+                    self._retention_demo_order_vals(partner, partner.user_id, product, day, amount * rng.uniform(0.6, 1.4))
+                )
+                day -= datetime.timedelta(days=max(1, int(rhythm * rng.uniform(0.6, 1.6))))
+        orders = self.env["sale.order"].create(order_vals)
+        orders.write({"state": "sale"})
+        for order, vals in zip(orders, order_vals, strict=False):
+            order.date_order = vals["date_order"]
+        self.env["sale.order"].flush_model()
+        self._retention_reset_day()
+        self._retention_run_cycle(today=today)
+        return True

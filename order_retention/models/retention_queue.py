@@ -292,6 +292,13 @@ class RetentionQueue(models.AbstractModel):
                         "activity_type_id": activity_type.id,
                         "summary": summaries[status],
                         "note": Markup("<p>%s</p><p>%s</p>") % (why, partner.retention_explanation or ""),
+                        "retention_chosen": env._(
+                            "No. %(rank)s of %(waiting)s waiting, %(value)s at risk",
+                            rank=rank,
+                            waiting=waiting,
+                            value=format_amount(env, partner.retention_value_at_risk or 0.0,
+                                                partner.retention_currency_id),
+                        ),
                         "date_deadline": today,
                         "user_id": user_id,
                         "automated": True,
