@@ -1,7 +1,7 @@
 {
     "name": "Order Retention - Job Queue",
-    "summary": "Run the daily retention cycle as queue jobs: recompute and follow-up batches in parallel, "
-    "retried and visible in Queue Jobs",
+    "summary": "Run the daily retention cycle as queue jobs: recompute, write-back shards in parallel and the "
+    "call allocation, retried and visible in Queue Jobs",
     "version": "18.0.1.0.0",
     "development_status": "Beta",
     "category": "Sales/Sales",
@@ -14,6 +14,5 @@
     "depends": ["queue_job", "order_retention"],
     "data": [
         "data/queue_job_data.xml",
-        "views/res_config_settings_views.xml",
     ],
 }

@@ -4,24 +4,22 @@ The cron enqueues one *recompute* job: it reads every order (in shards, bounded 
 scores every customer into the stage table and records the day's run, then enqueues the *write-back*
 of the results in shards of 100,000 customers (disjoint partner id ranges: history, fields, chatter,
 closed follow-ups), which run side by side, and after them a *finish* job that marks the day computed
-and enqueues the *follow-up* batches (1,000 customers each, by partner id range) in as many chains as
-the Settings' parallel retention jobs, so that at most that many run at the same time. Every job is
-idempotent: the recompute is skipped when today's is already written, a write-back range written twice
-changes nothing, a batch only checks the customers of its id range that are not checked today yet;
-identity keys keep a job from being enqueued twice, and the cron enqueues nothing while a job of the
-previous cycle is still open (two cycles never overlap).
+and enqueues the day's *allocation*: the retention-call queue (retention.queue) gives the free slots of
+each salesperson's capacity to the customers whose call is worth most. The allocation is bounded by the
+team, not by the base (at most the sum of the capacities in calls, a few set-based statements): one job,
+not batches. Every job is idempotent: the recompute is skipped when today's is already written, a
+write-back range written twice changes nothing, the allocation does nothing when the day's has already
+run (order_retention.last_allocate_date); identity keys keep a job from being enqueued twice, and the
+cron enqueues nothing while a job of the previous cycle is still open (two cycles never overlap).
 """
 
 import logging
 
 from odoo import api, fields, models
-from odoo.tools import SQL
 
-from odoo.addons.order_retention.models.retention_cycle import LAST_COMPUTE_PARAM
+from odoo.addons.order_retention.models.retention_cycle import LAST_ALLOCATE_PARAM, LAST_COMPUTE_PARAM
 from odoo.addons.queue_job.delay import chain, group
 from odoo.addons.queue_job.exception import RetryableJobError
-
-from .res_config_settings import CAPACITY_PARAM
 
 _logger = logging.getLogger(__name__)
 
@@ -48,8 +46,8 @@ class RetentionCycle(models.AbstractModel):
         )
 
     @api.model
-    def _retention_enqueue_cycle(self, today=None, batch_size=1000):
-        """Enqueue today's cycle (cron): its recompute job, which enqueues the follow-up batches.
+    def _retention_enqueue_cycle(self, today=None):
+        """Enqueue today's cycle (cron): its recompute job, which enqueues the write-back and the allocation.
         Returns the job, or None when a cycle is still running."""
         today = today or fields.Date.context_today(self)
         if not self._retention_try_lock() or self._retention_open_jobs():
@@ -60,18 +58,18 @@ class RetentionCycle(models.AbstractModel):
             channel=CHANNEL,
             identity_key="order_retention.compute.%s" % day,
             description=self.env._("Retention cycle %(day)s: recompute every customer", day=day),
-        )._job_retention_compute(day, batch_size)
+        )._job_retention_compute(day)
 
     @api.model
-    def _job_retention_compute(self, day, batch_size=1000, shard_size=WRITE_BACK_SHARD):
+    def _job_retention_compute(self, day, shard_size=WRITE_BACK_SHARD):
         """Job: recompute every customer as of ``day`` into the stage table, then enqueue the write-back
-        shards and, after them, the finish job. When the day is already computed, enqueue the follow-up
-        batches directly. Returns the number of jobs enqueued."""
+        shards and, after them, the finish job. When the day is already computed, enqueue its allocation
+        directly (unless it already ran). Returns the number of jobs enqueued."""
         today = fields.Date.to_date(day)
         if not self._retention_try_lock():
             raise RetryableJobError("Another retention cycle step holds the lock", seconds=60)
         if self.env["ir.config_parameter"].sudo().get_param(LAST_COMPUTE_PARAM) == day:
-            return self._retention_enqueue_followups(today, batch_size)
+            return 1 if self._retention_enqueue_allocation(today) else 0
         self._retention_stage(today)
         ranges = self._retention_stage_ranges(shard_size)
         _ = self.env._
@@ -85,8 +83,8 @@ class RetentionCycle(models.AbstractModel):
         finish = self.delayable(
             channel=CHANNEL,
             identity_key="order_retention.finish.%s" % day,
-            description=_("Retention cycle %(day)s: schedule the follow-ups", day=day),
-        )._job_retention_finish(day, batch_size)
+            description=_("Retention cycle %(day)s: finish the recompute", day=day),
+        )._job_retention_finish(day)
         if write_backs:
             chain(group(*write_backs), finish).delay()
         else:
@@ -118,50 +116,41 @@ class RetentionCycle(models.AbstractModel):
         return written
 
     @api.model
-    def _job_retention_finish(self, day, batch_size=1000):
-        """Job: the day's results are written back: mark the day computed, enqueue the follow-up batches."""
+    def _job_retention_finish(self, day):
+        """Job: the day's results are written back: mark the day computed, enqueue the day's allocation."""
         today = fields.Date.to_date(day)
         if not self._retention_try_lock():
             raise RetryableJobError("Another retention cycle step holds the lock", seconds=60)
         self._retention_finish_compute(today)
-        return self._retention_enqueue_followups(today, batch_size)
+        return 1 if self._retention_enqueue_allocation(today) else 0
 
     @api.model
-    def _retention_followup_ranges(self, today, batch_size):
-        """(first id, last id) of each batch of ``batch_size`` customers whose follow-up is to check today."""
-        query = self.env["res.partner"]._search(self._retention_followup_domain(today))
-        return self._retention_id_ranges(query.select(SQL.identifier("res_partner", "id")), batch_size)
-
-    @api.model
-    def _retention_enqueue_followups(self, today, batch_size=1000):
-        """Enqueue the follow-up batches of ``today`` in N chains (N = parallel retention jobs).
-        Returns the number of batches."""
+    def _retention_enqueue_allocation(self, today):
+        """Enqueue the allocation of ``today`` (one job, identified by its day) unless it already ran.
+        Returns the job, or None."""
         day = fields.Date.to_string(today)
-        ranges = self._retention_followup_ranges(today, batch_size)
-        capacity = max(int(self.env["ir.config_parameter"].sudo().get_param(CAPACITY_PARAM) or 1), 1)
-        chains = [[] for _i in range(min(capacity, len(ranges)))]
-        label = self.env._("Retention follow-ups %(day)s: batch %(number)s/%(total)s (customers %(first)s-%(last)s)")
-        for number, (first_id, last_id) in enumerate(ranges, 1):
-            chains[(number - 1) % len(chains)].append(
-                self._retention_range_delayable("followups", label, day, number, ranges)._job_retention_followups(
-                    day, first_id, last_id, batch_size
-                )
-            )
-        for jobs in chains:
-            chain(*jobs).delay()
-        _logger.info("Retention cycle %s: %d follow-up batches enqueued in %d chains", day, len(ranges), len(chains))
-        return len(ranges)
+        if self.env["ir.config_parameter"].sudo().get_param(LAST_ALLOCATE_PARAM) == day:
+            return None
+        return self.with_delay(
+            channel=CHANNEL,
+            identity_key="order_retention.allocate.%s" % day,
+            description=self.env._("Retention cycle %(day)s: schedule the retention calls (call queue)", day=day),
+        )._job_retention_allocate(day)
 
     @api.model
-    def _job_retention_followups(self, day, first_id, last_id, batch_size=1000):
-        """Job: check the follow-ups of the customers of ids ``first_id``..``last_id`` still to check on
-        ``day`` (a retry or a second run only finds those not done yet). Returns how many were checked."""
-        today = fields.Date.to_date(day)
-        partners = self.env["res.partner"].search(
-            self._retention_followup_domain(today) + [("id", ">=", first_id), ("id", "<=", last_id)],
-            order="id",
-            limit=batch_size,
-        )
-        if partners:
-            self._retention_process_batch(partners, today)
-        return len(partners)
+    def _job_retention_allocate(self, day):
+        """Job: the day's allocation of the retention-call queue (retention.queue), once per day: does nothing
+        when it already ran for ``day``, or when ``day`` is not the day last computed (a later cycle, or a
+        reset, took over). Returns the number of retention calls created."""
+        if not self._retention_try_lock():
+            raise RetryableJobError("Another retention cycle step holds the lock", seconds=60)
+        ICP = self.env["ir.config_parameter"].sudo()
+        if ICP.get_param(LAST_ALLOCATE_PARAM) == day:
+            _logger.info("Retention cycle %s: the allocation already ran", day)
+            return 0
+        if ICP.get_param(LAST_COMPUTE_PARAM) != day:
+            _logger.info("Retention cycle %s: not the day last computed, no allocation", day)
+            return 0
+        created = self._retention_schedule_followups(fields.Date.to_date(day))
+        ICP.set_param(LAST_ALLOCATE_PARAM, day)
+        return created

@@ -4,10 +4,10 @@ from freezegun import freeze_time
 
 from odoo.tests import tagged
 
+from odoo.addons.order_retention.models.retention_cycle import LAST_ALLOCATE_PARAM, LAST_COMPUTE_PARAM
 from odoo.addons.order_retention.tests.common import RetentionCommon
 from odoo.addons.queue_job.tests.common import JobMixin
 
-from ..models.res_config_settings import CAPACITY_PARAM
 from ..models.retention_cycle import CHANNEL
 
 D = datetime.timedelta
@@ -15,14 +15,15 @@ D = datetime.timedelta
 
 @tagged("post_install", "-at_install", "order_retention_queue_job")
 class TestRetentionQueueJob(RetentionCommon, JobMixin):
-    """The daily cycle through the job queue: recompute job, follow-up batches, idempotence, no overlap."""
+    """The daily cycle through the job queue: recompute job, write-back shards, finish, allocation;
+    idempotence, no overlap, failures visible."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.env["ir.config_parameter"].set_param("order_retention.lost_probability", "1.0")
         cls.env["ir.config_parameter"].set_param("order_retention.lost_cap_days", "5000")
-        # five customers who stopped ordering: each needs a retention call
+        # five customers who stopped ordering: each needs a retention call (within the default capacity of 20)
         cls.lapsed = cls.env["res.partner"]
         for number in range(5):
             customer = cls._create_customer("Queued Lapse %s" % number, user=cls.salesman)
@@ -30,50 +31,91 @@ class TestRetentionQueueJob(RetentionCommon, JobMixin):
             cls.lapsed |= customer
         cls.Cycle = cls.env["retention.cycle"]
 
+    def _at_six(self):
+        return freeze_time(datetime.datetime.combine(self.BASE, datetime.time(6, 0)))
+
     def _cron(self):
-        with freeze_time(datetime.datetime.combine(self.BASE, datetime.time(6, 0))):
+        with self._at_six():
             return self.env["res.partner"]._cron_retention_cycle(batch_size=2)
 
-    def test_cron_enqueues_recompute_then_batches(self):
-        """The cron enqueues the recompute on root.order_retention; it enqueues the batches, which create the calls."""
-        self.env["ir.config_parameter"].set_param(CAPACITY_PARAM, "2")
+    def _param(self, name):
+        return self.env["ir.config_parameter"].get_param(name)
+
+    def _names(self, jobs):
+        return sorted(job.func.__name__ for job in jobs)
+
+    def test_cron_enqueues_recompute_then_write_back_finish_allocation(self):
+        """The cron enqueues the recompute on root.order_retention; it enqueues the write-back shard(s) and
+        the finish job, which enqueues one allocation job, which creates the calls."""
+        day = str(self.BASE)
         with self.trap_jobs() as trap:
             self._cron()
             trap.assert_jobs_count(1)
             trap.assert_enqueued_job(
                 self.Cycle._job_retention_compute,
-                args=(str(self.BASE), 2),
-                properties={"channel": CHANNEL, "identity_key": "order_retention.compute.%s" % self.BASE},
+                args=(day,),
+                properties={"channel": CHANNEL, "identity_key": "order_retention.compute.%s" % day},
             )
-            with freeze_time(datetime.datetime.combine(self.BASE, datetime.time(6, 0))):
+            with self._at_six():
                 trap.perform_enqueued_jobs()  # the recompute: the write-back shard(s), then the finish job
-                names = sorted(job.func.__name__ for job in trap.enqueued_jobs)
+                names = self._names(trap.enqueued_jobs)
                 self.assertEqual(names, ["_job_retention_finish", "_job_retention_write_back"])
-                trap.perform_enqueued_jobs()  # the write-back, then the finish: the follow-up batches
-                followup_jobs = [job for job in trap.enqueued_jobs if job.func.__name__ == "_job_retention_followups"]
-                self.assertEqual(len(followup_jobs), 3, "5 customers in batches of 2")
-                self.assertTrue(all(job.channel == CHANNEL for job in followup_jobs))
-                self.assertEqual(
-                    sorted(job.description.split(": ")[1][:9] for job in followup_jobs),
-                    ["batch 1/3", "batch 2/3", "batch 3/3"],
-                )
-                self.assertEqual(len({job.graph_uuid for job in followup_jobs}), 2, "two parallel chains")
+                self.assertFalse(any(self._all_followups(c) for c in self.lapsed), "no call before the allocation")
+                trap.perform_enqueued_jobs()  # the write-back, then the finish: the allocation
+                self.assertEqual(self._param(LAST_COMPUTE_PARAM), day)
+                self.assertFalse(self._param(LAST_ALLOCATE_PARAM) == day, "enqueued, not run yet")
+                [allocate] = trap.enqueued_jobs
+                self.assertEqual(allocate.func.__name__, "_job_retention_allocate")
+                self.assertEqual(allocate.args, (day,))
+                self.assertEqual(allocate.channel, CHANNEL)
+                self.assertEqual(allocate.identity_key, "order_retention.allocate.%s" % day)
+                self.assertIn(day, allocate.description)
                 trap.perform_enqueued_jobs()
+                self.assertFalse(trap.enqueued_jobs, "the allocation enqueues nothing more")
         self.env.invalidate_all()
+        self.assertEqual(self._param(LAST_ALLOCATE_PARAM), day)
         self.assertEqual(set(self.lapsed.mapped("retention_status")) - {"warm", "cold", "lost"}, set())
         for customer in self.lapsed:
             self.assertEqual(len(self._open_followups(customer)), 1, customer.name)
 
-    def test_batches_are_idempotent(self):
-        """Running a batch twice (a retry) creates no second call; a batch only sees its own id range."""
-        with freeze_time(datetime.datetime.combine(self.BASE, datetime.time(6, 0))):
+    def test_allocation_is_idempotent(self):
+        """The allocation job run twice (a retry, a second cycle the same day) creates no second call; it does
+        nothing for a day that is not the day last computed; once allocated, neither the recompute job nor the
+        finish job enqueue it again."""
+        day = str(self.BASE)
+        with self._at_six():
+            self.assertEqual(self.Cycle._job_retention_allocate(str(self.BASE - D(days=1))), 0, "not computed")
             self.Cycle._retention_compute_all(self.BASE)
-            first, last = min(self.lapsed.ids), max(self.lapsed.ids)
-            day = str(self.BASE)
-            self.assertEqual(self.Cycle._job_retention_followups(day, first, first), 1)
-            self.assertEqual(self.Cycle._job_retention_followups(day, first, first), 0, "already checked today")
-            self.assertEqual(self.Cycle._job_retention_followups(day, first, last), 4)
-        self.assertEqual(sum(len(self._open_followups(c)) for c in self.lapsed), 5)
+            self.assertEqual(self.Cycle._job_retention_allocate(str(self.BASE + D(days=1))), 0, "not computed")
+            self.assertFalse(any(self._all_followups(c) for c in self.lapsed))
+            self.assertEqual(self.Cycle._job_retention_allocate(day), 5)
+            self.assertEqual(self._param(LAST_ALLOCATE_PARAM), day)
+            self.assertEqual(self.Cycle._job_retention_allocate(day), 0, "already allocated today")
+            with self.trap_jobs() as trap:
+                self.assertEqual(self.Cycle._job_retention_compute(day), 0, "computed and allocated: nothing to do")
+                self.assertEqual(self.Cycle._job_retention_finish(day), 0)
+                trap.assert_jobs_count(0)
+            # the day reset (Settings' Run now): the day is computed again and allocated again, nothing twice
+            self.Cycle._retention_reset_day()
+            with self.trap_jobs() as trap:
+                self.Cycle._job_retention_compute(day)
+                trap.perform_enqueued_jobs()  # the write-back and the finish
+                self.assertEqual(self._names(trap.enqueued_jobs), ["_job_retention_allocate"])
+                trap.perform_enqueued_jobs()
+        self.assertEqual(self._param(LAST_ALLOCATE_PARAM), day)
+        for customer in self.lapsed:
+            self.assertEqual(len(self._all_followups(customer)), 1, customer.name)
+
+    def test_allocation_enqueued_once(self):
+        """The allocation job of a day is identified by its day: enqueued twice, it is one job."""
+        with self._at_six():
+            self.Cycle._retention_compute_all(self.BASE)
+            first = self.Cycle._retention_enqueue_allocation(self.BASE)
+            second = self.Cycle._retention_enqueue_allocation(self.BASE)
+        self.assertEqual(first.uuid, second.uuid)
+        jobs = self.env["queue.job"].search([("channel", "=", CHANNEL)])
+        self.assertEqual(len(jobs), 1)
+        self.assertEqual(jobs.identity_key, "order_retention.allocate.%s" % self.BASE)
 
     def test_cycles_never_overlap(self):
         """While a job of the cycle is open the cron enqueues nothing; enqueuing twice gives one job."""
@@ -83,32 +125,47 @@ class TestRetentionQueueJob(RetentionCommon, JobMixin):
         self.assertIn(str(self.BASE), jobs.name)
         self._cron()
         self.assertEqual(self.env["queue.job"].search_count([("channel", "=", CHANNEL)]), 1, "no second cycle")
-        jobs.state = "failed"  # a failure stays visible in Queue Jobs and does not block the next cycle
-        self._cron()
-        self.assertEqual(self.env["queue.job"].search_count([("channel", "=", CHANNEL)]), 2)
-
-    def test_failed_batch_is_visible_with_its_range(self):
-        """A batch job is named after its day and id range, so a failure in Queue Jobs says which customers."""
-        with freeze_time(datetime.datetime.combine(self.BASE, datetime.time(6, 0))):
+        with self._at_six():
             self.Cycle._retention_compute_all(self.BASE)
-            self.Cycle._retention_enqueue_followups(self.BASE, batch_size=3)
-        jobs = self.env["queue.job"].search([("channel", "=", CHANNEL)]).sorted("name")
-        self.assertEqual(len(jobs), 2)
-        first, last = min(self.lapsed.ids), max(self.lapsed.ids)
-        self.assertIn("batch 1/2 (customers %s-" % first, jobs[0].name)
-        self.assertIn("-%s)" % last, jobs[1].name)
-        self.assertEqual(
-            jobs[0].identity_key,
-            "order_retention.followups.%s.%s-%s" % (self.BASE, first, self.lapsed.sorted("id")[2].id),
+            self.Cycle._retention_enqueue_allocation(self.BASE)
+        allocation = self.env["queue.job"].search(
+            [("channel", "=", CHANNEL), ("identity_key", "=", "order_retention.allocate.%s" % self.BASE)]
         )
+        self.assertEqual(len(allocation), 1)
+        jobs.state = "done"
+        self._cron()
+        self.assertEqual(self.env["queue.job"].search_count([("channel", "=", CHANNEL)]), 2, "the allocation is open")
+        allocation.state = "failed"  # a failure stays visible in Queue Jobs and does not block the next cycle
+        self._cron()
+        self.assertEqual(self.env["queue.job"].search_count([("channel", "=", CHANNEL)]), 3)
+
+    def test_failed_allocation_is_visible(self):
+        """A failed allocation job stays in Queue Jobs named after its day and does not block the next cycle;
+        requeued and run, it creates the day's calls."""
+        with self._at_six():
+            self.Cycle._retention_compute_all(self.BASE)
+            job = self.Cycle._retention_enqueue_allocation(self.BASE)
+        record = job.db_record()
+        self.assertEqual(record.channel, CHANNEL)
+        self.assertIn(str(self.BASE), record.name)
+        self.assertIn("schedule the retention calls", record.name)
+        record.write({"state": "failed", "exc_info": "boom"})
+        self.assertEqual(self.Cycle._retention_open_jobs(), 0, "a failed job does not block the next cycle")
+        self.assertEqual(self.env["queue.job"].search([("channel", "=", CHANNEL), ("state", "=", "failed")]), record)
+        self.assertFalse(self._param(LAST_ALLOCATE_PARAM) == str(self.BASE))
+        with self._at_six():
+            job.perform()
+        self.assertEqual(self._param(LAST_ALLOCATE_PARAM), str(self.BASE))
+        for customer in self.lapsed:
+            self.assertEqual(len(self._open_followups(customer)), 1, customer.name)
 
     def test_write_back_in_shards(self):
         """The recompute enqueues the write-back in shards of customers that run side by side, and the
-        finish job after all of them; performed, they classify every customer once and the follow-ups
-        follow."""
+        finish job after all of them; performed, they classify every customer once and the allocation
+        follows."""
         day = str(self.BASE)
-        with freeze_time(datetime.datetime.combine(self.BASE, datetime.time(6, 0))), self.trap_jobs() as trap:
-            enqueued = self.Cycle._job_retention_compute(day, 2, shard_size=2)
+        with self._at_six(), self.trap_jobs() as trap:
+            enqueued = self.Cycle._job_retention_compute(day, shard_size=2)
             write_backs = [job for job in trap.enqueued_jobs if job.func.__name__ == "_job_retention_write_back"]
             [finish] = [job for job in trap.enqueued_jobs if job.func.__name__ == "_job_retention_finish"]
             self.assertEqual(enqueued, len(write_backs) + 1)
@@ -120,12 +177,12 @@ class TestRetentionQueueJob(RetentionCommon, JobMixin):
                 sorted(job.description.split(": ")[1].split(" (")[0] for job in write_backs),
                 sorted("write back part %d/%d" % (n, len(write_backs)) for n in range(1, len(write_backs) + 1)),
             )
-            self.assertFalse(self.env["ir.config_parameter"].get_param("order_retention.last_compute_date") == day)
+            self.assertFalse(self._param(LAST_COMPUTE_PARAM) == day)
             self.env.invalidate_all()
             self.assertFalse(any(self.lapsed.mapped("retention_status")), "staged, not written back yet")
             trap.perform_enqueued_jobs()
-            self.assertEqual(self.env["ir.config_parameter"].get_param("order_retention.last_compute_date"), day)
-            trap.perform_enqueued_jobs()  # the follow-up batches
+            self.assertEqual(self._param(LAST_COMPUTE_PARAM), day)
+            trap.perform_enqueued_jobs()  # the allocation
             # a write-back shard run again (a retry) writes nothing twice
             self.assertEqual(self.Cycle._job_retention_write_back(day, min(self.lapsed.ids), max(self.lapsed.ids)), 0)
         self.env.invalidate_all()
