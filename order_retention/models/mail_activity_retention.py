@@ -57,8 +57,8 @@ class MailActivity(models.Model):
         string="Why Now",
         readonly=True,
         copy=False,
-        help="Why the retention cycle gave this customer a slot in the queue tonight: their rank among the customers "
-        "waiting for this queue and the value at risk (the call's note says more).",
+        help="Why the retention cycle gave this customer a slot in your queue: their rank among the customers who "
+        "were waiting for it, by call worth (value at risk x win-back chance); the call's note says more.",
     )
 
     @api.depends("res_model", "res_id")

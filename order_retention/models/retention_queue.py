@@ -47,6 +47,13 @@ class RetentionQueue(models.AbstractModel):
         """{user id: capacity} of the users who can work retention calls (active internal salespeople), all or
         ``user_ids``: the largest capacity of their sales-team memberships that are not opted out; 0 when every
         membership is opted out; the company default of their main company without any membership."""
+        # raw SQL below: write what the ORM still holds first (a capacity or an opt-out changed in this transaction)
+        self.env["crm.team.member"].flush_model(
+            ["user_id", "crm_team_id", "active", "retention_call_capacity", "retention_call_optout"]
+        )
+        self.env["crm.team"].flush_model(["active"])
+        self.env["res.company"].flush_model(["retention_call_capacity"])
+        self.env["res.users"].flush_model(["active", "share", "company_id", "groups_id"])
         rows = self.env.execute_query(
             SQL(
                 """
@@ -238,7 +245,8 @@ class RetentionQueue(models.AbstractModel):
         created = self._retention_create_calls(today, chosen, ranks, info, rates)
         self._retention_store_queue(today, info, chosen, stopped)
         sent = self._retention_send_low_touch(today, info, chosen, stopped)
-        restored = [pid for pid, *rest in rows if rest[5]]
+        # a cancelled win-back stays owed until its call exists (a full queue makes it wait at the top)
+        restored = [pid for pids in chosen.values() for pid in pids if info[pid][5]]
         if restored:
             self.env.cr.execute(
                 SQL("UPDATE res_partner SET retention_restore_order_id = NULL WHERE id IN %s", tuple(restored))
@@ -292,13 +300,7 @@ class RetentionQueue(models.AbstractModel):
                         "activity_type_id": activity_type.id,
                         "summary": summaries[status],
                         "note": Markup("<p>%s</p><p>%s</p>") % (why, partner.retention_explanation or ""),
-                        "retention_chosen": env._(
-                            "No. %(rank)s of %(waiting)s waiting, %(value)s at risk",
-                            rank=rank,
-                            waiting=waiting,
-                            value=format_amount(env, partner.retention_value_at_risk or 0.0,
-                                                partner.retention_currency_id),
-                        ),
+                        "retention_chosen": env._("No. %(rank)s of %(waiting)s", rank=rank, waiting=waiting),
                         "date_deadline": today,
                         "user_id": user_id,
                         "automated": True,
@@ -464,7 +466,10 @@ class RetentionQueue(models.AbstractModel):
         salesperson) or SMS for ``partner``. Returns True when something was queued."""
         author = partner.user_id.sudo() if partner.user_id and partner.user_id.active else self.env.user
         if channel == "email":
-            template = company.retention_mail_template_id
+            # the module's template when the company has none (companies that existed before the install)
+            template = company.retention_mail_template_id or self.env.ref(
+                "order_retention.mail_template_retention_low_touch", raise_if_not_found=False
+            )
             if not template:
                 return False
             partner.with_context(mail_notify_force_send=False, mail_post_autofollow=False).message_post_with_source(
@@ -473,7 +478,9 @@ class RetentionQueue(models.AbstractModel):
                 author_id=author.partner_id.id,
             )
             return True
-        template = company.retention_sms_template_id
+        template = company.retention_sms_template_id or self.env.ref(
+            "order_retention.sms_template_retention_low_touch", raise_if_not_found=False
+        )
         if not template:
             return False
         partner._message_sms_with_template(template=template, partner_ids=partner.ids)
