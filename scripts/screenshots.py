@@ -80,11 +80,7 @@ TEAM_PAGES = [
     ("retention_waiting", "admin", "/odoo/action-order_retention.res_partner_action_retention_waiting", None, 0),
     ("retention_workload", "admin", "/odoo/action-order_retention.retention_workload_action", None, 0),
     ("my_retention_calls_full", "sofia", "/odoo/action-order_retention.mail_activity_action_retention_calls", None, 0),
-    (
-        "retention_call_chosen",
-        "sofia",
-        "/odoo/action-order_retention.mail_activity_action_retention_calls",
-        "document.querySelector(\".o_data_row td[name='retention_partner_id']\").click()",
+]\").click()",
         3,
     ),
 ]
@@ -179,7 +175,7 @@ def main():
             if script:
                 chrome.call("Runtime.evaluate", expression=script)
                 time.sleep(wait)
-            if name in ("customer_retention_tab", "retention_call_chosen"):
+            if name == "customer_retention_tab":
                 chrome.call("Runtime.evaluate", expression=RETENTION_TAB)
                 time.sleep(1.5)
             shot = chrome.call("Page.captureScreenshot", format="png")
