@@ -80,9 +80,6 @@ TEAM_PAGES = [
     ("retention_waiting", "admin", "/odoo/action-order_retention.res_partner_action_retention_waiting", None, 0),
     ("retention_workload", "admin", "/odoo/action-order_retention.retention_workload_action", None, 0),
     ("my_retention_calls_full", "sofia", "/odoo/action-order_retention.mail_activity_action_retention_calls", None, 0),
-]\").click()",
-        3,
-    ),
 ]
 RETENTION_TAB = (
     "[...document.querySelectorAll('.o_notebook a.nav-link')].find(a => a.textContent.trim() == 'Retention')"
