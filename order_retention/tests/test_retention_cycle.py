@@ -1,10 +1,13 @@
 import datetime
 from unittest.mock import patch
 
+from freezegun import freeze_time
+
 from odoo import sql_db
 from odoo.tests import Form, tagged
 
-from ..models.retention_cycle import CYCLE_LOCK_KEY, RetentionCycle
+from ..models.retention_cycle import CYCLE_LOCK_KEY, LAST_ALLOCATE_PARAM
+from ..models.retention_queue import RetentionQueue
 from .common import RetentionCommon
 
 D = datetime.timedelta
@@ -158,63 +161,74 @@ class TestRetentionCycle(RetentionCommon):
         self.assertEqual(self._open_followups(no_user).user_id, self.leader)
         self.assertEqual(self._open_followups(orphan).user_id, self.fallback)
 
-    def test_failing_customer_does_not_block_others(self):
-        """One customer whose follow-up fails is logged and skipped; the others get theirs."""
-        poison = self._create_customer("Poison Pill Inc", user=self.salesman)
-        self._create_orders(poison, self._regular_dates(self.BASE, 10, 12))
-        original = RetentionCycle._retention_prepare_activity_vals
+    def test_failed_allocation_is_retried(self):
+        """An allocation that fails creates nothing and does not mark the day allocated: the next step of the
+        same day runs it again and every customer gets their call (nothing is skipped for the day)."""
+        other = self._create_customer("Second Lapsed Inc", user=self.salesman)
+        self._create_orders(other, self._regular_dates(self.BASE, 10, 12))
+        day = self.BASE + D(days=40)
 
-        def prepare(cycle, partner, *args, **kwargs):
-            if partner == poison:
-                raise ValueError("broken customer")
-            return original(cycle, partner, *args, **kwargs)
+        def broken(queue, *args, **kwargs):
+            raise ValueError("broken allocation")
 
-        with (
-            patch.object(RetentionCycle, "_retention_prepare_activity_vals", prepare),
-            self.assertLogs("odoo.addons.order_retention.models.retention_cycle", level="ERROR") as logs,
-        ):
-            self._run(self.BASE + D(days=40))
-        self.assertTrue(any("Poison Pill" in line for line in logs.output))
+        with freeze_time(datetime.datetime.combine(day, datetime.time(6, 0))):
+            self.assertEqual(self.Cycle._run_step(today=day), 1, "the computation; the allocation remains")
+            with (
+                patch.object(RetentionQueue, "_retention_create_calls", broken),
+                self.assertRaises(ValueError),
+                self.env.cr.savepoint(),
+            ):
+                self.Cycle._run_step(today=day)
+            self.env.invalidate_all()
+            self.assertNotEqual(self.env["ir.config_parameter"].get_param(LAST_ALLOCATE_PARAM), self._day(day))
+            self.assertFalse(self._all_followups(self.regular) | self._all_followups(other))
+            self.assertEqual(self.Cycle._run_step(today=day), 0)
+        self.env.invalidate_all()
+        self.assertEqual(self.env["ir.config_parameter"].get_param(LAST_ALLOCATE_PARAM), self._day(day))
         self.assertEqual(len(self._open_followups(self.regular)), 1)
-        self.assertFalse(self._open_followups(poison))
-        self.assertEqual(
-            poison.retention_followup_checked, self.BASE + D(days=40), "skipped, not retried forever today"
-        )
+        self.assertEqual(len(self._open_followups(other)), 1)
 
     def test_cron_steps_report_progress(self):
-        """The cron entry point computes first, then processes follow-ups in batches until nothing remains."""
+        """The cron entry point computes first (one step left), then allocates the follow-ups in one step
+        whatever the number of customers (nothing left); a further step the same day does nothing."""
+        customers = self.regular
         for i in range(3):
             customer = self._create_customer("Batch Customer %s" % i, user=self.salesman)
             self._create_orders(customer, self._regular_dates(self.BASE, 10, 5))
+            customers |= customer
         day = self.BASE + D(days=60)
         self.env["ir.config_parameter"].set_param("order_retention.last_compute_date", False)
-        remaining = self.Cycle._run_step(batch_size=2, today=day)
-        self.assertGreater(remaining, 2, "after the computation, follow-ups remain")
-        steps = 0
-        while remaining:
-            previous = remaining
-            remaining = self.Cycle._run_step(batch_size=2, today=day)
-            self.assertLess(remaining, previous)
-            steps += 1
-        self.assertGreater(steps, 1)
-        self.assertEqual(len(self._open_followups(self.regular)), 1)
+        cron = self.env.ref("order_retention.ir_cron_retention_cycle")
+        progress = self.env["ir.cron.progress"].create({"cron_id": cron.id, "done": 0, "remaining": 0})
+        Cycle = self.Cycle.with_context(ir_cron_progress_id=progress.id)
+        self.assertEqual(Cycle._run_step(batch_size=2, today=day), 1, "after the computation, the allocation")
+        self.assertRecordValues(progress, [{"done": 1, "remaining": 1}])
+        self.assertFalse(self._all_followups(self.regular), "no call before the allocation")
+        self.assertEqual(Cycle._run_step(batch_size=2, today=day), 0, "one allocation, not one step per batch")
+        self.assertRecordValues(progress, [{"done": 1, "remaining": 0}])
+        for customer in customers:
+            self.assertEqual(len(self._all_followups(customer)), 1, customer.name)
+        progress.write({"done": 0})
+        self.assertEqual(Cycle._run_step(batch_size=2, today=day), 0)
+        self.assertRecordValues(progress, [{"done": 0, "remaining": 0}])  # a further step reports nothing
+        for customer in customers:
+            self.assertEqual(len(self._all_followups(customer)), 1, customer.name)
 
-    def test_customer_put_back_below_the_batches_is_checked_the_same_day(self):
-        """The batches walk the customer ids upwards from where the previous step stopped; a customer
-        put back to check below that point (e.g. "lost for good" lifted) is still checked the same day."""
-        later = self._create_customer("Later Batch Customer", user=self.salesman)
-        self._create_orders(later, self._regular_dates(self.BASE, 10, 12))
+    def test_customer_put_back_gets_a_call_at_the_next_allocation(self):
+        """A customer put back in the follow-ups after the day's allocation ("lost for good" lifted by a sales
+        manager) gets no call from another step that day (one allocation a day, bounded by the team), and gets
+        one at the next day's allocation."""
+        self.regular.sudo().write({"retention_lost_for_good": True})
         day = self.BASE + D(days=60)
         self._run(day)
         self.assertIn(self.regular.retention_status, ("warm", "cold", "lost"))
-        self.assertLess(self.regular.id, later.id)
-        self.assertEqual(self.regular.retention_followup_checked, day)
-        run = self.env["retention.model.run"].search([("date", "=", day)])
-        self.assertGreaterEqual(run.followup_cursor, later.id, "the batches went past both customers")
-        self.regular.sudo().write({"retention_followup_checked": False})
-        self.assertEqual(self.Cycle._run_step(today=day), 0, "checked in one step, then nothing is left")
+        self.assertFalse(self._all_followups(self.regular), "no retention call while lost for good")
+        self.regular.with_user(self.leader).action_retention_resume_followups()
+        self.assertFalse(self.regular.retention_lost_for_good)
+        self.assertEqual(self.Cycle._run_step(today=day), 0, "today's allocation already ran")
         self.env.invalidate_all()
-        self.assertEqual(self.regular.retention_followup_checked, day)
+        self.assertFalse(self._all_followups(self.regular))
+        self._run(day + D(days=1))
         self.assertEqual(len(self._open_followups(self.regular)), 1)
 
 

@@ -121,14 +121,13 @@ class TestRetentionOutcome(HardeningCommon):
         """No retention call while lost for good; a manager can undo it; an order clears it."""
         self._close(next_step="lost_for_good")
         self.assertTrue(self.customer.retention_lost_for_good)
-        self.assertNotIn(
-            self.customer,
-            self.env["res.partner"].search(self.Cycle._retention_followup_domain(datetime.date.today() + D(days=60))),
-        )
+        Queue, later = self.env["retention.queue"], datetime.date.today() + D(days=60)
+        self.assertNotIn(self.customer.id, [row[0] for row in Queue._retention_candidates(later)], "no call queue")
         with self.assertRaises(AccessError):
             self.customer.with_user(self.seller).action_retention_resume_followups()
         self.customer.with_user(self.leader).action_retention_resume_followups()
         self.assertFalse(self.customer.retention_lost_for_good)
+        self.assertIn(self.customer.id, [row[0] for row in Queue._retention_candidates(later)], "back in the queue")
         with retention_system():
             self.customer.retention_lost_for_good = True
         order = self._create_orders(self.customer, [datetime.date.today()], state="draft", user=self.seller)
