@@ -17,7 +17,7 @@ import time
 import pandas as pd
 
 from odoo import _, api, fields, models
-from odoo.tools import SQL, config, html_escape, plaintext2html
+from odoo.tools import SQL, config, plaintext2html
 
 from ..tools import cadence, frames
 from .res_config_settings import retention_param
