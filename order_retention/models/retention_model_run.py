@@ -93,6 +93,42 @@ class RetentionModelRun(models.Model):
         readonly=True,
         help="The fitted model: coefficients, standardisation, threshold, training figures.",
     )
+    # --- the retention-call queue of that night (retention.queue) ---
+    winback_learned = fields.Boolean(
+        string="Win-back Chance Learned",
+        readonly=True,
+        help="Set when the chance that a call wins a customer back came from your own past retention calls (at least "
+        "200 whose 90-day window is over, with at least 20 win-backs); otherwise a default curve by silence was used.",
+    )
+    winback_calls = fields.Integer(
+        string="Calls With a Known Result",
+        readonly=True,
+        help="Past retention calls closed by a verified call whose 90-day window is over.",
+    )
+    winback_count = fields.Integer(
+        string="Win-backs", readonly=True, help="Of those calls, the ones followed by an order within 90 days."
+    )
+    winback_rates = fields.Char(
+        string="Win-back Chance by Silence",
+        readonly=True,
+        help="The chance used per silence band (days since the last order) to rank the customers waiting for a call.",
+    )
+    queue_created = fields.Integer(
+        string="Calls Scheduled", readonly=True, help="Retention calls the queue scheduled that night."
+    )
+    queue_waiting = fields.Integer(
+        string="Customers Waiting",
+        readonly=True,
+        help="Customers who needed a call but waited for a free slot in their salesperson's queue.",
+    )
+    queue_stopped = fields.Integer(
+        string="Out of the Call Queue",
+        readonly=True,
+        help="Customers who left the call queue (unanswered calls, a long silence or a reason that stops calls).",
+    )
+    queue_messages = fields.Integer(
+        string="Messages Queued", readonly=True, help="Low-touch e-mails and SMS queued that night."
+    )
     followup_cursor = fields.Integer(
         string="Follow-ups Checked Up To",
         readonly=True,

@@ -261,8 +261,30 @@ class RetentionQueue(models.AbstractModel):
             "winback_learned": rates.learned,
         }
         self.env.cr.cache["retention_allocation"] = counts
+        self._retention_record_night(today, counts, rates)
         _logger.info("Retention queue %s: %s", today, counts)
         return counts
+
+    @api.model
+    def _retention_record_night(self, today, counts, rates):
+        """Keep the night's figures on the day's run (Configuration > Retention > Churn Models): calls scheduled,
+        customers waiting and stopped, messages, and which win-back chance ranked them."""
+        run = self.env["retention.model.run"].sudo().search([("date", "=", today)], limit=1)
+        if run:
+            run.write(
+                {
+                    "queue_created": counts["created"],
+                    "queue_waiting": counts["waiting"],
+                    "queue_stopped": counts["stopped"],
+                    "queue_messages": counts["messages"],
+                    "winback_learned": rates.learned,
+                    "winback_calls": rates.calls,
+                    "winback_count": rates.winbacks,
+                    "winback_rates": ", ".join(
+                        "%s: %d %%" % (qp.band_label(i), round(rate * 100)) for i, rate in enumerate(rates.rates)
+                    ),
+                }
+            )
 
     @api.model
     def _retention_create_calls(self, today, chosen, ranks, info, rates):
