@@ -2,10 +2,12 @@
 # Benchmark order_retention (prints its figures; not a test):
 #   1. the pure engine on synthetic histories (100k customers x 10 orders),
 #   2. the daily cycle inside a real Odoo database: 100k customers / 1M orders loaded with SQL COPY,
-#      full recompute, activities/s, follow-up phase, list/kanban server time, naive ORM comparison.
-#   3. measured fan-out (scripts/bench_fanout.py, database ${BENCH_DB}_fanout): the follow-up phase run by the
-#      queue_job runner of a real Odoo server (--workers=2) at channel capacity 1 and 2, wall time and speed-up.
-#      BENCH_FANOUT=0 skips it, BENCH_FANOUT=only runs only it; BENCH_FANOUT_CUSTOMERS (100000) its base,
+#      full recompute, retention calls/s, follow-up phase (the allocation), list/kanban server time, naive ORM
+#      comparison.
+#   3. measured fan-out (scripts/bench_fanout.py, database ${BENCH_DB}_fanout): the day's cycle as jobs (recompute,
+#      write-back shards, finish, allocation) run by the queue_job runner of a real Odoo server (--workers=2) at
+#      channel capacity 1 and 2, wall time and speed-up. BENCH_FANOUT=0 skips it, BENCH_FANOUT=only runs only it;
+#      BENCH_FANOUT_CUSTOMERS (100000) its base, BENCH_FANOUT_SHARD (10000) customers per write-back shard,
 #      BENCH_FANOUT_ROUNDS (2) how many rounds of capacity 1 then 2 (speed-up on the medians).
 # BENCH_CUSTOMERS / BENCH_ORDERS change the size; BENCH_DB names the database (or_bench); KEEP_DB=1 keeps it
 # (and a later KEEP_DB=1 run reuses its customers and orders instead of loading them again).

@@ -3,8 +3,10 @@
 Loads N synthetic customers and M confirmed orders with SQL COPY (not the ORM), then prints:
   - load time,
   - the full recompute (fetch + engine + bulk write-back + history) wall time and peak memory,
-  - retention activities created per second (10,000 follow-ups),
-  - the whole follow-up phase,
+  - retention calls created per second (one allocation with the salespeople's capacities raised so that it
+    creates up to 10,000 calls),
+  - the follow-up phase: the nightly allocation of the retention-call queue at the default capacity (every
+    warm/cold/lost customer ranked, the free slots filled, the others recorded waiting),
   - server time of the Missing Orders list and of the status kanban (what the web client asks),
   - the same recompute done the naive way (ORM reads per customer) on a sample, extrapolated.
 
@@ -112,7 +114,7 @@ def load_synthetic(env, n_customers, orders_per_customer, seed=7):
 
 
 def reset_retention(env):
-    """Undo a previous benchmark run on a kept database: no status, no history, no follow-up."""
+    """Undo a previous benchmark run on a kept database: no status, no history, no follow-up, no queue."""
     cr = env.cr
     cr.execute(
         "DELETE FROM mail_activity WHERE activity_type_id = %s", [env.ref("order_retention.mail_act_retention_call").id]
@@ -126,10 +128,11 @@ def reset_retention(env):
         if name.startswith("retention_") and field.store and field.type not in ("one2many", "many2many")
     ]
     cr.execute(
-        "UPDATE res_partner SET %s WHERE retention_status IS NOT NULL OR retention_followup_checked IS NOT NULL"
-        % ", ".join("%s = NULL" % name for name in columns)
+        "UPDATE res_partner SET %s WHERE retention_status IS NOT NULL OR retention_waiting_since IS NOT NULL "
+        "OR retention_call_stop IS NOT NULL" % ", ".join("%s = NULL" % name for name in columns)
     )
     env["ir.config_parameter"].set_param("order_retention.last_compute_date", False)
+    env["ir.config_parameter"].set_param("order_retention.last_allocate_date", False)
     env.invalidate_all()
 
 
@@ -180,6 +183,28 @@ def naive_recompute(env, partners):
             }
         )
     env.flush_all()
+
+
+def raise_capacity(env, calls):
+    """Give the bench customers' salespeople (their sales-team memberships; one in the first team for those
+    without) the retention-call capacity that lets one allocation create up to ``calls`` calls (at most 1,000
+    each, the limit of a membership). Returns (capacity, salespeople)."""
+    env.cr.execute(
+        "SELECT DISTINCT user_id FROM res_partner WHERE name LIKE 'Bench Customer %%' AND user_id IS NOT NULL"
+    )
+    users = env["res.users"].browse([row[0] for row in env.cr.fetchall()])
+    users = users.filtered(
+        lambda user: user.active and not user.share and user.has_group("sales_team.group_sale_salesman")
+    )
+    capacity = min(1000, -(-calls // max(len(users), 1)))
+    Member = env["crm.team.member"]
+    team = env["crm.team"].search([], limit=1) or env["crm.team"].create({"name": "Bench Team"})
+    for user in users:
+        members = Member.search([("user_id", "=", user.id)]) or Member.create(
+            {"crm_team_id": team.id, "user_id": user.id}
+        )
+        members.write({"retention_call_capacity": capacity, "retention_call_optout": False})
+    return capacity, len(users)
 
 
 def load(env, n_customers, orders_per_customer):
@@ -271,19 +296,28 @@ def run(env, n_customers=100_000, orders_per_customer=10, activities=10_000, nai
         )
     env.cr.rollback()
     Partner = env["res.partner"]
-    todo = Partner.search(
-        [("id", "in", partner_ids.tolist()), ("retention_status", "in", ("warm", "cold", "lost"))], limit=activities
+    Queue = env["retention.queue"]
+    # calls created per second: one allocation with the capacities raised (rolled back)
+    capacity, sellers = raise_capacity(env, activities)
+    counts, t_act = _timed(
+        "allocation creating up to %d retention calls (%d salespeople x %d)" % (capacity * sellers, sellers, capacity),
+        Queue._retention_allocate,
+        today,
     )
-    created, t_act = _timed(
-        "create %d retention activities" % len(todo), cycle._retention_schedule_followups, todo, today
+    print(
+        "  %d calls created: %.0f calls/s (%s)" % (counts["created"], counts["created"] / t_act if t_act else 0, counts)
     )
-    print("  %d activities created: %.0f activities/s" % (created, created / t_act if t_act else 0))
     env.cr.rollback()  # keep the follow-up phase below comparable
-    remaining, t_follow = _timed(
-        "follow-up phase (all warm/cold/lost customers, batches of 1000)", cycle._retention_run_cycle, today
+    # the nightly follow-up phase: one allocation at the default capacity (today is computed: only it runs)
+    _r, _elapsed = _timed(
+        "follow-up phase (the allocation: every warm/cold/lost customer ranked)", cycle._retention_run_cycle, today
     )
+    counts = env.cr.cache.get("retention_allocation") or {}
     n_open = env["mail.activity"].search_count([("activity_type_id", "=", cycle._retention_activity_type().id)])
-    print("  open retention activities: %d" % n_open)
+    print(
+        "  %s customers need a call: %s created, %s waiting, %s out of the call queue; open retention calls: %d"
+        % (counts.get("needing"), counts.get("created"), counts.get("waiting"), counts.get("stopped"), n_open)
+    )
     env.cr.commit()
     list_spec = {
         f: {}

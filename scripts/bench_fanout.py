@@ -1,17 +1,20 @@
-"""Measured fan-out of the daily retention cycle: the follow-up phase run by OCA queue_job's job runner.
+"""Measured fan-out of the daily retention cycle run by OCA queue_job's job runner.
 
 In a database of its own (``<BENCH_DB>_fanout``, order_retention + order_retention_queue_job, no demo data)
-it loads N synthetic customers with SQL COPY (scripts/bench_cycle.py), classifies them once, then for a
-channel capacity of 1 and of 2:
-  - resets the follow-up state (retention activities, follow-up checks, the channel's jobs),
-  - sets the Settings' parallel retention jobs and enqueues the day's follow-up batches (1,000 customers each)
-    in that many chains (order_retention_queue_job),
-  - starts a real Odoo server (``--workers=2``, job runner enabled with ``channels=root:2,root.order_retention:2``)
-    and times it until every job of root.order_retention is done, then stops it.
+it loads N synthetic customers with SQL COPY (scripts/bench_cycle.py), then for a channel capacity of 1 and
+of 2:
+  - resets the customers' retention state (statuses, history, retention calls, the day's run) and the
+    channel's jobs,
+  - enqueues the day's cycle (order_retention_queue_job): the recompute job, which enqueues the write-back in
+    shards of BENCH_FANOUT_SHARD customers (10,000 by default: several shards to run side by side), the finish
+    job and the day's allocation of the retention-call queue (one job, bounded by the team's capacity),
+  - starts a real Odoo server (``--workers=2``, job runner with ``channels=root:2,root.order_retention:N``,
+    N the capacity) and times it until every job of root.order_retention is done, then stops it.
 It prints the wall time from the server start (it includes the server start-up and the job runner's 5 s
 start delay), the server's own figure (first job started -> last job done, from queue_job's date_started /
 date_done) with the speed-up computed on it, the most jobs seen running at once, and
-checks that both runs created the same open retention activities, one per customer to follow up.
+checks that every run classified the customers alike and created the same retention calls, one per customer
+chosen.
 
 Run through `make bench` (scripts/bench.sh; BENCH_FANOUT=0 skips it, BENCH_FANOUT=only runs only it). It is
 not a test. KEEP_DB=1 keeps the database.
@@ -30,10 +33,7 @@ import tempfile
 import time
 
 CHANNEL = "root.order_retention"
-CAPACITY_PARAM = "order_retention_queue_job.capacity"
-RUNNER_CHANNELS = "root:2,root.order_retention:2"
 CAPACITIES = (1, 2)
-BATCH_SIZE = 1000
 POLL_SECONDS = 0.5
 
 
@@ -145,43 +145,47 @@ def create_database(dbname, conf, keep_db):
     odoo.modules.registry.Registry.delete(dbname)  # nothing opened yet, but be sure the registry is fresh
 
 
-def prepare(env, n_customers, orders_per_customer, today):
-    """Load the synthetic customers (unless a kept database holds them) and classify them once."""
+def runner_channels(capacity):
+    """The job runner's channels for a capacity of the retention channel."""
+    return "root:%d,%s:%d" % (max(2, capacity), CHANNEL, capacity)
+
+
+def prepare(env, n_customers, orders_per_customer):
+    """Load the synthetic customers (unless a kept database holds them)."""
     import bench_cycle
 
     bench_cycle.load(env, n_customers, orders_per_customer)  # unless a kept database holds them
-    bench_cycle.reset_retention(env)
-    counts, _elapsed = bench_cycle._timed(
-        "fan-out: classify every customer (_retention_compute_all)",
-        env["retention.cycle"]._retention_compute_all,
-        today,
-    )
-    print("  statuses: %s" % (counts,), flush=True)
     env.cr.commit()
 
 
-def reset_followups(env, capacity, today):
-    """Undo the follow-up phase (activities, checks, the channel's jobs), set the capacity, enqueue the batches.
-    Returns (customers to follow up, batches)."""
+def reset_cycle(env, today, shard_size):
+    """Undo the day's cycle (statuses, history, retention calls, the day's run, the channel's jobs) and enqueue
+    it again: the recompute job, which enqueues the write-back shards, the finish job and the allocation.
+    Returns the number of write-back shards."""
     import bench_cycle
+
+    from odoo.addons.order_retention.models.retention_cycle import LAST_ALLOCATE_PARAM
 
     cr = env.cr
     cycle = env["retention.cycle"]
-    cr.execute("DELETE FROM mail_activity WHERE activity_type_id = %s", [cycle._retention_activity_type().id])
-    cr.execute("UPDATE res_partner SET retention_followup_checked = NULL WHERE retention_followup_checked IS NOT NULL")
+    bench_cycle.reset_retention(env)
+    env["ir.config_parameter"].set_param(LAST_ALLOCATE_PARAM, False)
     cr.execute("DELETE FROM queue_job WHERE channel = %s OR channel LIKE %s", [CHANNEL, CHANNEL + ".%"])
-    env["ir.config_parameter"].sudo().set_param(CAPACITY_PARAM, str(capacity))
     env.invalidate_all()
     cr.commit()
-    bench_cycle._vacuum(cr.dbname, ["mail_activity", "res_partner", "queue_job"])
-    todo = env["res.partner"].search_count(cycle._retention_followup_domain(today))
-    batches = cycle._retention_enqueue_followups(today, BATCH_SIZE)
+    bench_cycle._vacuum(cr.dbname, ["mail_activity", "res_partner", "queue_job", "retention_status_history"])
+    day = str(today)
+    cycle.with_delay(
+        channel=CHANNEL, identity_key="order_retention.compute.%s" % day, description="Bench cycle %s" % day
+    )._job_retention_compute(day, shard_size)
     cr.execute("SELECT count(*) FROM queue_job WHERE channel = %s", [CHANNEL])
     jobs = cr.fetchone()[0]
-    if jobs != batches:
-        raise SystemExit("fan-out: %d batches enqueued but %d jobs on %s" % (batches, jobs, CHANNEL))
+    if jobs != 1:
+        raise SystemExit("fan-out: 1 recompute job enqueued but %d jobs on %s" % (jobs, CHANNEL))
+    cr.execute("SELECT count(*) FROM res_partner WHERE name LIKE 'Bench Customer %%'")
+    customers = cr.fetchone()[0]
     cr.commit()
-    return todo, batches
+    return -(-customers // shard_size)
 
 
 def _tail(path, lines=40):
@@ -297,7 +301,7 @@ def job_figures(dbname):
 
 
 def open_activities(env):
-    """(open retention activities, customers having one, customers left to follow up today)."""
+    """(open retention activities, customers having one)."""
     env.invalidate_all()
     env.cr.execute(
         "SELECT count(*), count(DISTINCT res_id) FROM mail_activity WHERE activity_type_id = %s AND active "
@@ -307,21 +311,34 @@ def open_activities(env):
     return env.cr.fetchone()
 
 
-def run(env, args, conf, today):
+def statuses(env):
+    """{status: customers} of the bench customers."""
+    env.cr.execute(
+        "SELECT retention_status, count(*) FROM res_partner WHERE name LIKE 'Bench Customer %%' "
+        "AND retention_status IS NOT NULL GROUP BY retention_status"
+    )
+    return dict(sorted(env.cr.fetchall()))
+
+
+def run(env, args, today):
     """Rounds of capacity 1 then 2 (BENCH_FANOUT_ROUNDS, default 2): the first round also warms the
     caches, and the speed-up is taken on the medians of the server's first-job-started to
     last-job-done times."""
     dbname = env.cr.dbname
     port, gevent_port = _free_ports(args.port, 8099)
     rounds = max(_env_int("BENCH_FANOUT_ROUNDS", 2), 1)
+    shard_size = max(_env_int("BENCH_FANOUT_SHARD", 10_000), 1)
     results = {capacity: [] for capacity in CAPACITIES}
     for round_no in range(1, rounds + 1):
         for capacity in CAPACITIES:
-            todo, batches = reset_followups(env, capacity, today)
+            conf = os.path.join(args.tmpdir, "odoo.conf")
+            _write_config(conf, runner_channels(capacity))
+            shards = reset_cycle(env, today, shard_size)
             logfile = os.path.join(args.tmpdir, "odoo-fanout-%d-%d.log" % (round_no, capacity))
             print(
-                "fan-out round %d, capacity %d: %d customers to follow up in %d batches of %d; Odoo --workers=2 "
-                "on port %d, log %s" % (round_no, capacity, todo, batches, BATCH_SIZE, port, logfile),
+                "fan-out round %d, capacity %d: the day's cycle, write-back in %d shards of %d customers, then the "
+                "allocation; Odoo --workers=2 (channels %s) on port %d, log %s"
+                % (round_no, capacity, shards, shard_size, runner_channels(capacity), port, logfile),
                 flush=True,
             )
             start = time.perf_counter()
@@ -331,45 +348,50 @@ def run(env, args, conf, today):
                 wall = time.perf_counter() - start
             finally:
                 stop_server(proc)
+                os.unlink(conf)  # it holds the database password
             env.cr.rollback()
             created, customers = open_activities(env)
+            counts = statuses(env)
             span, busy, overlap = job_figures(dbname)
-            results[capacity].append((todo, created, customers, wall, span, overlap))
-            chains = "%d chain%s" % (min(capacity, batches), "" if min(capacity, batches) == 1 else "s")
+            classified = sum(counts.values())
+            results[capacity].append((counts, created, customers, wall, span, overlap))
             print(
-                "fan-out round %d, capacity %d (%s): %d activities in %.1f s from the server start (%.0f/s)"
-                % (round_no, capacity, chains, created, wall, created / wall)
+                "fan-out round %d, capacity %d: %d customers classified (%s) and %d retention calls in %.1f s from "
+                "the server start (%.0f customers/s)"
+                % (round_no, capacity, classified, counts, created, wall, classified / wall)
             )
             print(
-                "  server: first job started -> last job done %.1f s (%.0f/s), job time %.1f s, at most %d job%s "
-                "running at once" % (span, created / span if span else 0, busy, overlap, "" if overlap == 1 else "s"),
+                "  server: first job started -> last job done %.1f s (%.0f customers/s), job time %.1f s, at most "
+                "%d job%s running at once"
+                % (span, classified / span if span else 0, busy, overlap, "" if overlap == 1 else "s"),
                 flush=True,
             )
             if overlap > capacity:
                 raise SystemExit("fan-out: %d jobs ran at once with a capacity of %d" % (overlap, capacity))
-            if capacity > 1 and batches > 1 and overlap < 2:
+            if capacity > 1 and shards > 1 and overlap < 2:
                 print("WARNING: with a capacity of %d the jobs never ran at the same time" % capacity, flush=True)
-    todo, created, customers, *_rest = results[CAPACITIES[0]][0]
+    counts, created, *_rest = results[CAPACITIES[0]][0]
     for capacity, runs in results.items():
-        for todo_c, created_c, customers_c, *_rest in runs:
-            if (todo_c, created_c, customers_c) != (todo, todo, todo):
+        for counts_c, created_c, customers_c, *_rest in runs:
+            if counts_c != counts or (created_c, customers_c) != (created, created):
                 raise SystemExit(
-                    "fan-out, capacity %d: %d open retention activities on %d customers, expected one on each of "
-                    "the %d customers to follow up" % (capacity, created_c, customers_c, todo_c)
+                    "fan-out, capacity %d: statuses %s and %d open retention calls on %d customers, expected %s and "
+                    "one call on each of %d customers" % (capacity, counts_c, created_c, customers_c, counts, created)
                 )
+    classified = sum(counts.values())
     spans = {capacity: sorted(run[4] for run in runs) for capacity, runs in results.items()}
     medians = {capacity: statistics.median(values) for capacity, values in spans.items()}
     one, two = medians[CAPACITIES[0]], medians[CAPACITIES[1]]
     print(
-        "fan-out summary (%d rounds, %d activities each run): capacity 1 median %.1f s (%.0f/s), capacity 2 median "
-        "%.1f s (%.0f/s); speed-up x%.2f (first job started -> last job done; runs: %s)"
+        "fan-out summary (%d rounds, %d customers classified each run): capacity 1 median %.1f s (%.0f/s), "
+        "capacity 2 median %.1f s (%.0f/s); speed-up x%.2f (first job started -> last job done; runs: %s)"
         % (
             rounds,
-            todo,
+            classified,
             one,
-            todo / one if one else 0,
+            classified / one if one else 0,
             two,
-            todo / two if two else 0,
+            classified / two if two else 0,
             one / two if two else 0,
             "; ".join(
                 "capacity %d: %s" % (capacity, ", ".join("%.1f s" % value for value in values))
@@ -378,7 +400,11 @@ def run(env, args, conf, today):
         ),
         flush=True,
     )
-    print("fan-out: every run created %d open retention activities, one per customer to follow up" % todo, flush=True)
+    print(
+        "fan-out: every run classified the customers alike and created %d retention calls, one per customer "
+        "chosen" % created,
+        flush=True,
+    )
 
 
 def main(argv):
@@ -400,22 +426,24 @@ def main(argv):
     tmpdir = tempfile.mkdtemp(prefix="or_fanout_")
     ours.tmpdir = tmpdir
     conf = os.path.join(tmpdir, "odoo.conf")
-    _write_config(conf, RUNNER_CHANNELS)
     print(
         "fan-out: %d customers x %d orders in database %s; job runner channels %s"
-        % (ours.bench_customers, ours.bench_orders, dbname, RUNNER_CHANNELS),
+        % (ours.bench_customers, ours.bench_orders, dbname, ", then ".join(runner_channels(c) for c in CAPACITIES)),
         flush=True,
     )
     try:
-        create_database(dbname, conf, ours.keep_db)
+        _write_config(conf, runner_channels(CAPACITIES[-1]))
+        try:
+            create_database(dbname, conf, ours.keep_db)
+        finally:
+            os.unlink(conf)  # it holds the database password
         registry = odoo.modules.registry.Registry(dbname)
         with registry.cursor() as cr:
             env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-            prepare(env, ours.bench_customers, ours.bench_orders, today)
-            run(env, ours, conf, today)
+            prepare(env, ours.bench_customers, ours.bench_orders)
+            run(env, ours, today)
             cr.commit()
     finally:
-        os.unlink(conf)  # it holds the database password
         if not ours.keep_db:
             drop_database(dbname)
     shutil.rmtree(tmpdir, ignore_errors=True)  # kept (with the servers' logs) when a run failed
