@@ -5,8 +5,9 @@
 The dashboard is an o-spreadsheet JSON document (the format of Odoo 18's own
 dashboards, e.g. spreadsheet_dashboard_sale): Odoo pivots, charts and scorecards over
 the module's models, a *Period* filter (this month by default) and a *Salesperson*
-filter. Generated so that a change stays reviewable: edit this script, run it, commit
-both files.
+filter. The workload section (retention.workload) is the retention-call queue as it
+stands now: only the *Salesperson* filter applies to it. Generated so that a change
+stays reviewable: edit this script, run it, commit both files.
 """
 
 import json
@@ -22,8 +23,9 @@ ACTIVE_ANY = ["active", "in", [True, False]]
 STATUSES = [("active", "Active"), ("warm", "Warm"), ("cold", "Cold"), ("lost", "Lost")]
 
 
-def pivot(pid, name, model, domain, rows, measures, columns=(), period=None, user="user_id"):
-    """One Odoo pivot data source; ``period``/``user``: the filters' fields."""
+def pivot(pid, name, model, domain, rows, measures, columns=(), period=None, user="user_id", sort=None):
+    """One Odoo pivot data source; ``period``/``user``: the filters' fields; ``sort``: the
+    measure the rows are sorted by, descending (default: the first one)."""
     matching = {SALESPERSON: {"chain": user, "type": "many2one"}}
     if period:
         matching[PERIOD] = {"chain": period[0], "type": period[1], "offset": 0}
@@ -38,7 +40,7 @@ def pivot(pid, name, model, domain, rows, measures, columns=(), period=None, use
         "measures": [{"id": m, "fieldName": m} for m in measures],
         "rows": [{"fieldName": r} for r in rows],
         "columns": [{"fieldName": c} for c in columns],
-        "sortedColumn": {"groupId": [[], []], "measure": measures[0], "order": "desc"}
+        "sortedColumn": {"groupId": [[], []], "measure": sort or measures[0], "order": "desc"}
         if rows and not columns
         else None,
         "fieldMatching": matching,
@@ -142,19 +144,38 @@ PIVOTS = [
         ["user_id"],
         ["retention_value_at_risk", "__count"],
     ),
+    # the retention-call queue now, one row per salesperson: no Period filter
+    pivot(
+        12,
+        "Workload by Salesperson",
+        "retention.workload",
+        [],
+        ["user_id"],
+        [
+            "capacity",
+            "open_count",
+            "overdue_count",
+            "waiting_count",
+            "value_covered",
+            "value_waiting",
+        ],
+        sort="value_waiting",
+    ),
 ]
 
 
-def link(title, model, view, domain, context, xml_id=None):
+def link(title, model, view, domain, context, xml_id=None, views=("list",)):
     """A section title that opens the matching list/pivot/graph view.
 
     ``xml_id``: an action whose views are used (the spreadsheet's navigateTo loads
-    it and keeps its views, with this link's domain and context)."""
+    it and keeps its view of each type of this link's, with this link's domain and
+    context); ``views``: the other view types offered after ``view``."""
+    types = list(dict.fromkeys([view, *views, "search"]))
     action = {
         "domain": domain,
         "context": context,
         "modelName": model,
-        "views": [[False, view], [False, "list"], [False, "search"]],
+        "views": [[False, view_type] for view_type in types],
     }
     if xml_id:
         action["xmlId"] = xml_id
@@ -196,12 +217,18 @@ def chart(fid, y, x, width, height, title, model, group_by, mode, domain):
     }
 
 
-# scorecards: two rows of four, above the first section
-CARD_W, CARD_H, CARD_GAP = 275, 100, 10
+# the Dashboard sheet's columns A-I: a table's row headers in A, D, G; F and H are wide
+# enough for an amount in millions (Value Covered, Value at Risk); rows are 23 px, a
+# section's title row 40 px
+COL_SIZES = [200, 90, 90, 200, 90, 120, 200, 120, 90]
+ROW_H, TITLE_ROW_H = 23, 40
+# scorecards: three rows of three, as wide as the columns, above the first section
+CARD_PER_ROW, CARD_H, CARD_GAP = 3, 100, 10
+CARD_W = (sum(COL_SIZES) - (CARD_PER_ROW - 1) * CARD_GAP) // CARD_PER_ROW
 
 
 def scorecard(fid, slot, title, key, color, baseline="", descr=""):
-    """Scorecard number ``slot`` (0-7: row slot // 4, column slot % 4).
+    """Scorecard number ``slot`` (0-8: row slot // 3, column slot % 3).
 
     ``baseline``: a Data cell shown under the value as text, with ``descr``."""
     data = {
@@ -217,8 +244,8 @@ def scorecard(fid, slot, title, key, color, baseline="", descr=""):
         data["baselineMode"] = "text"
     return {
         "id": fid,
-        "x": (slot % 4) * (CARD_W + CARD_GAP),
-        "y": 10 + (slot // 4) * (CARD_H + CARD_GAP),
+        "x": (slot % CARD_PER_ROW) * (CARD_W + CARD_GAP),
+        "y": 10 + (slot // CARD_PER_ROW) * (CARD_H + CARD_GAP),
         "width": CARD_W,
         "height": CARD_H,
         "tag": "chart",
@@ -248,11 +275,14 @@ def main():
         "A8": '=_t("Done this month, closed by a verified call")',
         "B8": '=IFERROR(PIVOT.VALUE(10,"__count")/PIVOT.VALUE(6,"__count"),"-")',
         "C8": '=PIVOT.VALUE(10,"__count")&" / "&PIVOT.VALUE(6,"__count")',
+        # the retention-call queue now (no Period filter)
+        "A9": '=_t("Customers waiting for a call")',
+        "B9": '=PIVOT.VALUE(12,"waiting_count")',
     }
     # Dashboard sheet: section title (row), then a PIVOT() table below it
     sections = [
         (
-            11,
+            16,
             "A",
             link(
                 "Customers by Status",
@@ -263,7 +293,7 @@ def main():
             ),
         ),
         (
-            31,
+            36,
             "A",
             link(
                 "Customers by Salesperson",
@@ -277,7 +307,7 @@ def main():
             ),
         ),
         (
-            31,
+            36,
             "G",
             link(
                 "Value at Risk by Salesperson",
@@ -289,7 +319,7 @@ def main():
             ),
         ),
         (
-            44,
+            49,
             "A",
             link(
                 "Overdue Retention Calls",
@@ -300,7 +330,7 @@ def main():
             ),
         ),
         (
-            44,
+            49,
             "D",
             link(
                 "Retention Calls Due",
@@ -311,7 +341,7 @@ def main():
             ),
         ),
         (
-            44,
+            49,
             "G",
             link(
                 "Done This Month",
@@ -322,7 +352,20 @@ def main():
             ),
         ),
         (
-            58,
+            62,
+            "A",
+            link(
+                "Workload by Salesperson",
+                "retention.workload",
+                "list",
+                [],
+                {},
+                xml_id="order_retention.retention_workload_action",
+                views=("list", "pivot", "graph"),
+            ),
+        ),
+        (
+            75,
             "A",
             link(
                 "Missing-Order Alerts",
@@ -333,7 +376,7 @@ def main():
             ),
         ),
         (
-            58,
+            75,
             "D",
             link(
                 "Win-backs",
@@ -344,7 +387,7 @@ def main():
             ),
         ),
         (
-            72,
+            88,
             "A",
             link(
                 "Top Cancellation Reasons",
@@ -355,7 +398,7 @@ def main():
             ),
         ),
         (
-            72,
+            88,
             "E",
             link(
                 "Cancellation Rate by Salesperson",
@@ -369,36 +412,49 @@ def main():
     for row, col, content in sections:
         cells[f"{col}{row}"] = {"content": content}
         styles[f"{col}{row}"] = 1
+    # the workload is the queue now: say that the Period filter does not change it
+    cells["D62"] = {"content": "Now: the Period filter does not apply"}
+    styles["D62"] = 2
+    title_rows = {row for row, _c, _t in sections}
+
+    def top(row):
+        """The y of ``row``'s top edge on the Dashboard sheet, in pixels."""
+        return sum(TITLE_ROW_H if r in title_rows else ROW_H for r in range(1, row))
+
+    first_title = min(title_rows)
+    assert 10 + 3 * (CARD_H + CARD_GAP) - CARD_GAP < top(first_title), "scorecards overlap the first title"
     tables = [
-        ("A32", "=PIVOT(2,10)"),
-        ("G32", "=PIVOT(11,10)"),
-        ("A45", "=PIVOT(4,10)"),
-        ("D45", "=PIVOT(5,10)"),
-        ("G45", "=PIVOT(6,10)"),
-        ("A59", "=PIVOT(3,10)"),
-        ("D59", "=PIVOT(7,10)"),
-        ("A73", "=PIVOT(8,10)"),
-        ("E73", "=PIVOT(9,10)"),
+        ("A37", "=PIVOT(2,10)"),
+        ("G37", "=PIVOT(11,10)"),
+        ("A50", "=PIVOT(4,10)"),
+        ("D50", "=PIVOT(5,10)"),
+        ("G50", "=PIVOT(6,10)"),
+        ("A63", "=PIVOT(12,10)"),
+        ("A76", "=PIVOT(3,10)"),
+        ("D76", "=PIVOT(7,10)"),
+        ("A89", "=PIVOT(8,10)"),
+        ("E89", "=PIVOT(9,10)"),
     ]
     for ref, formula in tables:
         cells[ref] = {"content": formula}
     figures = [
-        # first row: the customers; second row: the calls and the period
+        # first row: the customers; second row: the work to do (now); third row: what
+        # was done (this month, the period)
         scorecard("a1e0c6f0-0001-4a5b-8c1d-000000000001", 0, "Customers", "Data!B1", "#EFF6FF"),
         scorecard("a1e0c6f0-0002-4a5b-8c1d-000000000002", 1, "Lost", "Data!B2", "#FEF2F2"),
         scorecard(
-            "a1e0c6f0-0003-4a5b-8c1d-000000000003",
-            2,
-            "Missing-order alerts",
-            "Data!B3",
-            "#FFF7ED",
-        ),
-        scorecard(
             "a1e0c6f0-0008-4a5b-8c1d-000000000008",
-            3,
+            2,
             "Value at risk",
             "Data!B7",
             "#FEF2F2",
+        ),
+        scorecard(
+            "a1e0c6f0-0003-4a5b-8c1d-000000000003",
+            3,
+            "Missing-order alerts",
+            "Data!B3",
+            "#FFF7ED",
         ),
         scorecard(
             "a1e0c6f0-0004-4a5b-8c1d-000000000004",
@@ -408,8 +464,15 @@ def main():
             "#FFF7ED",
         ),
         scorecard(
-            "a1e0c6f0-0009-4a5b-8c1d-000000000009",
+            "a1e0c6f0-0010-4a5b-8c1d-000000000010",
             5,
+            "Customers waiting for a call",
+            "Data!B9",
+            "#FFF7ED",
+        ),
+        scorecard(
+            "a1e0c6f0-0009-4a5b-8c1d-000000000009",
+            6,
             "Done this month by a verified call",
             "Data!B8",
             "#F0FDF4",
@@ -418,21 +481,21 @@ def main():
         ),
         scorecard(
             "a1e0c6f0-0005-4a5b-8c1d-000000000005",
-            6,
+            7,
             "Win-backs (period)",
             "Data!B5",
             "#F0FDF4",
         ),
         scorecard(
             "a1e0c6f0-0006-4a5b-8c1d-000000000006",
-            7,
+            8,
             "Cancellation rate (period)",
             "Data!B6",
             "#F5F3FF",
         ),
         chart(
             "a1e0c6f0-0007-4a5b-8c1d-000000000007",
-            2 * (CARD_H + CARD_GAP) + 50,
+            top(first_title + 1),
             0,
             1000,
             360,
@@ -446,20 +509,10 @@ def main():
     dashboard = {
         "id": "sheet1",
         "name": "Dashboard",
-        "colNumber": 9,
-        "rowNumber": 86,
+        "colNumber": len(COL_SIZES),
+        "rowNumber": max(title_rows) + 13,
         "rows": {str(r - 1): {"size": 40} for r, _c, _t in sections},
-        "cols": {
-            "0": {"size": 200},
-            "1": {"size": 90},
-            "2": {"size": 90},
-            "3": {"size": 200},
-            "4": {"size": 90},
-            "5": {"size": 90},
-            "6": {"size": 200},
-            "7": {"size": 90},
-            "8": {"size": 90},
-        },
+        "cols": {str(i): {"size": size} for i, size in enumerate(COL_SIZES)},
         "merges": [],
         "cells": cells,
         "styles": styles,
@@ -492,7 +545,10 @@ def main():
     document = {
         "version": 21,
         "sheets": [dashboard, data_sheet],
-        "styles": {"1": {"textColor": "#01666b", "bold": True, "fontSize": 16}},
+        "styles": {
+            "1": {"textColor": "#01666b", "bold": True, "fontSize": 16},
+            "2": {"textColor": "#6b7280", "italic": True},
+        },
         "formats": {"1": "0.0%", "2": "0%"},
         "borders": {},
         "revisionId": "START_REVISION",

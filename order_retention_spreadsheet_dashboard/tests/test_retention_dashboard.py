@@ -4,7 +4,7 @@ import re
 from datetime import timedelta
 
 from odoo import fields
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import SQL
 
 LINK = re.compile(r"^\[[^\]]+\]\(odoo://view/(.*)\)$")
@@ -46,7 +46,8 @@ class TestRetentionDashboard(TransactionCase):
     def test_pivots_reference_existing_models_and_fields(self):
         """Every pivot's model, domain, rows, columns, measures and filters exist."""
         self.assertTrue(self.data["pivots"])
-        filter_ids = {f["id"] for f in self.data["globalFilters"]}
+        filter_types = {f["id"]: f["type"] for f in self.data["globalFilters"]}
+        filter_ids = set(filter_types)
         for pivot in self.data["pivots"].values():
             model = pivot["model"]
             with self.subTest(pivot=pivot["name"]):
@@ -57,12 +58,19 @@ class TestRetentionDashboard(TransactionCase):
                 for name in groupby + measures:
                     if name != "__count":
                         self._check_path(model, name)
+                filtered = list(pivot["domain"])
                 for filter_id, matching in pivot["fieldMatching"].items():
                     self.assertIn(filter_id, filter_ids)
                     self._check_path(model, matching["chain"])
+                    # what a set filter adds to the domain: a salesperson, a period
+                    if filter_types[filter_id] == "relation":
+                        filtered.append((matching["chain"], "in", [self.env.uid]))
+                    else:
+                        filtered.append((matching["chain"], ">=", fields.Date.today().replace(day=1)))
                 # the server side of the data source: one read_group per pivot
                 aggregates = [m if m == "__count" else f"{m}:sum" for m in measures]
-                self.env[model].with_context(**pivot["context"])._read_group(pivot["domain"], groupby, aggregates)
+                for domain in (pivot["domain"], filtered):
+                    self.env[model].with_context(**pivot["context"])._read_group(domain, groupby, aggregates)
 
     def test_charts_links_and_formulas(self):
         """Charts, section links, menus and formulas point at things that exist."""
@@ -90,6 +98,8 @@ class TestRetentionDashboard(TransactionCase):
                     action = json.loads(link.group(1))["action"]
                     with self.subTest(cell=ref):
                         self._check_domain(action["modelName"], action["domain"])
+                        view_types = [view_type for _id, view_type in action["views"]]
+                        self.assertEqual(len(view_types), len(set(view_types)), "a view type twice")
                         if action.get("xmlId"):
                             window = self.env.ref(action["xmlId"])
                             self.assertEqual(window.res_model, action["modelName"])
@@ -164,6 +174,90 @@ class TestRetentionDashboard(TransactionCase):
         )
         self.assertAlmostEqual(total, 201.0)
         self.assertEqual(count, 2)
+
+    def test_workload(self):
+        """A Customers waiting for a call scorecard and a Workload by Salesperson table
+        (title linked to the Workload action) over retention.workload, the queue now: the
+        Salesperson filter applies (on user_id), the Period filter does not; what the
+        data source reads, as a salesperson (own row) and as a manager (every row)."""
+        pivot = self._pivot("Workload by Salesperson")
+        self.assertEqual(pivot["model"], "retention.workload")
+        self.assertEqual(pivot["domain"], [])
+        self.assertEqual([r["fieldName"] for r in pivot["rows"]], ["user_id"])
+        measures = [m["fieldName"] for m in pivot["measures"]]
+        self.assertEqual(
+            measures,
+            ["capacity", "open_count", "overdue_count", "waiting_count", "value_covered", "value_waiting"],
+        )
+        Workload = self.env["retention.workload"]
+        for name in measures:
+            self.assertEqual(Workload._fields[name].aggregator, "sum", name)
+        filters = {f["label"]: f["id"] for f in self.data["globalFilters"]}
+        self.assertEqual(
+            pivot["fieldMatching"],
+            {filters["Salesperson"]: {"chain": "user_id", "type": "many2one"}},
+        )
+        self.assertNotIn(filters["Period"], pivot["fieldMatching"])
+        card = self._scorecard("Customers waiting for a call")
+        data_cells = self._cells("Data")
+        self.assertEqual(data_cells[card["keyValue"].split("!")[1]], f'=PIVOT.VALUE({pivot["id"]},"waiting_count")')
+        dashboard_cells = self._cells("Dashboard")
+        self.assertIn(f"=PIVOT({pivot['id']},10)", dashboard_cells.values())
+        links = [
+            json.loads(LINK.match(c).group(1))
+            for c in dashboard_cells.values()
+            if LINK.match(c) and c.startswith("[Workload by Salesperson]")
+        ]
+        self.assertEqual(len(links), 1)
+        self.assertEqual(links[0]["action"]["xmlId"], "order_retention.retention_workload_action")
+        self.assertEqual(links[0]["action"]["modelName"], "retention.workload")
+        # the action's list, pivot and graph views (navigateTo keeps the link's view types)
+        window = self.env.ref("order_retention.retention_workload_action")
+        self.assertEqual(
+            [view_type for _id, view_type in links[0]["action"]["views"]],
+            [*window.view_mode.split(","), "search"],
+        )
+        # what the data source reads: customers waiting for two salespeople
+        seller_a, seller_b = (
+            new_test_user(self.env, login, groups="sales_team.group_sale_salesman", name=login)
+            for login in ("dash_seller_a", "dash_seller_b")
+        )
+        manager = new_test_user(self.env, "dash_manager", groups="sales_team.group_sale_manager")
+        partners = self.env["res.partner"].create([{"name": f"Waiting Customer {i}"} for i in range(3)])
+        self.env.flush_all()
+        for partner, seller in zip(partners, (seller_a, seller_a, seller_b), strict=True):
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE res_partner SET retention_waiting_since = CURRENT_DATE, retention_queue_user_id = %s, "
+                    "retention_value_at_risk = 250 WHERE id = %s",
+                    seller.id,
+                    partner.id,
+                )
+            )
+        self.env.invalidate_all(flush=False)
+        aggregates = [f"{m}:sum" for m in measures]
+
+        def read(user, users=None, groupby=("user_id",)):
+            """The pivot's read_group as ``user``, the Salesperson filter set to ``users``."""
+            domain = pivot["domain"] + ([("user_id", "in", users.ids)] if users else [])
+            groups = Workload.with_user(user).read_group(domain, aggregates, list(groupby), lazy=False)
+            if not groupby:
+                return groups[0]
+            return {g["user_id"][0]: g for g in groups}
+
+        sellers = seller_a | seller_b
+        rows = read(manager)
+        self.assertLessEqual(set(sellers.ids), set(rows))
+        self.assertEqual([rows[s.id]["waiting_count"] for s in sellers], [2, 1])
+        self.assertEqual([rows[s.id]["value_waiting"] for s in sellers], [500, 250])
+        self.assertEqual(list(read(manager, seller_b)), [seller_b.id])
+        # the scorecard: the total of the filtered rows
+        self.assertEqual(read(manager, sellers, groupby=())["waiting_count"], 3)
+        # a salesperson reads their own row only, whatever the filter
+        self.assertEqual(list(read(seller_a)), [seller_a.id])
+        self.assertEqual(read(seller_a)[seller_a.id]["waiting_count"], 2)
+        self.assertEqual(read(seller_a, sellers, groupby=())["waiting_count"], 2)
+        self.assertEqual(read(seller_a, seller_b), {})
 
     def test_done_this_month_verified_share(self):
         """The share of the retention calls done this month that a verified call
