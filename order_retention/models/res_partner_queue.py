@@ -91,7 +91,14 @@ class ResPartner(models.Model):
         waiting = self.filtered("retention_waiting_since")
         ranks = {}
         if waiting:
-            self.flush_model(["retention_waiting_since", "retention_queue_user_id", "retention_call_priority"])
+            self.flush_model(
+                [
+                    "retention_waiting_since",
+                    "retention_queue_user_id",
+                    "retention_call_priority",
+                    "retention_restore_order_id",
+                ]
+            )
             ranks = dict(
                 self.env.execute_query(
                     SQL(
@@ -99,7 +106,9 @@ class ResPartner(models.Model):
                 SELECT id, rank FROM (
                     SELECT p.id, row_number() OVER (
                                PARTITION BY p.retention_queue_user_id
-                               ORDER BY p.retention_call_priority DESC NULLS LAST, p.id) AS rank
+                               -- a cancelled win-back is served first (retention.queue), so it ranks first
+                               ORDER BY p.retention_restore_order_id IS NOT NULL DESC,
+                                        p.retention_call_priority DESC NULLS LAST, p.id) AS rank
                       FROM res_partner p
                      WHERE p.retention_waiting_since IS NOT NULL
                        AND p.retention_queue_user_id IN %(users)s

@@ -453,18 +453,31 @@ class RetentionQueue(models.AbstractModel):
         partners = Partner.browse([t[0] for t in todo])
         partners.fetch(["retention_low_touch_date", "retention_low_touch_optout", "email", "is_blacklisted",
                         "mobile", "phone", "phone_sanitized_blacklisted", "user_id"])
-        per_company, sent = {}, []
+        # the records of ``partners`` share its prefetch: the blacklist is computed for a batch, not per customer
+        by_id = {partner.id: partner for partner in partners}
+        # the cap is per night: what an earlier run queued today counts (a second run the same day, Run now)
+        per_company = dict(
+            self.env.execute_query(
+                SQL(
+                    "SELECT COALESCE(company_id, %s), count(*) FROM res_partner WHERE retention_low_touch_date = %s "
+                    "GROUP BY 1",
+                    main_company,
+                    today,
+                )
+            )
+        )
+        sent = []
         for pid, status, company_id, prio in sorted(todo, key=lambda t: (-(t[3] if t[3] != float("inf") else 1e18),
                                                                          t[0])):
-            partner = partners.browse(pid)
+            company = companies.browse(company_id)
+            if per_company.get(company_id, 0) >= company.retention_low_touch_max:
+                continue
+            partner = by_id[pid]
             last = partner.retention_low_touch_date
             if last and fields.Date.add(last, days=intervals[status] or 1) > today:
                 continue
             channel = channels[company_id][status]
             if not self._retention_reachable(partner, channel):
-                continue
-            company = companies.browse(company_id)
-            if per_company.get(company_id, 0) >= company.retention_low_touch_max:
                 continue
             if self._retention_send_one(partner, channel, company):
                 per_company[company_id] = per_company.get(company_id, 0) + 1
@@ -494,10 +507,14 @@ class RetentionQueue(models.AbstractModel):
             )
             if not template:
                 return False
+            # the composer leaves the sender empty when given an author (the mail then fails at sending): the
+            # template's sender, rendered here, goes with it
+            email_from = template._render_field("email_from", partner.ids)[partner.id] or author.email_formatted
             partner.with_context(mail_notify_force_send=False, mail_post_autofollow=False).message_post_with_source(
                 template,
                 subtype_xmlid="mail.mt_comment",
                 author_id=author.partner_id.id,
+                email_from=email_from,
             )
             return True
         template = company.retention_sms_template_id or self.env.ref(
@@ -505,5 +522,7 @@ class RetentionQueue(models.AbstractModel):
         )
         if not template:
             return False
-        partner._message_sms_with_template(template=template, partner_ids=partner.ids)
+        # put_in_queue: Odoo's SMS queue sends it after the night's commit (not one IAP request per customer inside
+        # the allocation's transaction, sent even if it rolls back)
+        partner._message_sms_with_template(template=template, partner_ids=partner.ids, put_in_queue=True)
         return True

@@ -16,6 +16,7 @@ cross into the next band, not every night.
 """
 
 import bisect
+import math
 from dataclasses import dataclass
 
 # silence bands: [0, 90), [90, 180), [180, 365), [365, 730), [730, inf) days since the last order
@@ -72,8 +73,10 @@ def learn_winback_rates(samples, min_calls=MIN_CALLS, min_winbacks=MIN_WINBACKS,
 
 
 def priority(value_at_risk, days_silent, rates):
-    """What a call to this customer is worth: value at risk x win-back chance (never negative)."""
-    return max(float(value_at_risk or 0.0), 0.0) * rates.chance(days_silent)
+    """What a call to this customer is worth: value at risk x win-back chance (never negative; a value that is
+    not a finite number counts as 0: a NaN worth would make the queue's order depend on the reading order)."""
+    value = float(value_at_risk or 0.0)
+    return max(value, 0.0) * rates.chance(days_silent) if math.isfinite(value) else 0.0
 
 
 def allocate(candidates, free_slots):

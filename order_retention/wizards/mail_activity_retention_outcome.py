@@ -47,6 +47,25 @@ class MailActivityRetentionOutcome(models.TransientModel):
             activity = wizard.activity_id
             wizard.partner_id = activity.res_id if activity.res_model == "res.partner" else False
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        return super().create([self._retention_clean_date(vals) for vals in vals_list])
+
+    def write(self, vals):
+        return super().write(self._retention_clean_date(vals))
+
+    @api.model
+    def _retention_clean_date(self, vals):
+        """The call-back date as a date: anything else (text, a number, a list...) is refused with the dialog's
+        message instead of reaching the database (whose error would be a crash)."""
+        if "next_call_date" not in vals:
+            return vals
+        try:
+            day = fields.Date.to_date(vals["next_call_date"]) or False
+        except (TypeError, ValueError) as exc:
+            raise UserError(_("Pick the date to call again (after today).")) from exc
+        return dict(vals, next_call_date=day)
+
     @api.model
     def default_get(self, fields_list):
         res = super().default_get(fields_list)
