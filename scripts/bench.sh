@@ -9,6 +9,7 @@
 #      channel capacity 1 and 2, wall time and speed-up. BENCH_FANOUT=0 skips it, BENCH_FANOUT=only runs only it;
 #      BENCH_FANOUT_CUSTOMERS (100000) its base, BENCH_FANOUT_SHARD (10000) customers per write-back shard,
 #      BENCH_FANOUT_ROUNDS (2) how many rounds of capacity 1 then 2 (speed-up on the medians).
+#   4. the retention-call queue on 20,000 generated customers (test class TestRetentionQueueVolume, see below).
 # BENCH_CUSTOMERS / BENCH_ORDERS change the size; BENCH_DB names the database (or_bench); KEEP_DB=1 keeps it
 # (and a later KEEP_DB=1 run reuses its customers and orders instead of loading them again).
 set -euo pipefail
@@ -22,6 +23,18 @@ bench_fanout() {
     --db_user="$PGUSER" --db_password="${PGPASSWORD:-}" -d "${DB}_fanout" --log-level=warn \
     --bench-customers "${BENCH_FANOUT_CUSTOMERS:-100000}" --bench-orders "${BENCH_ORDERS:-10}"
 }
+# 4. the retention-call queue on a generated base: the test class TestRetentionQueueVolume (tag order_retention_bench,
+#    ~2 min, too long for make test): 20,000 customers of 3 salespeople, six nights of the real cycle without a call;
+#    prints its per-salesperson figures. BENCH_QUEUE_VOLUME=0 skips it, BENCH_QUEUE_VOLUME=only runs only it.
+bench_queue_volume() {
+  local log="${BENCH_QUEUE_VOLUME_LOG:-/tmp/order_retention_bench_queue_volume.log}"
+  TEST_TAGS="order_retention_bench/order_retention" OR_LOG="$log" bash "$OR_ROOT/scripts/run_tests.sh"
+  grep -oE "test_retention_queue_volume: volume.*" "$log" | sed 's/^test_retention_queue_volume: /  /'
+}
+if [ "${BENCH_QUEUE_VOLUME:-1}" = only ]; then
+  bench_queue_volume
+  exit 0
+fi
 if [ "${BENCH_FANOUT:-1}" = only ]; then
   bench_fanout
   exit 0
@@ -46,3 +59,4 @@ bench_cycle --load-only
 bench_cycle
 [ "${KEEP_DB:-0}" = 1 ] || dropdb --if-exists "$DB"
 [ "${BENCH_FANOUT:-1}" = 0 ] || bench_fanout
+[ "${BENCH_QUEUE_VOLUME:-1}" = 0 ] || bench_queue_volume

@@ -30,3 +30,9 @@ from . import test_i18n_uk
 # the salesperson's queue and the manager's screens
 from . import test_res_config_settings
 from . import test_retention_screens
+
+# the retention-call queue that fits the team (issue #20)
+from . import test_tools_queue_priority
+from . import test_retention_queue
+from . import test_retention_queue_attacks
+from . import test_retention_queue_volume
