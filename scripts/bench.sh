@@ -31,6 +31,25 @@ bench_queue_volume() {
   TEST_TAGS="order_retention_bench/order_retention" OR_LOG="$log" bash "$OR_ROOT/scripts/run_tests.sh"
   grep -oE "test_retention_queue_volume: volume.*" "$log" | sed 's/^test_retention_queue_volume: /  /'
 }
+# 5. the retention-call queue on a real purchase history (scripts/bench_queue.py): the public CDNOW history (23,570
+#    customers, from the lifetimes wheel), 3 salespeople, BENCH_QUEUE_NIGHTS (7) nights without a call made: calls
+#    created, waiting, stopped, messages, recompute and follow-up phase per night, open/waiting per salesperson.
+#    BENCH_QUEUE=0 skips it, BENCH_QUEUE=only runs only it.
+bench_queue_real() {
+  local qdb="${DB}_queue"
+  dropdb --if-exists "$qdb"
+  echo "Creating $qdb (order_retention without demo data)..."
+  or_odoo -d "$qdb" -i order_retention --without-demo=all --stop-after-init --no-http --max-cron-threads=0 \
+    --log-level=warn >/dev/null
+  "$PY" "$OR_ROOT/scripts/bench_queue.py" --addons-path="$OR_ODOO_ADDONS,$OR_ROOT" --db_host="$PGHOST" \
+    --db_port="$PGPORT" --db_user="$PGUSER" --db_password="${PGPASSWORD:-}" -d "$qdb" --log-level=warn \
+    --nights "${BENCH_QUEUE_NIGHTS:-7}" 2>&1 | grep -v "WARNING: Location"
+  dropdb --if-exists "$qdb"
+}
+if [ "${BENCH_QUEUE:-1}" = only ]; then
+  bench_queue_real
+  exit 0
+fi
 if [ "${BENCH_QUEUE_VOLUME:-1}" = only ]; then
   bench_queue_volume
   exit 0
@@ -60,3 +79,4 @@ bench_cycle
 [ "${KEEP_DB:-0}" = 1 ] || dropdb --if-exists "$DB"
 [ "${BENCH_FANOUT:-1}" = 0 ] || bench_fanout
 [ "${BENCH_QUEUE_VOLUME:-1}" = 0 ] || bench_queue_volume
+[ "${BENCH_QUEUE:-1}" = 0 ] || bench_queue_real
