@@ -74,8 +74,10 @@ def load(env, rows):
     """Salespeople, customers and confirmed orders (SQL COPY); dates shifted so the last one is today."""
     cr = env.cr
     salesman = env.ref("sales_team.group_sale_salesman")
-    users = env["res.users"].with_context(no_reset_password=True).create(
-        [{"name": name, "login": login, "groups_id": [(6, 0, salesman.ids)]} for name, login in SALESPEOPLE]
+    users = (
+        env["res.users"]
+        .with_context(no_reset_password=True)
+        .create([{"name": name, "login": login, "groups_id": [(6, 0, salesman.ids)]} for name, login in SALESPEOPLE])
     )
     team = env["crm.team"].create({"name": "Bench Retention Team", "user_id": env.ref("base.user_admin").id})
     env["crm.team.member"].create([{"crm_team_id": team.id, "user_id": user.id} for user in users])
@@ -103,8 +105,18 @@ def load(env, rows):
         partner = partner_of[customer]
         buf.write(
             "C%d,%d,%d,%d,%d,%s 10:00:00,sale,%.2f,%.2f,1.0,%d,%d\n"
-            % (number, partner, partner, partner, company.id, day + shift, amount, amount, company.currency_id.id,
-               team.id)
+            % (
+                number,
+                partner,
+                partner,
+                partner,
+                company.id,
+                day + shift,
+                amount,
+                amount,
+                company.currency_id.id,
+                team.id,
+            )
         )
     buf.seek(0)
     cr.copy_expert(
@@ -130,8 +142,9 @@ def night(env, day, users):
     per_user = []
     for user in users:
         opened = env["mail.activity"].search_count([("retention_followup", "=", True), ("user_id", "=", user.id)])
-        waiting = env["res.partner"].search_count([("retention_queue_user_id", "=", user.id),
-                                                    ("retention_waiting_since", "!=", False)])
+        waiting = env["res.partner"].search_count(
+            [("retention_queue_user_id", "=", user.id), ("retention_waiting_since", "!=", False)]
+        )
         per_user.append((user.name, opened, waiting))
     return compute, allocate, counts, per_user
 
@@ -157,16 +170,32 @@ def main(argv):
         source = "synthetic" if synthetic else "CDNOW (lifetimes 0.11.3)"
         start = time.perf_counter()
         users, n_customers = load(env, rows)
-        print("%s: %d customers, %d purchases loaded in %.1f s" % (source, n_customers, len(rows),
-                                                                  time.perf_counter() - start))
+        print(
+            "%s: %d customers, %d purchases loaded in %.1f s"
+            % (source, n_customers, len(rows), time.perf_counter() - start)
+        )
         company = env.ref("base.main_company")
         company.write({"retention_low_touch_lost": "email"})
         capacity = company.retention_call_capacity
-        print("3 salespeople, capacity %d each (company default); e-mail for lost customers, at most %d a night"
-              % (capacity, company.retention_low_touch_max))
-        print("%-6s %-10s %8s %8s %8s %8s %8s %9s %9s  %s" % ("night", "day", "needing", "created", "waiting",
-                                                               "stopped", "messages", "compute", "followup",
-                                                               "open / waiting per salesperson"))
+        print(
+            "3 salespeople, capacity %d each (company default); e-mail for lost customers, at most %d a night"
+            % (capacity, company.retention_low_touch_max)
+        )
+        print(
+            "%-6s %-10s %8s %8s %8s %8s %8s %9s %9s  %s"
+            % (
+                "night",
+                "day",
+                "needing",
+                "created",
+                "waiting",
+                "stopped",
+                "messages",
+                "compute",
+                "followup",
+                "open / waiting per salesperson",
+            )
+        )
         today = datetime.date.today()
         worst, before = 0, None
         for number in range(nights):
@@ -177,19 +206,35 @@ def main(argv):
                 before = env["res.partner"].search_count([("retention_status", "in", ("warm", "cold", "lost"))])
             print(
                 "%-6d %-10s %8d %8d %8d %8d %8d %8.2fs %8.2fs  %s"
-                % (number + 1, day, counts.get("needing", 0), counts.get("created", 0), counts.get("waiting", 0),
-                   counts.get("stopped", 0), counts.get("messages", 0), compute, allocate,
-                   ", ".join("%s %d/%d" % (name.split()[0], o, w) for name, o, w in per_user)),
+                % (
+                    number + 1,
+                    day,
+                    counts.get("needing", 0),
+                    counts.get("created", 0),
+                    counts.get("waiting", 0),
+                    counts.get("stopped", 0),
+                    counts.get("messages", 0),
+                    compute,
+                    allocate,
+                    ", ".join("%s %d/%d" % (name.split()[0], o, w) for name, o, w in per_user),
+                ),
                 flush=True,
             )
-            print("       follow-up phase: %s" % ", ".join("%s %.2f s" % kv for kv in counts.get("seconds", {}).items()))
-        print("most open retention calls held by one salesperson over %d nights: %d (capacity %d)"
-              % (nights, worst, capacity))
-        statuses = dict(env["res.partner"]._read_group([("retention_status", "!=", False)], ["retention_status"],
-                                                       ["__count"]))
+            print(
+                "       follow-up phase: %s" % ", ".join("%s %.2f s" % kv for kv in counts.get("seconds", {}).items())
+            )
+        print(
+            "most open retention calls held by one salesperson over %d nights: %d (capacity %d)"
+            % (nights, worst, capacity)
+        )
+        statuses = dict(
+            env["res.partner"]._read_group([("retention_status", "!=", False)], ["retention_status"], ["__count"])
+        )
         print("statuses on the last night:", ", ".join("%s %d" % (k, v) for k, v in sorted(statuses.items())))
-        print("before the queue (one open call per warm/cold/lost customer): %d calls on night 1, %d per salesperson"
-              % (before, before // 3))
+        print(
+            "before the queue (one open call per warm/cold/lost customer): %d calls on night 1, %d per salesperson"
+            % (before, before // 3)
+        )
         cr.rollback()
 
 

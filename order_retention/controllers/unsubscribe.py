@@ -16,7 +16,8 @@ class RetentionUnsubscribe(http.Controller):
         partner = request.env["res.partner"].sudo().browse(partner_id).exists()
         if not partner or not partner._retention_unsubscribe_token_ok(token):
             return request.make_response(
-                "This unsubscribe link is not valid.", headers=[("Content-Type", "text/plain; charset=utf-8")],
+                "This unsubscribe link is not valid.",
+                headers=[("Content-Type", "text/plain; charset=utf-8")],
                 status=404,
             )
         partner._retention_unsubscribe()

@@ -121,8 +121,12 @@ class MailActivity(models.Model):
         activity_type = super()._default_activity_type_for_model(model)
         if activity_type.sudo().retention_requires_verified_call:
             activity_type = self.env["mail.activity.type"].search(
-                [("retention_requires_verified_call", "=", False), "|", ("res_model", "=", model),
-                 ("res_model", "=", False)],
+                [
+                    ("retention_requires_verified_call", "=", False),
+                    "|",
+                    ("res_model", "=", model),
+                    ("res_model", "=", False),
+                ],
                 limit=1,
             )
         return activity_type

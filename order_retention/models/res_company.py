@@ -52,7 +52,9 @@ class ResCompany(models.Model):
         "mail.template",
         string="Retention e-mail",
         domain="[('model', '=', 'res.partner')]",
-        default=lambda self: self.env.ref("order_retention.mail_template_retention_low_touch", raise_if_not_found=False),
+        default=lambda self: self.env.ref(
+            "order_retention.mail_template_retention_low_touch", raise_if_not_found=False
+        ),
         help="The e-mail sent to customers without a call: sent as their salesperson, in the customer's language, "
         "with an unsubscribe link.",
     )
@@ -74,9 +76,7 @@ class ResCompany(models.Model):
     def _check_retention_queue_settings(self):
         for company in self:
             if not 0 <= company.retention_call_capacity <= 1000:
-                raise ValidationError(
-                    self.env._("Retention calls per salesperson: enter a number between 0 and 1000.")
-                )
+                raise ValidationError(self.env._("Retention calls per salesperson: enter a number between 0 and 1000."))
             if not 0 <= company.retention_low_touch_max <= 100000:
                 raise ValidationError(self.env._("Messages per night: enter a number between 0 and 100,000."))
 

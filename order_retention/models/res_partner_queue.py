@@ -138,9 +138,7 @@ class ResPartner(models.Model):
                 }
             )
         for customer in customers:
-            customer.message_post(
-                body=_("Put back in the retention-call queue by %(user)s.", user=self.env.user.name)
-            )
+            customer.message_post(body=_("Put back in the retention-call queue by %(user)s.", user=self.env.user.name))
         return True
 
     # ------------------------------------------------------------------

@@ -268,11 +268,15 @@ class RetentionCycle(models.AbstractModel):
         rng = random.Random(seed)
         today = fields.Date.context_today(self)
         salesman = self.env.ref("sales_team.group_sale_salesman")
-        users = self.env["res.users"].with_context(no_reset_password=True).create(
-            [
-                {"name": name, "login": login, "password": login, "groups_id": [Command.set(salesman.ids)]}
-                for name, login in (("Sofia Seller", "sofia"), ("Tom Trader", "tom"))
-            ]
+        users = (
+            self.env["res.users"]
+            .with_context(no_reset_password=True)
+            .create(
+                [
+                    {"name": name, "login": login, "password": login, "groups_id": [Command.set(salesman.ids)]}
+                    for name, login in (("Sofia Seller", "sofia"), ("Tom Trader", "tom"))
+                ]
+            )
         )
         team = self.env["crm.team"].create({"name": "Inside Sales", "user_id": self.env.ref("base.user_admin").id})
         self.env["crm.team.member"].create(
@@ -302,7 +306,9 @@ class RetentionCycle(models.AbstractModel):
             first = today - datetime.timedelta(days=3 * 365)
             while day >= first:
                 order_vals.append(
-                    self._retention_demo_order_vals(partner, partner.user_id, product, day, amount * rng.uniform(0.6, 1.4))
+                    self._retention_demo_order_vals(
+                        partner, partner.user_id, product, day, amount * rng.uniform(0.6, 1.4)
+                    )
                 )
                 day -= datetime.timedelta(days=max(1, int(rhythm * rng.uniform(0.6, 1.6))))
         orders = self.env["sale.order"].create(order_vals)

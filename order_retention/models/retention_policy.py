@@ -145,8 +145,7 @@ def check_assignee(env, activities, user_id):
     if not user or not user.active or user.share or not user.has_group("sales_team.group_sale_salesman"):
         raise AccessError(
             _(
-                "A retention call can only be assigned to an active internal user with sales rights, not to "
-                "%(user)s.",
+                "A retention call can only be assigned to an active internal user with sales rights, not to %(user)s.",
                 user=name,
             )
         )

@@ -35,6 +35,25 @@ _logger = logging.getLogger(__name__)
 SALESMAN_GROUP = "sales_team.group_sale_salesman"
 
 
+def capacity_sql():
+    """SQL of (user_id, capacity) for every user: the largest retention-call capacity of their active memberships
+    of active sales teams that are not opted out; 0 when every such membership is opted out; the retention-call
+    capacity of their main company when they have none. The queue and the workload view both read it."""
+    return SQL(
+        """
+        SELECT u.id AS user_id,
+               CASE WHEN count(m.id) = 0 THEN max(c.retention_call_capacity)
+                    ELSE COALESCE(max(m.retention_call_capacity)
+                         FILTER (WHERE NOT COALESCE(m.retention_call_optout, false)), 0) END AS capacity
+          FROM res_users u
+          JOIN res_company c ON c.id = u.company_id
+          LEFT JOIN (crm_team_member m JOIN crm_team t ON t.id = m.crm_team_id AND t.active)
+                 ON m.user_id = u.id AND m.active
+         GROUP BY u.id
+        """
+    )
+
+
 class RetentionQueue(models.AbstractModel):
     _name = "retention.queue"
     _description = "Retention Call Queue"
@@ -58,18 +77,12 @@ class RetentionQueue(models.AbstractModel):
         rows = self.env.execute_query(
             SQL(
                 """
-            SELECT u.id,
-                   CASE WHEN count(m.id) = 0 THEN max(c.retention_call_capacity)
-                        ELSE COALESCE(max(m.retention_call_capacity) FILTER (WHERE NOT COALESCE(m.retention_call_optout,
-                             false)), 0) END
-              FROM res_users u
-              JOIN res_company c ON c.id = u.company_id
-              LEFT JOIN crm_team_member m ON m.user_id = u.id AND m.active
-              LEFT JOIN crm_team t ON t.id = m.crm_team_id AND t.active
-             WHERE u.active AND NOT u.share AND (m.id IS NULL OR t.id IS NOT NULL) %s
+            SELECT cap.user_id, cap.capacity FROM (%s) cap
+              JOIN res_users u ON u.id = cap.user_id
+             WHERE u.active AND NOT u.share %s
                AND u.id IN (SELECT uid FROM res_groups_users_rel WHERE gid = %s)
-             GROUP BY u.id
             """,
+                capacity_sql(),
                 SQL("AND u.id IN %s", tuple(user_ids)) if user_ids is not None else SQL(""),
                 self.env.ref(SALESMAN_GROUP).id,
             )
@@ -104,7 +117,7 @@ class RetentionQueue(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _retention_winback_rates(self, today):
+    def _retention_winback_rates(self, today, company_id):
         """The win-back chance per silence band: learned from the retention calls whose 90-day window is over
         (days silent when called, ordered within the window?) once there are enough, else the default curve."""
         self.env["retention.call"].flush_model()
@@ -122,10 +135,11 @@ class RetentionQueue(models.AbstractModel):
                               AND so.date_order < c.start + make_interval(days => %(window)s))
               FROM retention_call c
              WHERE c.consumed_date IS NOT NULL AND c.commercial_partner_id IS NOT NULL
-               AND c.start < %(cutoff)s
+               AND c.start < %(cutoff)s AND c.company_id = %(company)s
             """,
                 window=qp.WINBACK_WINDOW_DAYS,
                 cutoff=fields.Date.subtract(today, days=qp.WINBACK_WINDOW_DAYS),
+                company=company_id,
             )
         )
         return qp.learn_winback_rates((days, won) for days, won in rows if days is not None)
@@ -196,8 +210,10 @@ class RetentionQueue(models.AbstractModel):
     @api.model
     def _retention_user_companies(self, user_ids):
         rows = self.env.execute_query(
-            SQL("SELECT user_id, array_agg(cid) FROM res_company_users_rel WHERE user_id IN %s GROUP BY user_id",
-                tuple(user_ids) or (0,))
+            SQL(
+                "SELECT user_id, array_agg(cid) FROM res_company_users_rel WHERE user_id IN %s GROUP BY user_id",
+                tuple(user_ids) or (0,),
+            )
         )
         return {user_id: set(cids) for user_id, cids in rows}
 
@@ -216,8 +232,13 @@ class RetentionQueue(models.AbstractModel):
 
         rows = self._retention_candidates(today)
         stop_after = retention_param(self.env, "retention_stop_after_days")
-        stop_reasons = set(self.env["retention.churn.reason"].sudo().with_context(active_test=False).search(
-            [("stops_calls", "=", True)]).ids)
+        stop_reasons = set(
+            self.env["retention.churn.reason"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("stops_calls", "=", True)])
+            .ids
+        )
         capacities = self._retention_capacities()
         companies = self._retention_user_companies(list(capacities))
         fallback_id = int(self.env["ir.config_parameter"].sudo().get_param("order_retention.fallback_user_id") or 0)
@@ -231,7 +252,17 @@ class RetentionQueue(models.AbstractModel):
             return capacities.get(user_id, 0) > 0 and (not company_id or company_id in companies.get(user_id, ()))
 
         lap("candidates")
-        rates = self._retention_winback_rates(today)
+        # each company's own win-back history ranks its customers
+        main_company = self.env.company.id
+        by_company = {}
+
+        def rates_of(company_id):
+            company_id = company_id or main_company
+            if company_id not in by_company:
+                by_company[company_id] = self._retention_winback_rates(today, company_id)
+            return by_company[company_id]
+
+        rates = rates_of(main_company)
         lap("winback")
         candidates, stopped, info = [], {}, {}
         for pid, status, var, silent, user_id, company_id, restore, stop, kept, reason_id in rows:
@@ -244,7 +275,7 @@ class RetentionQueue(models.AbstractModel):
             assignee = next(
                 (uid for uid in (user_id, leaders.get(pid), *fallbacks) if uid and can_work(uid, company_id)), None
             )
-            prio = qp.priority(var, silent, rates)
+            prio = qp.priority(var, silent, rates_of(company_id))
             info[pid] = (status, silent, assignee, prio, company_id, restore)
             if stop:
                 stopped[pid] = stop
@@ -255,7 +286,7 @@ class RetentionQueue(models.AbstractModel):
         free = {uid: capacity - opened.get(uid, 0) for uid, capacity in capacities.items()}
         chosen, ranks = qp.allocate(candidates, free)
         lap("rank")
-        created = self._retention_create_calls(today, chosen, ranks, info, rates)
+        created = self._retention_create_calls(today, chosen, ranks, info, rates_of)
         lap("calls")
         self._retention_store_queue(today, info, chosen, stopped)
         lap("store")
@@ -303,7 +334,7 @@ class RetentionQueue(models.AbstractModel):
             )
 
     @api.model
-    def _retention_create_calls(self, today, chosen, ranks, info, rates):
+    def _retention_create_calls(self, today, chosen, ranks, info, rates_of):
         """Create the retention calls of ``chosen`` ({user: [customer ids]}), each saying why it was chosen."""
         if not chosen:
             return 0
@@ -322,7 +353,7 @@ class RetentionQueue(models.AbstractModel):
                 partner = partners.browse(pid)
                 status, silent, _assignee, prio, company_id, restore = info[pid]
                 rank, waiting = ranks[pid]
-                why = self._retention_why_chosen(env, partner, rank, waiting, rates, silent)
+                why = self._retention_why_chosen(env, partner, rank, waiting, rates_of(company_id), silent)
                 if restore:
                     why = escape(
                         env._(
@@ -380,19 +411,28 @@ class RetentionQueue(models.AbstractModel):
         since for those left waiting, the stop of those who left the queue; only rows that change."""
         called = {pid for pids in chosen.values() for pid in pids}
         rows = [
-            (pid, prio if prio != float("inf") else None, assignee, pid not in called and pid not in stopped and
-             bool(assignee), stopped.get(pid))
+            (
+                pid,
+                prio if prio != float("inf") else None,
+                assignee,
+                pid not in called and pid not in stopped and bool(assignee),
+                stopped.get(pid),
+            )
             for pid, (_s, _d, assignee, prio, _c, _r) in info.items()
         ]
         cr = self.env.cr
-        cr.execute("CREATE TEMP TABLE IF NOT EXISTS retention_queue_stage "
-                   "(id int PRIMARY KEY, prio numeric, queue_user int, waiting bool, stop varchar) ON COMMIT DROP")
+        cr.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS retention_queue_stage "
+            "(id int PRIMARY KEY, prio numeric, queue_user int, waiting bool, stop varchar) ON COMMIT DROP"
+        )
         cr.execute("TRUNCATE retention_queue_stage")
         for start in range(0, len(rows), 10000):
-            chunk = rows[start:start + 10000]
+            chunk = rows[start : start + 10000]
             cr.execute(
-                SQL("INSERT INTO retention_queue_stage VALUES %s",
-                    SQL(", ").join(SQL("(%s, %s, %s, %s, %s)", *row) for row in chunk))
+                SQL(
+                    "INSERT INTO retention_queue_stage VALUES %s",
+                    SQL(", ").join(SQL("(%s, %s, %s, %s, %s)", *row) for row in chunk),
+                )
             )
         cr.execute(
             SQL(
@@ -451,9 +491,7 @@ class RetentionQueue(models.AbstractModel):
         status interval, at most the nightly cap per company, best call worth first. Returns how many."""
         called = {pid for pids in chosen.values() for pid in pids}
         companies = self.env["res.company"].sudo().search([])
-        channels = {
-            c.id: {s: c["retention_low_touch_%s" % s] for s in FOLLOWUP_STATUSES} for c in companies
-        }
+        channels = {c.id: {s: c["retention_low_touch_%s" % s] for s in FOLLOWUP_STATUSES} for c in companies}
         if not any(ch != "none" for per in channels.values() for ch in per.values()):
             return 0
         intervals = {status: retention_param(self.env, fname) for status, fname in INTERVAL_PARAMS.items()}
@@ -467,8 +505,18 @@ class RetentionQueue(models.AbstractModel):
             return 0
         Partner = self.env["res.partner"].sudo()
         partners = Partner.browse([t[0] for t in todo])
-        partners.fetch(["retention_low_touch_date", "retention_low_touch_optout", "email", "is_blacklisted",
-                        "mobile", "phone", "phone_sanitized_blacklisted", "user_id"])
+        partners.fetch(
+            [
+                "retention_low_touch_date",
+                "retention_low_touch_optout",
+                "email",
+                "is_blacklisted",
+                "mobile",
+                "phone",
+                "phone_sanitized_blacklisted",
+                "user_id",
+            ]
+        )
         # the records of ``partners`` share its prefetch: the blacklist is computed for a batch, not per customer
         by_id = {partner.id: partner for partner in partners}
         # the cap is per night: what an earlier run queued today counts (a second run the same day, Run now)
@@ -483,8 +531,9 @@ class RetentionQueue(models.AbstractModel):
             )
         )
         sent = []
-        for pid, status, company_id, prio in sorted(todo, key=lambda t: (-(t[3] if t[3] != float("inf") else 1e18),
-                                                                         t[0])):
+        for pid, status, company_id, _prio in sorted(
+            todo, key=lambda t: (-(t[3] if t[3] != float("inf") else 1e18), t[0])
+        ):
             company = companies.browse(company_id)
             if per_company.get(company_id, 0) >= company.retention_low_touch_max:
                 continue

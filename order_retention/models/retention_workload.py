@@ -1,6 +1,8 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
+from .retention_queue import capacity_sql
+
 
 class RetentionWorkload(models.Model):
     """Each salesperson's retention-call workload, for the sales manager: capacity, open and overdue calls,
@@ -12,6 +14,24 @@ class RetentionWorkload(models.Model):
     _auto = False
     _order = "value_waiting desc, user_id"
     _rec_name = "user_id"
+    # flushed before the view is read (it reads these tables with SQL)
+    _depends = {
+        "mail.activity": [
+            "active",
+            "activity_type_id",
+            "date_deadline",
+            "date_done",
+            "res_model",
+            "retention_call_id",
+            "retention_value_at_risk",
+            "user_id",
+        ],
+        "res.partner": ["retention_queue_user_id", "retention_value_at_risk", "retention_waiting_since"],
+        "crm.team.member": ["active", "crm_team_id", "retention_call_capacity", "retention_call_optout", "user_id"],
+        "crm.team": ["active"],
+        "res.company": ["currency_id", "retention_call_capacity"],
+        "res.users": ["active", "company_id", "share"],
+    }
 
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
@@ -65,16 +85,7 @@ class RetentionWorkload(models.Model):
             SQL(
                 """
             CREATE VIEW %(table)s AS (
-            WITH capacity AS (
-                SELECT u.id AS user_id,
-                       CASE WHEN count(m.id) = 0 THEN max(c.retention_call_capacity)
-                            ELSE COALESCE(max(m.retention_call_capacity)
-                                 FILTER (WHERE NOT COALESCE(m.retention_call_optout, false)), 0) END AS capacity
-                  FROM res_users u
-                  JOIN res_company c ON c.id = u.company_id
-                  LEFT JOIN crm_team_member m ON m.user_id = u.id AND m.active
-                 GROUP BY u.id
-            ), calls AS (
+            WITH capacity AS (%(capacity)s            ), calls AS (
                 SELECT a.user_id,
                        count(*) FILTER (WHERE a.active) AS open_count,
                        count(*) FILTER (WHERE a.active AND a.date_deadline < CURRENT_DATE) AS overdue_count,
@@ -118,6 +129,7 @@ class RetentionWorkload(models.Model):
             )
             """,
                 table=SQL.identifier(self._table),
+                capacity=capacity_sql(),
                 salesman=self.env.ref("sales_team.group_sale_salesman").id,
             )
         )

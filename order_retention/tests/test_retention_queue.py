@@ -312,7 +312,7 @@ class TestRetentionQueue(QueueFixture, TransactionCase):
         to the customer silent for a year. One call less than the threshold (or one win-back less) keeps the
         default curve."""
         calls = self._history()
-        rates = self.Queue._retention_winback_rates(self.today)
+        rates = self.Queue._retention_winback_rates(self.today, self.env.company.id)
         self.assertTrue(rates.learned)
         self.assertEqual((rates.calls, rates.winbacks), (220, 42))
         w = qp.PRIOR_WEIGHT
@@ -336,11 +336,11 @@ class TestRetentionQueue(QueueFixture, TransactionCase):
         losing = calls - winning
         self.assertEqual((len(winning), len(losing)), (42, 178))
         winning[22:].write({"consumed_date": False})
-        rates = self.Queue._retention_winback_rates(self.today)
+        rates = self.Queue._retention_winback_rates(self.today, self.env.company.id)
         self.assertEqual((rates.calls, rates.winbacks, rates.learned), (200, 22, True))
         used = losing[0].consumed_date
         losing[:1].write({"consumed_date": False})
-        rates = self.Queue._retention_winback_rates(self.today)
+        rates = self.Queue._retention_winback_rates(self.today, self.env.company.id)
         self.assertEqual((rates.calls, rates.winbacks, rates.learned), (199, 22, False))
         losing[:1].write({"consumed_date": used})
         # three of the win-backs did not happen after all: their orders are gone
@@ -348,8 +348,17 @@ class TestRetentionQueue(QueueFixture, TransactionCase):
             "DELETE FROM sale_order WHERE partner_id = ANY(%s) AND amount_untaxed = 300",
             [winning[:3].commercial_partner_id.ids],
         )
-        rates = self.Queue._retention_winback_rates(self.today)
+        rates = self.Queue._retention_winback_rates(self.today, self.env.company.id)
         self.assertEqual((rates.calls, rates.winbacks, rates.learned), (200, 19, False))
+
+    def test_learning_is_per_company(self):
+        """Each company learns from its own calls: the calls of company 1 teach company 2 nothing."""
+        self._history()
+        other = self.env["res.company"].create({"name": "Retention Other Co"})
+        self.assertTrue(self.Queue._retention_winback_rates(self.today, self.env.company.id).learned)
+        rates = self.Queue._retention_winback_rates(self.today, other.id)
+        self.assertEqual((rates.calls, rates.winbacks, rates.learned), (0, 0, False))
+        self.assertEqual(rates.rates, qp.DEFAULT_WINBACK)
 
     def test_learning_ignores_calls_whose_window_is_open(self):
         """Calls of the last 90 days do not count yet: whether they won the customer back is not known."""
@@ -358,7 +367,7 @@ class TestRetentionQueue(QueueFixture, TransactionCase):
             "UPDATE retention_call SET start = now() - interval '30 days' WHERE id = ANY(%s)", [calls[:100].ids]
         )
         self.env["retention.call"].invalidate_model()
-        rates = self.Queue._retention_winback_rates(self.today)
+        rates = self.Queue._retention_winback_rates(self.today, self.env.company.id)
         self.assertEqual(rates.calls, 120)
         self.assertFalse(rates.learned)
 

@@ -66,9 +66,7 @@ def learn_winback_rates(samples, min_calls=MIN_CALLS, min_winbacks=MIN_WINBACKS,
     total, total_wins = sum(calls), sum(wins)
     if total < min_calls or total_wins < min_winbacks:
         return WinbackRates(tuple(prior), False, total, total_wins)
-    rates = tuple(
-        (wins[i] + PRIOR_WEIGHT * prior[i]) / (calls[i] + PRIOR_WEIGHT) for i in range(len(prior))
-    )
+    rates = tuple((wins[i] + PRIOR_WEIGHT * prior[i]) / (calls[i] + PRIOR_WEIGHT) for i in range(len(prior)))
     return WinbackRates(rates, True, total, total_wins)
 
 
