@@ -8,7 +8,6 @@ class CrmTeamMember(models.Model):
     _inherit = "crm.team.member"
 
     retention_call_capacity = fields.Integer(
-        string="Retention Call Capacity",
         default=lambda self: self.env.company.retention_call_capacity,
         help="How many open retention calls this salesperson holds at once (a day's work beside their other work). "
         "The nightly cycle never gives them more; the other customers wait in Waiting for a Call. In several teams, "

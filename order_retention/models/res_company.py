@@ -19,7 +19,6 @@ class ResCompany(models.Model):
 
     # --- the retention queue (see retention.queue) ---
     retention_call_capacity = fields.Integer(
-        string="Retention Call Capacity",
         default=20,
         help="How many open retention calls a salesperson holds at once unless their sales team membership says "
         "otherwise: a day's work beside their other work. The other customers wait in Waiting for a Call.",
