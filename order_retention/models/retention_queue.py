@@ -343,14 +343,17 @@ class RetentionQueue(models.AbstractModel):
         model_id = self.env["ir.model"]._get_id("res.partner")
         Users = self.env["res.users"].sudo()
         partners = self.env["res.partner"].sudo().browse([pid for pids in chosen.values() for pid in pids])
-        partners.fetch(["display_name", "retention_explanation", "company_id", "retention_currency_id"])
+        partners.fetch(["display_name", "retention_value_at_risk", "company_id", "retention_currency_id"])
+        # the records of ``partners`` share its prefetch (partners.browse(pid) would not): the value at risk and
+        # the computed explanation are read for the whole batch, not one query per customer
+        by_id = {partner.id: partner for partner in partners}
         vals_list = []
         for user_id, partner_ids in chosen.items():
             user = Users.browse(user_id)
             env = self.with_context(lang=user.lang).env
             summaries = cycle.with_env(env)._retention_summaries()
             for pid in partner_ids:
-                partner = partners.browse(pid)
+                partner = by_id[pid]
                 status, silent, _assignee, prio, company_id, restore = info[pid]
                 rank, waiting = ranks[pid]
                 why = self._retention_why_chosen(env, partner, rank, waiting, rates_of(company_id), silent)
