@@ -721,22 +721,11 @@ class RetentionCycle(models.AbstractModel):
     def _retention_assignees(self, partners):
         """Assignee per partner id: the salesperson, else the leader of the sales team of the
         customer's latest confirmed order, else the fallback user of the Settings, else the admin."""
-        rows = self.env.execute_query(
-            SQL(
-                """
-            SELECT DISTINCT ON (cp.id) cp.id, t.user_id
-              FROM sale_order so
-              JOIN res_partner p ON p.id = so.partner_id
-              JOIN res_partner cp ON cp.id = p.commercial_partner_id
-              JOIN crm_team t ON t.id = so.team_id
-             WHERE cp.id IN %(ids)s AND so.state = 'sale'
-             ORDER BY cp.id, so.date_order DESC
-            """,
-                ids=tuple(partners.ids) or (0,),
-            )
-        )
         Users = self.env["res.users"].sudo()
-        leaders = {partner_id: Users.browse(user_id) for partner_id, user_id in rows if user_id}
+        leaders = {
+            partner_id: Users.browse(user_id)
+            for partner_id, user_id in self.env["retention.queue"]._retention_team_leaders(partners.ids).items()
+        }
         fallback_id = self.env["ir.config_parameter"].sudo().get_param("order_retention.fallback_user_id")
         fallback = Users.browse(int(fallback_id)).exists() if fallback_id else Users
         fallback = fallback or self.env.ref("base.user_admin")
