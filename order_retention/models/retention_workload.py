@@ -26,11 +26,11 @@ class RetentionWorkload(models.Model):
             "retention_value_at_risk",
             "user_id",
         ],
-        "res.partner": ["retention_queue_user_id", "retention_value_at_risk", "retention_waiting_since"],
         "crm.team.member": ["active", "crm_team_id", "retention_call_capacity", "retention_call_optout", "user_id"],
         "crm.team": ["active"],
         "res.company": ["currency_id", "retention_call_capacity"],
-        "res.users": ["active", "company_id", "share"],
+        "res.users": ["active", "company_id", "share", "partner_id"],
+        "res.partner": ["retention_queue_user_id", "retention_value_at_risk", "retention_waiting_since", "tz"],
     }
 
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
@@ -44,7 +44,10 @@ class RetentionWorkload(models.Model):
     )
     open_count = fields.Integer(string="Open", readonly=True, aggregator="sum", help="Open retention calls.")
     overdue_count = fields.Integer(
-        string="Overdue", readonly=True, aggregator="sum", help="Open retention calls past their due date."
+        string="Overdue",
+        readonly=True,
+        aggregator="sum",
+        help="Open retention calls past their due date (today in the salesperson's timezone).",
     )
     done_week = fields.Integer(
         string="Done This Week", readonly=True, aggregator="sum", help="Retention calls closed since Monday."
@@ -86,19 +89,26 @@ class RetentionWorkload(models.Model):
                 """
             CREATE VIEW %(table)s AS (
             WITH capacity AS (%(capacity)s            ), calls AS (
+                -- "today" and "this week" are the assignee's (their timezone), as in their own activity views
                 SELECT a.user_id,
                        count(*) FILTER (WHERE a.active) AS open_count,
-                       count(*) FILTER (WHERE a.active AND a.date_deadline < CURRENT_DATE) AS overdue_count,
-                       count(*) FILTER (WHERE NOT a.active AND a.date_done >= date_trunc('week', CURRENT_DATE))
-                           AS done_week,
-                       count(*) FILTER (WHERE NOT a.active AND a.date_done >= date_trunc('week', CURRENT_DATE)
+                       count(*) FILTER (WHERE a.active AND a.date_deadline < local.today) AS overdue_count,
+                       count(*) FILTER (WHERE NOT a.active AND a.date_done >= local.monday) AS done_week,
+                       count(*) FILTER (WHERE NOT a.active AND a.date_done >= local.monday
                                         AND a.retention_call_id IS NOT NULL) AS verified_week,
                        COALESCE(sum(a.retention_value_at_risk) FILTER (WHERE a.active), 0) AS value_covered
                   FROM mail_activity a
+                  JOIN res_users au ON au.id = a.user_id
+                  JOIN res_partner ap ON ap.id = au.partner_id
+                  CROSS JOIN LATERAL (
+                      SELECT (now() AT TIME ZONE COALESCE(NULLIF(ap.tz, ''), 'UTC'))::date AS today,
+                             date_trunc('week', now() AT TIME ZONE COALESCE(NULLIF(ap.tz, ''), 'UTC'))::date
+                                 AS monday
+                  ) local
                  WHERE a.res_model = 'res.partner'
                    AND a.activity_type_id = (SELECT value::int FROM ir_config_parameter
                                               WHERE key = 'order_retention.activity_type_id')
-                   AND (a.active OR a.date_done >= date_trunc('week', CURRENT_DATE))
+                   AND (a.active OR a.date_done >= local.monday)
                  GROUP BY a.user_id
             ), waiting AS (
                 SELECT p.retention_queue_user_id AS user_id, count(*) AS waiting_count,
