@@ -36,3 +36,8 @@ from . import test_tools_queue_priority
 from . import test_retention_queue
 from . import test_retention_queue_attacks
 from . import test_retention_queue_volume
+
+# the clock and timezone of the run (OR_TEST_NOW / OR_TEST_TZ), applied to every test class above
+from .common import hook_test_clock  # noqa: E402
+
+hook_test_clock(__name__)
