@@ -133,11 +133,16 @@ class MailActivity(models.Model):
 
     def _retention_postpone_limit(self):
         """The latest due date a salesperson may give this retention call: its due date, or 7 days after
-        the day it was created, that day counted in the most advanced timezone (UTC+14). Due dates are
-        set in the user's timezone and Odoo's snooze counts from the server's date: counted so, a call
-        created late in the evening anywhere still gets its full 7 days, and never more than one extra."""
+        the day it was created, that day counted in the most advanced timezone (UTC+14) but never more than
+        one day after the creation day in the assignee's timezone. Due dates are set in the user's timezone,
+        Odoo's snooze counts from the server's date and the cycle's from its own: counted so, a call created
+        late in the evening anywhere still gets its full 7 days, and never more than one extra (UTC+14 alone
+        gave a salesperson in UTC-11 two extra days for a call created between 10:00 and 11:00 UTC)."""
         self.ensure_one()
-        created = (self.create_date + timedelta(hours=14)).date()
+        most_advanced = (self.create_date + timedelta(hours=14)).date()
+        user = (self.user_id or self.env.user).sudo()
+        in_user_tz = fields.Datetime.context_timestamp(self.with_context(tz=user.tz or "UTC"), self.create_date)
+        created = min(most_advanced, in_user_tz.date() + timedelta(days=1))
         return max(self.date_deadline, created + timedelta(days=POSTPONE_DAYS))
 
     def _retention_check_write(self, vals):

@@ -15,6 +15,8 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import get_db_name
 
+from .common import clock_cases, frozen_clock, utc_to_local_date
+
 D = datetime.timedelta
 REFUSED = {"odoo.exceptions.AccessError", "odoo.exceptions.UserError", "odoo.exceptions.ValidationError"}
 ACCESS = {"odoo.exceptions.AccessError"}
@@ -981,17 +983,28 @@ class TestRetentionAttacks(HttpCase):
         self.assertOpenUnchanged(activity, before)
 
     def test_extra_postpone_forever(self):
-        """(Found by this suite) A salesperson postpones a retention call at most 7 days after its creation."""
-        activity = self._activity()
-        limit = activity._retention_postpone_limit()  # 7 days after its creation day (timezone-proof)
-        self.assertIn(limit - activity.create_date.date(), (D(days=7), D(days=8)))
-        self._login(self.salesman)
-        result, error = self._rpc("mail.activity", "action_snooze", [activity.id])
-        self.assertFalse(error, error)
-        self.assertRefused(self._rpc("mail.activity", "action_snooze", [activity.id]))
-        self.assertRefused(self._rpc("mail.activity", "write", [activity.id], {"date_deadline": "2099-01-01"}))
-        self.env.invalidate_all()
-        # one snooze (7 days from today) fits under the limit, which is 7 or 8 days after the creation day
-        # depending on the hour (the creation day counted at UTC+14); a second one never does
-        self.assertEqual(activity.date_deadline, fields.Date.today() + D(days=7))
-        self.assertLessEqual(activity.date_deadline, limit)
+        """(Found by this suite) A salesperson postpones a retention call up to its limit and never past it, by
+        snooze or by date: 7 full days after its creation day in their timezone, at most one day more, whatever
+        the hour (now, then 00:30, 10:30, 12:00 and 23:30 UTC for salespeople in UTC+14 and UTC-11)."""
+        for instant, tz in clock_cases():
+            with self.subTest(instant=str(instant), tz=tz), frozen_clock(self.env, instant, tz, self.salesman):
+                activity = self._activity()
+                self.assertAlmostEqual(activity.create_date, instant, delta=D(seconds=30))
+                limit = activity._retention_postpone_limit()
+                created = utc_to_local_date(activity.create_date, self.salesman.tz or "UTC")
+                self.assertIn((limit - created).days, (7, 8), "7 full days in the salesperson's timezone, at most 8")
+                # Odoo's snooze: 7 days after the due date or the server's (UTC) date, the later
+                snoozed = max(activity.date_deadline, instant.date()) + D(days=7)
+                self.assertLessEqual(snoozed, limit, "a fresh retention call can be snoozed once")
+                self._login(self.salesman)
+                self.assertAllowed(self._rpc("mail.activity", "action_snooze", [activity.id]))
+                self.assertEqual(activity.date_deadline, snoozed)
+                self.assertRefused(self._rpc("mail.activity", "action_snooze", [activity.id]))
+                self.assertRefused(self._rpc("mail.activity", "write", [activity.id], {"date_deadline": "2099-01-01"}))
+                next_day = fields.Date.to_string(limit + D(days=1))
+                self.assertRefused(self._rpc("mail.activity", "write", [activity.id], {"date_deadline": next_day}))
+                self.assertAllowed(
+                    self._rpc("mail.activity", "write", [activity.id], {"date_deadline": fields.Date.to_string(limit)})
+                )
+                self.env.invalidate_all()
+                self.assertEqual(activity.date_deadline, limit)

@@ -11,6 +11,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import BaseCase, new_test_user, tagged
 
 from ..tools import call_verification as cv
+from .common import clock_cases, frozen_clock, utc_to_local_date
 from .test_retention_call import CallCommon
 
 D = datetime.timedelta
@@ -132,7 +133,9 @@ class TestCallHardening(HardeningCommon):
         ):
             with self.subTest(vals=vals), self.assertRaises(AccessError):
                 activity.with_user(self.seller).write(vals)
-        activity.with_user(self.seller).write({"user_id": self.salesman.id, "date_deadline": "2026-12-01"})
+        activity.with_user(self.seller).write(
+            {"user_id": self.salesman.id, "date_deadline": activity.date_deadline + D(days=1)}
+        )
         self.assertEqual(activity.user_id, self.salesman, "reassigning stays allowed")
         base = {
             "res_model_id": self.env["ir.model"]._get_id("res.partner"),
@@ -190,19 +193,32 @@ class TestCallHardening(HardeningCommon):
         self.assertEqual(activity.retention_call_id, calls[0])
 
     def test_postponing_is_bounded(self):
-        """A salesperson postpones a retention call up to 7 days after its creation; a manager further."""
-        activity = self._followup()
-        limit = activity._retention_postpone_limit()
-        # 7 days after the creation day, counted in the most advanced timezone (never a day short anywhere)
-        self.assertEqual(limit, (activity.create_date + D(hours=14)).date() + D(days=7))
-        activity.with_user(self.seller).write({"date_deadline": limit})
-        with self.assertRaisesRegex(AccessError, "postponed up to 7 days"):
-            activity.with_user(self.seller).write({"date_deadline": limit + D(days=1)})
-        with self.assertRaises(AccessError):
-            activity.with_user(self.seller).action_snooze()
-        activity.with_user(self.leader).action_snooze()
-        self.assertEqual(activity.date_deadline, limit + D(days=7))
-        activity.with_user(self.seller).write({"date_deadline": limit})  # earlier is always fine
+        """A salesperson postpones a retention call up to its limit, never past it; a manager further. The limit
+        is 7 full days after its creation day in the salesperson's timezone, at most one day more, whatever the
+        hour (now, then 00:30, 10:30, 12:00 and 23:30 UTC for salespeople in UTC+14 and UTC-11)."""
+        for instant, tz in clock_cases():
+            with self.subTest(instant=str(instant), tz=tz), frozen_clock(self.env, instant, tz, self.seller):
+                activity = self._followup()
+                self.assertAlmostEqual(activity.create_date, instant, delta=D(seconds=30), msg="create dates follow")
+                limit = activity._retention_postpone_limit()
+                created = utc_to_local_date(activity.create_date, self.seller.tz or "UTC")
+                self.assertIn((limit - created).days, (7, 8), "7 full days in the salesperson's timezone, at most 8")
+                # Odoo's snooze counts 7 days from the due date or the server's (UTC) date, the later: a fresh
+                # retention call (due on its creation day) can always be snoozed once
+                snoozed = max(activity.date_deadline, instant.date()) + D(days=7)
+                self.assertLessEqual(snoozed, limit, "a fresh retention call can be snoozed once")
+                activity.with_user(self.seller).action_snooze()
+                self.assertEqual(activity.date_deadline, snoozed)
+                activity.with_user(self.seller).write({"date_deadline": limit})
+                with self.assertRaisesRegex(AccessError, "postponed up to 7 days"):
+                    activity.with_user(self.seller).write({"date_deadline": limit + D(days=1)})
+                with self.assertRaises(AccessError):
+                    activity.with_user(self.seller).action_snooze()
+                self.assertEqual(activity.date_deadline, limit)
+                activity.with_user(self.leader).action_snooze()
+                self.assertEqual(activity.date_deadline, limit + D(days=7))
+                activity.with_user(self.seller).write({"date_deadline": limit})  # earlier is always fine
+                self.assertEqual(activity.date_deadline, limit)
 
     def test_moving_a_contact_does_not_move_its_calls(self):
         """Calls stay with the customer they were matched to when the contact moves to another company."""

@@ -7,6 +7,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, tagged
 
 from ..models.retention_policy import retention_system
+from .common import clock_cases, frozen_clock, utc_to_local_date
 from .test_retention_hardening import HardeningCommon
 
 D = datetime.timedelta
@@ -116,6 +117,25 @@ class TestRetentionOutcome(HardeningCommon):
             ],
         )
         self.assertEqual(self.customer.retention_next_call_date, when)
+
+    def test_call_again_dates_are_the_salespersons(self):
+        """'After today' and the agreed date are the salesperson's, whatever the hour and their timezone (now,
+        then 00:30, 10:30, 12:00 and 23:30 UTC in UTC+14 and UTC-11): their today is refused, their tomorrow is
+        the due date of the next retention call, and the outcome is dated their today."""
+        for instant, tz in clock_cases():
+            with self.subTest(instant=str(instant), tz=tz), frozen_clock(self.env, instant, tz, self.seller):
+                today = utc_to_local_date(instant, self.seller.tz or "UTC")
+                with self.assertRaisesRegex(UserError, "after today"), self.env.cr.savepoint():
+                    self._close(next_step="call_again", date=today)
+                self.env.invalidate_all()
+                activity, _result = self._close(next_step="call_again", date=today + D(days=1))
+                follow = self._open_followups(self.customer).filtered(lambda a, t=today: a.date_deadline > t)
+                self.assertEqual(len(follow), 1, "one call back, due the agreed day")
+                self.assertEqual(follow.date_deadline, today + D(days=1))
+                self.assertEqual(follow.user_id, self.seller)
+                self.assertEqual(self.customer.retention_last_outcome_date, today)
+                self.assertEqual(self.customer.retention_next_call_date, today + D(days=1))
+                follow.with_user(self.leader).unlink()  # the next round starts without it
 
     def test_lost_for_good_stops_followups_until_an_order(self):
         """No retention call while lost for good; a manager can undo it; an order clears it."""
