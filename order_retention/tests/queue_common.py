@@ -70,6 +70,10 @@ class QueueFixture:
             env, "q_fallback", groups=SALES, name="Fay Fallback", email="fay@example.com", **own
         )
         ICP.set_param("order_retention.fallback_user_id", cls.fallback.id)
+        # ``today`` is the nightly cycle's (OdooBot's timezone); the salespeople count theirs in their own, and so
+        # do the outcome dialog's call-back bounds and Next Call: from 23:00 UTC on, OdooBot (Brussels) is a day
+        # ahead of a salesperson in UTC
+        cls.user_today = fields.Date.context_today(env["res.partner"].with_user(cls.s1))
         cls.team = env["crm.team"].create({"name": "Queue Team", "user_id": cls.leader.id})
         Member = env["crm.team.member"]
         cls.m1 = Member.create({"crm_team_id": cls.team.id, "user_id": cls.s1.id, "retention_call_capacity": 3})

@@ -560,10 +560,10 @@ class TestRetentionQueue(QueueFixture, TransactionCase):
         self._allocate()
         call = self._calls(customer)
         for user, day, text in (
-            (self.s1, self.today + D(days=91), "at most 90 days ahead"),
+            (self.s1, self.user_today + D(days=91), "at most 90 days ahead"),
             (self.s1, datetime.date(9999, 12, 31), "at most 90 days ahead"),
-            (self.s1, self.today, "Pick the date to call again (after today)"),
-            (self.leader, self.today + D(days=3651), "cannot be more than 10 years ahead"),
+            (self.s1, self.user_today, "Pick the date to call again (after today)"),
+            (self.leader, self.user_today + D(days=3651), "cannot be more than 10 years ahead"),
             (self.leader, datetime.date(9999, 12, 31), "cannot be more than 10 years ahead"),
         ):
             with self.subTest(user=user.login, day=day), self.assertRaises(UserError) as refusal:
@@ -571,13 +571,13 @@ class TestRetentionQueue(QueueFixture, TransactionCase):
             self.assertIn(text, str(refusal.exception))
             self.assertTrue(call.active)
         self._pbx("+1 415 555 7000")
-        self._close_call(call, self.s1, step="call_again", date=self.today + D(days=90))
+        self._close_call(call, self.s1, step="call_again", date=self.user_today + D(days=90))
         back = self._calls(customer)
-        self.assertEqual(back.date_deadline, self.today + D(days=90))
+        self.assertEqual(back.date_deadline, self.user_today + D(days=90))
         self.assertEqual(back.user_id, self.s1)
         self._pbx("+1 415 555 7101")
-        self._close_call(self._calls(other), self.leader, step="call_again", date=self.today + D(days=3650))
-        self.assertEqual(self._calls(other).date_deadline, self.today + D(days=3650))
+        self._close_call(self._calls(other), self.leader, step="call_again", date=self.user_today + D(days=3650))
+        self.assertEqual(self._calls(other).date_deadline, self.user_today + D(days=3650))
         with self.assertRaises(AccessError):
             self._calls(other).with_user(self.leader).date_deadline = datetime.date(9999, 12, 31)
 
@@ -591,9 +591,9 @@ class TestRetentionQueue(QueueFixture, TransactionCase):
         today_c = self._customer("Due Today", self.s1, var=100)
         late_c = self._customer("Due Yesterday", self.s1, var=500)
         later_c = self._customer("Due Tomorrow", self.s1, var=1000)
-        due_today = self._system_call(today_c, self.s1, self.today)
-        late = self._system_call(late_c, self.s1, self.today - D(days=1))
-        later = self._system_call(later_c, self.s1, self.today + D(days=1))
+        due_today = self._system_call(today_c, self.s1, self.user_today)
+        late = self._system_call(late_c, self.s1, self.user_today - D(days=1))
+        later = self._system_call(later_c, self.s1, self.user_today + D(days=1))
         Activity = self.env["mail.activity"].with_user(self.s1)
         for expected, close in ((late_c, late), (today_c, due_today), (later_c, later)):
             action = Activity.action_retention_next_call()

@@ -470,7 +470,7 @@ class TestRetentionQueueAttacks(QueueFixture, RpcMixin, HttpCase):
         rng = random.Random(SEED + 1)
         activity = self._system_call(self.own, self.s1)
         before = self._state(activity)
-        values = fuzz_values(rng, self.today, 60)
+        values = fuzz_values(rng, self.user_today, 60)
         tally = {"ok": 0, "refused": 0, "crash": 0, "crashes": []}
         date_texts = ("Pick the date to call again", "at most 90 days ahead")
         self._login(self.s1)
@@ -492,7 +492,7 @@ class TestRetentionQueueAttacks(QueueFixture, RpcMixin, HttpCase):
                 self.assertNotEqual(kind, "crash", tally["crashes"][-1:] or "")
                 self.assertEqual(kind, "refused", "the dialog closed the call without a verified call")
                 message = outcome[1]["data"]["message"]
-                if day and self.today < day <= self.today + D(days=90):
+                if day and self.user_today < day <= self.user_today + D(days=90):
                     self.assertIn("cannot be marked done yet", message)
                 else:
                     self.assertTrue(any(t in message for t in date_texts), message)
