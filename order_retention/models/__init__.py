@@ -1,6 +1,9 @@
 # who may do what
 from . import retention_policy
 
+# how searchable computed fields read a search term
+from . import retention_search
+
 # retention cycle
 from . import mail_activity
 from . import res_config_settings

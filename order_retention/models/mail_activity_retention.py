@@ -2,6 +2,7 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from . import retention_search
 from .retention_cycle import status_rank_terms
 
 
@@ -75,14 +76,16 @@ class MailActivity(models.Model):
                 activity.res_model == "res.partner" and activity.activity_type_id == activity_type
             )
 
+    def _search(self, domain, offset=0, limit=None, order=None):
+        retention_search.check_any_operators(self, domain)
+        return super()._search(domain, offset=offset, limit=limit, order=order)
+
     def _search_retention_followup(self, operator, value):
-        if operator not in ("=", "!=") or not isinstance(value, bool):
-            raise NotImplementedError(self.env._("Search retention calls with = True or = False."))
         domain = [
             ("res_model", "=", "res.partner"),
             ("activity_type_id", "=", self.env["retention.cycle"]._retention_activity_type().id),
         ]
-        return domain if (operator == "=") == value else ["!", "&", *domain]
+        return retention_search.boolean_domain(operator, value, domain, self.env._("Retention Call"))
 
     @api.model
     def _retention_refresh_values(self, activity_ids=None, partner_range=None):

@@ -7,6 +7,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from . import retention_policy as policy
+from . import retention_search
 from .retention_call import OUTCOMES
 from .retention_cycle import (
     RETENTION_STATUSES,
@@ -149,6 +150,7 @@ class ResPartner(models.Model):
         return partners
 
     def write(self, vals):
+        moved_in_loop = self.browse()
         if not policy.is_system(self.env):
             forged = [f for f in self._retention_system_fields() if f in vals]
             if forged:
@@ -157,6 +159,8 @@ class ResPartner(models.Model):
                 )
             if "user_id" in vals:
                 self._retention_check_salesperson_change(vals["user_id"])
+            if "company_id" in vals:
+                moved_in_loop = policy.check_company_move(self.env, self, vals["company_id"])
             if "active" in vals and not vals["active"]:
                 self._retention_check_removal(_("archive"))
         number_changed = {"phone", "mobile"} & set(vals)
@@ -165,6 +169,14 @@ class ResPartner(models.Model):
         res = super().write(vals)
         if number_changed:
             self.env["retention.call"]._retention_rematch_numbers(self)
+        for customer in moved_in_loop.sudo():
+            customer.message_post(
+                body=_(
+                    "%(user)s moved this customer to %(company)s while a retention call was open.",
+                    user=self.env.user.name,
+                    company=customer.company_id.name or _("all companies"),
+                )
+            )
         return res
 
     def toggle_active(self):
@@ -582,33 +594,49 @@ class ResPartner(models.Model):
             partner.retention_explanation = text
 
     @api.model
-    def _retention_day_bound(self, operator, value):
+    def _retention_day_bound(self, operator, value, field_label):
         """(operator, date) on the last order date equivalent to ``days silent <operator> value``."""
         flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
         if operator not in flipped:
-            raise UserError(_("Unsupported search on a day count: %(operator)s", operator=operator))
-        return flipped[operator], self._retention_today() - datetime.timedelta(days=int(value))
+            raise UserError(
+                _(
+                    "Search %(field)s with =, !=, <, <=, > or >= and a number of days (not %(operator)s).",
+                    field=field_label,
+                    operator=str(operator)[:20],
+                )
+            )
+        days = retention_search.day_count(operator, value, field_label)
+        return flipped[operator], self._retention_today() - datetime.timedelta(days=days)
+
+    def _retention_day_domain(self, date_field, operator, value, field_label):
+        """``days <operator> value`` as a domain on ``date_field`` (empty day count: no date)."""
+        if value is False or value is None:
+            if operator not in ("=", "!="):
+                raise UserError(_("Search %(field)s with = or != when the value is empty.", field=field_label))
+            return [(date_field, operator, False)]
+        op, day = self._retention_day_bound(operator, value, field_label)
+        return [(date_field, op, day)]
+
+    def _search(self, domain, offset=0, limit=None, order=None):
+        retention_search.check_any_operators(self, domain)
+        return super()._search(domain, offset=offset, limit=limit, order=order)
 
     def _search_retention_days_since_last_order(self, operator, value):
-        if value is False or value is None:
-            return [("retention_last_order_date", operator, False)]
-        op, day = self._retention_day_bound(operator, value)
-        return [("retention_last_order_date", op, day)]
+        return self._retention_day_domain("retention_last_order_date", operator, value, _("Days Silent"))
 
     def _search_retention_overdue_days(self, operator, value):
         """On the expected next order date (overdue by N days: expected N days ago)."""
-        if value is False or value is None:
-            return [("retention_expected_next_order_date", operator, False)]
-        op, day = self._retention_day_bound(operator, round(value))
-        return [("retention_expected_next_order_date", op, day)]
+        return self._retention_day_domain("retention_expected_next_order_date", operator, value, _("Days Overdue"))
 
     def _search_retention_missing_order(self, operator, value):
-        if operator not in ("=", "!="):
-            raise UserError(_("Unsupported search on a day count: %(operator)s", operator=operator))
         today = self._retention_today()
-        if (operator == "=") == bool(value):
-            return [("retention_warning_date", "<", today)]
-        return ["|", ("retention_warning_date", "=", False), ("retention_warning_date", ">=", today)]
+        return retention_search.boolean_domain(
+            operator,
+            value,
+            [("retention_warning_date", "<", today)],
+            _("Missing Order"),
+            negative=["|", ("retention_warning_date", "=", False), ("retention_warning_date", ">=", today)],
+        )
 
     def _field_to_sql(self, alias, fname, query=None, flush=True):
         """The day counts in SQL (group by, aggregates), from the stored dates and today."""

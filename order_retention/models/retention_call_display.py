@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 
+from . import retention_search
 from .res_config_settings import retention_param
 
 
@@ -29,9 +30,11 @@ class RetentionCall(models.Model):
         for call in self:
             call.qualifies = call.verified and call.duration_seconds >= minimum
 
+    def _search(self, domain, offset=0, limit=None, order=None):
+        retention_search.check_any_operators(self, domain)
+        return super()._search(domain, offset=offset, limit=limit, order=order)
+
     def _search_qualifies(self, operator, value):
-        if operator not in ("=", "!=") or not isinstance(value, bool):
-            raise NotImplementedError(self.env._("Search qualifying calls with = True or = False."))
         minimum = retention_param(self.env, "retention_min_call_seconds")
         domain = [("verified", "=", True), ("duration_seconds", ">=", minimum)]
-        return domain if (operator == "=") == value else ["!", "&", *domain]
+        return retention_search.boolean_domain(operator, value, domain, self.env._("Long Enough"))

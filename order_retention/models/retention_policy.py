@@ -172,3 +172,38 @@ def check_assignee(env, activities, user_id):
                     moving=len(moving),
                 )
             )
+
+
+def check_company_move(env, partners, company_id):
+    """Moving customers to another company (``company_id``; False: shared by every company): only into a
+    company the caller works for, and a customer with an open retention call only by a sales manager (the
+    call and the calls that verify it belong to the customer's company: moved by a salesperson, the customer
+    would leave the loop and the sight of its own team, with no way back). Returns the customers with an open
+    retention call that a sales manager moves (their move is logged)."""
+    from odoo.exceptions import UserError  # noqa: PLC0415
+
+    if is_system(env):
+        return partners.browse()
+    if company_id and (isinstance(company_id, bool) or not isinstance(company_id, int)):
+        raise UserError(_("Give the company as the id of a company (or False for a contact shared by all)."))
+    company = env["res.company"].sudo().browse(company_id).exists() if company_id else env["res.company"]
+    if company_id and (not company or company not in env.user.company_ids):
+        raise AccessError(
+            _(
+                "You do not work for %(company)s: you cannot move a contact there.",
+                company=company.name if company else str(company_id)[:20],
+            )
+        )
+    moving = partners.sudo().filtered(lambda p: p.company_id != company)
+    followups = moving._retention_open_followups().filtered(lambda a: a.res_id in moving.ids)
+    in_loop = moving.browse(set(followups.mapped("res_id")))
+    if in_loop and not is_manager(env):
+        names = ", ".join(in_loop.mapped("display_name"))
+        raise UserError(
+            _(
+                "%(customers)s has an open retention call: only a sales manager can move this customer to another "
+                "company. Call the customer and mark the retention call done first, or ask a sales manager.",
+                customers=names,
+            )
+        )
+    return in_loop

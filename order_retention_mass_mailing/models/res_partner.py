@@ -3,6 +3,8 @@ from datetime import timedelta
 from odoo import fields, models
 from odoo.tools import SQL
 
+from odoo.addons.order_retention.models.retention_search import boolean_domain
+
 EXPECTED_WITHIN_DAYS = 7
 WON_BACK_DAYS = 90
 HIGH_VALUE_SHARE = 0.2  # "high value at risk": the top fifth of the customers by value at risk
@@ -38,26 +40,35 @@ class ResPartner(models.Model):
     )
 
     def _retention_high_value_threshold(self):
-        """The value at risk above which a customer is in the top fifth (None without any)."""
-        self.env["res.partner"].flush_model(["retention_value_at_risk"])
+        """The value at risk above which a customer of the current company (its own customers and those
+        shared by every company) is in its top fifth (None without any): another company's customers,
+        whose figures are in another currency and scale, do not move the cut-off."""
+        self.env["res.partner"].flush_model(["retention_value_at_risk", "company_id"])
         [(threshold,)] = self.env.execute_query(
             SQL(
                 "SELECT percentile_disc(%s) WITHIN GROUP (ORDER BY retention_value_at_risk) "
-                "FROM res_partner WHERE retention_value_at_risk > 0",
+                "FROM res_partner WHERE retention_value_at_risk > 0 AND (company_id IS NULL OR company_id = %s)",
                 1 - HIGH_VALUE_SHARE,
+                self.env.company.id,
             )
         )
         return threshold
 
     def _compute_retention_high_value_at_risk(self):
         threshold = self._retention_high_value_threshold()
+        company = self.env.company
         for partner in self:
-            partner.retention_high_value_at_risk = bool(threshold and partner.retention_value_at_risk >= threshold)
+            partner.retention_high_value_at_risk = bool(
+                threshold
+                and partner.retention_value_at_risk >= threshold
+                and partner.company_id in (company, company.browse())
+            )
 
     def _search_retention_high_value_at_risk(self, operator, value):
         threshold = self._retention_high_value_threshold()
-        domain = [("retention_value_at_risk", ">=", threshold)] if threshold else [("id", "=", False)]
-        return domain if _wants_true(operator, value) else ["!", *domain]
+        company = [("company_id", "in", [False, self.env.company.id])]
+        domain = [("retention_value_at_risk", ">=", threshold), *company] if threshold else [("id", "=", False)]
+        return boolean_domain(operator, value, domain, self.env._("High Value at Risk"))
 
     def _retention_expected_window(self):
         today = fields.Date.context_today(self)
@@ -78,7 +89,7 @@ class ResPartner(models.Model):
             ("retention_expected_next_order_date", ">=", start),
             ("retention_expected_next_order_date", "<=", end),
         ]
-        return domain if _wants_true(operator, value) else ["!", "&", *domain]
+        return boolean_domain(operator, value, domain, self.env._("Expected to Order Within 7 Days"))
 
     def _compute_retention_won_back_90_days(self):
         won_back = self.search([("id", "in", self.ids), ("retention_won_back_90_days", "=", True)])
@@ -90,12 +101,10 @@ class ResPartner(models.Model):
             ("is_win_back", "=", True),
             ("date", ">=", self._retention_won_back_since()),
         ]
-        operator = "any" if _wants_true(operator, value) else "not any"
-        return [("retention_history_ids", operator, history)]
-
-
-def _wants_true(operator, value):
-    """Whether a search on a boolean field asks for True ("= True", "!= False")."""
-    if operator not in ("=", "!="):
-        raise NotImplementedError(f"Unsupported search operator {operator!r}")
-    return (operator == "=") == bool(value)
+        return boolean_domain(
+            operator,
+            value,
+            [("retention_history_ids", "any", history)],
+            self.env._("Won Back in the Last 90 Days"),
+            negative=[("retention_history_ids", "not any", history)],
+        )

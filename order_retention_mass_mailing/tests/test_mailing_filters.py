@@ -1,10 +1,11 @@
 from ast import literal_eval
 from datetime import timedelta
+from random import Random
 
 from freezegun import freeze_time
 
 from odoo import fields
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import TransactionCase, new_test_user, tagged
 
 FILTERS = [
     "mailing_filter_missing_order",
@@ -137,3 +138,45 @@ class TestMailingFilters(TransactionCase):
                     no,
                 )
                 self.assertEqual({p.id for p in self.customers if p[field_name]}, set(yes.ids))
+
+    def test_high_value_cutoff_per_company(self):
+        """The top fifth is taken among the current company's customers (and those shared by every company):
+        another company's customers, however valuable, do not move its cut-off (issue #21)."""
+        Partner = self.env["res.partner"]
+        before = Partner.search([("retention_high_value_at_risk", "=", True)])
+        self.assertTrue(before)
+        other = self.env["res.company"].create({"name": "Huge Values Co"})
+        Partner.create(
+            [
+                {"name": "Huge %s" % number, "company_id": other.id, "retention_value_at_risk": 10**9 + number}
+                for number in range(50)
+            ]
+        )
+        self.assertEqual(Partner.search([("retention_high_value_at_risk", "=", True)]), before)
+        # seen from the other company, its own customers are the top fifth
+        other_view = Partner.with_company(other).search(
+            [("retention_high_value_at_risk", "=", True), ("company_id", "=", other.id)]
+        )
+        base = Partner.with_context(active_test=False).search([("company_id", "in", [False, other.id])])
+        values = sorted(v for v in base.mapped("retention_value_at_risk") if v > 0)
+        threshold = values[max(0, -(-len(values) * 4 // 5) - 1)]
+        self.assertEqual(
+            other_view, base.filtered(lambda p: p.company_id == other and p.retention_value_at_risk >= threshold)
+        )
+        self.assertTrue(other_view and all(name.startswith("Huge") for name in other_view.mapped("name")))
+
+    def test_fuzz_search_operators(self):
+        """Every domain operator and odd values on the filters' fields, as a salesperson: a result or a clear
+        refusal, never a traceback."""
+        from odoo.addons.order_retention.tests.search_fuzz import fuzz_search_orm, odd_values  # noqa: PLC0415
+
+        salesperson = new_test_user(self.env, "mm_fuzz_sales", groups="sales_team.group_sale_salesman")
+        fields_ = [
+            ("res.partner", "retention_expected_within_7_days"),
+            ("res.partner", "retention_won_back_90_days"),
+            ("res.partner", "retention_high_value_at_risk"),
+        ]
+        counts, crashes = fuzz_search_orm(self, self.env(user=salesperson), fields_, odd_values(Random(20261204), 10))
+        self.assertFalse(crashes, "tracebacks:\n%s" % "\n".join(map(str, crashes[:20])))
+        self.assertGreater(counts["answered"], 0)
+        self.assertGreater(counts["refused"], 0)

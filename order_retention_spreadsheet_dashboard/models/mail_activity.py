@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from odoo.addons.order_retention.models.retention_search import selection_values
+
 CALL_STATES = [
     ("overdue", "Overdue"),
     ("due", "Due"),
@@ -37,10 +39,10 @@ class MailActivity(models.Model):
             activity.retention_call_state = state
 
     def _search_retention_call_state(self, operator, value):
-        if operator not in ("=", "in"):
-            raise NotImplementedError(f"Unsupported search operator {operator!r}")
+        values = selection_values(
+            operator, value, [key for key, _label in CALL_STATES], self.env._("Retention Call State")
+        )
         call_type = self._retention_call_type()
-        values = [value] if operator == "=" else list(value)
         if not call_type or not values:
             return [("id", "=", False)]
         today = fields.Date.context_today(self)
@@ -53,6 +55,6 @@ class MailActivity(models.Model):
             ],
         }
         domain = ["|"] * (len(values) - 1)
-        for state in values:
+        for state in sorted(values):
             domain += ["&", *by_state[state]]
         return ["&", ("activity_type_id", "=", call_type.id), *domain]

@@ -350,3 +350,25 @@ class TestRetentionDashboard(TransactionCase):
                 ]
             )
             self.assertEqual(found.mapped("retention_call_state"), [state])
+
+    def test_fuzz_call_state_search(self):
+        """The dashboard's call-state filter under every domain operator and odd values, as a salesperson: a
+        result or a clear refusal, never a traceback (issue #21)."""
+        from random import Random  # noqa: PLC0415
+
+        from odoo.addons.order_retention.tests.search_fuzz import fuzz_search_orm, odd_values  # noqa: PLC0415
+
+        salesperson = new_test_user(self.env, "dash_fuzz_sales", groups="sales_team.group_sale_salesman")
+        values = odd_values(Random(20261204), 10) + ["overdue", "due", "done_month", ["overdue", "due"], ["nope"]]
+        counts, crashes = fuzz_search_orm(
+            self, self.env(user=salesperson), [("mail.activity", "retention_call_state")], values
+        )
+        self.assertFalse(crashes, "tracebacks:\n%s" % "\n".join(map(str, crashes[:20])))
+        self.assertGreater(counts["answered"], 0)
+        self.assertGreater(counts["refused"], 0)
+        Activity = self.env["mail.activity"].with_user(salesperson)
+        self.assertEqual(
+            Activity.search_count([("retention_call_state", "in", ["overdue", "due"])]),
+            Activity.search_count([("retention_call_state", "=", "overdue")])
+            + Activity.search_count([("retention_call_state", "=", "due")]),
+        )
