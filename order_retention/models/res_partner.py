@@ -7,7 +7,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from . import retention_policy as policy
-from . import retention_search
+from . import retention_search, retention_text
 from .retention_call import OUTCOMES
 from .retention_cycle import (
     RETENTION_STATUSES,
@@ -569,29 +569,27 @@ class ResPartner(models.Model):
         (self - classified).retention_explanation = False
         if not classified:
             return
-        templates = self.env["retention.cycle"]._retention_explanation_templates()
         run = (
             self.env["retention.model.run"]
             .sudo()
             .search([("date", "<=", self._retention_today())], order="date desc, id desc", limit=1)
         )
         for partner in classified:
-            single = partner.retention_order_count <= 1
-            missing = partner.retention_missing_order
-            text = (templates["single" if single else "regular"] + templates["missing" if missing else "due"]).format(
-                gap=round(partner.retention_expected_gap_days),
-                spread=partner.retention_gap_spread_days,
-                count=partner.retention_order_count,
-                days=partner.retention_days_since_last_order,
-                last=fields.Date.to_string(partner.retention_last_order_date),
-                warning=round(partner.retention_warning_days),
-                next=fields.Date.to_string(partner.retention_expected_next_order_date),
+            partner.retention_explanation = retention_text.explain(
+                self.env,
+                {
+                    "count": partner.retention_order_count,
+                    "gap": partner.retention_expected_gap_days,
+                    "spread": partner.retention_gap_spread_days,
+                    "days": partner.retention_days_since_last_order,
+                    "last": partner.retention_last_order_date,
+                    "next": partner.retention_expected_next_order_date,
+                    "warning": partner.retention_warning_days,
+                    "missing": partner.retention_missing_order,
+                    "chance": partner.retention_churn_probability if run.model_used else None,
+                    "horizon": run.horizon_days,
+                },
             )
-            if run.model_used:
-                text += templates["churn"].format(
-                    chance=round(partner.retention_churn_probability * 100), horizon=run.horizon_days
-                )
-            partner.retention_explanation = text
 
     @api.model
     def _retention_day_bound(self, operator, value, field_label):

@@ -16,10 +16,11 @@ import time
 
 import pandas as pd
 
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL, config, plaintext2html
 
 from ..tools import cadence, frames
+from . import retention_text
 from .res_config_settings import retention_param
 
 _logger = logging.getLogger(__name__)
@@ -451,10 +452,12 @@ class RetentionCycle(models.AbstractModel):
                 """
             WITH inserted AS (
             INSERT INTO retention_status_history (partner_id, date, old_status, new_status,
-                   days_since_last_order, warning_days, expected_gap_days, explanation, user_id,
+                   days_since_last_order, warning_days, expected_gap_days, order_count, gap_spread_days,
+                   last_order_date, expected_next_order_date, churn_probability, user_id,
                    is_win_back, create_uid, create_date, write_uid, write_date)
             SELECT p.id, %(as_of)s, p.retention_status, t.status, t.days_since_last, t.warning_days,
-                   t.expected_gap, t.explanation, p.user_id,
+                   t.expected_gap, t.order_count, t.gap_spread, t.last_order_date, t.expected_next_date,
+                   t.churn_probability, p.user_id,
                    COALESCE(p.retention_status IN ('warm', 'cold', 'lost') AND t.status = 'active', FALSE),
                    %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
               FROM res_partner p
@@ -568,9 +571,6 @@ class RetentionCycle(models.AbstractModel):
     def _retention_post_changes(self, changes):
         """Log status changes in the customers' chatter, in one batched create. The first
         classification of a customer (no previous status) is only recorded in the history."""
-        labels = dict(self.env["res.partner"]._fields["retention_status"]._description_selection(self.env))
-        _ = self.env._
-        none = _("no status")
         subtype = self.env.ref("mail.mt_note")
         author = self.env.ref("base.partner_root")
         partner_ids = [partner_id for _history_id, partner_id, old, _new in changes if old]
@@ -582,13 +582,20 @@ class RetentionCycle(models.AbstractModel):
         partners = self.env["res.partner"].sudo().browse(partner_ids)
         _author, email_from = self.env["mail.thread"]._message_compute_author(author.id, raise_on_email=False)
         reply_to = partners._notify_get_reply_to(default=email_from)
-        bodies = {
-            (old, new): plaintext2html(
-                _("Retention status: %(old)s → %(new)s", old=labels.get(old, none), new=labels.get(new, none))
-            )
-            for _history_id, _partner_id, old, new in changes
-            if old
-        }
+        # written in the language of the customer's salesperson (else its company's), who reads it
+        langs = {partner.id: retention_text.reader_lang(self.env, partner) for partner in partners}
+        bodies = {}
+
+        def body(old, new, lang):
+            if (old, new, lang) not in bodies:
+                env = self.with_context(lang=lang).env
+                labels = dict(self.env["res.partner"]._fields["retention_status"]._description_selection(env))
+                none = env._("no status")
+                bodies[old, new, lang] = plaintext2html(
+                    env._("Retention status: %(old)s → %(new)s", old=labels.get(old, none), new=labels.get(new, none))
+                )
+            return bodies[old, new, lang]
+
         names = dict(zip(partners.ids, partners.mapped("display_name"), strict=True))
         vals_list = []
         for _history_id, partner_id, old, new in changes:
@@ -603,7 +610,7 @@ class RetentionCycle(models.AbstractModel):
                 "email_from": email_from,
                 "reply_to": reply_to[partner_id],
                 "record_name": names[partner_id],
-                "body": bodies[old, new],
+                "body": body(old, new, langs[partner_id]),
             }
             vals["message_id"] = Message._get_message_id(vals)
             vals_list.append(vals)
@@ -636,9 +643,9 @@ class RetentionCycle(models.AbstractModel):
                 ]
             )
         )
-        if activities:
-            activities._retention_close_system(
-                feedback=self.env._(
+        for lang, lang_activities in activities.grouped(lambda a: a.user_id.lang or "en_US").items():
+            lang_activities._retention_close_system(
+                feedback=self.with_context(lang=lang).env._(
                     "No longer a customer to win back (no confirmed order left, or one of your own companies or "
                     "employees): no call needed."
                 )
@@ -658,20 +665,22 @@ class RetentionCycle(models.AbstractModel):
                 ]
             )
         )
-        for partner_id, partner_activities in activities.grouped("res_id").items():
+        # the note is read by the call's assignee: their language and date format
+        for (partner_id, lang), partner_activities in activities.grouped(
+            lambda a: (a.res_id, a.user_id.lang or "en_US")
+        ).items():
+            env = self.with_context(lang=lang).env
             partner = self.env["res.partner"].browse(partner_id)
             if order:
-                note = _(
+                note = env._(
                     "Ordered on %(date)s (%(order)s): back to active, no call needed.",
-                    date=fields.Date.to_string(order.date_order.date()),
+                    date=retention_text.date_text(env, order.date_order.date()),
                     order=order.name,
                 )
             else:
-                note = _(
+                note = env._(
                     "Ordered on %(date)s: back to active, no call needed.",
-                    date=fields.Date.to_string(partner.retention_last_order_date)
-                    if partner.retention_last_order_date
-                    else "?",
+                    date=retention_text.date_text(env, partner.retention_last_order_date) or "?",
                 )
             partner_activities._retention_close_system(feedback=note)
 
@@ -697,22 +706,40 @@ class RetentionCycle(models.AbstractModel):
 
     @api.model
     def _retention_rename_open_followups(self, changes):
-        """Open retention calls of customers whose status changed name the new status."""
-        summaries = self._retention_summaries()
+        """Open retention calls of customers whose status changed name the new status, in the language of each
+        call's assignee."""
         activity_type = self._retention_activity_type()
-        for status, summary in summaries.items():
-            partner_ids = [partner_id for _h, partner_id, old, new in changes if new == status and old]
-            if partner_ids:
+        by_status = {}
+        for _h, partner_id, old, new in changes:
+            if old and new in FOLLOWUP_STATUSES:
+                by_status.setdefault(new, []).append(partner_id)
+        self.env["mail.activity"].flush_model(["summary", "user_id", "res_id", "res_model", "active"])
+        for status, partner_ids in by_status.items():
+            rows = self.env.execute_query(
+                SQL(
+                    """
+                SELECT a.id, COALESCE(up.lang, 'en_US')
+                  FROM mail_activity a
+                  LEFT JOIN res_users u ON u.id = a.user_id
+                  LEFT JOIN res_partner up ON up.id = u.partner_id
+                 WHERE a.res_model = 'res.partner' AND a.res_id IN %(ids)s AND a.activity_type_id = %(type)s
+                   AND a.active
+                """,
+                    ids=tuple(partner_ids),
+                    type=activity_type.id,
+                )
+            )
+            by_lang = {}
+            for activity_id, lang in rows:
+                by_lang.setdefault(lang, []).append(activity_id)
+            for lang, activity_ids in by_lang.items():
+                summary = self.with_context(lang=lang)._retention_summaries()[status]
                 self.env.cr.execute(
                     SQL(
-                        """
-                    UPDATE mail_activity SET summary = %(summary)s
-                     WHERE res_model = 'res.partner' AND res_id IN %(ids)s AND activity_type_id = %(type)s
-                       AND active AND summary IS DISTINCT FROM %(summary)s
-                    """,
+                        "UPDATE mail_activity SET summary = %(summary)s WHERE id IN %(ids)s "
+                        "AND summary IS DISTINCT FROM %(summary)s",
                         summary=summary,
-                        ids=tuple(partner_ids),
-                        type=activity_type.id,
+                        ids=tuple(activity_ids),
                     )
                 )
         self.env["mail.activity"].invalidate_model(["summary"])

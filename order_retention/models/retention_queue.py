@@ -371,7 +371,8 @@ class RetentionQueue(models.AbstractModel):
                         "res_id": pid,
                         "activity_type_id": activity_type.id,
                         "summary": summaries[status],
-                        "note": Markup("<p>%s</p><p>%s</p>") % (why, partner.retention_explanation or ""),
+                        "note": Markup("<p>%s</p><p>%s</p>")
+                        % (why, partner.with_context(lang=user.lang).retention_explanation or ""),
                         "retention_chosen": env._("No. %(rank)s of %(waiting)s", rank=rank, waiting=waiting),
                         "date_deadline": today,
                         "user_id": user_id,

@@ -1,6 +1,7 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 
+from . import retention_text
 from .retention_cycle import RETENTION_STATUSES, status_rank_sql, status_rank_terms
 
 STATUS_FIELDS = ("old_status", "new_status")
@@ -38,7 +39,35 @@ class RetentionStatusHistory(models.Model):
         digits=(16, 0),
         help="The customer's usual number of days between two orders that day.",
     )
-    explanation = fields.Text(readonly=True, help="The sentence with the numbers behind the change.")
+    order_count = fields.Integer(
+        string="Orders", readonly=True, help="The customer's confirmed orders counted by the cycle that day."
+    )
+    gap_spread_days = fields.Integer(
+        string="Usual Variation (± days)",
+        readonly=True,
+        help="How many days the customer's gap between orders usually varied that day.",
+    )
+    last_order_date = fields.Date(string="Last Order", readonly=True, help="The customer's last confirmed order then.")
+    expected_next_order_date = fields.Date(
+        string="Next Order Expected", readonly=True, help="When the customer's next order was expected that day."
+    )
+    churn_probability = fields.Float(
+        string="Churn Probability",
+        readonly=True,
+        digits=(16, 4),
+        help="The learned chance, that day, that the customer would not order again within the model's horizon "
+        "(shown in the explanation only when the learned model was used that day).",
+    )
+    explanation_text = fields.Text(
+        string="Explanation (as written)",
+        readonly=True,
+        help="The sentence as it was written when the change was recorded by an earlier version (kept for rows "
+        "recorded before the figures above were stored).",
+    )
+    explanation = fields.Text(
+        compute="_compute_explanation",
+        help="The sentence with the numbers behind the change, in your language.",
+    )
     user_id = fields.Many2one(
         "res.users",
         string="Salesperson",
@@ -58,6 +87,40 @@ class RetentionStatusHistory(models.Model):
         readonly=True,
         help="The customer came back to active from warm, cold or lost.",
     )
+
+    @api.depends_context("lang")
+    @api.depends("order_count", "date", "days_since_last_order", "warning_days", "expected_gap_days", "sale_order_id")
+    def _compute_explanation(self):
+        """Rebuilt from the figures of the day in the reader's language (rows recorded by an earlier version
+        show their sentence as written)."""
+        runs = {}
+        Run = self.env["retention.model.run"].sudo()
+        for row in self:
+            if row.sale_order_id and row.is_win_back and not row.order_count:
+                # recorded when the order was confirmed, between two nightly runs
+                row.explanation = self.env._("Ordered again: %(order)s.", order=row.sale_order_id.sudo().name)
+                continue
+            if not row.order_count or not row.new_status:
+                row.explanation = row.explanation_text or False
+                continue
+            if row.date not in runs:
+                runs[row.date] = Run.search([("date", "<=", row.date)], order="date desc, id desc", limit=1)
+            run = runs[row.date]
+            row.explanation = retention_text.explain(
+                self.env,
+                {
+                    "count": row.order_count,
+                    "gap": row.expected_gap_days,
+                    "spread": row.gap_spread_days,
+                    "days": row.days_since_last_order,
+                    "last": row.last_order_date,
+                    "next": row.expected_next_order_date,
+                    "warning": row.warning_days,
+                    "missing": row.days_since_last_order > row.warning_days,
+                    "chance": row.churn_probability if run.model_used else None,
+                    "horizon": run.horizon_days,
+                },
+            )
 
     # statuses sort Active -> Warm -> Cold -> Lost (not alphabetically) in lists, pivot and graph
     def _order_field_to_sql(self, alias, field_name, direction, nulls, query):

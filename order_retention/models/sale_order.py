@@ -296,7 +296,7 @@ class SaleOrder(models.Model):
                         "days_since_last_order": customer.retention_days_since_last_order,
                         "warning_days": customer.retention_warning_days,
                         "expected_gap_days": customer.retention_expected_gap_days,
-                        "explanation": _("Ordered again: %(order)s.", order=order.name),
+                        "explanation_text": _("Ordered again: %(order)s.", order=order.name),
                         "user_id": customer.user_id.id,
                         "sale_order_id": order.id,
                         "is_win_back": True,

@@ -7,6 +7,7 @@ import pandas as pd
 from odoo.tests import tagged
 from odoo.tools import config
 
+from ..models import retention_text
 from ..tools import cadence
 from .common import RetentionCommon
 
@@ -65,6 +66,7 @@ class TestRetentionAdapter(RetentionCommon):
         self.env.invalidate_all()
         facts = self.Cycle._retention_fetch_orders(as_of)
         expected = cadence.compute_cadence(facts, as_of, self.Cycle._retention_engine_params())
+        run = self.env["retention.model.run"].search([("date", "<=", as_of)], order="date desc, id desc", limit=1)
         for partner in (self.company | self.other).with_context(tz="UTC"):
             with self._on_day(as_of):
                 row = expected.loc[partner.id]
@@ -76,7 +78,26 @@ class TestRetentionAdapter(RetentionCommon):
                 self.assertAlmostEqual(partner.retention_warning_days, row["warning_days"], places=1)
                 self.assertAlmostEqual(partner.retention_overdue_probability, row["overdue_probability"], places=2)
                 self.assertEqual(partner.retention_rfm_segment, row["rfm_segment"])
-                self.assertEqual(partner.retention_explanation, row["explanation"])
+                # the engine's sentence, rebuilt from the stored figures in the reader's language (plurals, dates)
+                self.assertEqual(
+                    partner.retention_explanation,
+                    retention_text.explain(
+                        partner.env,
+                        {
+                            "count": int(row["order_count"]),
+                            "gap": row["expected_gap"],
+                            "spread": int(row["gap_spread"]),
+                            "days": int(row["days_since_last"]),
+                            "last": pd.Timestamp(row["last_order_date"]).date(),
+                            "next": pd.Timestamp(row["expected_next_date"]).date(),
+                            "warning": row["warning_days"],
+                            "missing": bool(row["missing_order"]),
+                            "chance": row["churn_probability"] if run.model_used else None,
+                            "horizon": run.horizon_days,
+                        },
+                    ),
+                )
+                self.assertIn(str(int(row["days_since_last"])), partner.retention_explanation)
                 self.assertEqual(partner.retention_team_id, self.team)
                 if not math.isnan(row["std_gap"]):
                     self.assertAlmostEqual(partner.retention_gap_std_days, row["std_gap"], places=1)
