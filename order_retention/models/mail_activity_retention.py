@@ -38,6 +38,7 @@ class MailActivity(models.Model):
     retention_phone = fields.Char(related="retention_partner_id.phone", string="Phone")
     retention_mobile = fields.Char(related="retention_partner_id.mobile", string="Mobile")
     retention_days_silent = fields.Integer(related="retention_partner_id.retention_days_since_last_order")
+    retention_last_contact = fields.Char(related="retention_partner_id.retention_last_contact")
     retention_currency_id = fields.Many2one(related="retention_partner_id.retention_currency_id")
     retention_total_amount = fields.Monetary(
         related="retention_partner_id.retention_total_amount", currency_field="retention_currency_id"
@@ -123,7 +124,8 @@ class MailActivity(models.Model):
             "res_model": "res.partner",
             "res_id": partner.id,
             "view_mode": "form",
-            "views": [(False, "form")],
+            # the customer's form on its Retention tab (figures, explanation, history)
+            "views": [(self.env.ref("order_retention.view_partner_form_retention_tab").id, "form")],
             "target": "current",
         }
 

@@ -92,6 +92,12 @@ class ResPartner(models.Model):
         copy=False,
         help="The day the last retention call with this customer was closed with an outcome.",
     )
+    retention_last_contact = fields.Char(
+        string="Last Contact",
+        compute="_compute_retention_last_contact",
+        help="The last retention call closed with this customer: its day and what came of it (e.g. 12/01/2026 · "
+        "No answer). Empty when no retention call was closed yet.",
+    )
     retention_next_call_date = fields.Date(
         string="Call Again On",
         readonly=True,
@@ -649,6 +655,15 @@ class ResPartner(models.Model):
             warning = super()._field_to_sql(alias, "retention_warning_date", query, flush)
             return SQL("COALESCE(%s < %s::date, FALSE)", warning, today)
         return super()._field_to_sql(alias, fname, query, flush)
+
+    @api.depends("retention_last_outcome", "retention_last_outcome_date")
+    @api.depends_context("lang")
+    def _compute_retention_last_contact(self):
+        labels = dict(self._fields["retention_last_outcome"]._description_selection(self.env))
+        for partner in self:
+            outcome = labels.get(partner.retention_last_outcome) if partner.retention_last_outcome else ""
+            day = retention_text.date_text(self.env, partner.retention_last_outcome_date)
+            partner.retention_last_contact = " · ".join(part for part in (day, outcome) if part) or False
 
     @api.depends("retention_status")
     def _compute_retention_color(self):

@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from odoo import _
 from odoo.exceptions import AccessError
 
+from .retention_text import date_text
+
 RETENTION_SYSTEM = contextvars.ContextVar("order_retention_system", default=False)
 MANAGER_GROUP = "sales_team.group_sale_manager"
 ALL_DOCUMENTS_GROUP = "sales_team.group_sale_salesman_all_leads"
@@ -105,7 +107,7 @@ def check_due_date(env, activities, new_date, limit_for):
                     "%(limit)s); a sales manager can postpone it further. Record the customer's wish with the "
                     'outcome "Call again on a date" when you mark it done.',
                     days=POSTPONE_DAYS,
-                    limit=fields.Date.to_string(limit),
+                    limit=date_text(env, limit),
                 )
             )
 
@@ -130,7 +132,7 @@ def check_call_again_date(env, new_date):
                 "You can agree to call back at most %(days)s days ahead (until %(limit)s); ask a sales manager for a "
                 "later date.",
                 days=limit,
-                limit=fields.Date.to_string(fields.Date.add(today, days=limit)),
+                limit=date_text(env, fields.Date.add(today, days=limit)),
             )
         )
 

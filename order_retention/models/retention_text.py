@@ -7,7 +7,7 @@ texts that must be written once (chatter notes, call summaries and notes) are wr
 reader (see ``reader_lang``).
 """
 
-from odoo.tools import format_date
+from odoo.tools import format_date, format_datetime
 from odoo.tools.translate import LazyTranslate
 
 from ..tools import plural
@@ -60,6 +60,12 @@ def count_phrase(env, count, unit, shown=None):
 def date_text(env, value):
     """A date as the reader writes it (12/04/2026, 04.12.2026...); empty for none."""
     return format_date(env, value) if value else ""
+
+
+def datetime_text(env, value, tz=None):
+    """A moment as the reader reads it: their date and time format, in their timezone (``tz``, else env's user's,
+    else UTC); empty for none."""
+    return format_datetime(env, value, tz=tz or env.context.get("tz") or env.user.tz or "UTC") if value else ""
 
 
 def reader_lang(env, partner):

@@ -112,6 +112,18 @@ class TestReaderLanguage(RetentionCommon):
         self.assertIn("21 день", russian)
         self.assertIn("45 дней", russian)
 
+    def test_last_contact_reads_as_a_person_reads_it(self):
+        """Missing Orders and the queue show the last closed retention call as "day · outcome" in the reader's
+        language and date format."""
+        customer = self._create_customer("Kontakt Retail", user=self.salesman)
+        self.assertFalse(customer.retention_last_contact)
+        customer.write({"retention_last_outcome": "no_answer", "retention_last_outcome_date": "2026-12-01"})
+        english = customer.with_context(lang="en_US").retention_last_contact
+        self.assertEqual(english, "12/01/2026 · No answer")
+        ukrainian = customer.with_context(lang="uk_UA").retention_last_contact
+        self.assertTrue(ukrainian.startswith("01.12.2026 · "))
+        self.assertNotIn("No answer", ukrainian)
+
     def test_history_reads_in_the_reader_language(self):
         """A status change recorded by the cycle is read in each reader's language (stored figures, not a
         sentence frozen in English)."""
