@@ -63,22 +63,30 @@ class ResConfigSettings(models.TransientModel):
         help="Days between two retention calls for a lost customer; 0 means no follow-up.",
     )
     retention_warning_z = fields.Float(
-        string="Warning level (z)",
+        string="Missing-order alert: tolerance",
         default=1.0,
         digits=(4, 2),
-        help="The missing-order alert fires when the silence exceeds exp(mean log gap + z x sd). "
-        "With z = 1 about 16% of normal gaps exceed it.",
+        help="How much longer than their usual gap a customer may stay silent before the order counts as missing. "
+        "1 (default): about one normal gap in six is longer than the alert level, so an alert means something; "
+        "0.5 warns earlier (more alerts), 2 later (fewer). Technically: the alert fires past "
+        "exp(mean log gap + tolerance × spread of the log gaps).",
     )
     retention_cold_multiple = fields.Float(
-        string="Cold after (x warning level)",
+        string="Cold after (× the alert level)",
         default=1.0,
         digits=(4, 2),
-        help="A customer becomes cold when the silence exceeds this multiple of their warning level.",
+        help="A customer becomes cold when the silence exceeds this multiple of their missing-order alert level: "
+        "1 (default) = cold as soon as the order is missing; 1.5 leaves them warm half a gap longer.",
     )
     retention_lost_probability = fields.Float(
-        string="Lost when P(no order in 90 days) ≥",
+        string="Lost at this chance of no order in 90 days",
         default=0.85,
         digits=(4, 2),
+        help="A customer whose order is missing becomes lost once the chance that they will not order in the next "
+        "90 days reaches this level: 85 % (default); 100 % turns this rule off (then only the days-of-silence cap "
+        "makes customers lost). The chance comes from the buying pattern of your whole customer base, or from the "
+        "customer's own rhythm while few customers have ordered twice; once the learned churn model is in use "
+        "(Churn Models), it decides instead.",
     )
     retention_lost_cap_days = fields.Integer(
         string="Lost after (days of silence)",
@@ -86,10 +94,13 @@ class ResConfigSettings(models.TransientModel):
         help="Absolute cap: a customer silent this long is lost whatever their rhythm.",
     )
     retention_shrinkage_kappa = fields.Float(
-        string="Peer weight (κ)",
+        string="Weight of similar customers",
         default=4.0,
         digits=(4, 1),
-        help="How many gaps of the customer's own history weigh as much as the peer group's rhythm.",
+        help="A customer with few orders is judged partly on the rhythm of similar customers (same sales team). "
+        "This is how many of the customer's own gaps between orders count as much as that shared rhythm: with 4 "
+        "(default) a customer with 4 gaps is judged half on their own rhythm, with 12 gaps three quarters. "
+        "0: only their own history.",
     )
     retention_activity_type_id = fields.Many2one(
         "mail.activity.type",
