@@ -411,16 +411,23 @@ class ResPartner(models.Model):
         "gaps in ten were shorter, the silence is unusually long. Not a probability of ordering.",
     )
     retention_p_no_order_90d = fields.Float(
-        string="Chance of No Order in 90 Days",
+        string="Lost Rule: No Order in 90 Days",
         readonly=True,
         copy=False,
         digits=(16, 2),
-        help="Estimated probability that the customer places no order in the next 90 days, from a model fitted "
-        "on all your customers (BG/NBD). A customer past the warning level and above the threshold of "
-        "Settings is lost.",
+        help="The chance of no order in the next 90 days from the buying pattern of all your customers (BG/NBD), "
+        "used by the rules of Settings: a customer past the alert level with at least the Settings' chance is "
+        "lost. Shown apart from the churn risk only while the learned churn model is in use (then the two can "
+        "differ: the learned model decides).",
+    )
+    retention_churn_learned = fields.Boolean(
+        string="Learned Churn Model in Use",
+        compute="_compute_retention_churn_learned",
+        help="The latest nightly run used the churn model learned from your own history (Churn Models); before "
+        "it has enough history, the churn risk comes from the customer's rhythm.",
     )
     retention_churn_probability = fields.Float(
-        string="Churn Probability",
+        string="Churn Risk (180 Days)",
         readonly=True,
         copy=False,
         digits=(16, 2),
@@ -655,6 +662,14 @@ class ResPartner(models.Model):
             warning = super()._field_to_sql(alias, "retention_warning_date", query, flush)
             return SQL("COALESCE(%s < %s::date, FALSE)", warning, today)
         return super()._field_to_sql(alias, fname, query, flush)
+
+    def _compute_retention_churn_learned(self):
+        run = (
+            self.env["retention.model.run"]
+            .sudo()
+            .search([("date", "<=", self._retention_today())], order="date desc, id desc", limit=1)
+        )
+        self.retention_churn_learned = bool(run.model_used)
 
     @api.depends("retention_last_outcome", "retention_last_outcome_date")
     @api.depends_context("lang")

@@ -216,6 +216,29 @@ class TestRetentionScreens(RetentionCommon):
 
     # --- 6. own companies and employees are not customers ---
 
+    def test_retention_tab_one_headline_risk(self):
+        """The Retention tab shows one headline risk with its horizon named (churn risk over 180 days, with the
+        value at risk) in one "Risk and value" section; the rules' 90-day chance only while the learned model
+        decides (then it differs in meaning), explained by its help (issue #22)."""
+        arch = etree.fromstring(
+            self.env["res.partner"].get_views([(self.env.ref("base.view_partner_form").id, "form")])["views"]["form"][
+                "arch"
+            ]
+        )
+        page = arch.xpath("//page[@name='order_retention']")[0]
+        titles = [group.get("string") for group in page.iter("group") if group.get("string")]
+        self.assertEqual(len(titles), len(set(titles)), "no section twice: %s" % titles)
+        self.assertEqual(len(page.xpath(".//field[@name='retention_churn_probability']")), 1)
+        self.assertEqual(len(page.xpath(".//field[@name='retention_annual_value']")), 1)
+        [rule] = page.xpath(".//field[@name='retention_p_no_order_90d']")
+        self.assertIn("retention_churn_learned", rule.get("invisible") or "")
+        fields_ = self.env["res.partner"]._fields
+        self.assertIn("180", fields_["retention_churn_probability"].string)
+        self.assertIn("90", fields_["retention_p_no_order_90d"].string)
+        customer = self._create_customer("Headline Risk")
+        run = self.env["retention.model.run"].search([], order="date desc, id desc", limit=1)
+        self.assertEqual(customer.retention_churn_learned, bool(run.model_used))
+
     def test_own_company_and_employees_not_classified(self):
         """Orders of the company itself, its contacts and internal users' partners never give a status."""
         own = self.env.company.partner_id
