@@ -59,6 +59,7 @@
             "order_retention/static/src/js/retention_duration.js",
             "order_retention/static/src/scss/retention_kanban.scss",
             "order_retention/static/src/xml/pbx_token_dialog.xml",
+            "order_retention/static/src/xml/activity_retention.xml",
         ],
         # graph and pivot views are loaded lazily
         "web.assets_backend_lazy": [

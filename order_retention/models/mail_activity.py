@@ -44,6 +44,19 @@ class MailActivity(models.Model):
         "follow-up is created (the customer's company, else the assignee's) and never changed afterwards.",
     )
     retention_requires_call = fields.Boolean(related="activity_type_id.retention_requires_verified_call")
+    retention_may_remove = fields.Boolean(
+        string="Can Be Cancelled by You",
+        compute="_compute_retention_may_remove",
+        help="Whether you may cancel (remove) this activity: anyone for ordinary activities, only a sales manager "
+        "for a retention call (the chatter hides Cancel from the others; the server refuses it anyway).",
+    )
+
+    @api.depends("activity_type_id")
+    @api.depends_context("uid")
+    def _compute_retention_may_remove(self):
+        manager = policy.may_override(self.env)
+        for activity in self:
+            activity.retention_may_remove = manager or not activity.retention_requires_call
 
     # ------------------------------------------------------------------
     # CRUD GUARDS: every path that creates, changes, closes or removes a retention call

@@ -8,6 +8,7 @@ from odoo import Command
 from odoo.tests import Form, tagged
 
 from ..models.retention_cycle import RETENTION_STATUSES, STATUS_KANBAN_COLORS
+from ..models.retention_policy import retention_system
 from .common import RetentionCommon
 from .hygiene_common import HygieneCommon
 
@@ -238,6 +239,28 @@ class TestRetentionScreens(RetentionCommon):
         customer = self._create_customer("Headline Risk")
         run = self.env["retention.model.run"].search([], order="date desc, id desc", limit=1)
         self.assertEqual(customer.retention_churn_learned, bool(run.model_used))
+
+    def test_cancel_offered_only_to_who_may_remove(self):
+        """The chatter offers Cancel on a retention call only to a sales manager (the flag the client reads);
+        ordinary activities stay cancellable by their users (issue #22)."""
+        customer = self._create_customer("Cancel Offer Retail", user=self.salesman)
+        with retention_system():
+            call = self.env["mail.activity"].create(
+                {
+                    "res_model_id": self.env["ir.model"]._get_id("res.partner"),
+                    "res_id": customer.id,
+                    "activity_type_id": self.env.ref("order_retention.mail_act_retention_call").id,
+                    "user_id": self.salesman.id,
+                    "automated": True,
+                }
+            )
+        todo = customer.activity_schedule("mail.mail_activity_data_todo", user_id=self.salesman.id)
+        as_salesman = (call | todo).with_user(self.salesman)
+        self.assertEqual(as_salesman.mapped("retention_may_remove"), [False, True])
+        data = as_salesman[0].activity_format()["mail.activity"][0]
+        self.assertIs(data["retention_may_remove"], False)
+        manager = self.env.ref("base.user_admin")
+        self.assertTrue(call.with_user(manager).retention_may_remove)
 
     def test_own_company_and_employees_not_classified(self):
         """Orders of the company itself, its contacts and internal users' partners never give a status."""

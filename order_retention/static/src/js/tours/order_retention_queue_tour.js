@@ -1,6 +1,6 @@
 /** @odoo-module **/
 // The salesperson's day (demo / demo): My Retention Calls -> a customer -> "mark done" refused with
-// the reason -> back in the queue, which shows the status and the explanation -> another customer,
+// the reason (one step: Mark Done opens the outcome dialog) -> back in the queue, which shows the status and the explanation -> another customer,
 // called for 95 s: the outcome is recorded with a reason.
 // The manager's settings round (admin): save Settings, then cancel a quotation: the reason is still asked.
 import { registry } from "@web/core/registry";
@@ -14,13 +14,16 @@ registry.category("web_tour.tours").add("order_retention_salesperson_tour", {
             run: "click",
         },
         {
-            content: "The customer opens; its retention call waits in the chatter: try to mark it done",
-            trigger: ".o_form_view .o-mail-Activity:contains('Retention call') .o-mail-Activity-markDone",
-            run: "click",
+            content: "The customer opens on its Retention tab",
+            trigger: ".o_form_view .o_notebook .nav-link.active:contains('Retention')",
         },
         {
-            content: "Done & Schedule Next",
-            trigger: ".o-mail-ActivityMarkAsDone button:contains('Done & Schedule Next')",
+            content: "Its retention call waits in the chatter, without Cancel (a salesperson cannot remove it)",
+            trigger: ".o_form_view .o-mail-Activity:contains('Retention call'):has(.o-mail-Activity-markDone):not(:has(button:contains('Cancel')))",
+        },
+        {
+            content: "Mark it done: the outcome dialog opens at once (one step)",
+            trigger: ".o_form_view .o-mail-Activity:contains('Retention call') .o-mail-Activity-markDone",
             run: "click",
         },
         {
@@ -68,11 +71,6 @@ registry.category("web_tour.tours").add("order_retention_salesperson_tour", {
         {
             content: "Mark its retention call done",
             trigger: ".o_form_view .o-mail-Activity:contains('Retention call') .o-mail-Activity-markDone",
-            run: "click",
-        },
-        {
-            content: "Done",
-            trigger: ".o-mail-ActivityMarkAsDone button:contains('Done & Schedule Next')",
             run: "click",
         },
         {

@@ -26,11 +26,6 @@ registry.category("web_tour.tours").add("order_retention_manager_tour", {
             run: "click",
         },
         {
-            content: "Done & Schedule Next",
-            trigger: ".o-mail-ActivityMarkAsDone button:contains('Done & Schedule Next')",
-            run: "click",
-        },
-        {
             content: "The outcome dialog asks what happened: why is the customer not ordering?",
             trigger: ".modal:contains('Retention call outcome') .o_field_widget[name='churn_reason_id'] input",
             run: "edit Price",
