@@ -1,6 +1,7 @@
 """Take screenshots of the real screens of a running demo (make demo) with headless Chromium.
 
     python3 scripts/screenshots.py [--url http://localhost:8069] [--db order_retention_demo] [--out docs/screenshots]
+                                   [--only NAME ...] [--lang uk_UA] [--team]
 
 Logs in as the demo salesperson (demo/demo) for the salesperson's screens and as admin/admin for the
 manager's, drives Chromium through the DevTools protocol (websocket-client), writes PNGs. Look at each
@@ -62,9 +63,8 @@ PAGES = [
         "demo",
         "/odoo/action-order_retention.mail_activity_action_retention_calls",
         "document.querySelector(\".o_data_row td[name='retention_partner_id']\").click();"
-        "setTimeout(() => document.querySelector('.o-mail-Activity-markDone').click(), 3000);"
-        "setTimeout(() => document.querySelector('.o-mail-ActivityMarkAsDone button.btn-primary').click(), 4500)",
-        7,
+        "setTimeout(() => document.querySelector('.o-mail-Activity-markDone').click(), 3000)",
+        6,
     ),
     (
         "duplicate_quotations",
@@ -85,6 +85,43 @@ RETENTION_TAB = (
     "[...document.querySelectorAll('.o_notebook a.nav-link')].find(a => a.textContent.trim() == 'Retention')"
     "?.click(); document.querySelector('.o_notebook').scrollIntoView()"
 )
+
+
+def rpc(url, session, model, method, args, kwargs=None):
+    """call_kw with ``session`` (a session id); returns the result, raises on an error."""
+    body = json.dumps(
+        {"jsonrpc": "2.0", "params": {"model": model, "method": method, "args": args, "kwargs": kwargs or {}}}
+    ).encode()
+    request = urllib.request.Request(
+        url + "/web/dataset/call_kw", body, {"Content-Type": "application/json", "Cookie": "session_id=" + session}
+    )
+    with urllib.request.urlopen(request) as response:
+        reply = json.load(response)
+    if reply.get("error"):
+        raise RuntimeError(reply["error"]["data"]["message"])
+    return reply["result"]
+
+
+def set_language(url, db, logins, lang):
+    """Install ``lang`` (admin) and give it to the users ``logins``; returns {login: previous language}."""
+    admin = login(url, db, "admin")
+    wizard = rpc(url, admin, "base.language.install", "create", [{"lang_ids": [[6, 0, []]]}])
+    lang_ids = rpc(url, admin, "res.lang", "search", [[["code", "=", lang], ["active", "in", [True, False]]]])
+    rpc(url, admin, "base.language.install", "write", [[wizard], {"lang_ids": [[6, 0, lang_ids]]}])
+    rpc(url, admin, "base.language.install", "lang_install", [[wizard]])
+    users = rpc(
+        url, admin, "res.users", "search_read", [[["login", "in", list(logins)]]], {"fields": ["login", "lang"]}
+    )
+    for user in users:
+        rpc(url, admin, "res.users", "write", [[user["id"]], {"lang": lang}])
+    return {user["login"]: user["lang"] for user in users}
+
+
+def restore_language(url, db, previous):
+    admin = login(url, db, "admin")
+    for user_login, lang in previous.items():
+        ids = rpc(url, admin, "res.users", "search", [[["login", "=", user_login]]])
+        rpc(url, admin, "res.users", "write", [ids, {"lang": lang}])
 
 
 def login(url, db, user):
@@ -152,10 +189,17 @@ def main():
         help="take the queue's screens (waiting list, workload, a full queue) instead: the database must hold the "
         "demo team (scripts/screenshots_team_db.sh makes such a copy of the demo)",
     )
+    parser.add_argument(
+        "--lang",
+        help="take the screens in this language (e.g. uk_UA): installs it and gives it to the users for the run "
+        "(their language is restored after); the files get the suffix _<lang>",
+    )
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     pages = TEAM_PAGES if args.team else PAGES
     pages = [page for page in pages if not args.only or page[0] in args.only]
+    previous = set_language(args.url, args.db, {page[1] for page in pages}, args.lang) if args.lang else {}
+    suffix = "_" + args.lang.split("_")[0] if args.lang else ""
     sessions = {user: login(args.url, args.db, user) for user in {page[1] for page in pages}}
     chrome = Chrome()
     current = None
@@ -176,11 +220,13 @@ def main():
                 chrome.call("Runtime.evaluate", expression=RETENTION_TAB)
                 time.sleep(1.5)
             shot = chrome.call("Page.captureScreenshot", format="png")
-            with open(os.path.join(args.out, name + ".png"), "wb") as out:
+            with open(os.path.join(args.out, name + suffix + ".png"), "wb") as out:
                 out.write(base64.b64decode(shot["data"]))
-            print("wrote", name)
+            print("wrote", name + suffix)
     finally:
         chrome.close()
+        if previous:
+            restore_language(args.url, args.db, previous)
 
 
 if __name__ == "__main__":
