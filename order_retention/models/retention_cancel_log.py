@@ -14,7 +14,6 @@ class RetentionCancelLog(models.Model):
 
     order_id = fields.Many2one(
         "sale.order",
-        string="Order",
         required=True,
         index=True,
         ondelete="cascade",
@@ -33,7 +32,6 @@ class RetentionCancelLog(models.Model):
     )
     reason_id = fields.Many2one(
         "retention.cancel.reason",
-        string="Reason",
         ondelete="restrict",
         readonly=True,
         help="The reason of this cancellation (after any correction by a sales manager).",
@@ -52,7 +50,7 @@ class RetentionCancelLog(models.Model):
         help="The reason given when the order was cancelled, if a sales manager corrected it since.",
     )
     corrected_by_id = fields.Many2one(
-        "res.users", string="Corrected By", readonly=True, help="The sales manager who last corrected the reason."
+        "res.users", readonly=True, help="The sales manager who last corrected the reason."
     )
     corrected_date = fields.Datetime(string="Corrected On", readonly=True, help="When the reason was last corrected.")
     reset_date = fields.Datetime(

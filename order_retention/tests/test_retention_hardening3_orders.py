@@ -9,7 +9,7 @@ message), and the orders are checked from a fresh cache."""
 import datetime
 
 from odoo import Command, fields
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import Form, HttpCase, new_test_user, tagged
 
 from .queue_common import PASSWORD, REFUSED, RpcMixin
 
@@ -270,6 +270,36 @@ class TestRetentionHardening3Orders(RpcMixin, HttpCase):
         # and a reason cannot be removed while one is required
         self.assertRefused(self._rpc("sale.order", "write", [order.id], {"retention_cancel_reason_id": False}))
         self.assertEqual(self._fresh(order).retention_cancel_reason_id, self.reason_mistake)
+
+    def test_stats_manager_corrects_in_the_form(self):
+        """The order form lets a sales manager correct the reason of a cancelled order (only offering the reasons
+        people may give); a salesperson's form has no such field."""
+        order = self._quote()
+        self._cancel_as(self.salesman, order, self.reason_mind)
+        form = Form(order.with_user(self.manager))
+        form.retention_cancel_reason_id = self.reason_price
+        form.save()
+        order = self._fresh(order)
+        self.assertEqual(order.retention_cancel_reason_id, self.reason_price)
+        self.assertEqual(self._log(order).original_reason_id, self.reason_mind)
+        offered = self.env["retention.cancel.reason"].search([("system_only", "=", False)])
+        self.assertFalse(offered & (self.reason_declined | self.reason_purchased))
+        self.assertIn(self.reason_mind, offered)
+        arch = order.with_user(self.salesman).get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertNotIn("Correct Reason", arch)
+
+    def test_history_of_orders_cancelled_before_it_existed(self):
+        """An order cancelled before the history existed gets its entry from its stamp when it is reset or
+        corrected."""
+        order = self._quote()
+        self._cancel_as(self.salesman, order, self.reason_mind)
+        self._log(order).unlink()
+        self._login(self.salesman)
+        self.assertAllowed(self._rpc("sale.order", "action_draft", [order.id]))
+        [entry] = self._log(order)
+        self.assertEqual(
+            (entry.reason_id, entry.cancel_user_id, entry.reset_user_id), (self.reason_mind,) + (self.salesman,) * 2
+        )
 
     def test_stats_portal(self):
         """A portal customer can neither cancel their quotation with a system reason over RPC nor relabel it."""
