@@ -214,7 +214,7 @@ def check_cancel_reason(env, reason_ref):
     reason = Reason
     if isinstance(reason_id, int) and not isinstance(reason_id, bool) and reason_id > 0:
         reason = Reason.sudo().with_context(active_test=False).browse(reason_id).exists()
-    if not reason:
+    if not reason or (not reason.active and not is_system(env)):
         raise UserError(_("This cancellation reason does not exist (any more): choose one from the list."))
     if reason in system_cancel_reasons(env) and not is_system(env):
         raise AccessError(

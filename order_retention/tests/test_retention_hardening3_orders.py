@@ -133,10 +133,11 @@ class TestRetentionHardening3Orders(RpcMixin, HttpCase):
                 order = self._fresh(order)
                 self.assertEqual(order.state, state)
                 self.assertFalse(order.retention_cancel_reason_id)
-        # a reason that does not exist is a clear error, not a database crash
+        # a reason that does not exist (or is archived) is a clear error, not a database crash
         order = self._quote()
         self._login(self.salesman)
-        for bad in (10**9, -1, "abc", [1]):
+        archived = self.env["retention.cancel.reason"].create({"name": "H3 archived reason", "active": False})
+        for bad in (10**9, -1, "abc", [1], {"id": 1}, archived.id):
             context = {"retention_cancel_reason_id": bad, "disable_cancel_warning": True}
             self.assertRefused(self._rpc("sale.order", "action_cancel", [order.id], context=context))
         self.assertEqual(self._fresh(order).state, "draft")
