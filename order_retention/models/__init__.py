@@ -21,6 +21,7 @@ from . import retention_call
 
 # quotation hygiene
 from . import retention_cancel_reason
+from . import retention_cancel_log
 from . import retention_cancel_report
 
 # why customers leave

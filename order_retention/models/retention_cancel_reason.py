@@ -1,4 +1,5 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 
 from . import retention_policy as policy
 
@@ -25,6 +26,23 @@ class RetentionCancelReason(models.Model):
         help="Orders cancelled with this reason (duplicates, mistakes) are left out of the cancellation rate.",
     )
     order_count = fields.Integer(string="Cancelled Orders", compute="_compute_order_count")
+    system_only = fields.Boolean(
+        compute="_compute_system_only",
+        search="_search_system_only",
+        help="Given by the system only (the customer portal's decline, the duplicate quotations clean-up): never "
+        "offered when someone cancels an order.",
+    )
+
+    def _compute_system_only(self):
+        system = policy.system_cancel_reasons(self.env)
+        for reason in self:
+            reason.system_only = reason in system
+
+    def _search_system_only(self, operator, value):
+        if operator not in ("=", "!="):
+            raise UserError(_("System-only reasons can only be searched with = or !=."))
+        positive = (operator == "=") == bool(value)
+        return [("id", "in" if positive else "not in", policy.system_cancel_reasons(self.env).ids)]
 
     _sql_constraints = [
         (

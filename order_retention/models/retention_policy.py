@@ -209,3 +209,119 @@ def check_company_move(env, partners, company_id):
             )
         )
     return in_loop
+
+
+# ----------------------------------------------------------------------
+# Cancellations, cancellation reasons and quotation claims
+# ----------------------------------------------------------------------
+# Reasons only the system gives: the portal's decline and the duplicate quotations clean-up's "already bought".
+SYSTEM_CANCEL_REASON_XMLIDS = (
+    "order_retention.cancel_reason_already_purchased",
+    "order_retention.cancel_reason_declined_by_customer",
+)
+# True while an order goes through its cancel action (the only way its state becomes "cancel").
+ORDER_CANCELLING = contextvars.ContextVar("order_retention_order_cancelling", default=False)
+
+
+@contextmanager
+def order_cancelling():
+    """Run the enclosed cancel action: the orders' state may become "cancel" (not reachable over RPC)."""
+    token = ORDER_CANCELLING.set(True)
+    try:
+        yield
+    finally:
+        ORDER_CANCELLING.reset(token)
+
+
+def system_cancel_reasons(env):
+    """The cancellation reasons only the system gives (never offered to people)."""
+    reasons = env["retention.cancel.reason"].sudo()
+    for xmlid in SYSTEM_CANCEL_REASON_XMLIDS:
+        reasons |= env.ref(xmlid, raise_if_not_found=False) or reasons
+    return reasons.with_env(env)
+
+
+def check_cancel_reason(env, reason_ref):
+    """The cancellation reason ``reason_ref`` (a record, an id or anything an RPC caller sent) exists and may be
+    given by the caller: the system-only reasons are for the system. Returns the reason record."""
+    from odoo.exceptions import UserError  # noqa: PLC0415
+
+    Reason = env["retention.cancel.reason"]
+    reason_id = reason_ref.id if getattr(reason_ref, "_name", None) == Reason._name else reason_ref
+    reason = Reason
+    if isinstance(reason_id, int) and not isinstance(reason_id, bool) and reason_id > 0:
+        reason = Reason.sudo().with_context(active_test=False).browse(reason_id).exists()
+    if not reason or (not reason.active and not is_system(env)):
+        raise UserError(_("This cancellation reason does not exist (any more): choose one from the list."))
+    if reason in system_cancel_reasons(env) and not is_system(env):
+        raise AccessError(
+            _(
+                'The cancellation reason "%(reason)s" is set by the system only (the customer portal, the duplicate '
+                "quotations clean-up): choose another reason.",
+                reason=reason.name,
+            )
+        )
+    return reason.with_env(env)
+
+
+def check_cancel_reason_given(env, orders):
+    """When Settings require a cancellation reason, nobody but the system cancels an order without one."""
+    from odoo.exceptions import UserError  # noqa: PLC0415
+
+    from .retention_cancel_reason import retention_cancel_reason_required  # noqa: PLC0415
+
+    if is_system(env) or not retention_cancel_reason_required(env):
+        return
+    missing = orders.filtered(lambda o: o.state != "cancel" and not o.retention_cancel_reason_id)
+    if missing:
+        raise UserError(
+            _(
+                "Choose a cancellation reason before cancelling %(orders)s: use the Cancel button of the order "
+                "(add a reason under Sales > Configuration > Cancellation Reasons if none fits).",
+                orders=", ".join(missing.mapped("name")),
+            )
+        )
+
+
+def check_cancel_state_write(env, vals):
+    """An order becomes cancelled only through its cancel action (which asks the reason), never by writing its
+    state."""
+    if vals.get("state") == "cancel" and not ORDER_CANCELLING.get() and not is_system(env):
+        raise AccessError(_("Cancel an order with its Cancel button (or action), not by writing its status."))
+
+
+def check_may_correct_cancel_reason(env, orders, vals):
+    """Only a sales manager (or the system) corrects the reason or note of a cancellation, and only of a cancelled
+    order; the new reason must be one they may give, and a required reason cannot be removed."""
+    from odoo.exceptions import UserError  # noqa: PLC0415
+
+    from .retention_cancel_reason import retention_cancel_reason_required  # noqa: PLC0415
+
+    if is_system(env):
+        return
+    check_manager(
+        env,
+        _(
+            "Only a sales manager can correct the reason or note of a cancellation (the correction is logged on "
+            "the order)."
+        ),
+    )
+    not_cancelled = orders.filtered(lambda o: o.state != "cancel")
+    if not_cancelled:
+        raise UserError(
+            _(
+                "%(orders)s is not cancelled: only the reason of a cancelled order can be corrected.",
+                orders=", ".join(not_cancelled.mapped("name")),
+            )
+        )
+    if "retention_cancel_reason_id" in vals:
+        if vals["retention_cancel_reason_id"]:
+            check_cancel_reason(env, vals["retention_cancel_reason_id"])
+        elif retention_cancel_reason_required(env):
+            raise UserError(_("A cancellation reason is required: choose the right one instead of removing it."))
+
+
+def may_pass_claim(env, order):
+    """A claim on a quotation ("I'm handling it") passes only by the claimer or a sales manager: their release,
+    or their cancelling or confirming the order. Anyone else's cancellation or confirmation leaves it."""
+    return order.retention_handled_by_id == env.user or is_manager(env)

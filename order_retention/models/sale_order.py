@@ -21,7 +21,10 @@ SYSTEM_ORDER_FIELDS = (
     "retention_cancel_user_id",
     "retention_handled_by_id",
     "retention_handled_since",
+    "retention_excluded_from_stats",
 )
+# The reason and note of a cancellation: given when cancelling; corrected afterwards by a sales manager only.
+CANCEL_REASON_FIELDS = ("retention_cancel_reason_id", "retention_cancel_note")
 # A win-back order cancelled within this many days of its confirmation puts the follow-up back.
 WINBACK_CANCEL_DAYS = 30
 
@@ -45,6 +48,14 @@ class SaleOrder(models.Model):
     retention_cancel_note = fields.Text(string="Cancellation Note", copy=False, readonly=True)
     retention_cancel_date = fields.Datetime(string="Cancelled On", copy=False, readonly=True)
     retention_cancel_user_id = fields.Many2one("res.users", string="Cancelled By", copy=False, readonly=True)
+    retention_cancel_log_ids = fields.One2many(
+        "retention.cancel.log",
+        "order_id",
+        string="Cancellation History",
+        readonly=True,
+        help="Every cancellation of this order (when, why, by whom, corrections), kept when it is set back to "
+        "quotation.",
+    )
     retention_excluded_from_stats = fields.Boolean(
         string="Excluded from Statistics",
         compute="_compute_retention_excluded_from_stats",
@@ -80,18 +91,83 @@ class SaleOrder(models.Model):
     def create(self, vals_list):
         if not policy.is_system(self.env):
             for vals in vals_list:
-                for fname in SYSTEM_ORDER_FIELDS:
+                policy.check_cancel_state_write(self.env, vals)
+                for fname in SYSTEM_ORDER_FIELDS + CANCEL_REASON_FIELDS:
                     vals.pop(fname, None)
         return super().create(vals_list)
 
     def write(self, vals):
+        correcting = self.browse()
         if not policy.is_system(self.env):
             forged = [f for f in SYSTEM_ORDER_FIELDS if f in vals]
             if forged:
                 raise AccessError(
                     _("%(fields)s are set by the retention module and cannot be written.", fields=", ".join(forged))
                 )
-        return super().write(vals)
+            policy.check_cancel_state_write(self.env, vals)
+            if any(f in vals for f in CANCEL_REASON_FIELDS):
+                policy.check_may_correct_cancel_reason(self.env, self, vals)
+                correcting = self
+        before = {o.id: (o.retention_cancel_reason_id, o.retention_cancel_note or "") for o in correcting}
+        res = super().write(vals)
+        if correcting:
+            correcting._retention_log_correction(before)
+        return res
+
+    def _retention_log_correction(self, before):
+        """A sales manager corrected the reason or note of these cancellations: posted on each order (whatever
+        the tracking context) and written in its cancellation history."""
+        now = fields.Datetime.now()
+        for order in self:
+            old_reason, old_note = before[order.id]
+            new_reason, new_note = order.retention_cancel_reason_id, order.retention_cancel_note or ""
+            if (old_reason, old_note) == (new_reason, new_note):
+                continue
+            lines = []
+            if old_reason != new_reason:
+                lines.append(
+                    _(
+                        "Cancellation reason corrected by %(user)s: %(old)s → %(new)s",
+                        user=self.env.user.name,
+                        old=old_reason.name or _("none"),
+                        new=new_reason.name or _("none"),
+                    )
+                )
+            if old_note != new_note:
+                lines.append(
+                    _("Cancellation note corrected by %(user)s: %(note)s", user=self.env.user.name, note=new_note)
+                )
+            order.message_post(body=Markup("<br/>").join(lines), message_type="comment", subtype_xmlid="mail.mt_note")
+            entry = order._retention_current_cancel_log()
+            entry.write(
+                {
+                    "reason_id": new_reason.id,
+                    "note": new_note or False,
+                    "original_reason_id": (entry.original_reason_id or old_reason).id,
+                    "corrected_by_id": self.env.user.id,
+                    "corrected_date": now,
+                }
+            )
+
+    def _retention_current_cancel_log(self):
+        """The history entry of this order's current cancellation (sudo), made from the order's stamp when it was
+        cancelled before the history existed."""
+        self.ensure_one()
+        Log = self.env["retention.cancel.log"].sudo()
+        entry = Log.search([("order_id", "=", self.id), ("reset_date", "=", False)], limit=1)
+        if not entry:
+            entry = Log.create(self._retention_cancel_log_vals())
+        return entry
+
+    def _retention_cancel_log_vals(self):
+        self.ensure_one()
+        return {
+            "order_id": self.id,
+            "cancel_date": self.retention_cancel_date or self.write_date,
+            "cancel_user_id": self.retention_cancel_user_id.id,
+            "reason_id": self.retention_cancel_reason_id.id,
+            "note": self.retention_cancel_note,
+        }
 
     def _retention_cancel_reason_required(self):
         return retention_cancel_reason_required(self.env)
@@ -107,16 +183,23 @@ class SaleOrder(models.Model):
 
     def _action_cancel(self):
         """Stamp who/when, apply a reason passed in the context (portal decline, duplicates clean-up, other
-        modules), release the "being handled" claim and post the reason and note in the chatter."""
+        modules; checked: the system-only reasons are for the system), refuse to cancel without a reason when
+        one is required, release the "being handled" claim when the claimer or a manager cancels, post the
+        reason and note in the chatter and write the cancellation history."""
         ctx = self.env.context
         to_stamp = self.filtered(lambda o: o.state != "cancel")
         reason_vals = {}
         if ctx.get("retention_cancel_reason_id"):
-            reason_vals["retention_cancel_reason_id"] = ctx["retention_cancel_reason_id"]
+            reason = policy.check_cancel_reason(self.env, ctx["retention_cancel_reason_id"])
+            reason_vals["retention_cancel_reason_id"] = reason.id
             if ctx.get("retention_cancel_note"):
-                reason_vals["retention_cancel_note"] = ctx["retention_cancel_note"]
+                reason_vals["retention_cancel_note"] = str(ctx["retention_cancel_note"])
+        else:
+            policy.check_cancel_reason_given(self.env, to_stamp)
         restore = self.filtered(lambda o: o._retention_winback_recent())
-        res = super()._action_cancel()
+        release = to_stamp.filtered(lambda o: o.retention_handled_by_id and policy.may_pass_claim(self.env, o))
+        with policy.order_cancelling():
+            res = super()._action_cancel()
         with policy.retention_system():
             for order in restore:
                 # the follow-up this win-back closed comes back at the next cycle
@@ -126,22 +209,29 @@ class SaleOrder(models.Model):
             **reason_vals,
             "retention_cancel_date": fields.Datetime.now(),
             "retention_cancel_user_id": False if user._is_public() else user.id,
-            "retention_handled_by_id": False,
-            "retention_handled_since": False,
         }
         with policy.retention_system():
             to_stamp.write(vals)
+            release.write({"retention_handled_by_id": False, "retention_handled_since": False})
         for order in to_stamp.filtered("retention_cancel_reason_id"):
             body = _("Cancellation reason: %(reason)s", reason=order.retention_cancel_reason_id.name)
             if order.retention_cancel_note:
                 body = Markup("%s<br/>%s") % (body, _("Note: %(note)s", note=order.retention_cancel_note))
             order.message_post(body=body, message_type="comment", subtype_xmlid="mail.mt_note")
+        self.env["retention.cancel.log"].sudo().create([order._retention_cancel_log_vals() for order in to_stamp])
         return res
 
     def action_draft(self):
-        """Back to quotation: forget the previous cancellation."""
+        """Back to quotation: the order has no current cancellation any more; the previous one stays in its
+        cancellation history (stamped with who set it back to quotation, and when)."""
         cancelled = self.filtered(lambda o: o.state == "cancel")
+        for order in cancelled:
+            order._retention_current_cancel_log()  # orders cancelled before the history existed get theirs now
         res = super().action_draft()
+        user = self.env.user
+        self.env["retention.cancel.log"].sudo().search(
+            [("order_id", "in", cancelled.ids), ("reset_date", "=", False)]
+        ).write({"reset_date": fields.Datetime.now(), "reset_user_id": False if user._is_public() else user.id})
         with policy.retention_system():
             cancelled.write(
                 {
@@ -196,9 +286,8 @@ class SaleOrder(models.Model):
     def action_retention_release(self):
         """Release the claim (only the claimer or a sales manager)."""
         self.check_access("write")
-        is_manager = self.env.user.has_group("sales_team.group_sale_manager")
         for order in self.filtered("retention_handled_by_id"):
-            if order.retention_handled_by_id != self.env.user and not is_manager:
+            if not policy.may_pass_claim(self.env, order):
                 raise UserError(
                     _(
                         "%(order)s is being handled by %(user)s: only they or a sales manager can release it.",
@@ -242,12 +331,12 @@ class SaleOrder(models.Model):
 
     def _action_confirm(self):
         """Stamp the cadence facts on the confirmed orders and bring lapsed customers back to active."""
+        release = self.filtered(lambda o: o.retention_handled_by_id and policy.may_pass_claim(self.env, o))
         res = super()._action_confirm()
         with policy.retention_system():
-            # a confirmed order is no longer being handled as a quotation
-            self.filtered("retention_handled_by_id").write(
-                {"retention_handled_by_id": False, "retention_handled_since": False}
-            )
+            # a confirmed order is no longer being handled as a quotation (a colleague's confirmation leaves the
+            # claim: it passes only by the claimer or a manager, should the order become a quotation again)
+            release.write({"retention_handled_by_id": False, "retention_handled_since": False})
         self._retention_stamp_confirmation()
         return res
 

@@ -17,6 +17,7 @@ from . import test_sale_order_cancel
 from . import test_tools_quotation_duplicates
 from . import test_sale_order_retention_duplicate
 from . import test_retention_cancel_report
+from . import test_retention_hardening3_orders
 from . import test_retention_hardening
 from . import test_retention_outcome
 

@@ -773,7 +773,11 @@ class TestRetentionAttacks(HttpCase):
         self.assertFalse(activity.active, "a real win-back closes the follow-up")
         later = day + D(days=3)
         with freeze_time(datetime.datetime.combine(later, datetime.time(9))):
-            order.with_user(self.salesman).with_context(disable_cancel_warning=True).action_cancel()
+            # with a reason, as the cancel wizard gives it (a reason is required: issue #21)
+            reason = self.env.ref("order_retention.cancel_reason_changed_mind")
+            order.with_user(self.salesman).with_context(
+                disable_cancel_warning=True, retention_cancel_reason_id=reason.id
+            ).action_cancel()
             self.env.flush_all()
         self._run_cycle(later + D(days=1))
         back = self._open_followups(customer)

@@ -1,6 +1,7 @@
-from odoo import _, api, fields, models
+from odoo import _, fields, models
 from odoo.exceptions import UserError
 
+from ..models import retention_policy as policy
 from ..models.retention_cancel_reason import retention_cancel_reason_required
 
 
@@ -19,34 +20,40 @@ class RetentionCancelReasonMixin(models.AbstractModel):
     retention_reason_required = fields.Boolean(default=lambda self: retention_cancel_reason_required(self.env))
     retention_system_reason_ids = fields.Many2many(
         "retention.cancel.reason",
-        default=lambda self: self._retention_default_system_reasons(),
+        compute="_compute_retention_system_reason_ids",
         help="Reasons set by the system only (portal decline, duplicates clean-up): not offered here.",
     )
 
-    @api.model
-    def _retention_default_system_reasons(self):
-        system = self.env["retention.cancel.reason"]
-        for xmlid in ("cancel_reason_already_purchased", "cancel_reason_declined_by_customer"):
-            system |= self.env.ref(f"order_retention.{xmlid}", raise_if_not_found=False) or system
-        return system
+    def _compute_retention_system_reason_ids(self):
+        # the server's list, whatever a client sends (it only narrows the choice; the check is on cancelling)
+        system = policy.system_cancel_reasons(self.env)
+        for wizard in self:
+            wizard.retention_system_reason_ids = system
 
-    def _retention_write_reason(self, orders):
-        """Check the reason is given when required, then store it (and the note) on the orders to cancel."""
+    def _retention_check_reason(self, orders):
+        """The reason is given when required, and is one the user may give (not a system-only one)."""
         self.ensure_one()
-        if not self.retention_cancel_reason_id and retention_cancel_reason_required(self.env):
+        if self.retention_cancel_reason_id:
+            policy.check_cancel_reason(self.env, self.retention_cancel_reason_id)
+        elif retention_cancel_reason_required(self.env):
             raise UserError(
                 _(
                     "Choose a cancellation reason before cancelling (add one under Sales > Configuration > "
                     "Cancellation Reasons if none fits)."
                 )
             )
+
+    def _retention_write_reason(self, orders):
+        """Check the reason, then store it (and the note) on the orders to cancel."""
+        self._retention_check_reason(orders)
         if self.retention_cancel_reason_id:
-            orders.filtered(lambda o: o.state != "cancel").write(
-                {
-                    "retention_cancel_reason_id": self.retention_cancel_reason_id.id,
-                    "retention_cancel_note": self.retention_cancel_note or False,
-                }
-            )
+            with policy.retention_system():
+                orders.filtered(lambda o: o.state != "cancel").write(
+                    {
+                        "retention_cancel_reason_id": self.retention_cancel_reason_id.id,
+                        "retention_cancel_note": self.retention_cancel_note or False,
+                    }
+                )
 
 
 class SaleOrderCancel(models.TransientModel):
@@ -59,8 +66,7 @@ class SaleOrderCancel(models.TransientModel):
 
     def action_send_mail_and_cancel(self):
         # checked before the e-mail goes out; action_cancel() writes the reason
-        if not self.retention_cancel_reason_id and retention_cancel_reason_required(self.env):
-            self._retention_write_reason(self.order_id)
+        self._retention_check_reason(self.order_id)
         return super().action_send_mail_and_cancel()
 
 

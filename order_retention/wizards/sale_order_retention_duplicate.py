@@ -97,8 +97,9 @@ class SaleOrderRetentionDuplicate(models.TransientModel):
             lines[line.product_id.id] += line.product_uom_qty
         return dict(lines)
 
-    def action_preview(self):
-        """Compute the groups; nothing is changed on the quotations."""
+    def _retention_find_groups(self):
+        """The duplicate groups of the open quotations the wizard looks at (its options, the user's access), and
+        the (pre)paid quotations left out: computed by the server, at preview and again at apply."""
         self.ensure_one()
         if self.window_days < 1:
             raise UserError(_("The window must be at least one day."))
@@ -122,7 +123,12 @@ class SaleOrderRetentionDuplicate(models.TransientModel):
         confirmed = [
             Confirmed(o.id, self._customer(o), o.date_order, frozenset(self._lines_of(o))) for o in confirmed_orders
         ]
-        groups = find_groups(quotes, confirmed, self.window_days, self.compare_quantities)
+        return find_groups(quotes, confirmed, self.window_days, self.compare_quantities), paid
+
+    def action_preview(self):
+        """Compute the groups; nothing is changed on the quotations."""
+        self.ensure_one()
+        groups, paid = self._retention_find_groups()
         vals_list = []
         for key, group in enumerate(groups, start=1):
             for quote_id in group.quote_ids:
@@ -173,66 +179,76 @@ class SaleOrderRetentionDuplicate(models.TransientModel):
         }
 
     def action_apply(self):
-        """Cancel every non-kept quotation of the preview with reason Duplicate order / Already purchased."""
+        """Cancel the non-kept quotations of the preview with reason Duplicate order / Already purchased.
+
+        The preview's lines are only the user's choices (which to keep): the groups are computed again here, so a
+        quotation is cancelled only when it still belongs to a real group, as a non-kept duplicate (at least one
+        quotation of each duplicate group stays) or as bought through the group's confirmed order."""
         self.ensure_one()
         if self.state != "preview":
             raise UserError(_("Preview the duplicates first."))
-        self.line_ids.order_id.check_access("write")
-        reason_dup = self.env.ref("order_retention.cancel_reason_duplicate")
-        reason_bought = self.env.ref("order_retention.cancel_reason_already_purchased")
-        by_group = defaultdict(lambda: self.env["sale.order.retention.duplicate.line"])
-        for line in self.line_ids:
-            by_group[line.group_key] |= line
-        cancelled = skipped = 0
-        for lines in by_group.values():
-            kind = lines[0].kind
-            keepers = lines.filtered("is_keeper").order_id
-            if kind == KIND_DUPLICATE:
-                if not keepers:
+        groups, _paid = self._retention_find_groups()
+        Order = self.env["sale.order"]
+        shown = {line.order_id.id: line for line in self.line_ids}
+        plans = []
+        for group in groups:
+            dropped = Order.browse([qid for qid in group.quote_ids if qid in shown and not shown[qid].is_keeper])
+            if not dropped:
+                continue
+            if group.kind == KIND_DUPLICATE:
+                kept = Order.browse(group.quote_ids) - dropped
+                if not kept:
                     raise UserError(
                         _(
                             "Choose a quotation to keep for %(customer)s (group of %(orders)s): click 'Keep this one'.",
-                            customer=lines[0].partner_id.display_name,
-                            orders=", ".join(lines.order_id.mapped("name")),
+                            customer=dropped[0].partner_id.commercial_partner_id.display_name,
+                            orders=", ".join(dropped.mapped("name")),
                         )
                     )
-                keeper = keepers.sorted(lambda o: (o.state == "sent", o.date_order, o.id))[-1]
-                reason = reason_dup
+                chosen = kept.filtered(lambda o: o.id in shown) or kept  # the user's keeper first
+                keeper = chosen.sorted(lambda o: (o.state == "sent", o.date_order, o.id))[-1]
             else:
-                keeper = lines[0].purchased_order_id
-                reason = reason_bought
-            to_cancel = lines.filtered(lambda ln: not ln.is_keeper).order_id
-            # the situation may have changed since the preview: leave confirmed/cancelled/paid ones alone
-            still_open = to_cancel.filtered(lambda o: o.state in OPEN_STATES and not o._retention_is_paid())
-            skipped += len(to_cancel - still_open)
-            for order in still_open:
+                keeper = Order.browse(group.purchased_order_id)
+            plans.append((group.kind, keeper, dropped))
+        planned = Order.browse([oid for _kind, _keeper, dropped in plans for oid in dropped.ids])
+        planned.check_access("write")
+        reason_dup = self.env.ref("order_retention.cancel_reason_duplicate")
+        reason_bought = self.env.ref("order_retention.cancel_reason_already_purchased")
+        cancelled = 0
+        for kind, keeper, to_cancel in plans:
+            reason = reason_dup if kind == KIND_DUPLICATE else reason_bought
+            # the groups were just computed from open, unpaid quotations: each one is cancelled as such
+            for order in to_cancel:
                 note = (
                     _("Duplicate of %(keeper)s", keeper=keeper.name)
                     if kind == KIND_DUPLICATE
                     else _("Already purchased through %(keeper)s", keeper=keeper.name)
                 )
-                order.with_context(retention_cancel_reason_id=reason.id, retention_cancel_note=note)._action_cancel()
                 with retention_system():
+                    order.with_context(
+                        retention_cancel_reason_id=reason.id, retention_cancel_note=note
+                    )._action_cancel()
                     order.retention_duplicate_of_id = keeper
                 order.message_post(
                     body=Markup("%s %s")
                     % (_("Cancelled by the duplicate quotations clean-up; kept:"), keeper._get_html_link())
                 )
-            if still_open:
-                keeper.message_post(
-                    body=Markup("%s %s")
-                    % (
-                        _("Duplicate quotations cancelled in favour of this one:")
-                        if kind == KIND_DUPLICATE
-                        else _("Quotations cancelled because this order already covers them:"),
-                        Markup(", ").join(o._get_html_link() for o in still_open),
-                    )
+            keeper.message_post(
+                body=Markup("%s %s")
+                % (
+                    _("Duplicate quotations cancelled in favour of this one:")
+                    if kind == KIND_DUPLICATE
+                    else _("Quotations cancelled because this order already covers them:"),
+                    Markup(", ").join(o._get_html_link() for o in to_cancel),
                 )
-            cancelled += len(still_open)
+            )
+            cancelled += len(to_cancel)
+        skipped = len(self.line_ids.filtered(lambda ln: not ln.is_keeper)) - cancelled
         message = _("%(count)s quotation(s) cancelled.", count=cancelled)
-        if skipped:
+        if skipped > 0:
             message += " " + _(
-                "%(count)s skipped because they changed since the preview (confirmed, cancelled or paid).",
+                "%(count)s skipped: not (or no longer) duplicates - confirmed, cancelled, paid or changed since the "
+                "preview.",
                 count=skipped,
             )
         self.write({"state": "done", "result_message": message})
