@@ -31,9 +31,7 @@ class RetentionLostRequest(models.Model):
         index=True,
         help="The company of the retention call that recorded the request: its sales managers decide.",
     )
-    requested_by_id = fields.Many2one(
-        "res.users", string="Requested By", required=True, readonly=True, help="The salesperson who asked."
-    )
+    requested_by_id = fields.Many2one("res.users", required=True, readonly=True, help="The salesperson who asked.")
     request_date = fields.Datetime(
         string="Requested On", required=True, readonly=True, default=fields.Datetime.now, help="When they asked."
     )
@@ -44,9 +42,7 @@ class RetentionLostRequest(models.Model):
         help="The reason the customer gave on the call.",
     )
     note = fields.Text(string="Notes", readonly=True, help="What the salesperson wrote about the call.")
-    call_id = fields.Many2one(
-        "retention.call", string="Call", readonly=True, help="The logged call that closed the retention call."
-    )
+    call_id = fields.Many2one("retention.call", readonly=True, help="The logged call that closed the retention call.")
     state = fields.Selection(
         [("pending", "To Decide"), ("confirmed", "Confirmed"), ("rejected", "Rejected")],
         required=True,
@@ -57,9 +53,7 @@ class RetentionLostRequest(models.Model):
         "Rejected: the customer stays in the loop.",
     )
     state_rank = fields.Integer(compute="_compute_state_rank", store=True, help="Technical: requests to decide first.")
-    decided_by_id = fields.Many2one(
-        "res.users", string="Decided By", readonly=True, help="The sales manager who confirmed or rejected it."
-    )
+    decided_by_id = fields.Many2one("res.users", readonly=True, help="The sales manager who confirmed or rejected it.")
     decided_date = fields.Datetime(string="Decided On", readonly=True, help="When it was confirmed or rejected.")
 
     @api.depends("state")
