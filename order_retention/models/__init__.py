@@ -6,6 +6,7 @@ from . import retention_search
 
 # retention cycle
 from . import mail_activity
+from . import mail_message
 from . import res_config_settings
 from . import res_partner
 from . import retention_cycle
@@ -18,6 +19,7 @@ from . import sale_order
 from . import mail_activity_type
 from . import res_company
 from . import retention_call
+from . import retention_lost_request
 
 # quotation hygiene
 from . import retention_cancel_reason

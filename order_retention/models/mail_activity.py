@@ -1,3 +1,4 @@
+import contextvars
 from datetime import timedelta
 
 from odoo import _, api, fields, models
@@ -19,9 +20,20 @@ IDENTITY_FIELDS = (
     "retention_company_id",
 )
 # Set by the system only, on any activity (on creation and afterwards).
-SYSTEM_FIELDS = ("retention_call_id", "retention_company_id", "retention_value_at_risk", "retention_chosen")
+SYSTEM_FIELDS = (
+    "retention_call_id",
+    "retention_company_id",
+    "retention_value_at_risk",
+    "retention_chosen",
+    "retention_complaint",
+)
 SYSTEM_ONLY_CREATE_FIELDS = (*SYSTEM_FIELDS, "date_done")
 POSTPONE_DAYS = policy.POSTPONE_DAYS
+# What only a sales manager changes on a complaint analysis: who does it, on what, whether it is still there.
+COMPLAINT_FIELDS = ("user_id", "res_model", "res_model_id", "res_id", "activity_type_id", "active")
+# Set while _action_done closes activities whose closing was allowed: their archiving or deletion by Odoo's own
+# _action_done is then no removal. A ContextVar: env-context keys can be injected by any RPC caller.
+_CLOSING = contextvars.ContextVar("order_retention_closing", default=())
 
 
 class MailActivity(models.Model):
@@ -48,15 +60,25 @@ class MailActivity(models.Model):
         string="Can Be Cancelled by You",
         compute="_compute_retention_may_remove",
         help="Whether you may cancel (remove) this activity: anyone for ordinary activities, only a sales manager "
-        "for a retention call (the chatter hides Cancel from the others; the server refuses it anyway).",
+        "for a retention call or a complaint analysis (the chatter hides Cancel from the others; the server "
+        "refuses it anyway).",
+    )
+    retention_complaint = fields.Boolean(
+        string="Complaint Analysis",
+        readonly=True,
+        copy=False,
+        help="A complaint analysis scheduled when a customer reached on a retention call complained: it goes to "
+        "someone else than the salesperson who reported it, and only a sales manager can remove or reassign it.",
     )
 
-    @api.depends("activity_type_id")
+    @api.depends("activity_type_id", "retention_complaint")
     @api.depends_context("uid")
     def _compute_retention_may_remove(self):
         manager = policy.may_override(self.env)
         for activity in self:
-            activity.retention_may_remove = manager or not activity.retention_requires_call
+            activity.retention_may_remove = manager or not (
+                activity.retention_requires_call or activity.retention_complaint
+            )
 
     # ------------------------------------------------------------------
     # CRUD GUARDS: every path that creates, changes, closes or removes a retention call
@@ -91,6 +113,7 @@ class MailActivity(models.Model):
     def write(self, vals):
         if not policy.is_system(self.env):
             self._retention_check_write(vals)
+            self._retention_check_complaint_write(vals)
         if "active" in vals:
             if not vals["active"]:
                 # list "Archive" and toggle_active mark an activity done without _action_done: same rule
@@ -108,7 +131,13 @@ class MailActivity(models.Model):
         # an active activity verified in this transaction is being closed by _action_done (types
         # that do not keep done activities delete them): that is not a removal
         guarded = self._retention_guarded().filtered(lambda a: not (a.active and a.retention_call_id))
+        if not policy.RETENTION_SYSTEM.get():
+            closing = set(_CLOSING.get())
+            policy.check_may_remove_complaint(
+                self.env, self.sudo().filtered(lambda a: a.retention_complaint and a.id not in closing)
+            )
         if guarded and not policy.RETENTION_SYSTEM.get():
+            policy.check_retention_company(self.env, guarded)
             if not policy.may_override(self.env):
                 raise UserError(
                     _(
@@ -164,6 +193,7 @@ class MailActivity(models.Model):
         anyone but the system, a due date past the postponing limit (salespeople) or ten years (managers), or
         an assignee who cannot work the call (see retention_policy)."""
         guarded = self._retention_guarded()
+        policy.check_retention_company(self.env, guarded)
         if "date_deadline" in vals and guarded:
             try:
                 new = fields.Date.to_date(vals["date_deadline"])
@@ -201,6 +231,42 @@ class MailActivity(models.Model):
                 )
             )
 
+    def _retention_check_complaint_write(self, vals):
+        """A complaint analysis: its assignee may update it (due date, notes); only a sales manager reassigns,
+        moves or archives it. Odoo's own archiving of one being closed (see _action_done) passes."""
+        complaints = self.sudo().filtered("retention_complaint")
+        if not complaints or policy.may_override(self.env):
+            return
+        closing = set(_CLOSING.get())
+        if set(vals) <= {"active"} and not vals.get("active") and set(complaints.ids) <= closing:
+            return
+        if any(f in vals for f in COMPLAINT_FIELDS):
+            policy.check_may_remove_complaint(self.env, complaints)
+        policy.check_may_close_complaint(self.env, complaints)
+
+    def _compute_state(self):
+        """Odoo's state, also for a form whose due date was cleared (Odoo's leaves it unassigned: a crash)."""
+        for activity in self.filtered(lambda a: not a.date_deadline):
+            activity.state = "done" if not activity.active else False
+        return super(MailActivity, self.filtered("date_deadline"))._compute_state()
+
+    def action_snooze(self):
+        """Odoo's snooze (7 days later), refused clearly for an activity due too far ahead to add a week (9999-12-31
+        made Odoo crash); retention calls then follow the postponing rules of write()."""
+        for activity in self.filtered("active"):
+            try:
+                max(activity.date_deadline or fields.Date.today(), fields.Date.today()) + timedelta(days=7)
+            except OverflowError as exc:
+                raise UserError(
+                    _(
+                        "%(activity)s is due on %(date)s: it cannot be snoozed any further. Give it a sensible due "
+                        "date instead.",
+                        activity=activity.summary or activity.activity_type_id.name or _("This activity"),
+                        date=fields.Date.to_string(activity.date_deadline),
+                    )
+                ) from exc
+        return super().action_snooze()
+
     # ------------------------------------------------------------------
     # DONE
     # ------------------------------------------------------------------
@@ -226,7 +292,17 @@ class MailActivity(models.Model):
         the whole batch is refused), and the call is named in the chatter message."""
         if policy.RETENTION_SYSTEM.get():
             return super()._action_done(feedback=feedback, attachment_ids=attachment_ids)
+        policy.check_may_close_complaint(self.env, self.sudo().filtered("retention_complaint"))
         guarded = self._retention_verify()
+        token = _CLOSING.set((*_CLOSING.get(), *self.ids))
+        try:
+            return self._retention_action_done(guarded, feedback, attachment_ids)
+        finally:
+            _CLOSING.reset(token)
+
+    def _retention_action_done(self, guarded, feedback, attachment_ids):
+        """Close the verified retention calls ``guarded`` (their verifying call named in the chatter) and the other
+        activities of ``self``. The message is plain text: Odoo escapes it once, one line per line."""
         messages, next_activities = super(MailActivity, self - guarded)._action_done(
             feedback=feedback, attachment_ids=attachment_ids
         )
@@ -238,7 +314,7 @@ class MailActivity(models.Model):
                 date=fields.Datetime.to_string(call.start),
                 number=call.phone_number,
             )
-            text = "%s<br/>%s" % (note, feedback) if feedback else note
+            text = "%s\n%s" % (note, feedback) if feedback else note
             msg, nxt = super(MailActivity, activity)._action_done(feedback=text, attachment_ids=attachment_ids)
             messages |= msg
             next_activities |= nxt
@@ -273,6 +349,8 @@ class MailActivity(models.Model):
         raise one UserError listing every activity that cannot be verified. Returns the guarded
         activities. Idempotent: already verified activities pass."""
         guarded = self._retention_guarded()
+        if not policy.RETENTION_SYSTEM.get():
+            policy.check_may_close(self.env, guarded)
         todo = guarded.filtered(lambda a: not a.retention_call_id)
         if not todo:
             return guarded
@@ -284,12 +362,18 @@ class MailActivity(models.Model):
             # only calls logged by the follow-up's company count (decided when it was created; rows of
             # older versions fall back to the assignee's companies)
             companies = activity.retention_company_id.ids or activity.user_id.sudo().company_ids.ids
+            company_calls = [
+                c for c in candidates.get(partner.commercial_partner_id.id, []) if c["company_id"] in companies
+            ]
+            # the caller's own calls only: a call a colleague made verifies nothing for anyone else
             calls = [
                 dict(c, used=c["used"] or c["id"] in taken)
-                for c in candidates.get(partner.commercial_partner_id.id, [])
-                if c["company_id"] in companies
+                for c in company_calls
+                if policy.call_counts_for(self.env, c["agent_id"])
             ]
             call, problem = cv.choose_call(activity.create_date, calls, minimum)
+            if not call and len(calls) < len(company_calls) and problem[0] in ("no_call", "unverified_only"):
+                problem = ("colleagues_calls", {})
             if call:
                 taken.add(call["id"])
                 links.append((activity, call["record"]))
@@ -328,6 +412,10 @@ class MailActivity(models.Model):
                 minimum=minimum,
             ),
             "already_used": _("the qualifying calls already closed other activities"),
+            "colleagues_calls": _(
+                "only calls a colleague made: a call verifies a retention call only for the one who made it "
+                "(or a sales manager)"
+            ),
             "number_changed": _(
                 "the calls since %(since)s went to a number added to the customer after the retention "
                 "call was created (a sales manager can confirm such a call)",

@@ -113,6 +113,51 @@ class ResPartner(models.Model):
         "they order again. A sales manager can resume the follow-ups.",
     )
 
+    retention_lost_request_ids = fields.One2many(
+        "retention.lost.request",
+        "partner_id",
+        string="Lost-for-Good Requests",
+        readonly=True,
+        help="Salespeople's requests to stop the retention calls of this customer for good, and what the sales "
+        "managers decided.",
+    )
+    retention_lost_requested = fields.Boolean(
+        string="Lost for Good Requested",
+        compute="_compute_retention_lost_requested",
+        help="A salesperson asked to stop this customer's retention calls for good: a sales manager confirms or "
+        "rejects it; until then the customer stays in the call queue.",
+    )
+
+    def _compute_retention_lost_requested(self):
+        Request = self.env["retention.lost.request"].sudo()
+        pending = Request.search(
+            [
+                ("partner_id", "in", self.commercial_partner_id.ids),
+                ("state", "=", "pending"),
+                ("company_id", "in", self.env.companies.ids),
+            ]
+        ).partner_id
+        for partner in self:
+            partner.retention_lost_requested = partner.commercial_partner_id in pending
+
+    def _retention_pending_lost_requests(self):
+        """The pending lost-for-good requests of these customers the caller (a sales manager) may decide."""
+        policy.check_decide_lost_for_good(self.env)
+        requests = self.env["retention.lost.request"].search(
+            [("partner_id", "in", self.commercial_partner_id.ids), ("state", "=", "pending")]
+        )
+        if not requests:
+            raise UserError(_("There is no lost-for-good request of this customer to decide."))
+        return requests
+
+    def action_retention_confirm_lost(self):
+        """Confirm the pending lost-for-good request (sales managers of its company)."""
+        return self._retention_pending_lost_requests().action_confirm()
+
+    def action_retention_reject_lost(self):
+        """Reject the pending lost-for-good request: the customer stays in the loop (sales managers)."""
+        return self._retention_pending_lost_requests().action_reject()
+
     def action_retention_resume_followups(self):
         """Undo "lost for good" (sales managers): retention calls resume at the next cycle."""
         policy.check_manager(self.env, _("Only a sales manager can resume the follow-ups of a customer lost for good."))

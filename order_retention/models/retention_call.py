@@ -558,6 +558,7 @@ class RetentionCall(models.Model):
                 "consumed_date",
                 "company_id",
                 "number_since",
+                "user_id",
             ],
         )
         result = {}
@@ -573,6 +574,7 @@ class RetentionCall(models.Model):
                     "record": call,
                     "number_since": call.number_since,
                     "company_id": call.company_id.id,
+                    "agent_id": call.user_id.id,
                 }
             )
         return result

@@ -325,3 +325,109 @@ def may_pass_claim(env, order):
     """A claim on a quotation ("I'm handling it") passes only by the claimer or a sales manager: their release,
     or their cancelling or confirming the order. Anyone else's cancellation or confirmation leaves it."""
     return order.retention_handled_by_id == env.user or is_manager(env)
+
+
+# ----------------------------------------------------------------------
+# Who closes a retention call, and with which call (direct closing and the outcome dialog alike)
+# ----------------------------------------------------------------------
+
+
+def check_retention_company(env, activities):
+    """A retention call belongs to its follow-up's company: only users of that company (the system aside) list,
+    change, close or remove it."""
+    if is_system(env):
+        return
+    companies = env.user.sudo().company_ids
+    for activity in activities.sudo():
+        company = activity.retention_company_id
+        if company and company not in companies:
+            raise AccessError(
+                _(
+                    "This retention call belongs to %(company)s, which you do not work for.",
+                    company=company.name,
+                )
+            )
+
+
+def check_may_close(env, activities):
+    """Who may close a retention call (mark it done, give its outcome): the system; a user of the follow-up's
+    company who is a sales manager or an All Documents salesperson; or, with Own Documents Only, the call's
+    assignee or the customer's salesperson. The call that verifies it must then be one of the caller's own (see
+    call_counts_for)."""
+    check_retention_company(env, activities)
+    if is_system(env) or is_manager(env) or env.user.has_group(ALL_DOCUMENTS_GROUP):
+        return
+    user = env.user
+    for activity in activities.sudo():
+        owner = activity.retention_partner_id.commercial_partner_id.user_id
+        if user not in (activity.user_id, owner):
+            raise AccessError(
+                _(
+                    "This retention call is %(assignee)s's: only they, the customer's salesperson or a sales manager "
+                    "can close it.",
+                    assignee=activity.user_id.name or _("nobody"),
+                )
+            )
+
+
+def call_counts_for(env, agent_id):
+    """A logged call verifies a retention call for the caller only if it is one of the caller's own calls: one the
+    telephony attributes to the caller, or to no one (a line without a user). A call a colleague made verifies
+    nothing for anyone else but the system and sales managers."""
+    return not agent_id or agent_id == env.uid or is_system(env) or is_manager(env)
+
+
+# ----------------------------------------------------------------------
+# Lost for good: a salesperson's request, a sales manager's decision
+# ----------------------------------------------------------------------
+
+
+def may_decide_lost_for_good(env):
+    """A customer leaves the loop for good only on a sales manager's word (or the system's)."""
+    return may_override(env)
+
+
+def check_decide_lost_for_good(env):
+    check_manager(env, _("Only a sales manager can confirm or reject that a customer is lost for good."))
+
+
+# ----------------------------------------------------------------------
+# The complaint analysis
+# ----------------------------------------------------------------------
+
+
+def complaint_reviewer(env, leader, company, reporter):
+    """Who analyses a complaint reported by ``reporter``: the sales team's leader, else the fallback user of the
+    Settings, else a sales manager of ``company`` - never the reporter (who would review their own call)."""
+    Users = env["res.users"].sudo()
+    fallback_id = env["ir.config_parameter"].sudo().get_param("order_retention.fallback_user_id")
+    fallback = Users.browse(int(fallback_id)).exists() if (fallback_id or "").isdigit() else Users
+    for user in (leader, fallback):
+        if user and user != reporter and user.active and not user.share:
+            return user
+    managers = Users.search(
+        [("groups_id", "in", env.ref(MANAGER_GROUP).id), ("share", "=", False), ("id", "!=", reporter.id)],
+        order="id",
+    )
+    in_company = managers.filtered(lambda u: company in u.company_ids)
+    return (in_company or managers)[:1] or env.ref("base.user_admin").sudo()
+
+
+def check_may_remove_complaint(env, activities):
+    """Only a sales manager (or the system) removes a complaint analysis, reassigns it or moves it."""
+    if activities and not may_override(env):
+        raise AccessError(_("Only a sales manager can remove, reassign or move a complaint analysis."))
+
+
+def check_may_close_complaint(env, activities):
+    """A complaint analysis is closed by the one it was given to, or by a sales manager."""
+    if may_override(env):
+        return
+    for activity in activities:
+        if activity.sudo().user_id != env.user:
+            raise AccessError(
+                _(
+                    "This complaint analysis is %(user)s's to do: only they or a sales manager can close it.",
+                    user=activity.sudo().user_id.name,
+                )
+            )

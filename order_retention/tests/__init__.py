@@ -40,6 +40,7 @@ from . import test_retention_queue_volume
 
 # hardening, round three (issue #21)
 from . import test_retention_hardening3_company
+from . import test_retention_hardening3_calls
 
 # daily screens, round three (issue #22)
 from . import test_retention_texts

@@ -138,10 +138,17 @@ class TestRetentionOutcome(HardeningCommon):
                 follow.with_user(self.leader).unlink()  # the next round starts without it
 
     def test_lost_for_good_stops_followups_until_an_order(self):
-        """No retention call while lost for good; a manager can undo it; an order clears it."""
+        """A salesperson's lost for good is a request: the customer stays in the call queue until a sales manager
+        confirms it; then no retention call while lost for good; a manager can undo it; an order clears it."""
         self._close(next_step="lost_for_good")
-        self.assertTrue(self.customer.retention_lost_for_good)
         Queue, later = self.env["retention.queue"], datetime.date.today() + D(days=60)
+        self.assertFalse(self.customer.retention_lost_for_good, "a request, not yet a decision")
+        self.assertTrue(self.customer.retention_lost_requested)
+        self.assertIn(self.customer.id, [row[0] for row in Queue._retention_candidates(later)], "still in the queue")
+        with self.assertRaises(AccessError):
+            self.customer.with_user(self.seller).action_retention_confirm_lost()
+        self.customer.with_user(self.leader).action_retention_confirm_lost()
+        self.assertTrue(self.customer.retention_lost_for_good)
         self.assertNotIn(self.customer.id, [row[0] for row in Queue._retention_candidates(later)], "no call queue")
         with self.assertRaises(AccessError):
             self.customer.with_user(self.seller).action_retention_resume_followups()

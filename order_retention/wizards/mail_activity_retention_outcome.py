@@ -1,4 +1,4 @@
-from markupsafe import Markup, escape
+from markupsafe import escape
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -34,9 +34,10 @@ class MailActivityRetentionOutcome(models.TransientModel):
     )
     next_step = fields.Selection(
         NEXT_STEPS,
-        help="Expects to order: nothing more to do. Quotation requested: a draft quotation is created "
-        "for you. Call again on a date: the next retention call is due that day. Lost for good: no more retention "
-        "calls until the customer orders again (a manager can undo it).",
+        help="Expects to order: nothing more to do. Quotation requested: a draft quotation is created for you. "
+        "Call again on a date: the next retention call is due that day. Lost for good: asks a sales manager to stop "
+        "the retention calls until the customer orders again (the customer stays in the call queue until they "
+        "confirm; a sales manager's own choice applies at once).",
     )
     next_call_date = fields.Date(string="Call again on")
     feedback = fields.Text(string="Notes", help="What was said; posted in the customer's chatter.")
@@ -99,10 +100,13 @@ class MailActivityRetentionOutcome(models.TransientModel):
         activity = self.activity_id
         if not activity._retention_guarded() or not activity.active:
             raise UserError(_("This is not an open retention call."))
+        # exactly the rules of closing it directly (they run again in _action_done, with the call verification)
+        policy.check_may_close(self.env, activity)
         activity.check_access("write")
         self._check_values()
         summary = self._summary()
-        feedback = Markup("%s<br/>%s") % (summary, self.feedback) if self.feedback else escape(summary)
+        # plain text, one line per line: Odoo's message template escapes it once
+        feedback = "%s\n%s" % (summary, self.feedback) if self.feedback else summary
         activity._action_done(feedback=feedback)  # the call verification runs here
         call = activity.retention_call_id
         action = self._retention_apply(activity, call)
@@ -113,6 +117,7 @@ class MailActivityRetentionOutcome(models.TransientModel):
         open (the new quotation) or None."""
         customer = self.partner_id.commercial_partner_id.sudo()
         reached = self.outcome == "reached"
+        lost = reached and self.next_step == "lost_for_good"
         with policy.retention_system():
             call.sudo().write(
                 {
@@ -129,10 +134,19 @@ class MailActivityRetentionOutcome(models.TransientModel):
                     "retention_last_churn_reason_id": reached and self.churn_reason_id.id,
                     "retention_last_outcome_date": fields.Date.context_today(self),
                     "retention_next_call_date": reached and self.next_step == "call_again" and self.next_call_date,
-                    "retention_lost_for_good": reached and self.next_step == "lost_for_good",
+                    # lost for good: a request a sales manager decides (below), the customer stays in the loop
+                    **({} if lost else {"retention_lost_for_good": False}),
                 }
             )
         self._retention_apply_stopping_rules(customer)
+        if lost:
+            self.env["retention.lost.request"]._retention_request(
+                customer,
+                activity.sudo().retention_company_id or self.env.company,
+                self.churn_reason_id,
+                self.feedback,
+                call,
+            )
         if not reached:
             return None
         if self.churn_reason_id.is_complaint:
@@ -181,24 +195,27 @@ class MailActivityRetentionOutcome(models.TransientModel):
             )
 
     def _retention_schedule_complaint(self, customer, activity):
-        """A complaint analysis to do for the leader of the customer's sales team."""
+        """A complaint analysis to do for the leader of the customer's sales team, else the fallback user, else a
+        sales manager - never the salesperson who reported it; only a sales manager removes it."""
         # the customer's own team when crm provides one, else the team of its latest order
         team = ("team_id" in customer._fields and customer.team_id) or customer.retention_team_id
-        leader = team.user_id or self.env["retention.cycle"]._retention_assignees(customer)[customer.id]
-        customer.activity_schedule(
-            "mail.mail_activity_data_todo",
-            user_id=leader.id,
-            summary=_("Complaint analysis: %(customer)s", customer=customer.display_name),
-            note=escape(
-                _(
-                    "%(user)s reached %(customer)s on a retention call; reason given: %(reason)s. %(notes)s",
-                    user=self.env.user.name,
-                    customer=customer.display_name,
-                    reason=self.churn_reason_id.name,
-                    notes=self.feedback or "",
-                )
-            ),
+        company = activity.sudo().retention_company_id or self.env.company
+        reviewer = policy.complaint_reviewer(self.env, team.sudo().user_id, company, self.env.user)
+        note = _(
+            "%(user)s reached %(customer)s on a retention call; reason given: %(reason)s. %(notes)s",
+            user=self.env.user.name,
+            customer=customer.display_name,
+            reason=self.churn_reason_id.name,
+            notes=self.feedback or "",
         )
+        with policy.retention_system():
+            customer.sudo().activity_schedule(
+                "mail.mail_activity_data_todo",
+                user_id=reviewer.id,
+                retention_complaint=True,
+                summary=_("Complaint analysis: %(customer)s", customer=customer.display_name),
+                note=escape(note),
+            )
 
     def _retention_create_quotation(self, customer, activity):
         """A draft quotation for the customer, opened for the salesperson to fill in."""

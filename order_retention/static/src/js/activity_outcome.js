@@ -2,8 +2,8 @@
 // Marking a retention call done - from the chatter, the activity popovers or their "Mark Done" popover - opens the
 // outcome dialog at once (reached / no answer / wrong number, why not ordering, next step): one step, and its first
 // line says which logged call will close it, or what is still missing. The server still verifies the call when the
-// dialog is confirmed. "Cancel" is not offered on retention calls to those who may not remove them (salespeople):
-// the server refuses it anyway (retention_policy).
+// dialog is confirmed. "Cancel" is not offered on retention calls and complaint analyses to those who may not remove
+// them (salespeople): the server refuses it anyway (retention_policy).
 import { Activity } from "@mail/core/web/activity";
 import { ActivityListPopoverItem } from "@mail/core/web/activity_list_popover_item";
 import { ActivityMarkAsDone } from "@mail/core/web/activity_markasdone_popover";
@@ -68,7 +68,7 @@ patch(ActivityMarkAsDone.prototype, {
 // the chatter's activity: "Mark Done" opens the outcome dialog directly (no intermediate popover)
 patch(Activity.prototype, {
     get retentionMayRemove() {
-        return !isRetentionCall(this.props.activity) || this.props.activity.retention_may_remove !== false;
+        return this.props.activity.retention_may_remove !== false;
     },
 
     async onClickMarkAsDone(ev) {
@@ -88,7 +88,7 @@ patch(Activity.prototype, {
 patch(ActivityListPopoverItem.prototype, {
     get hasCancelButton() {
         const activity = this.props.activity;
-        if (isRetentionCall(activity) && activity.retention_may_remove === false) {
+        if (activity.retention_may_remove === false) {
             return false;
         }
         return super.hasCancelButton;
