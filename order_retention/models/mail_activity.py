@@ -6,6 +6,7 @@ from odoo.exceptions import AccessError, UserError
 
 from ..tools import call_verification as cv
 from . import retention_policy as policy
+from . import retention_text
 from .res_config_settings import retention_param
 
 # What decides which call verifies a retention call: nobody but the system and a sales manager
@@ -262,7 +263,7 @@ class MailActivity(models.Model):
                         "%(activity)s is due on %(date)s: it cannot be snoozed any further. Give it a sensible due "
                         "date instead.",
                         activity=activity.summary or activity.activity_type_id.name or _("This activity"),
-                        date=fields.Date.to_string(activity.date_deadline),
+                        date=retention_text.date_text(self.env, activity.date_deadline),
                     )
                 ) from exc
         return super().action_snooze()
@@ -311,7 +312,7 @@ class MailActivity(models.Model):
             note = _(
                 "Closed by a verified call of %(seconds)s s on %(date)s (%(number)s).",
                 seconds=call.duration_seconds,
-                date=fields.Datetime.to_string(call.start),
+                date=retention_text.datetime_text(self.env, call.start),
                 number=call.phone_number,
             )
             text = "%s\n%s" % (note, feedback) if feedback else note
@@ -359,21 +360,7 @@ class MailActivity(models.Model):
         taken, problems, links = set(), [], []
         for activity in todo.sorted("create_date"):
             partner = self.env["res.partner"].sudo().browse(activity.res_id)
-            # only calls logged by the follow-up's company count (decided when it was created; rows of
-            # older versions fall back to the assignee's companies)
-            companies = activity.retention_company_id.ids or activity.user_id.sudo().company_ids.ids
-            company_calls = [
-                c for c in candidates.get(partner.commercial_partner_id.id, []) if c["company_id"] in companies
-            ]
-            # the caller's own calls only: a call a colleague made verifies nothing for anyone else
-            calls = [
-                dict(c, used=c["used"] or c["id"] in taken)
-                for c in company_calls
-                if policy.call_counts_for(self.env, c["agent_id"])
-            ]
-            call, problem = cv.choose_call(activity.create_date, calls, minimum)
-            if not call and len(calls) < len(company_calls) and problem[0] in ("no_call", "unverified_only"):
-                problem = ("colleagues_calls", {})
+            call, problem = self._retention_pick_call(activity, partner, candidates, taken, minimum)
             if call:
                 taken.add(call["id"])
                 links.append((activity, call["record"]))
@@ -396,9 +383,72 @@ class MailActivity(models.Model):
                 activity.sudo().write({"retention_call_id": call.id})
         return guarded
 
+    def _retention_pick_call(self, activity, partner, candidates, taken, minimum):
+        """The call that would verify ``activity`` (a candidate dict) and None, or None and the problem."""
+        # only calls logged by the follow-up's company count (decided when it was created; rows of
+        # older versions fall back to the assignee's companies)
+        companies = activity.retention_company_id.ids or activity.user_id.sudo().company_ids.ids
+        company_calls = [
+            c for c in candidates.get(partner.commercial_partner_id.id, []) if c["company_id"] in companies
+        ]
+        # the caller's own calls only: a call a colleague made verifies nothing for anyone else
+        calls = [
+            dict(c, used=c["used"] or c["id"] in taken)
+            for c in company_calls
+            if policy.call_counts_for(self.env, c["agent_id"])
+        ]
+        call, problem = cv.choose_call(activity.create_date, calls, minimum)
+        if not call and len(calls) < len(company_calls) and problem[0] in ("no_call", "unverified_only"):
+            problem = ("colleagues_calls", {})
+        return call, problem
+
+    def _retention_close_preview(self):
+        """What closing this retention call would find, before anything is filled in: (True, "Call of 60 s today
+        at 14:30 with +1 650-253-0104") when a logged call will close it, else (False, what is missing). Read
+        only: nothing is linked or consumed."""
+        self.ensure_one()
+        activity = self
+        if not activity.retention_requires_call or not activity.active:
+            return True, ""
+        if activity.retention_call_id:
+            call = activity.retention_call_id
+            return True, self._retention_call_words(call.duration_seconds, call.start, call.phone_number)
+        try:
+            policy.check_may_close(self.env, activity)
+        except (AccessError, UserError) as refusal:
+            return False, str(refusal)
+        minimum = retention_param(self.env, "retention_min_call_seconds")
+        candidates = self.env["retention.call"]._retention_candidates(activity)
+        partner = self.env["res.partner"].sudo().browse(activity.res_id)
+        call, problem = self._retention_pick_call(activity, partner, candidates, set(), minimum)
+        if call:
+            record = call["record"].sudo()
+            return True, self._retention_call_words(record.duration_seconds, record.start, record.phone_number)
+        text = self._retention_problem_text(activity, partner, problem, minimum)
+        return False, text.split(": ", 1)[1] if ": " in text else text
+
+    def _retention_call_words(self, seconds, start, number):
+        """'Call of 60 s today at 14:30 with +1 650-253-0104' in the reader's language, timezone and format."""
+        tz = self.env.context.get("tz") or self.env.user.tz or "UTC"
+        local = fields.Datetime.context_timestamp(self.with_context(tz=tz), start)
+        today = fields.Date.context_today(self.with_context(tz=tz))
+        if local.date() == today:
+            return _(
+                "Call of %(seconds)s s today at %(time)s with %(number)s",
+                seconds=seconds,
+                time=local.strftime("%H:%M"),
+                number=number,
+            )
+        return _(
+            "Call of %(seconds)s s on %(moment)s with %(number)s",
+            seconds=seconds,
+            moment=retention_text.datetime_text(self.env, start, tz=tz),
+            number=number,
+        )
+
     def _retention_problem_text(self, activity, partner, problem, minimum):
         reason, details = problem
-        since = fields.Datetime.to_string(activity.create_date)
+        since = retention_text.datetime_text(self.env, activity.create_date)
         texts = {
             "no_call": _("no call logged with this customer"),
             "unverified_only": _(

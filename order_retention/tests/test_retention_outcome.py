@@ -3,8 +3,9 @@ ordering, the next step and its effects; Why Customers Leave."""
 
 import datetime
 
+from odoo import fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import Form, tagged
+from odoo.tests import Form, new_test_user, tagged
 
 from ..models.retention_policy import retention_system
 from .common import clock_cases, frozen_clock, utc_to_local_date
@@ -255,3 +256,54 @@ class TestRetentionOutcome(HardeningCommon):
         self.assertEqual(total, 6200.0)
         with self.assertRaises(AccessError):
             first.with_user(self.seller).write({"retention_value_at_risk": 0})
+
+
+@tagged("post_install", "-at_install", "order_retention")
+class TestOutcomeDialogPreview(HardeningCommon):
+    """The outcome dialog's first line says which logged call will close the retention call, or what is still
+    missing, before anything is filled in (issue #22)."""
+
+    def _dialog(self, activity, user=None):
+        action = activity.with_user(user or self.seller).action_retention_mark_done()
+        return Form(self.env[action["res_model"]].with_user(user or self.seller).with_context(**action["context"]))
+
+    def test_missing_call_said_first(self):
+        activity = self._followup()
+        form = self._dialog(activity)
+        self.assertFalse(form.call_ready)
+        self.assertIn("no call logged", form.call_preview)
+        # a call too short: said with its length and the minimum
+        self._pbx_call(12, activity.create_date + D(seconds=5))
+        form = self._dialog(activity)
+        self.assertFalse(form.call_ready)
+        self.assertIn("12 s", form.call_preview)
+        self.assertIn("20 s", form.call_preview)
+        self.assertTrue(activity.active, "the preview changes nothing")
+
+    def test_closing_call_named_in_the_reader_timezone(self):
+        activity = self._followup()
+        call = self._pbx_call(60, activity.create_date + D(seconds=5))
+        for tz in ("Pacific/Kiritimati", "Pacific/Pago_Pago", "UTC"):
+            with self.subTest(tz=tz):
+                self.seller.tz = tz
+                form = self._dialog(activity)
+                self.assertTrue(form.call_ready)
+                local = fields.Datetime.context_timestamp(self.seller.with_context(tz=tz), call.start)
+                today = fields.Date.context_today(self.seller.with_context(tz=tz))
+                self.assertIn("Call of 60 s", form.call_preview)
+                self.assertIn(call.phone_number, form.call_preview)
+                if local.date() == today:
+                    self.assertIn("today at %s" % local.strftime("%H:%M"), form.call_preview)
+                else:
+                    self.assertNotIn("today", form.call_preview)
+        self.assertTrue(activity.active, "the preview changes nothing")
+        self.assertFalse(activity.retention_call_id)
+
+    def test_colleague_sees_why_not(self):
+        """A salesperson who may not close this call reads the refusal in the first line, no call details."""
+        activity = self._followup()
+        self._pbx_call(60, activity.create_date + D(seconds=5))
+        colleague = new_test_user(self.env, "preview_colleague", groups="sales_team.group_sale_salesman")
+        wizard = self.env["mail.activity.retention.outcome"].with_user(colleague).new({"activity_id": activity.id})
+        self.assertFalse(wizard.call_ready)
+        self.assertNotIn("Call of", wizard.call_preview)

@@ -1,9 +1,10 @@
 from markupsafe import escape
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ..models import retention_policy as policy
+from ..models import retention_text
 from ..models.res_config_settings import retention_param
 from ..models.retention_call import NEXT_STEPS, OUTCOMES
 
@@ -40,7 +41,28 @@ class MailActivityRetentionOutcome(models.TransientModel):
         "confirm; a sales manager's own choice applies at once).",
     )
     next_call_date = fields.Date(string="Call again on")
+    call_ready = fields.Boolean(
+        compute="_compute_call_preview",
+        help="A logged call that closes this retention call exists (checked again when you mark it done).",
+    )
+    call_preview = fields.Char(
+        string="Closing Call",
+        compute="_compute_call_preview",
+        help="Which logged call will close this retention call, or what is still missing - before you fill "
+        "anything in.",
+    )
     feedback = fields.Text(string="Notes", help="What was said; posted in the customer's chatter.")
+
+    @api.depends("activity_id")
+    @api.depends_context("uid", "tz", "lang")
+    def _compute_call_preview(self):
+        for wizard in self:
+            try:
+                ready, text = wizard.activity_id._retention_close_preview() if wizard.activity_id else (False, "")
+            except AccessError as refusal:
+                ready, text = False, str(refusal)
+            wizard.call_ready = ready
+            wizard.call_preview = text
 
     @api.depends("activity_id")
     def _compute_partner_id(self):
@@ -90,7 +112,7 @@ class MailActivityRetentionOutcome(models.TransientModel):
             parts.append(_("Why not ordering: %(reason)s.", reason=self.churn_reason_id.name))
             step = steps[self.next_step]
             if self.next_step == "call_again":
-                step = _("call again on %(date)s", date=fields.Date.to_string(self.next_call_date))
+                step = _("call again on %(date)s", date=retention_text.date_text(self.env, self.next_call_date))
             parts.append(_("Next step: %(step)s.", step=step))
         return " ".join(parts)
 
@@ -183,7 +205,7 @@ class MailActivityRetentionOutcome(models.TransientModel):
                     "note": escape(
                         _(
                             "The customer asked to be called again on %(date)s (%(reason)s).",
-                            date=fields.Date.to_string(self.next_call_date),
+                            date=retention_text.date_text(self.env, self.next_call_date),
                             reason=self.churn_reason_id.name,
                         )
                     ),
