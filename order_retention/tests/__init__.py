@@ -37,6 +37,9 @@ from . import test_retention_queue
 from . import test_retention_queue_attacks
 from . import test_retention_queue_volume
 
+# hardening, round three: telephony intake, settings and exports (issue #21)
+from . import test_retention_hardening3_intake
+
 # the clock and timezone of the run (OR_TEST_NOW / OR_TEST_TZ), applied to every test class above
 from .common import hook_test_clock  # noqa: E402
 
