@@ -752,6 +752,11 @@ class TestRetentionFuzz(HttpCase):
         self.assertFalse(logged, [r.getMessage()[:200] for r in logged[:5]])
         self.assertFalse(problems, "\n".join(problems[:30]))
 
+    def _add_line(self, lines, expectations, values, expectation, raw=None):
+        """Append a CSV line (``raw``, else ``values`` written as CSV) and what it must give."""
+        lines.append(raw if raw is not None else self._csv_line(values))
+        expectations[len(lines) + 1] = (values[0], expectation)  # line 1 is the header
+
     def test_csv_bom_quote_formula_fuzz(self):
         """Seeded CSV files, with or without a UTF-8 BOM, LF or CRLF, mixing good lines, lines with an
         unterminated quote (anywhere in the line) and lines holding formula-like text: every unterminated line
@@ -766,26 +771,24 @@ class TestRetentionFuzz(HttpCase):
             for f in range(8):
                 lines, expectations = [], {}
 
-                def add(values, expectation, raw=None, lines=lines, expectations=expectations):
-                    lines.append(raw if raw is not None else self._csv_line(values))
-                    expectations[len(lines) + 1] = (values[0], expectation)  # line 1 is the header
-
                 for n in range(60):
                     call_id = "CQ%d-%03d" % (f, n)
                     number = "+1 650 253 %04d" % (1000 * f + n)
                     good = [call_id, number, "out", start, str(20 + n), ""]
                     kind = "good" if n < 8 else rng.choice(["good", "good", "formula_id", "formula_number", "open"])
                     if kind == "good":
-                        add(good, GOOD)
+                        self._add_line(lines, expectations, good, GOOD)
                     elif kind == "formula_id":
-                        add([self._formula(rng, 100 * f + n)] + good[1:], GOOD)
+                        self._add_line(lines, expectations, [self._formula(rng, 100 * f + n)] + good[1:], GOOD)
                     elif kind == "formula_number":
-                        add([call_id, self._formula(rng, 100 * f + n)] + good[2:], EITHER)
+                        self._add_line(
+                            lines, expectations, [call_id, self._formula(rng, 100 * f + n)] + good[2:], EITHER
+                        )
                     else:  # an unterminated quote opened in one of the cells
                         cells = list(good)
                         at = rng.randrange(len(cells))
                         cells[at] = '"' + cells[at]
-                        add(cells, BAD, raw=",".join(cells))
+                        self._add_line(lines, expectations, cells, BAD, raw=",".join(cells))
                 text = (rng.choice(["\n", "\r\n"])).join([",".join(header)] + lines) + "\n"
                 data = text.encode("utf-8")
                 if rng.random() < 0.5:
