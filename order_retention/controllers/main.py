@@ -69,9 +69,10 @@ class RetentionCallController(http.Controller):
 
     @staticmethod
     def _rows(data):
-        """(rows, None) from the request body, or (None, (status, reason))."""
+        """(rows, None) from the request body (UTF-8, a leading byte order mark allowed, as some PBXs and
+        Windows tools send it), or (None, (status, reason))."""
         try:
-            payload = json.loads(data.decode("utf-8") or "null")
+            payload = json.loads(data.decode("utf-8-sig") or "null")
         except UnicodeDecodeError:
             return None, (400, "the body is not UTF-8 text")
         except RecursionError:

@@ -40,3 +40,6 @@ from . import crm_team_member
 from . import res_partner_queue
 from . import retention_queue
 from . import retention_workload
+
+# exports: no live formula in CSV or XLSX (issue #21)
+from . import retention_export

@@ -4,6 +4,8 @@ import secrets
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .retention_policy import PBX_TOKEN_GROUPS
+
 LOW_TOUCH_CHANNELS = [("none", "Nothing"), ("email", "An e-mail"), ("sms", "An SMS")]
 
 
@@ -12,10 +14,22 @@ class ResCompany(models.Model):
 
     # Only a SHA-256 hash of the PBX token is stored; the clear token is shown once when generated.
     retention_pbx_token_hash = fields.Char(groups="base.group_system", copy=False, index="btree_not_null")
+    # the hint and the date: sales managers and administrators only (a salesperson or a portal user reading or
+    # searching res.company gets AccessError)
     retention_pbx_token_hint = fields.Char(
-        string="PBX Token", readonly=True, copy=False, help="Last characters of the active PBX token."
+        string="PBX Token",
+        readonly=True,
+        copy=False,
+        groups=PBX_TOKEN_GROUPS,
+        help="Last characters of the active PBX token.",
     )
-    retention_pbx_token_date = fields.Datetime(string="PBX Token Created", readonly=True, copy=False)
+    retention_pbx_token_date = fields.Datetime(
+        string="PBX Token Created",
+        readonly=True,
+        copy=False,
+        groups=PBX_TOKEN_GROUPS,
+        help="When the active PBX token was generated.",
+    )
 
     # --- the retention queue (see retention.queue) ---
     retention_call_capacity = fields.Integer(

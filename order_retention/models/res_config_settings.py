@@ -160,8 +160,19 @@ class ResConfigSettings(models.TransientModel):
         "only when its untaxed amount, in company currency, is above this amount. The default 0 means any order "
         "with a positive amount; a 0-value order never wins a customer back.",
     )
-    retention_pbx_token_hint = fields.Char(related="company_id.retention_pbx_token_hint", string="PBX token")
-    retention_pbx_token_date = fields.Datetime(related="company_id.retention_pbx_token_date")
+    # computed (not related, which reads as superuser) and restricted: only who may see the token's hint gets it
+    retention_pbx_token_hint = fields.Char(
+        string="PBX token",
+        compute="_compute_retention_pbx_token",
+        groups=policy.PBX_TOKEN_GROUPS,
+        help="Last characters of the active PBX token (sales managers and administrators only).",
+    )
+    retention_pbx_token_date = fields.Datetime(
+        string="PBX Token Created",
+        compute="_compute_retention_pbx_token",
+        groups=policy.PBX_TOKEN_GROUPS,
+        help="When the active PBX token was generated.",
+    )
     # --- quotation hygiene ---
     # read and written by get_values/set_values (a compute without dependencies loaded unchecked in the
     # Settings form, so any save there turned the rule off)
@@ -177,8 +188,18 @@ class ResConfigSettings(models.TransientModel):
         "order with the same products) are proposed as duplicates.",
     )
 
+    @api.depends("company_id")
+    @api.depends_context("uid")
+    def _compute_retention_pbx_token(self):
+        allowed = policy.may_see_pbx_token(self.env)
+        for settings in self:
+            company = settings.company_id.sudo() if allowed else settings.company_id.browse()
+            settings.retention_pbx_token_hint = company.retention_pbx_token_hint or False
+            settings.retention_pbx_token_date = company.retention_pbx_token_date or False
+
     @api.model
     def get_values(self):
+        policy.check_settings_reader(self.env)
         res = super().get_values()
         res.update({fname: retention_param(self.env, fname) for fname in RETENTION_PARAMS})
         res["retention_cancel_reason_required"] = retention_cancel_reason_required(self.env)

@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from . import retention_policy as policy
+
 
 class RetentionChurnReason(models.Model):
     """Why a customer stopped ordering, as told on a retention call (maintained by sales managers)."""
@@ -41,8 +43,11 @@ class RetentionChurnReason(models.Model):
             reason.call_count = counts.get(reason, 0)
 
     def action_view_calls(self):
-        """The calls that recorded this reason."""
+        """The calls that recorded this reason (internal users who may read the reason; the calls listed are
+        those their record rules show)."""
+        policy.check_internal(self.env)
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id("order_retention.retention_call_action")
         action.update(domain=[("churn_reason_id", "=", self.id)], context={})
         return action

@@ -23,6 +23,10 @@ from .retention_text import date_text
 RETENTION_SYSTEM = contextvars.ContextVar("order_retention_system", default=False)
 MANAGER_GROUP = "sales_team.group_sale_manager"
 ALL_DOCUMENTS_GROUP = "sales_team.group_sale_salesman_all_leads"
+# who may open Settings (Odoo grants res.config.settings to this group only), and so read its values
+SETTINGS_GROUP = "base.group_system"
+# who may see anything of the telephony's token (its last characters, its date): field ``groups``
+PBX_TOKEN_GROUPS = "%s,%s" % (MANAGER_GROUP, SETTINGS_GROUP)
 
 
 @contextmanager
@@ -61,6 +65,18 @@ def check_internal(env, message=None):
     """Raise AccessError for portal and public users (share users)."""
     if env.user.share and not is_system(env):
         raise AccessError(message or _("This action is reserved to internal users."))
+
+
+def check_settings_reader(env):
+    """The values of Settings are read by who may open Settings (administrators) and the system: anybody else
+    calling ``res.config.settings.get_values`` / ``default_get`` over RPC gets AccessError."""
+    if not is_system(env) and not env.user.has_group(SETTINGS_GROUP):
+        raise AccessError(_("Only administrators can read the settings."))
+
+
+def may_see_pbx_token(env):
+    """The PBX token's hint and date are for sales managers, administrators and the system."""
+    return is_system(env) or is_manager(env) or env.user.has_group(SETTINGS_GROUP)
 
 
 # ----------------------------------------------------------------------

