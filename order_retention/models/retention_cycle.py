@@ -653,7 +653,9 @@ class RetentionCycle(models.AbstractModel):
 
     @api.model
     def _retention_close_followups(self, partners, order=None):
-        """Mark the open retention activities of ``partners`` done by the system, with a note."""
+        """Mark the open retention activities of ``partners`` done by the system, with a note; their pending
+        lost-for-good requests are moot."""
+        self.env["retention.lost.request"]._retention_withdraw_ordered(partners)
         activities = (
             self.env["mail.activity"]
             .sudo()

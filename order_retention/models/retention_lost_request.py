@@ -44,13 +44,14 @@ class RetentionLostRequest(models.Model):
     note = fields.Text(string="Notes", readonly=True, help="What the salesperson wrote about the call.")
     call_id = fields.Many2one("retention.call", readonly=True, help="The logged call that closed the retention call.")
     state = fields.Selection(
-        [("pending", "To Decide"), ("confirmed", "Confirmed"), ("rejected", "Rejected")],
+        [("pending", "To Decide"), ("confirmed", "Confirmed"), ("rejected", "Rejected"), ("ordered", "Ordered Again")],
         required=True,
         readonly=True,
         default="pending",
         index=True,
         help="To decide: the customer is still called. Confirmed: no more retention calls until they order again. "
-        "Rejected: the customer stays in the loop.",
+        "Rejected: the customer stays in the loop. Ordered again: the customer came back before anyone decided, "
+        "nothing left to decide.",
     )
     state_rank = fields.Integer(compute="_compute_state_rank", store=True, help="Technical: requests to decide first.")
     decided_by_id = fields.Many2one("res.users", readonly=True, help="The sales manager who confirmed or rejected it.")
@@ -132,6 +133,15 @@ class RetentionLostRequest(models.Model):
                         **names,
                     )
                 customer.message_post(body=body, author_id=self.env.user.partner_id.id)
+
+    @api.model
+    def _retention_withdraw_ordered(self, customers):
+        """Customers who ordered again (back to active): their pending requests have nothing left to decide."""
+        if not customers:
+            return
+        with policy.retention_system():
+            pending = self.sudo().search([("partner_id", "in", customers.ids), ("state", "=", "pending")])
+            pending.write({"state": "ordered", "decided_date": fields.Datetime.now()})
 
     def _retention_check_decide(self):
         policy.check_decide_lost_for_good(self.env)

@@ -510,3 +510,19 @@ class TestRetentionHardening3Calls(QueueFixture, RpcMixin, HttpCase):
                         {"date_deadline": {}, "state": {}},
                     )
                 )
+
+    def test_lost_for_good_request_moot_once_the_customer_orders(self):
+        """A pending request has nothing left to decide once the customer orders again (their win-back closes the
+        follow-ups): it is marked Ordered Again, out of the managers' list of requests to decide."""
+        activity = self._system_call(self.own, self.s1)
+        self._pbx_as("+1 415-555-7100")
+        self._login(self.s1)
+        self.assertAllowed(self._outcome_rpc(activity))
+        request = self._requests(self.own)
+        self.assertEqual(request.state, "pending")
+        self.env["retention.cycle"]._retention_close_followups(self.own)
+        self.assertEqual(request.state, "ordered")
+        self.assertFalse(self.own.retention_lost_for_good)
+        # a decided request is history: nothing changes it any more
+        self._login(self.leader)
+        self.assertRefused(self._rpc(REQUEST, "action_confirm", request.ids))

@@ -53,7 +53,7 @@ class MailActivityRetentionOutcome(models.TransientModel):
     )
     feedback = fields.Text(string="Notes", help="What was said; posted in the customer's chatter.")
 
-    @api.depends("activity_id")
+    @api.depends("activity_id", "partner_id")
     @api.depends_context("uid", "tz", "lang")
     def _compute_call_preview(self):
         for wizard in self:
@@ -61,6 +61,15 @@ class MailActivityRetentionOutcome(models.TransientModel):
                 ready, text = wizard.activity_id._retention_close_preview() if wizard.activity_id else (False, "")
             except AccessError as refusal:
                 ready, text = False, str(refusal)
+            customer = wizard.partner_id.sudo().display_name or ""
+            if ready:
+                text = _("%(call)s will close this retention call.", call=text)
+            else:
+                text = _(
+                    "Not closable yet: %(missing)s. Call %(customer)s from a line the telephony logs, then come back.",
+                    missing=text.rstrip("."),
+                    customer=customer,
+                )
             wizard.call_ready = ready
             wizard.call_preview = text
 
