@@ -86,7 +86,7 @@ class MailActivity(models.Model):
             ("res_model", "=", "res.partner"),
             ("activity_type_id", "=", self.env["retention.cycle"]._retention_activity_type().id),
         ]
-        return retention_search.boolean_domain(operator, value, domain, self.env._("Retention Call"))
+        return retention_search.boolean_domain(self.env, operator, value, domain, self.env._("Retention Call"))
 
     @api.model
     def _retention_refresh_values(self, activity_ids=None, partner_range=None):

@@ -661,7 +661,7 @@ class ResPartner(models.Model):
                     operator=str(operator)[:20],
                 )
             )
-        days = retention_search.day_count(operator, value, field_label)
+        days = retention_search.day_count(self.env, operator, value, field_label)
         return flipped[operator], self._retention_today() - datetime.timedelta(days=days)
 
     def _retention_day_domain(self, date_field, operator, value, field_label):
@@ -687,6 +687,7 @@ class ResPartner(models.Model):
     def _search_retention_missing_order(self, operator, value):
         today = self._retention_today()
         return retention_search.boolean_domain(
+            self.env,
             operator,
             value,
             [("retention_warning_date", "<", today)],

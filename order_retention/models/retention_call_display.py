@@ -37,4 +37,4 @@ class RetentionCall(models.Model):
     def _search_qualifies(self, operator, value):
         minimum = retention_param(self.env, "retention_min_call_seconds")
         domain = [("verified", "=", True), ("duration_seconds", ">=", minimum)]
-        return retention_search.boolean_domain(operator, value, domain, self.env._("Long Enough"))
+        return retention_search.boolean_domain(self.env, operator, value, domain, self.env._("Long Enough"))

@@ -15,7 +15,6 @@
 import contextvars
 from contextlib import contextmanager
 
-from odoo import _
 from odoo.exceptions import AccessError
 
 from .retention_text import date_text
@@ -58,20 +57,20 @@ def check_manager(env, message=None):
     """Raise AccessError unless the caller is the system or a sales manager (RPC callers never run
     as superuser, so for them this means: a sales manager)."""
     if not may_override(env):
-        raise AccessError(message or _("Only a sales manager can do this."))
+        raise AccessError(message or env._("Only a sales manager can do this."))
 
 
 def check_internal(env, message=None):
     """Raise AccessError for portal and public users (share users)."""
     if env.user.share and not is_system(env):
-        raise AccessError(message or _("This action is reserved to internal users."))
+        raise AccessError(message or env._("This action is reserved to internal users."))
 
 
 def check_settings_reader(env):
     """The values of Settings are read by who may open Settings (administrators) and the system: anybody else
     calling ``res.config.settings.get_values`` / ``default_get`` over RPC gets AccessError."""
     if not is_system(env) and not env.user.has_group(SETTINGS_GROUP):
-        raise AccessError(_("Only administrators can read the settings."))
+        raise AccessError(env._("Only administrators can read the settings."))
 
 
 def may_see_pbx_token(env):
@@ -94,7 +93,7 @@ def check_may_create_retention_call(env):
     a cancelled win-back): anyone else would put a customer out of the loop with a call nobody makes."""
     if not is_system(env):
         raise AccessError(
-            _(
+            env._(
                 "Retention calls are scheduled by the retention cycle, within each salesperson's capacity: they cannot "
                 "be created by hand. To call a customer again on a date, record it in the outcome of their retention "
                 "call; a sales manager can put a customer back in the call queue."
@@ -110,7 +109,7 @@ def check_due_date(env, activities, new_date, limit_for):
     today = fields.Date.context_today(env.user)
     if (new_date - today).days > MAX_DUE_DAYS:
         raise AccessError(
-            _("A retention call cannot be due more than %(years)s years ahead.", years=MAX_DUE_DAYS // 365)
+            env._("A retention call cannot be due more than %(years)s years ahead.", years=MAX_DUE_DAYS // 365)
         )
     if is_manager(env):
         return
@@ -118,7 +117,7 @@ def check_due_date(env, activities, new_date, limit_for):
         limit = limit_for(activity)
         if new_date > limit:
             raise AccessError(
-                _(
+                env._(
                     "A retention call can be postponed up to %(days)s days after it was created (here until "
                     "%(limit)s); a sales manager can postpone it further. Record the customer's wish with the "
                     'outcome "Call again on a date" when you mark it done.',
@@ -139,12 +138,12 @@ def check_call_again_date(env, new_date):
     today = fields.Date.context_today(env.user)
     limit = MAX_DUE_DAYS if is_manager(env) else retention_param(env, "retention_call_again_max_days")
     if not new_date or new_date <= today:
-        raise UserError(_("Pick the date to call again (after today)."))
+        raise UserError(env._("Pick the date to call again (after today)."))
     if (new_date - today).days > limit:
         if is_manager(env):
-            raise UserError(_("A call back cannot be more than %(years)s years ahead.", years=MAX_DUE_DAYS // 365))
+            raise UserError(env._("A call back cannot be more than %(years)s years ahead.", years=MAX_DUE_DAYS // 365))
         raise UserError(
-            _(
+            env._(
                 "You can agree to call back at most %(days)s days ahead (until %(limit)s); ask a sales manager for a "
                 "later date.",
                 days=limit,
@@ -159,10 +158,10 @@ def check_assignee(env, activities, user_id):
     if is_system(env):
         return
     user = env["res.users"].sudo().browse(user_id).exists() if user_id else env["res.users"]
-    name = user.name if user else _("nobody")
+    name = user.name if user else env._("nobody")
     if not user or not user.active or user.share or not user.has_group("sales_team.group_sale_salesman"):
         raise AccessError(
-            _(
+            env._(
                 "A retention call can only be assigned to an active internal user with sales rights, not to %(user)s.",
                 user=name,
             )
@@ -171,7 +170,7 @@ def check_assignee(env, activities, user_id):
         company = activity.sudo().retention_company_id
         if company and company not in user.company_ids:
             raise AccessError(
-                _(
+                env._(
                     "%(user)s does not work for %(company)s, whose calls close this retention call.",
                     user=name,
                     company=company.name,
@@ -182,7 +181,7 @@ def check_assignee(env, activities, user_id):
         free = env["retention.queue"].sudo()._retention_free_slots([user.id]).get(user.id, 0)
         if free < len(moving):
             raise AccessError(
-                _(
+                env._(
                     "%(user)s has no free retention-call capacity (%(free)s free, %(moving)s to assign): a sales "
                     "manager can raise the capacity in the sales team.",
                     user=name,
@@ -203,11 +202,11 @@ def check_company_move(env, partners, company_id):
     if is_system(env):
         return partners.browse()
     if company_id and (isinstance(company_id, bool) or not isinstance(company_id, int)):
-        raise UserError(_("Give the company as the id of a company (or False for a contact shared by all)."))
+        raise UserError(env._("Give the company as the id of a company (or False for a contact shared by all)."))
     company = env["res.company"].sudo().browse(company_id).exists() if company_id else env["res.company"]
     if company_id and (not company or company not in env.user.company_ids):
         raise AccessError(
-            _(
+            env._(
                 "You do not work for %(company)s: you cannot move a contact there.",
                 company=company.name if company else str(company_id)[:20],
             )
@@ -218,7 +217,7 @@ def check_company_move(env, partners, company_id):
     if in_loop and not is_manager(env):
         names = ", ".join(in_loop.mapped("display_name"))
         raise UserError(
-            _(
+            env._(
                 "%(customers)s has an open retention call: only a sales manager can move this customer to another "
                 "company. Call the customer and mark the retention call done first, or ask a sales manager.",
                 customers=names,
@@ -268,10 +267,10 @@ def check_cancel_reason(env, reason_ref):
     if isinstance(reason_id, int) and not isinstance(reason_id, bool) and reason_id > 0:
         reason = Reason.sudo().with_context(active_test=False).browse(reason_id).exists()
     if not reason or (not reason.active and not is_system(env)):
-        raise UserError(_("This cancellation reason does not exist (any more): choose one from the list."))
+        raise UserError(env._("This cancellation reason does not exist (any more): choose one from the list."))
     if reason in system_cancel_reasons(env) and not is_system(env):
         raise AccessError(
-            _(
+            env._(
                 'The cancellation reason "%(reason)s" is set by the system only (the customer portal, the duplicate '
                 "quotations clean-up): choose another reason.",
                 reason=reason.name,
@@ -291,7 +290,7 @@ def check_cancel_reason_given(env, orders):
     missing = orders.filtered(lambda o: o.state != "cancel" and not o.retention_cancel_reason_id)
     if missing:
         raise UserError(
-            _(
+            env._(
                 "Choose a cancellation reason before cancelling %(orders)s: use the Cancel button of the order "
                 "(add a reason under Sales > Configuration > Cancellation Reasons if none fits).",
                 orders=", ".join(missing.mapped("name")),
@@ -303,7 +302,7 @@ def check_cancel_state_write(env, vals):
     """An order becomes cancelled only through its cancel action (which asks the reason), never by writing its
     state."""
     if vals.get("state") == "cancel" and not ORDER_CANCELLING.get() and not is_system(env):
-        raise AccessError(_("Cancel an order with its Cancel button (or action), not by writing its status."))
+        raise AccessError(env._("Cancel an order with its Cancel button (or action), not by writing its status."))
 
 
 def check_may_correct_cancel_reason(env, orders, vals):
@@ -317,7 +316,7 @@ def check_may_correct_cancel_reason(env, orders, vals):
         return
     check_manager(
         env,
-        _(
+        env._(
             "Only a sales manager can correct the reason or note of a cancellation (the correction is logged on "
             "the order)."
         ),
@@ -325,7 +324,7 @@ def check_may_correct_cancel_reason(env, orders, vals):
     not_cancelled = orders.filtered(lambda o: o.state != "cancel")
     if not_cancelled:
         raise UserError(
-            _(
+            env._(
                 "%(orders)s is not cancelled: only the reason of a cancelled order can be corrected.",
                 orders=", ".join(not_cancelled.mapped("name")),
             )
@@ -334,7 +333,7 @@ def check_may_correct_cancel_reason(env, orders, vals):
         if vals["retention_cancel_reason_id"]:
             check_cancel_reason(env, vals["retention_cancel_reason_id"])
         elif retention_cancel_reason_required(env):
-            raise UserError(_("A cancellation reason is required: choose the right one instead of removing it."))
+            raise UserError(env._("A cancellation reason is required: choose the right one instead of removing it."))
 
 
 def may_pass_claim(env, order):
@@ -358,7 +357,7 @@ def check_retention_company(env, activities):
         company = activity.retention_company_id
         if company and company not in companies:
             raise AccessError(
-                _(
+                env._(
                     "This retention call belongs to %(company)s, which you do not work for.",
                     company=company.name,
                 )
@@ -378,10 +377,10 @@ def check_may_close(env, activities):
         owner = activity.retention_partner_id.commercial_partner_id.user_id
         if user not in (activity.user_id, owner):
             raise AccessError(
-                _(
+                env._(
                     "This retention call is %(assignee)s's: only they, the customer's salesperson or a sales manager "
                     "can close it.",
-                    assignee=activity.user_id.name or _("nobody"),
+                    assignee=activity.user_id.name or env._("nobody"),
                 )
             )
 
@@ -404,7 +403,7 @@ def may_decide_lost_for_good(env):
 
 
 def check_decide_lost_for_good(env):
-    check_manager(env, _("Only a sales manager can confirm or reject that a customer is lost for good."))
+    check_manager(env, env._("Only a sales manager can confirm or reject that a customer is lost for good."))
 
 
 # ----------------------------------------------------------------------
@@ -432,7 +431,7 @@ def complaint_reviewer(env, leader, company, reporter):
 def check_may_remove_complaint(env, activities):
     """Only a sales manager (or the system) removes a complaint analysis, reassigns it or moves it."""
     if activities and not may_override(env):
-        raise AccessError(_("Only a sales manager can remove, reassign or move a complaint analysis."))
+        raise AccessError(env._("Only a sales manager can remove, reassign or move a complaint analysis."))
 
 
 def check_may_close_complaint(env, activities):
@@ -442,7 +441,7 @@ def check_may_close_complaint(env, activities):
     for activity in activities:
         if activity.sudo().user_id != env.user:
             raise AccessError(
-                _(
+                env._(
                     "This complaint analysis is %(user)s's to do: only they or a sales manager can close it.",
                     user=activity.sudo().user_id.name,
                 )

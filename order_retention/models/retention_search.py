@@ -8,7 +8,6 @@ says what works, never a traceback (NotImplementedError, TypeError, OverflowErro
 
 import numbers
 
-from odoo import _
 from odoo.exceptions import UserError
 from odoo.osv import expression
 
@@ -17,31 +16,31 @@ from odoo.osv import expression
 MAX_SEARCH_DAYS = 36_500
 
 
-def _bool_value(value, field_label):
+def _bool_value(env, value, field_label):
     """True/False for a value that means one (booleans, None, 0, 1), else a UserError."""
     if value is None or isinstance(value, bool):
         return bool(value)
     if isinstance(value, numbers.Integral) and value in (0, 1):
         return bool(value)
-    raise UserError(_("Search %(field)s with = True or = False.", field=field_label))
+    raise UserError(env._("Search %(field)s with = True or = False.", field=field_label))
 
 
-def boolean_domain(operator, value, domain, field_label, negative=None):
+def boolean_domain(env, operator, value, domain, field_label, negative=None):
     """The domain of ``field <operator> <value>`` for a boolean field that is true exactly on ``domain``
     (and false on ``negative``, by default the negation of ``domain``).
 
     Accepts = and != with a boolean (None and False alike, as Odoo does), in and not in with a list of
     booleans; refuses the rest with a UserError naming ``field_label``."""
     if operator in ("=", "!="):
-        wanted = {_bool_value(value, field_label)}
+        wanted = {_bool_value(env, value, field_label)}
         if operator == "!=":
             wanted = {True, False} - wanted
     elif operator in ("in", "not in") and isinstance(value, list | tuple | set):
-        wanted = {_bool_value(item, field_label) for item in value}
+        wanted = {_bool_value(env, item, field_label) for item in value}
         if operator == "not in":
             wanted = {True, False} - wanted
     else:
-        raise UserError(_("Search %(field)s with = True or = False.", field=field_label))
+        raise UserError(env._("Search %(field)s with = True or = False.", field=field_label))
     if wanted == {True, False}:
         return expression.TRUE_DOMAIN
     if not wanted:
@@ -51,12 +50,12 @@ def boolean_domain(operator, value, domain, field_label, negative=None):
     return list(negative) if negative is not None else ["!", *expression.normalize_domain(list(domain))]
 
 
-def day_count(operator, value, field_label):
+def day_count(env, operator, value, field_label):
     """A whole number of days from a search value (int, float or a numeric string), within
     MAX_SEARCH_DAYS either way; a UserError for anything else."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real | str):
         raise UserError(
-            _("Search %(field)s with a number of days, e.g. %(field)s > 30.", field=field_label),
+            env._("Search %(field)s with a number of days, e.g. %(field)s > 30.", field=field_label),
         )
     try:
         days = round(float(value))
@@ -64,7 +63,7 @@ def day_count(operator, value, field_label):
         days = None
     if days is None or abs(days) > MAX_SEARCH_DAYS:
         raise UserError(
-            _(
+            env._(
                 "Search %(field)s with a number of days between -%(max)s and %(max)s (got %(value)s).",
                 field=field_label,
                 max=MAX_SEARCH_DAYS,
@@ -74,7 +73,7 @@ def day_count(operator, value, field_label):
     return days
 
 
-def selection_values(operator, value, allowed, field_label):
+def selection_values(env, operator, value, allowed, field_label):
     """The selection keys asked for by ``field <operator> <value>`` (=, !=, in, not in over ``allowed``);
     a UserError for other operators or unknown keys."""
     if operator in ("=", "!="):
@@ -82,11 +81,11 @@ def selection_values(operator, value, allowed, field_label):
     elif operator in ("in", "not in") and isinstance(value, list | tuple | set):
         values = list(value)
     else:
-        raise UserError(_("Search %(field)s with = or in.", field=field_label))
+        raise UserError(env._("Search %(field)s with = or in.", field=field_label))
     unknown = [item for item in values if item is not False and item is not None and item not in allowed]
     if unknown:
         raise UserError(
-            _(
+            env._(
                 "%(field)s has no value %(value)s; use one of: %(allowed)s.",
                 field=field_label,
                 value=str(unknown[0])[:40],
@@ -108,7 +107,7 @@ def check_any_operators(model, domain):
         field = model._fields.get(leaf[0]) if isinstance(leaf[0], str) else None
         if field is not None and field.search and not field.relational:
             raise UserError(
-                _(
+                model.env._(
                     "%(field)s is not a relation: search it with = or another comparison, not %(operator)s.",
                     field=field._description_string(model.env),
                     operator=leaf[1],

@@ -112,6 +112,24 @@ class TestReaderLanguage(RetentionCommon):
         self.assertIn("21 день", russian)
         self.assertIn("45 дней", russian)
 
+    def test_refusals_in_the_reader_language(self):
+        """The policy's and the searches' refusals are translated (they run outside a model method: they use the
+        caller's environment, not Odoo's frame guess, which logged "no translation language detected")."""
+        from odoo.exceptions import UserError  # noqa: PLC0415
+
+        Partner = self.env["res.partner"].with_context(lang="uk_UA")
+        with self.assertRaises(UserError) as refusal:
+            Partner.search([("retention_days_since_last_order", "like", "abc")])
+        self.assertIn("Шукайте", str(refusal.exception))
+        with self.assertRaises(UserError) as refusal:
+            Partner.search([("retention_missing_order", "=", "maybe")])
+        self.assertIn("Шукайте", str(refusal.exception))
+        from ..models import retention_policy  # noqa: PLC0415
+
+        with self.assertRaises(UserError) as refusal:
+            retention_policy.check_call_again_date(self.env(context={"lang": "ru_RU"}, user=self.salesman), None)
+        self.assertNotIn("Pick the date", str(refusal.exception))
+
     def test_last_contact_reads_as_a_person_reads_it(self):
         """Missing Orders and the queue show the last closed retention call as "day · outcome" in the reader's
         language and date format."""

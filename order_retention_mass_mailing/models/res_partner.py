@@ -68,7 +68,7 @@ class ResPartner(models.Model):
         threshold = self._retention_high_value_threshold()
         company = [("company_id", "in", [False, self.env.company.id])]
         domain = [("retention_value_at_risk", ">=", threshold), *company] if threshold else [("id", "=", False)]
-        return boolean_domain(operator, value, domain, self.env._("High Value at Risk"))
+        return boolean_domain(self.env, operator, value, domain, self.env._("High Value at Risk"))
 
     def _retention_expected_window(self):
         today = fields.Date.context_today(self)
@@ -89,7 +89,7 @@ class ResPartner(models.Model):
             ("retention_expected_next_order_date", ">=", start),
             ("retention_expected_next_order_date", "<=", end),
         ]
-        return boolean_domain(operator, value, domain, self.env._("Expected to Order Within 7 Days"))
+        return boolean_domain(self.env, operator, value, domain, self.env._("Expected to Order Within 7 Days"))
 
     def _compute_retention_won_back_90_days(self):
         won_back = self.search([("id", "in", self.ids), ("retention_won_back_90_days", "=", True)])
@@ -102,6 +102,7 @@ class ResPartner(models.Model):
             ("date", ">=", self._retention_won_back_since()),
         ]
         return boolean_domain(
+            self.env,
             operator,
             value,
             [("retention_history_ids", "any", history)],

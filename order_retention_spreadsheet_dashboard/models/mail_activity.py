@@ -40,7 +40,7 @@ class MailActivity(models.Model):
 
     def _search_retention_call_state(self, operator, value):
         values = selection_values(
-            operator, value, [key for key, _label in CALL_STATES], self.env._("Retention Call State")
+            self.env, operator, value, [key for key, _label in CALL_STATES], self.env._("Retention Call State")
         )
         call_type = self._retention_call_type()
         if not call_type or not values:
