@@ -443,7 +443,7 @@ class RetentionCycle(models.AbstractModel):
         amount = rng.choice([150, 400, 900, 2000, 4500]) * (rhythm / 30) ** 0.5
         span = rng.randint(420, 1095) if rng.random() < 0.85 else rng.randint(45, 419)
         first = today - datetime.timedelta(days=span)
-        fate = rng.choices(["steady", "winback", "left", "lapsing", "once"], weights=[30, 25, 25, 15, 5])[0]
+        fate = rng.choices(["steady", "winback", "left", "lapsing", "once"], weights=[38, 12, 28, 17, 5])[0]
 
         def step(day):
             return day + datetime.timedelta(days=max(1, round(rhythm * rng.uniform(0.7, 1.3))))
@@ -465,10 +465,10 @@ class RetentionCycle(models.AbstractModel):
             lapse = first + datetime.timedelta(days=round(span * rng.uniform(0.25, 0.6)))
             day = walk(first, lapse)
             last = orders[-1][1]
-            called = last + datetime.timedelta(days=round(rhythm * rng.uniform(1.8, 3.2)))
+            called = last + datetime.timedelta(days=round(rhythm * rng.uniform(1.6, 2.6)))
             silent_days = (called - last).days
             status = "warm" if silent_days < 2.2 * rhythm else "cold"
-            back = called + datetime.timedelta(days=rng.randint(3, 75))
+            back = called + datetime.timedelta(days=rng.randint(3, 45))
             if back < today:
                 self._retention_demo_call_pair(rng, customer, today, called, status, calls, won=True)
                 walk(back, today, won=True, status=status)
