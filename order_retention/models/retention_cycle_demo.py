@@ -465,9 +465,9 @@ class RetentionCycle(models.AbstractModel):
             lapse = first + datetime.timedelta(days=round(span * rng.uniform(0.25, 0.6)))
             day = walk(first, lapse)
             last = orders[-1][1]
-            called = last + datetime.timedelta(days=round(rhythm * rng.uniform(1.6, 2.6)))
-            silent_days = (called - last).days
-            status = "warm" if silent_days < 2.2 * rhythm else "cold"
+            gaps = rng.uniform(1.5, 3.4)
+            called = last + datetime.timedelta(days=round(rhythm * gaps))
+            status = self._retention_demo_status_at_call(gaps)
             back = called + datetime.timedelta(days=rng.randint(3, 45))
             if back < today:
                 self._retention_demo_call_pair(rng, customer, today, called, status, calls, won=True)
@@ -479,11 +479,16 @@ class RetentionCycle(models.AbstractModel):
             walk(first, stop)
         if fate in ("left", "lapsing"):
             last = orders[-1][1]
-            called = last + datetime.timedelta(days=round(rhythm * rng.uniform(2, 4)))
+            gaps = rng.uniform(1.6, 5)
+            called = last + datetime.timedelta(days=round(rhythm * gaps))
             if called < today and rng.random() < 0.8:
-                silent_days = (called - last).days
-                status = "cold" if silent_days < max(5 * rhythm, 180) else "lost"
+                status = self._retention_demo_status_at_call(gaps)
                 self._retention_demo_call_pair(rng, customer, today, called, status, calls, won=False)
+
+    @api.model
+    def _retention_demo_status_at_call(self, gaps):
+        """The status of a customer called after ``gaps`` usual gaps of silence (as the demo's warning levels)."""
+        return "warm" if gaps < 2 else "cold" if gaps < 3 else "lost"
 
     @api.model
     def _retention_demo_call_pair(self, rng, customer, today, called, status, calls, won):
