@@ -133,13 +133,7 @@ class TestRetentionChurn(RetentionCommon):
     def test_backtest_shows_rules_and_learned(self):
         """The backtest wizard reports rule and learned figures side by side, with AUC and the model's explanation."""
         self._learn_on_small_bases()
-        # this test's keepers and stoppers alone, whatever the demo data holds (their orders are set aside here)
-        self.env.flush_all()
-        self.env.cr.execute(
-            "UPDATE sale_order SET state = 'cancel' WHERE state = 'sale' AND partner_id NOT IN %s",
-            [tuple((self.keepers | self.stoppers).ids)],
-        )
-        self.env.invalidate_all()
+        self._set_aside_other_orders(self.keepers | self.stoppers)  # this test's customers alone
         self.Cycle._retention_compute_all(self.BASE)
         wizard = Form(self.env["retention.backtest"].with_user(self.leader))
         wizard.as_of = self.BASE - D(days=30)
