@@ -39,7 +39,14 @@ def main(argv):
             "Open retention calls: %d, assigned to: %s"
             % (len(activities), ", ".join(sorted(set(activities.mapped("user_id.name")))) or "-")
         )
-        print("Logins: admin / admin (sales manager), demo / demo (salesperson Marc Demo)")
+        print(
+            "Logins: admin / admin (sales manager), demo / demo (salesperson Marc Demo), olga / olga and "
+            "victor / victor (salespeople of the team Direct Sales)"
+        )
+        bridges = env["ir.module.module"].search(
+            [("name", "=like", "order_retention\\_%"), ("state", "=", "installed")]
+        )
+        print("Bridges installed: %s" % (", ".join(sorted(bridges.mapped("name"))) or "none"))
         run = env["retention.model.run"].search([], limit=1)
         print("Churn model: %s" % (run.explanation or "-").replace("\n", "\n  "))
         at_risk = partners.sorted("retention_value_at_risk", reverse=True)[:5]

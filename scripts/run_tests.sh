@@ -37,36 +37,7 @@ command -v chromium >/dev/null || or_die "chromium is missing: the browser tours
 "$PY" -c 'import websocket' 2>/dev/null || or_die "websocket-client is missing: Odoo would skip every browser tour ($PY -m pip install -r requirements.txt)"
 
 # the addons to install: order_retention, then each bridge whose other dependencies Odoo has
-read -r ADDONS DEPS < <("$PY" - "$OR_ROOT" "$OR_ODOO_ADDONS" "${OR_NO_BRIDGES:-0}" <<'PYEOF'
-import ast, importlib.util, os, sys
-root, odoo_addons, no_bridges = sys.argv[1:]
-
-
-def available(addon):
-    """In Odoo's addons folder, or installed as an odoo-addon-* wheel (e.g. OCA queue_job)."""
-    if os.path.isfile(os.path.join(odoo_addons, addon, "__manifest__.py")):
-        return True
-    try:
-        spec = importlib.util.find_spec("odoo.addons." + addon)
-    except ImportError:
-        return False
-    return bool(spec and spec.submodule_search_locations and any(
-        os.path.isfile(os.path.join(p, "__manifest__.py")) for p in spec.submodule_search_locations))
-
-
-ours = sorted(d for d in os.listdir(root) if os.path.isfile(os.path.join(root, d, "__manifest__.py")))
-manifest = {d: ast.literal_eval(open(os.path.join(root, d, "__manifest__.py")).read()) for d in ours}
-addons, deps = ["order_retention"], list(manifest["order_retention"]["depends"])
-for addon in ours:
-    if addon == "order_retention" or no_bridges == "1" or not manifest[addon].get("installable", True):
-        continue
-    extra = [d for d in manifest[addon]["depends"] if d not in ours]
-    if all(available(d) for d in extra):
-        addons.append(addon)
-        deps += [d for d in extra if d not in deps]
-print(",".join(addons), ",".join(deps))
-PYEOF
-)
+read -r ADDONS DEPS < <("$PY" "$OR_ROOT/scripts/addons_to_install.py" "$OR_ROOT" "$OR_ODOO_ADDONS" "${OR_NO_BRIDGES:-0}")
 [ -n "${ADDONS:-}" ] || or_die "could not read the addons' manifests"
 TAGS="${TEST_TAGS:-$(sed -E 's/(^|,)/\1\//g' <<<"$ADDONS")}"
 LOG="${OR_LOG:-/tmp/order_retention_tests_$$.log}"

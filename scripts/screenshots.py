@@ -58,6 +58,14 @@ PAGES = [
         3,
     ),
     ("why_customers_leave", "admin", "/odoo/action-order_retention.retention_churn_report_action", None, 0),
+    ("churn_models", "admin", "/odoo/action-order_retention.retention_model_run_action", None, 0),
+    (
+        "churn_model",
+        "admin",
+        "/odoo/action-order_retention.retention_model_run_action",
+        "document.querySelector('.o_data_row td.o_data_cell').click()",
+        3,
+    ),
     (
         "retention_outcome_dialog",
         "demo",
@@ -183,6 +191,7 @@ def main():
     parser.add_argument("--db", default="order_retention_demo")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "docs", "screenshots"))
     parser.add_argument("--only", nargs="*", help="file names (without .png) to take, default all")
+    parser.add_argument("--devtools-port", type=int, default=9333, help="Chromium's remote debugging port")
     parser.add_argument(
         "--team",
         action="store_true",
@@ -201,7 +210,7 @@ def main():
     previous = set_language(args.url, args.db, {page[1] for page in pages}, args.lang) if args.lang else {}
     suffix = "_" + args.lang.split("_")[0] if args.lang else ""
     sessions = {user: login(args.url, args.db, user) for user in {page[1] for page in pages}}
-    chrome = Chrome()
+    chrome = Chrome(args.devtools_port)
     current = None
     try:
         chrome.call("Network.enable")

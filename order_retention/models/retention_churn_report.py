@@ -44,7 +44,27 @@ class RetentionChurnReport(models.Model):
         string="Ordered within 90 Days",
         readonly=True,
         aggregator="sum",
-        help="Reached customers who confirmed an order within 90 days after the call.",
+        help="Reached customers who confirmed an order within 90 days after the call (counted as soon as they order).",
+    )
+    pending_count = fields.Integer(
+        string="Pending",
+        readonly=True,
+        aggregator="sum",
+        help="Reached customers called less than 90 days ago who have not ordered yet: whether the call won them "
+        "back is not known yet, so they count in no win-back rate.",
+    )
+    result = fields.Selection(
+        [("won_back", "Won back"), ("not_won_back", "Not won back"), ("pending", "Pending")],
+        string="Win-back",
+        readonly=True,
+        help="Won back: an order within 90 days after the call. Not won back: 90 days passed without an order. "
+        "Pending: less than 90 days ago and no order yet.",
+    )
+    window_end = fields.Date(
+        string="Known By",
+        readonly=True,
+        help="The day the call's 90-day window ends: by then the customer has ordered or the call did not win "
+        "them back.",
     )
     win_back_rate = fields.Float(
         string="Win-back Rate (%)",
@@ -52,7 +72,8 @@ class RetentionChurnReport(models.Model):
         aggregator="avg",
         digits=(16, 1),
         help="Share of the reached customers (with this reason, in this group) who ordered within 90 days after "
-        "the call. Empty for calls where the customer was not reached.",
+        "the call, over the calls whose 90 days are over (a more recent call counts once its window is over). "
+        "Empty for calls where the customer was not reached and for recent calls.",
     )
 
     # statuses in Active -> Warm -> Cold -> Lost order in pivot, graph and list
@@ -84,8 +105,14 @@ class RetentionChurnReport(models.Model):
                        c.company_id AS company_id,
                        (c.outcome = 'reached')::int AS reached_count,
                        (c.outcome = 'reached' AND won.ok)::int AS won_back_count,
-                       CASE WHEN c.outcome = 'reached' THEN (CASE WHEN won.ok THEN 100.0 ELSE 0.0 END) END
-                           AS win_back_rate
+                       (c.outcome = 'reached' AND NOT won.ok AND NOT won.over)::int AS pending_count,
+                       CASE WHEN c.outcome != 'reached' THEN NULL
+                            WHEN won.ok THEN 'won_back'
+                            WHEN won.over THEN 'not_won_back'
+                            ELSE 'pending' END AS result,
+                       (c.start + make_interval(days => %(days)s))::date AS window_end,
+                       CASE WHEN c.outcome = 'reached' AND won.over THEN (CASE WHEN won.ok THEN 100.0 ELSE 0.0 END)
+                       END AS win_back_rate
                   FROM retention_call c
                   JOIN res_partner cp ON cp.id = c.commercial_partner_id
                   CROSS JOIN LATERAL (
@@ -94,7 +121,8 @@ class RetentionChurnReport(models.Model):
                            WHERE p.commercial_partner_id = c.commercial_partner_id AND so.state = 'sale'
                              AND so.date_order >= c.start
                              AND so.date_order < c.start + make_interval(days => %(days)s)
-                      ) AS ok
+                      ) AS ok,
+                      c.start + make_interval(days => %(days)s) <= now() AT TIME ZONE 'UTC' AS over
                   ) won
                  WHERE c.outcome IS NOT NULL AND c.outcome != 'not_recorded'
             )

@@ -34,6 +34,12 @@ class RetentionModelRun(models.Model):
         readonly=True,
         help="Why the rules were used instead of the learned model.",
     )
+    model_status = fields.Char(
+        string="Learned Model",
+        compute="_compute_model_status",
+        help="Used, or why not: e.g. too little history, with how many customers it had and how many it needs. "
+        "When it was not used its threshold and AUC are meaningless and are not shown.",
+    )
     horizon_days = fields.Integer(
         readonly=True, help="The churn probability is the chance of no order within this many days."
     )
@@ -152,6 +158,18 @@ class RetentionModelRun(models.Model):
         for run in self:
             run.explanation = self._retention_explain(run.model_data)
 
+    @api.depends("model_data", "model_used", "fallback_reason")
+    def _compute_model_status(self):
+        for run in self:
+            model = (
+                cadence.churn_model_from_dict(run.model_data)
+                if run.model_data
+                else cadence.ChurnModel(
+                    used=run.model_used, fallback_reason=run.fallback_reason or "", horizon_days=run.horizon_days
+                )
+            )
+            run.model_status = self._retention_model_status(model)
+
     # ------------------------------------------------------------------
     # BUSINESS
     # ------------------------------------------------------------------
@@ -189,6 +207,40 @@ class RetentionModelRun(models.Model):
                 "model_data": model.as_dict(),
             }
         )
+
+    @api.model
+    def _retention_model_status(self, model):
+        """One line on a churn model (cadence.ChurnModel): "Used", or "Not used: <why>" with the figure it had
+        and the one it needs (the engine's thresholds), in the user's language."""
+        _ = self.env._
+        if model.used:
+            return _("Used")
+        params = self.env["retention.cycle"]._retention_engine_params()
+        if model.fallback_reason == "few_customers":
+            return _(
+                "Not used: too little history (%(count)s customers, needs %(needed)s)",
+                count=model.customers_at_oldest,
+                needed=params.churn_min_customers,
+            )
+        if model.fallback_reason == "few_origins":
+            return _(
+                "Not used: too little history (%(count)s past dates with %(days)s days of orders before them, "
+                "needs %(needed)s)",
+                count=len(model.origins),
+                days=params.churn_min_history_days,
+                needed=params.churn_min_origins,
+            )
+        if model.fallback_reason == "few_labels":
+            return _(
+                "Not used: too little history (%(stopped)s examples of customers who stopped ordering and "
+                "%(kept)s who kept ordering, needs %(needed)s of each)",
+                stopped=model.no_order_rows,
+                kept=model.training_rows - model.no_order_rows,
+                needed=params.churn_min_label_rows,
+            )
+        if model.fallback_reason == "disabled":
+            return _("Not used: learning is switched off")
+        return _("Not used: the model could not be fitted")
 
     @api.model
     def _retention_explain(self, model_data):

@@ -46,6 +46,9 @@ from . import test_retention_hardening3_intake
 # daily screens, round three (issue #22)
 from . import test_retention_texts
 
+# daily screens, round three (issue #22): the demo population, the model's status, Why Customers Leave's window
+from . import test_retention_demo
+
 # the clock and timezone of the run (OR_TEST_NOW / OR_TEST_TZ), applied to every test class above
 from .common import hook_test_clock  # noqa: E402
 

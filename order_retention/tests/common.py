@@ -202,6 +202,18 @@ class RetentionCommon(TransactionCase):
             {"name": "Retention Test Widget", "list_price": 50.0, "type": "consu"}
         )
 
+    def _set_aside_other_orders(self, customers):
+        """Cancel, in this test's transaction, the confirmed orders of every customer but ``customers`` (and their
+        contacts): a test about a few customers' figures then holds whatever the demo data holds (a day's orders of
+        the demo's other customers move the peer and BG/NBD fits legitimately)."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            """UPDATE sale_order so SET state = 'cancel' FROM res_partner p
+                WHERE p.id = so.partner_id AND so.state = 'sale' AND p.commercial_partner_id NOT IN %s""",
+            [tuple(customers.ids)],
+        )
+        self.env.invalidate_all()
+
     @classmethod
     def _create_customer(cls, name, user=None, **vals):
         return cls.env["res.partner"].create(

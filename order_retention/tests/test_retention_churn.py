@@ -133,6 +133,7 @@ class TestRetentionChurn(RetentionCommon):
     def test_backtest_shows_rules_and_learned(self):
         """The backtest wizard reports rule and learned figures side by side, with AUC and the model's explanation."""
         self._learn_on_small_bases()
+        self._set_aside_other_orders(self.keepers | self.stoppers)  # this test's customers alone
         self.Cycle._retention_compute_all(self.BASE)
         wizard = Form(self.env["retention.backtest"].with_user(self.leader))
         wizard.as_of = self.BASE - D(days=30)

@@ -227,7 +227,8 @@ class TestRetentionOutcome(HardeningCommon):
         groups = Report._read_group(
             mine, ["reason_id"], ["reached_count:sum", "won_back_count:sum", "win_back_rate:avg"]
         )
-        self.assertEqual(groups[0][1:], (2, 1, 50.0))
+        # both calls are today's: no win-back rate until their 90 days are over (see TestChurnReportWindow)
+        self.assertEqual(groups[0][1:], (2, 1, False))
         self.assertEqual(Report.with_user(self.seller).search_count(mine), 2)
         statuses = [status for (status,) in Report._read_group([], ["status"], [])]
         rank = ["active", "warm", "cold", "lost", False]

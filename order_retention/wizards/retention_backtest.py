@@ -72,6 +72,12 @@ class RetentionBacktest(models.TransientModel):
         help="Set when there was enough history before the date to learn a model; otherwise the learned "
         "figures equal the rules'.",
     )
+    model_status = fields.Char(
+        string="Learned Model",
+        readonly=True,
+        help="Used, or why not (e.g. too little history before the date, with how many customers it had and how "
+        "many it needs). When it was not used, the learned figures are not shown: they would repeat the rules'.",
+    )
     model_explanation = fields.Text(
         string="Model at that Date",
         readonly=True,
@@ -194,6 +200,7 @@ class RetentionBacktest(models.TransientModel):
                 "no_order": metrics["no_order"],
                 "done": True,
                 "model_used": metrics["model_used"],
+                "model_status": self.env["retention.model.run"]._retention_model_status(metrics["churn_model"]),
                 "model_explanation": self.env["retention.model.run"]._retention_explain(
                     metrics["churn_model"].as_dict()
                 ),

@@ -38,6 +38,14 @@ class TestRetentionQueueJob(RetentionCommon, JobMixin):
         with self._at_six():
             return self.env["res.partner"]._cron_retention_cycle(batch_size=2)
 
+    def _all_followups_count(self):
+        """Retention calls of every customer, open or done."""
+        return (
+            self.env["mail.activity"]
+            .with_context(active_test=False)
+            .search_count([("activity_type_id", "=", self.env.ref("order_retention.mail_act_retention_call").id)])
+        )
+
     def _param(self, name):
         return self.env["ir.config_parameter"].get_param(name)
 
@@ -88,7 +96,13 @@ class TestRetentionQueueJob(RetentionCommon, JobMixin):
             self.Cycle._retention_compute_all(self.BASE)
             self.assertEqual(self.Cycle._job_retention_allocate(str(self.BASE + D(days=1))), 0, "not computed")
             self.assertFalse(any(self._all_followups(c) for c in self.lapsed))
-            self.assertEqual(self.Cycle._job_retention_allocate(day), 5)
+            # one call for each of the five lapsed test customers (the count also holds the demo's customers)
+            before = self._all_followups_count()
+            created = self.Cycle._job_retention_allocate(day)
+            self.assertEqual(created, self._all_followups_count() - before)
+            self.assertGreaterEqual(created, 5)
+            for customer in self.lapsed:
+                self.assertEqual(len(self._all_followups(customer)), 1, customer.name)
             self.assertEqual(self._param(LAST_ALLOCATE_PARAM), day)
             self.assertEqual(self.Cycle._job_retention_allocate(day), 0, "already allocated today")
             with self.trap_jobs() as trap:
