@@ -8,6 +8,7 @@ import sys
 
 import odoo
 from odoo.tools import config
+from odoo.tools.misc import formatLang
 
 
 def main(argv):
@@ -50,11 +51,23 @@ def main(argv):
         run = env["retention.model.run"].search([], limit=1)
         print("Churn model: %s" % (run.explanation or "-").replace("\n", "\n  "))
         at_risk = partners.sorted("retention_value_at_risk", reverse=True)[:5]
+
+        def money(partner, amount):
+            """A whole amount with its currency, as the screens show it: "$ 91,774"."""
+            currency = partner.retention_currency_id
+            figure = formatLang(env, round(amount), digits=0)
+            return "%s %s" % ((currency.symbol, figure) if currency.position == "before" else (figure, currency.symbol))
+
         print(
             "Highest value at risk: %s"
             % ", ".join(
-                "%s %.0f (%.0f %% of %.0f a year)"
-                % (p.name, p.retention_value_at_risk, 100 * p.retention_churn_probability, p.retention_annual_value)
+                "%s %s (%.0f %% of %s a year)"
+                % (
+                    p.name,
+                    money(p, p.retention_value_at_risk),
+                    100 * p.retention_churn_probability,
+                    money(p, p.retention_annual_value),
+                )
                 for p in at_risk
             )
         )
