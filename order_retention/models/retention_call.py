@@ -8,6 +8,7 @@ from odoo.tools import SQL
 
 from ..tools import call_verification as cv
 from . import retention_policy as policy
+from .retention_text import datetime_text
 
 _logger = logging.getLogger(__name__)
 # Set only by _retention_ingest (server code, after the PBX token or the import was checked): calls
@@ -188,6 +189,21 @@ class RetentionCall(models.Model):
             call.name = "%s %s" % (
                 call.partner_id.display_name or call.phone_number or "",
                 fields.Datetime.to_string(call.start) or "",
+            )
+
+    @api.depends("partner_id", "phone_number", "start")
+    @api.depends_context("lang", "tz")
+    def _compute_display_name(self):
+        """As the reader reads it: "Lapsed Hardware Store 12/04/2026 14:30:05" in their date format and timezone
+        (the stored name, searched by, keeps the UTC timestamp)."""
+        for call in self:
+            call.display_name = " ".join(
+                part
+                for part in (
+                    call.partner_id.display_name or call.phone_number or "",
+                    datetime_text(self.env, call.start),
+                )
+                if part
             )
 
     @api.depends("match_state", "number_since", "start")

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 from odoo.exceptions import AccessError
 
-from .retention_text import date_text
+from .retention_text import count_phrase, date_text
 
 RETENTION_SYSTEM = contextvars.ContextVar("order_retention_system", default=False)
 MANAGER_GROUP = "sales_team.group_sale_manager"
@@ -118,10 +118,10 @@ def check_due_date(env, activities, new_date, limit_for):
         if new_date > limit:
             raise AccessError(
                 env._(
-                    "A retention call can be postponed up to %(days)s days after it was created (here until "
+                    "A retention call can be postponed up to %(duration)s after it was created (here until "
                     "%(limit)s); a sales manager can postpone it further. Record the customer's wish with the "
                     'outcome "Call again on a date" when you mark it done.',
-                    days=POSTPONE_DAYS,
+                    duration=count_phrase(env, POSTPONE_DAYS, "day"),
                     limit=date_text(env, limit),
                 )
             )
@@ -144,9 +144,9 @@ def check_call_again_date(env, new_date):
             raise UserError(env._("A call back cannot be more than %(years)s years ahead.", years=MAX_DUE_DAYS // 365))
         raise UserError(
             env._(
-                "You can agree to call back at most %(days)s days ahead (until %(limit)s); ask a sales manager for a "
+                "You can agree to call back at most %(duration)s ahead (until %(limit)s); ask a sales manager for a "
                 "later date.",
-                days=limit,
+                duration=count_phrase(env, limit, "day"),
                 limit=date_text(env, fields.Date.add(today, days=limit)),
             )
         )

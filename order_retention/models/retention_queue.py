@@ -29,6 +29,7 @@ from ..tools import queue_priority as qp
 from . import retention_policy as policy
 from .res_config_settings import retention_param
 from .retention_cycle import FOLLOWUP_STATUSES, INTERVAL_PARAMS
+from .retention_text import count_phrase
 
 _logger = logging.getLogger(__name__)
 
@@ -399,12 +400,12 @@ class RetentionQueue(models.AbstractModel):
         return escape(
             env._(
                 "Chosen as no. %(rank)s of %(waiting)s customers waiting for this queue: %(value)s at risk, win-back "
-                "chance %(chance)s %% after %(days)s days of silence (%(basis)s).",
+                "chance %(chance)s %% after %(silence)s of silence (%(basis)s).",
                 rank=rank,
                 waiting=waiting,
                 value=value,
                 chance=round(rates.chance(silent) * 100),
-                days=silent or 0,
+                silence=count_phrase(env, silent or 0, "day"),
                 basis=source,
             )
         )

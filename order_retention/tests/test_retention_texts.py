@@ -4,6 +4,7 @@ salesperson who reads them."""
 
 import datetime
 
+from odoo import fields
 from odoo.tests import BaseCase, TransactionCase, tagged
 
 from ..models import retention_text
@@ -129,6 +130,31 @@ class TestReaderLanguage(RetentionCommon):
         with self.assertRaises(UserError) as refusal:
             retention_policy.check_call_again_date(self.env(context={"lang": "ru_RU"}, user=self.salesman), None)
         self.assertNotIn("Pick the date", str(refusal.exception))
+        # counts inside refusals take their plural form, not an abbreviation ("90 днів", "90 дней", not "90 дн.")
+        too_far = fields.Date.context_today(self.salesman) + datetime.timedelta(days=400)
+        for lang, days in (("uk_UA", "90 днів"), ("ru_RU", "90 дней"), ("en_US", "90 days")):
+            with self.assertRaises(UserError) as refusal:
+                retention_policy.check_call_again_date(self.env(context={"lang": lang}, user=self.salesman), too_far)
+            self.assertIn(days, str(refusal.exception))
+            self.assertNotIn("дн.", str(refusal.exception))
+
+    def test_call_names_read_in_the_reader_format_and_timezone(self):
+        """A logged call is named (activity's verifying call, lists, many2one fields) with its moment in the
+        reader's date format and timezone; the stored name keeps UTC for searching."""
+        customer = self._create_customer("Call Name Customer")
+        call = self.env["retention.call"].create(
+            {
+                "partner_id": customer.id,
+                "phone_number": "+1 650 555 0100",
+                "start": datetime.datetime(2026, 12, 4, 22, 30, 5),
+                "duration_seconds": 60,
+            }
+        )
+        self.assertIn("2026-12-04 22:30:05", call.name)
+        kyiv = call.with_context(lang="uk_UA", tz="Europe/Kyiv")
+        self.assertEqual(kyiv.display_name, "Call Name Customer 05.12.2026 00:30:05")
+        pago = call.with_context(lang="en_US", tz="Pacific/Pago_Pago")
+        self.assertEqual(pago.display_name, "Call Name Customer 12/04/2026 11:30:05")
 
     def test_last_contact_reads_as_a_person_reads_it(self):
         """Missing Orders and the queue show the last closed retention call as "day · outcome" in the reader's
