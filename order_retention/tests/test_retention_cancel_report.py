@@ -1,4 +1,6 @@
-from odoo import Command
+from lxml import etree
+
+from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 
@@ -7,6 +9,14 @@ from .queue_common import PASSWORD, RpcMixin
 
 ACCESS = {"odoo.exceptions.AccessError"}
 REPORTS = ("retention.cancel.report", "retention.cancel.line.report")
+
+
+def _banner_arch(env):
+    """The "being handled" banner of the sale order form, as the web client gets it."""
+    view = env.ref("sale.view_order_form")
+    arch = etree.fromstring(env["sale.order"].get_views([(view.id, "form")])["views"]["form"]["arch"])
+    [banner] = [div for div in arch.iter("div") if "retention_handled_by_id" in (div.get("invisible") or "")]
+    return banner
 
 
 @tagged("post_install", "-at_install", "order_retention")
@@ -312,3 +322,34 @@ class TestRetentionBeingHandled(HygieneCommon):
         other.action_retention_claim()
         other.action_cancel()
         self.assertFalse(other.retention_handled_by_id)
+
+    def test_handled_text_in_reader_format(self):
+        """The banner is one sentence naming the claimer and the day, in the reader's language and date format
+        (and timezone); none once released."""
+        self.env["res.lang"]._activate_lang("uk_UA")
+        reader = new_test_user(
+            self.env, "hyg_uk_reader", groups="sales_team.group_sale_salesman", lang="uk_UA", tz="Europe/Kyiv"
+        )
+        order = self._quote(user=self.salesman)
+        order.with_user(self.salesman).action_retention_claim()
+        since = order.retention_handled_since
+        english = order.with_context(lang="en_US", tz="America/New_York")
+        day = fields.Datetime.context_timestamp(english, since).date()
+        self.assertEqual(
+            english.retention_handled_text,
+            "Hugo Hygiene is handling this quotation since %s." % day.strftime("%m/%d/%Y"),
+        )
+        # as the Ukrainian reader's web client asks for it: their language and timezone
+        as_reader = order.with_user(reader).with_context(lang=reader.lang, tz=reader.tz)
+        kyiv_day = fields.Datetime.context_timestamp(as_reader, since).date()
+        text = as_reader.retention_handled_text
+        self.assertIn(kyiv_day.strftime("%d.%m.%Y"), text)
+        self.assertIn("Hugo Hygiene", text)
+        self.assertNotIn("/", text)
+        self.assertTrue(text.endswith("."))
+        self.assertNotIn("\n", text)
+        arch = _banner_arch(self.env)
+        self.assertEqual([node.get("name") for node in arch.iter("field")], ["retention_handled_text"])
+        self.assertFalse((arch.text or "").strip() + "".join((node.tail or "").strip() for node in arch))
+        order.with_user(self.salesman).action_retention_release()
+        self.assertFalse(english.retention_handled_text)
