@@ -37,6 +37,7 @@
         "views/retention_cancel_reason_views.xml",
         "views/sale_order_hygiene_views.xml",
         "views/retention_cancel_report_views.xml",
+        "views/retention_cancel_line_report_views.xml",
         # why customers leave
         "data/retention_churn_reason_data.xml",
         "views/retention_churn_views.xml",

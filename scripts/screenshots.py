@@ -35,6 +35,7 @@ PAGES = [
     ("calls", "admin", "/odoo/action-order_retention.retention_call_action", None, 0),
     ("status_history", "admin", "/odoo/action-order_retention.retention_status_history_action", None, 0),
     ("cancellation_analysis", "admin", "/odoo/action-order_retention.retention_cancel_report_action", None, 0),
+    ("cancelled_products", "admin", "/odoo/action-order_retention.retention_cancel_line_report_action", None, 0),
     (
         "settings",
         "admin",

@@ -25,6 +25,7 @@ from . import retention_lost_request
 from . import retention_cancel_reason
 from . import retention_cancel_log
 from . import retention_cancel_report
+from . import retention_cancel_line_report
 
 # why customers leave
 from . import retention_churn_reason

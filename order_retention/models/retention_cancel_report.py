@@ -3,19 +3,18 @@ from odoo.tools import SQL
 
 
 class RetentionCancelReport(models.Model):
-    """One row per line of a cancelled sale order: what was cancelled, why, by whose order."""
+    """One row per cancelled sale order: who, why, when and how much, so that counts and sums are per order.
+
+    What was in the orders is in *Cancelled Products* (``retention.cancel.line.report``, one row per line)."""
 
     _name = "retention.cancel.report"
-    _description = "Cancelled Sale Order Lines Analysis"
+    _description = "Cancellation Analysis"
     _auto = False
     _rec_name = "order_id"
     _order = "cancel_date desc, id desc"
 
-    # count_distinct: the analysis counts cancelled orders, not their lines (its default measure)
+    # count_distinct: "Cancelled Orders" as a named measure (one row per order: the same as Count)
     order_id = fields.Many2one("sale.order", readonly=True, aggregator="count_distinct")
-    product_id = fields.Many2one("product.product", readonly=True)
-    product_tmpl_id = fields.Many2one("product.template", string="Product Template", readonly=True)
-    categ_id = fields.Many2one("product.category", string="Product Category", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     reason_id = fields.Many2one("retention.cancel.reason", readonly=True)
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
@@ -24,14 +23,20 @@ class RetentionCancelReport(models.Model):
     cancel_user_id = fields.Many2one("res.users", string="Cancelled By", readonly=True)
     date_order = fields.Datetime(string="Order Date", readonly=True)
     cancel_date = fields.Datetime(string="Cancelled On", readonly=True)
-    product_uom_qty = fields.Float(string="Quantity", readonly=True, aggregator="sum")
     currency_id = fields.Many2one("res.currency", readonly=True)
     amount = fields.Monetary(
         string="Untaxed Amount",
         readonly=True,
         aggregator="sum",
         currency_field="currency_id",
-        help="Untaxed amount of the cancelled line, in the company currency.",
+        help="Untaxed amount of the cancelled order, in the company currency.",
+    )
+    amount_total = fields.Monetary(
+        string="Total",
+        readonly=True,
+        aggregator="sum",
+        currency_field="currency_id",
+        help="Total of the cancelled order (taxes included), in the company currency.",
     )
     excluded = fields.Boolean(string="Excluded from Statistics", readonly=True)
     duplicate_of_id = fields.Many2one("sale.order", readonly=True)
@@ -42,11 +47,8 @@ class RetentionCancelReport(models.Model):
             SQL(
                 """
             CREATE OR REPLACE VIEW %(table)s AS (
-                SELECT sol.id AS id,
+                SELECT so.id AS id,
                        so.id AS order_id,
-                       sol.product_id AS product_id,
-                       pp.product_tmpl_id AS product_tmpl_id,
-                       pt.categ_id AS categ_id,
                        rp.commercial_partner_id AS partner_id,
                        so.retention_cancel_reason_id AS reason_id,
                        so.user_id AS user_id,
@@ -55,18 +57,15 @@ class RetentionCancelReport(models.Model):
                        so.retention_cancel_user_id AS cancel_user_id,
                        so.date_order AS date_order,
                        COALESCE(so.retention_cancel_date, so.write_date) AS cancel_date,
-                       sol.product_uom_qty AS product_uom_qty,
-                       sol.price_subtotal / COALESCE(NULLIF(so.currency_rate, 0), 1.0) AS amount,
                        rc.currency_id AS currency_id,
+                       so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1.0) AS amount,
+                       so.amount_total / COALESCE(NULLIF(so.currency_rate, 0), 1.0) AS amount_total,
                        COALESCE(so.retention_excluded_from_stats, FALSE) AS excluded,
                        so.retention_duplicate_of_id AS duplicate_of_id
-                  FROM sale_order_line sol
-                  JOIN sale_order so ON so.id = sol.order_id
+                  FROM sale_order so
                   JOIN res_partner rp ON rp.id = so.partner_id
                   JOIN res_company rc ON rc.id = so.company_id
-             LEFT JOIN product_product pp ON pp.id = sol.product_id
-             LEFT JOIN product_template pt ON pt.id = pp.product_tmpl_id
-                 WHERE so.state = 'cancel' AND sol.display_type IS NULL
+                 WHERE so.state = 'cancel'
             )
             """,
                 table=SQL.identifier(self._table),

@@ -7,6 +7,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL, format_datetime
 
 from . import retention_policy as policy
+from . import retention_text
 from .res_config_settings import retention_param
 from .retention_cancel_reason import retention_cancel_reason_required
 from .retention_cycle import FOLLOWUP_STATUSES, RETENTION_STATUSES
@@ -81,11 +82,31 @@ class SaleOrder(models.Model):
         help="The salesperson currently working on this quotation: colleagues should not call the customer about it.",
     )
     retention_handled_since = fields.Datetime(string="Handled Since", copy=False, readonly=True)
+    retention_handled_text = fields.Char(
+        string="Being Handled",
+        compute="_compute_retention_handled_text",
+        help="Who is handling this quotation and since when, in the reader's language and date format.",
+    )
 
     @api.depends("retention_cancel_reason_id.exclude_from_statistics")
     def _compute_retention_excluded_from_stats(self):
         for order in self:
             order.retention_excluded_from_stats = order.retention_cancel_reason_id.exclude_from_statistics
+
+    @api.depends("retention_handled_by_id", "retention_handled_since")
+    @api.depends_context("lang", "tz")
+    def _compute_retention_handled_text(self):
+        for order in self:
+            user = order.retention_handled_by_id
+            order.retention_handled_text = (
+                self.env._(
+                    "%(user)s is handling this quotation since %(date)s.",
+                    user=user.name,
+                    date=retention_text.date_text(self.env, order.retention_handled_since),
+                )
+                if user
+                else False
+            )
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -402,7 +402,7 @@ class TestRetentionManagerScreens(HygieneCommon):
     """Cancellation analysis counts orders; duplicates totals; call log readability."""
 
     def test_cancellation_analysis_counts_orders(self):
-        """The analysis' default measure counts cancelled orders, however many lines they have."""
+        """The analysis has one row per cancelled order, however many lines; products are in Cancelled Products."""
         three_lines = self._quote(lines=[(self.prod_a, 1), (self.prod_b, 1), (self.prod_c, 1)])
         one_line = self._quote(lines=[(self.prod_a, 2)])
         for order in three_lines | one_line:
@@ -410,17 +410,31 @@ class TestRetentionManagerScreens(HygieneCommon):
         self.env.flush_all()
         Report = self.env["retention.cancel.report"]
         domain = [("order_id", "in", (three_lines | one_line).ids)]
-        [(reason, orders, lines)] = Report._read_group(domain, ["reason_id"], ["order_id:count_distinct", "__count"])
-        self.assertEqual((reason, orders, lines), (self.reason_mind, 2, 4))
-        by_product = dict(Report._read_group(domain, ["product_id"], ["order_id:count_distinct"]))
-        self.assertEqual(by_product[self.prod_a], 2)
+        [(reason, orders, rows)] = Report._read_group(domain, ["reason_id"], ["order_id:count_distinct", "__count"])
+        self.assertEqual((reason, orders, rows), (self.reason_mind, 2, 2))
+        Lines = self.env["retention.cancel.line.report"]
+        by_product = {
+            product: (orders, qty)
+            for product, orders, qty in Lines._read_group(
+                domain, ["product_id"], ["order_id:count_distinct", "product_uom_qty:sum"]
+            )
+        }
+        self.assertEqual(by_product[self.prod_a], (2, 3.0))
+        self.assertEqual(by_product[self.prod_b], (1, 1.0))
         pivot = _arch(self.env, "order_retention.retention_cancel_report_view_pivot")
         measures = [node.get("name") for node in pivot.iter("field") if node.get("type") == "measure"]
         self.assertEqual(measures[0], "order_id", "the first (default) measure counts orders")
-        self.assertEqual(Report._fields["order_id"].aggregator, "count_distinct")
         graph = _arch(self.env, "order_retention.retention_cancel_report_view_graph")
         self.assertEqual([n.get("name") for n in graph.iter("field") if n.get("type") == "measure"], ["order_id"])
         self.assertEqual(Report._fields["amount"].type, "monetary")
+        listed = [
+            n.get("name") for n in _arch(self.env, "order_retention.retention_cancel_report_view_list").iter("field")
+        ]
+        self.assertNotIn("product_uom_qty", listed, "no quantity summed over unrelated products")
+        lines_list = _arch(self.env, "order_retention.retention_cancel_line_report_view_list")
+        self.assertIn("product_uom_id", [n.get("name") for n in lines_list.iter("field")])
+        menu = self.env.ref("order_retention.retention_cancel_line_report_menu")
+        self.assertEqual(menu.parent_id, self.env.ref("order_retention.retention_cancel_analysis_menu"))
 
     def test_duplicates_preview_totals_and_products(self):
         """The duplicates preview names the products and totals only what will be cancelled, extra-large dialog."""

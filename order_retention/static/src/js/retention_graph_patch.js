@@ -17,6 +17,7 @@ const RETENTION_MODELS = [
     "retention.status.history",
     "retention.call",
     "retention.cancel.report",
+    "retention.cancel.line.report",
     "retention.cancel.rate.report",
 ];
 
