@@ -116,7 +116,7 @@ class RetentionCycle(models.AbstractModel):
         orders.write({"state": "sale"})
         for order, vals in zip(orders, order_vals, strict=False):
             order.date_order = vals["date_order"]
-        self.env["sale.order"].flush_model()
+        self._retention_demo_backdate(orders)
         # two unpaid quotations for the same products (one sent): the duplicates wizard keeps the sent one
         lapsed = Partner.search([("name", "=", "Lapsed Hardware Store")], limit=1)
         quotes = self.env["sale.order"].create(
@@ -148,6 +148,7 @@ class RetentionCycle(models.AbstractModel):
                 retention_cancel_note=note,
                 disable_cancel_warning=True,
             ).action_cancel()
+            self._retention_demo_backdate(quote)
         self._retention_demo_population(product, today)
         self._retention_run_cycle(today=today)
         self._retention_demo_calls()
@@ -276,6 +277,27 @@ class RetentionCycle(models.AbstractModel):
                         "consumed_activity_ref": "demo: an earlier retention call",
                     }
                 )
+
+    @api.model
+    def _retention_demo_backdate(self, orders):
+        """Date the demo ``orders`` as if entered on their order date: created then and, once cancelled,
+        cancelled the next day (not after now). The cancellation rate by month of creation and the
+        cancellations of a period then spread over the demo's history, as real ones do, instead of all
+        falling on the day of the install."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                """
+            UPDATE sale_order
+               SET create_date = date_order,
+                   retention_cancel_date = CASE WHEN state = 'cancel' THEN
+                       LEAST(date_order + INTERVAL '1 day', NOW() AT TIME ZONE 'UTC') END
+             WHERE id = ANY(%s)
+            """,
+                orders.ids,
+            )
+        )
+        orders.invalidate_recordset(["create_date", "retention_cancel_date"])
 
     @api.model
     def _retention_demo_order_vals(self, buyer, user, product, date, amount):
@@ -658,6 +680,7 @@ class RetentionCycle(models.AbstractModel):
                 retention_cancel_note="",
                 disable_cancel_warning=True,
             ).action_cancel()
+            self._retention_demo_backdate(quotes)
         duplicates = self.env["sale.order"].create(
             [
                 self._retention_demo_order_vals(c, c.user_id, product, today - datetime.timedelta(days=days), amount)

@@ -54,6 +54,12 @@ class TestRetentionDemoPopulation(RetentionCommon):
         cancelled = Order.search([("partner_id", "in", population.ids), ("state", "=", "cancel")])
         self.assertGreaterEqual(len(cancelled), 40)
         self.assertTrue(all(cancelled.mapped("retention_cancel_reason_id")))
+        # entered on their dates (created on their order date, cancelled the day after): the cancellations spread
+        # over the history, as the cancellation rate by month of creation (the Retention dashboard's) shows them
+        self.assertTrue(all(order.create_date == order.date_order for order in cancelled))
+        now = fields.Datetime.now()
+        self.assertTrue(all(o.date_order < o.retention_cancel_date <= now for o in cancelled))
+        self.assertGreater(len({order.create_date.strftime("%Y-%m") for order in cancelled}), 12)
         self.assertGreaterEqual(Order.search_count([("partner_id", "in", population.ids), ("state", "=", "sent")]), 10)
         calls = self.env["retention.call"].search([("external_id", "=like", "DEMO-P%")])
         self.assertTrue(all(calls.filtered(lambda c: c.duration_seconds >= 20).mapped("verified")))

@@ -3,12 +3,17 @@ import json
 import re
 from datetime import timedelta
 
-from odoo import fields
+from dateutil.relativedelta import relativedelta
+
+from odoo import Command, fields
 from odoo.tests import TransactionCase, new_test_user, tagged
-from odoo.tools import SQL
+from odoo.tools import SQL, file_open
+from odoo.tools.safe_eval import safe_eval
 
 LINK = re.compile(r"^\[[^\]]+\]\(odoo://view/(.*)\)$")
 PIVOT_REF = re.compile(r"PIVOT(?:\.VALUE|\.HEADER)?\((\d+)")
+TRANSLATED = re.compile(r'^=_t\("([^"]+)"\)$')
+RANGE = re.compile(r"^Data!([A-Z])(\d+):([A-Z])(\d+)$")
 
 
 @tagged("post_install", "-at_install", "order_retention_spreadsheet_dashboard")
@@ -26,7 +31,15 @@ class TestRetentionDashboard(TransactionCase):
             field = self.env[model]._fields[name]
             model = field.comodel_name or model
 
+    def _eval_domain(self, domain):
+        """``domain`` as a list: a string one is evaluated as the web client does (today's date)."""
+        if isinstance(domain, str):
+            today = fields.Date.context_today(self.env.user)
+            return safe_eval(domain, {"context_today": lambda: today, "relativedelta": relativedelta})
+        return domain
+
     def _check_domain(self, model, domain):
+        domain = self._eval_domain(domain)
         for leaf in domain:
             if isinstance(leaf, list | tuple):
                 self._check_path(model, leaf[0])
@@ -53,12 +66,16 @@ class TestRetentionDashboard(TransactionCase):
             with self.subTest(pivot=pivot["name"]):
                 self.assertIn(model, self.env)
                 self._check_domain(model, pivot["domain"])
-                groupby = [d["fieldName"] for d in pivot["rows"] + pivot["columns"]]
+                dimensions = pivot["rows"] + pivot["columns"]
                 measures = [m["fieldName"] for m in pivot["measures"]]
-                for name in groupby + measures:
+                for name in [d["fieldName"] for d in dimensions] + measures:
                     if name != "__count":
                         self._check_path(model, name)
-                filtered = list(pivot["domain"])
+                groupby = [
+                    f"{d['fieldName']}:{d['granularity']}" if d.get("granularity") else d["fieldName"]
+                    for d in dimensions
+                ]
+                filtered = list(self._eval_domain(pivot["domain"]))
                 for filter_id, matching in pivot["fieldMatching"].items():
                     self.assertIn(filter_id, filter_ids)
                     self._check_path(model, matching["chain"])
@@ -67,9 +84,13 @@ class TestRetentionDashboard(TransactionCase):
                         filtered.append((matching["chain"], "in", [self.env.uid]))
                     else:
                         filtered.append((matching["chain"], ">=", fields.Date.today().replace(day=1)))
-                # the server side of the data source: one read_group per pivot
-                aggregates = [m if m == "__count" else f"{m}:sum" for m in measures]
-                for domain in (pivot["domain"], filtered):
+                # the server side of the data source: one read_group per pivot, each measure
+                # with its field's aggregator (count_distinct for a many2one)
+                fields_ = self.env[model]._fields
+                aggregates = [
+                    m if m == "__count" else f"{m}:{fields_[m].aggregator or 'count_distinct'}" for m in measures
+                ]
+                for domain in (self._eval_domain(pivot["domain"]), filtered):
                     self.env[model].with_context(**pivot["context"])._read_group(domain, groupby, aggregates)
 
     def test_charts_links_and_formulas(self):
@@ -86,6 +107,11 @@ class TestRetentionDashboard(TransactionCase):
                     for name in chart["metaData"]["groupBy"]:
                         self._check_path(model, name)
                     self._check_domain(model, chart["searchParams"]["domain"])
+                elif chart["type"] == "bar":
+                    # a chart over the Data sheet: its ranges hold formulas
+                    data_cells = self._cells("Data")
+                    for ref in [d["dataRange"] for d in chart["dataSets"]] + [chart["labelRange"]]:
+                        self.assertTrue([c for c in self._range(ref) if data_cells.get(c)], ref)
                 else:
                     data_sheet = next(s for s in self.data["sheets"] if s["name"] == "Data")
                     for key in ("keyValue", "baseline"):
@@ -117,6 +143,25 @@ class TestRetentionDashboard(TransactionCase):
         sheet = next(s for s in self.data["sheets"] if s["name"] == sheet_name)
         return {ref: cell.get("content", "") for ref, cell in sheet["cells"].items()}
 
+    def _range(self, ref):
+        """The cells of a one-column or one-row range of the Data sheet, e.g. Data!B11:B15."""
+        first_col, first_row, last_col, last_row = RANGE.match(ref).groups()
+        return [
+            f"{chr(col)}{row}"
+            for col in range(ord(first_col), ord(last_col) + 1)
+            for row in range(int(first_row), int(last_row) + 1)
+        ]
+
+    def _chart(self, title):
+        charts = [
+            figure
+            for sheet in self.data["sheets"]
+            for figure in sheet["figures"]
+            if figure["data"]["type"] != "scorecard" and figure["data"]["title"]["text"] == title
+        ]
+        self.assertEqual(len(charts), 1, title)
+        return charts[0]
+
     def _scorecard(self, title):
         cards = [
             figure["data"]
@@ -126,6 +171,158 @@ class TestRetentionDashboard(TransactionCase):
         ]
         self.assertEqual(len(cards), 1, title)
         return cards[0]
+
+    def test_status_chart_order_and_colours(self):
+        """Customers by status: one bar per status in the order Active, Warm, Cold, Lost (the
+        field's), each in the colour the module gives the status elsewhere (graphs, kanban,
+        badges), titled; a click opens Customers by Status."""
+        figure = self._chart("Customers by status")
+        chart = figure["data"]
+        self.assertEqual(chart["type"], "bar")
+        self.assertTrue(chart["stacked"], "one bar per status, centred on its label")
+        self.assertEqual(chart["axesDesign"]["y"]["title"]["text"], "Customers")
+        selection = self.env["res.partner"]._fields["retention_status"].selection
+        self.assertEqual([value for value, _label in selection], ["active", "warm", "cold", "lost"])
+        with file_open("order_retention/static/src/js/retention_graph_patch.js") as source:
+            block = re.search(r"STATUS_COLORS = \{(.*?)\}", source.read(), re.S).group(1)
+        module_colours = dict(re.findall(r'(\w+): "(#[0-9a-fA-F]{6})"', block))
+        self.assertEqual(set(module_colours), {"active", "warm", "cold", "lost"})
+        data_cells = self._cells("Data")
+        labels = [data_cells.get(ref, "") for ref in self._range(chart["labelRange"])]
+        # the first label cell is the title row of the data sets
+        self.assertEqual(
+            [TRANSLATED.match(label).group(1) for label in labels[1:]],
+            [label for _value, label in selection],
+        )
+        self.assertEqual(len(chart["dataSets"]), len(selection))
+        self.assertTrue(chart["dataSetsHaveTitle"])
+        counts = self._pivot("Customers by Status")
+        for index, (data_set, (value, label)) in enumerate(zip(chart["dataSets"], selection, strict=True)):
+            with self.subTest(status=value):
+                self.assertEqual(data_set["backgroundColor"], module_colours[value])
+                title, *column = self._range(data_set["dataRange"])
+                self.assertEqual(data_cells[title], f'=_t("{label}")')
+                # its count on its own row (the row of its label), nothing on the others
+                filled = [position for position, ref in enumerate(column) if data_cells.get(ref)]
+                self.assertEqual(filled, [index])
+                self.assertIn(
+                    f'PIVOT.VALUE({counts["id"]},"__count","retention_status","{value}")', data_cells[column[index]]
+                )
+        self.assertEqual(
+            self.data["chartOdooMenusReferences"][figure["id"]],
+            "order_retention.res_partner_menu_retention_status",
+        )
+
+    def test_titles(self):
+        """Every chart and scorecard has a title; every table is written cell by cell under its
+        section title (a link), with short column titles and a total row, and no table is a
+        PIVOT() (whose corner shows Odoo's "(#2) <the pivot's name>")."""
+        for sheet in self.data["sheets"]:
+            for figure in sheet["figures"]:
+                self.assertTrue(figure["data"]["title"].get("text"), figure["id"])
+        cells = self._cells("Dashboard")
+        self.assertFalse([ref for ref, content in cells.items() if content.startswith("=PIVOT(")])
+        headings = {ref: LINK.match(content) for ref, content in cells.items() if LINK.match(content)}
+        self.assertEqual(len(headings), 10)
+        for ref in headings:
+            col, row = ref[0], int(ref[1:])
+            header, total, first = (cells.get(f"{col}{row + offset}", "") for offset in (1, 2, 3))
+            with self.subTest(section=ref):
+                self.assertTrue(TRANSLATED.match(header), header)
+                self.assertEqual(total, '=_t("Total")')
+                self.assertTrue(re.match(r'^=PIVOT\.HEADER\(\d+,"#\w+",1\)$', first), first)
+                right = cells.get(f"{chr(ord(col) + 1)}{row + 1}", "")
+                self.assertTrue(TRANSLATED.match(right), right)
+        for pivot in self.data["pivots"].values():
+            self.assertTrue(pivot["name"])
+        titles = {
+            figure["data"]["title"]["text"]
+            for sheet in self.data["sheets"]
+            for figure in sheet["figures"]
+            if figure["data"]["type"] != "scorecard"
+        }
+        self.assertEqual(titles, {"Customers by status", "Cancellation rate, last 12 months"})
+
+    def test_cancellation_rate_chart(self):
+        """Cancellation rate, last 12 months: a bar per month (oldest first) with labelled axes,
+        over a pivot of the rate by month of the last twelve months that the Salesperson filter
+        narrows and the Period filter leaves alone; what the pivot reads for a salesperson's
+        orders of this month, two months ago and thirteen months ago."""
+        figure = self._chart("Cancellation rate, last 12 months")
+        chart = figure["data"]
+        self.assertEqual(chart["type"], "bar")
+        self.assertEqual(chart["axesDesign"]["x"]["title"]["text"], "Month the orders were created")
+        self.assertEqual(chart["axesDesign"]["y"]["title"]["text"], "Cancelled orders (%)")
+        self.assertTrue(chart["showValues"])
+        self.assertEqual(
+            self.data["chartOdooMenusReferences"][figure["id"]],
+            "order_retention.retention_cancel_rate_report_menu",
+        )
+        pivot = self._pivot("Cancellation Rate by Month")
+        self.assertEqual(pivot["model"], "retention.cancel.rate.report")
+        self.assertEqual(pivot["rows"], [{"fieldName": "month", "granularity": "month", "order": "asc"}])
+        self.assertNotIn("sortedColumn", pivot)
+        filters = {f["label"]: f["id"] for f in self.data["globalFilters"]}
+        self.assertEqual(pivot["fieldMatching"], {filters["Salesperson"]: {"chain": "user_id", "type": "many2one"}})
+        # the chart's cells: twelve months and their rates, by position in the pivot
+        data_cells = self._cells("Data")
+        [data_set] = chart["dataSets"]
+        _title, *rates = self._range(data_set["dataRange"])
+        _title, *months = self._range(chart["labelRange"])
+        self.assertEqual(len(rates), 12)
+        for position, (month, rate) in enumerate(zip(months, rates, strict=True), start=1):
+            self.assertEqual(data_cells[month], f'=PIVOT.HEADER({pivot["id"]},"#month:month",{position})')
+            self.assertEqual(data_cells[rate], f'=PIVOT.VALUE({pivot["id"]},"cancel_rate","#month:month",{position})')
+        data_sheet = next(s for s in self.data["sheets"] if s["name"] == "Data")
+        number_formats = self.data["formats"]
+        self.assertEqual({number_formats[str(data_sheet["formats"][ref])] for ref in rates}, {"0.0"})
+        # the months: this one and the eleven before it
+        today = fields.Date.context_today(self.env.user)
+        first_month = today + relativedelta(months=-11, day=1)
+        self.assertEqual(self._eval_domain(pivot["domain"]), [("month", ">=", first_month.isoformat())])
+        # what it reads: a salesperson's orders, three this month (one cancelled), one two
+        # months ago (cancelled), one thirteen months ago (out of the chart)
+        seller = new_test_user(self.env, "dash_rate_seller", groups="sales_team.group_sale_salesman")
+        partner = self.env["res.partner"].create({"name": "Rate Customer"})
+        product = self.env["product.product"].create({"name": "Rate Product", "list_price": 10.0})
+        orders = self.env["sale.order"].create(
+            [
+                {
+                    "partner_id": partner.id,
+                    "user_id": seller.id,
+                    "order_line": [Command.create({"product_id": product.id, "product_uom_qty": 1})],
+                }
+                for _i in range(5)
+            ]
+        )
+        reason = self.env.ref("order_retention.cancel_reason_changed_mind")
+        orders[2:4].with_context(retention_cancel_reason_id=reason.id, disable_cancel_warning=True).action_cancel()
+        self.env.flush_all()
+        now = fields.Datetime.now()
+        for order, months_ago in ((orders[3], 2), (orders[4], 13)):
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE sale_order SET create_date = %s WHERE id = %s",
+                    now + relativedelta(months=-months_ago),
+                    order.id,
+                )
+            )
+        self.env.invalidate_all(flush=False)
+        Rate = self.env["retention.cancel.rate.report"]
+        filtered = self._eval_domain(pivot["domain"]) + [("user_id", "in", seller.ids)]
+        rows = Rate._read_group(
+            filtered, ["month:month"], ["cancel_rate:avg", "created_count:sum"], order="month:month"
+        )
+        self.assertEqual(
+            [
+                (month.date() if hasattr(month, "date") else month, round(rate, 1), created)
+                for month, rate, created in rows
+            ],
+            [
+                ((now + relativedelta(months=-2)).date().replace(day=1), 100.0, 1),
+                (now.date().replace(day=1), 33.3, 3),
+            ],
+        )
 
     def test_value_at_risk(self):
         """A Value at risk scorecard and a by-salesperson table linked to Missing
@@ -146,7 +343,9 @@ class TestRetentionDashboard(TransactionCase):
         key = data_cells[card["keyValue"].split("!")[1]]
         self.assertIn(f'PIVOT.VALUE({pivot["id"]},"retention_value_at_risk")', key)
         dashboard_cells = self._cells("Dashboard")
-        self.assertIn(f"=PIVOT({pivot['id']},10)", dashboard_cells.values())
+        # its table: the total, then a row per salesperson (most at risk first)
+        self.assertIn(f'=PIVOT.VALUE({pivot["id"]},"retention_value_at_risk")', dashboard_cells.values())
+        self.assertIn(f'=PIVOT.VALUE({pivot["id"]},"retention_value_at_risk","#user_id",1)', dashboard_cells.values())
         links = [
             json.loads(LINK.match(c).group(1))
             for c in dashboard_cells.values()
@@ -202,7 +401,10 @@ class TestRetentionDashboard(TransactionCase):
         data_cells = self._cells("Data")
         self.assertEqual(data_cells[card["keyValue"].split("!")[1]], f'=PIVOT.VALUE({pivot["id"]},"waiting_count")')
         dashboard_cells = self._cells("Dashboard")
-        self.assertIn(f"=PIVOT({pivot['id']},10)", dashboard_cells.values())
+        # its table: a column per measure, the total, then a row per salesperson
+        for name in measures:
+            self.assertIn(f'=PIVOT.VALUE({pivot["id"]},"{name}")', dashboard_cells.values())
+            self.assertIn(f'=PIVOT.VALUE({pivot["id"]},"{name}","#user_id",1)', dashboard_cells.values())
         links = [
             json.loads(LINK.match(c).group(1))
             for c in dashboard_cells.values()
