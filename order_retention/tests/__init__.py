@@ -2,6 +2,7 @@
 from . import test_smoke
 from . import test_tools_cadence
 from . import test_tools_cadence_shards
+from . import test_tools_cadence_golden
 from . import test_retention_adapter
 from . import test_retention_cycle
 from . import test_retention_backtest
