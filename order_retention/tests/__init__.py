@@ -3,6 +3,12 @@ from . import test_smoke
 from . import test_tools_cadence
 from . import test_tools_cadence_shards
 from . import test_tools_cadence_golden
+from . import test_tools_rhythm
+from . import test_tools_bgnbd
+from . import test_tools_churn_model
+from . import test_tools_rfm
+from . import test_tools_explanations
+from . import test_tools_population
 from . import test_retention_adapter
 from . import test_retention_cycle
 from . import test_retention_backtest
