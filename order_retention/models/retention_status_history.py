@@ -52,7 +52,6 @@ class RetentionStatusHistory(models.Model):
         string="Next Order Expected", readonly=True, help="When the customer's next order was expected that day."
     )
     churn_probability = fields.Float(
-        string="Churn Probability",
         readonly=True,
         digits=(16, 4),
         help="The learned chance, that day, that the customer would not order again within the model's horizon "
