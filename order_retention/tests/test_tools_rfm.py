@@ -1,0 +1,44 @@
+"""tools/rfm.py on its own: percentile ranks against the whole base, scores and segments."""
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose
+
+from odoo.tests import BaseCase, tagged
+
+from ..tools import rfm
+
+
+@tagged("post_install", "-at_install", "order_retention")
+class TestToolsRfm(BaseCase):
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(st.integers(-50, 50), min_size=1, max_size=80))
+    def test_percentile_rank_is_pandas_rank(self, values):
+        """Ranked against the sorted base, every customer gets pandas' rank(method="average", pct=True)."""
+        values = np.asarray(values, dtype="float64")
+        expected = pd.Series(values).rank(method="average", pct=True).to_numpy()
+        assert_allclose(rfm.percentile_rank(np.sort(values), values), expected, rtol=1e-12)
+
+    def test_scores_and_segments(self):
+        """Quintiles of the ranks for R and M, frequency bands 1 / 2 / 3 / 4-5 / 6+, the score string and the
+        segment of the R × F grid."""
+        cases = [
+            # recency rank, occasions, monetary rank -> R, F, M, score, segment
+            (1.0, 9, 0.95, (5, 5, 5, "555", "Champions")),
+            (0.81, 1, 0.2, (5, 1, 1, "511", "New")),
+            (0.2, 6, 0.21, (1, 5, 2, "152", "Can't Lose Them")),
+            (0.001, 1, 0.0, (1, 1, 1, "111", "Lost")),
+            (0.5, 4, 0.6, (3, 4, 3, "343", "Loyal")),
+            (0.7, 3, 0.4, (4, 3, 2, "432", "Potential Loyalist")),
+            (0.45, 2, 0.8, (3, 2, 4, "324", "About to Sleep")),
+            (0.3, 5, 1.0, (2, 4, 5, "245", "At Risk")),
+        ]
+        r, f, m, score, segment = rfm.rfm_scores(
+            np.array([c[0] for c in cases]), np.array([c[1] for c in cases]), np.array([c[2] for c in cases])
+        )
+        for i, case in enumerate(cases):
+            with self.subTest(case=case):
+                self.assertEqual((r[i], f[i], m[i], score[i], segment[i]), case[3])
+        self.assertEqual((r.dtype, f.dtype, m.dtype, score.dtype), (np.dtype("int64"),) * 3 + (np.dtype(object),))
