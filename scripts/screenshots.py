@@ -75,6 +75,15 @@ PAGES = [
         "setTimeout(() => document.querySelector('.o-mail-Activity-markDone').click(), 3000)",
         6,
     ),
+    ("lost_for_good_requests", "admin", "/odoo/action-order_retention.retention_lost_request_action", None, 0),
+    (
+        "quotation_being_handled",
+        "demo",
+        "/odoo/action-sale.action_quotations_with_onboarding",
+        "document.querySelector('.o_data_row td.o_data_cell').click();"
+        "setTimeout(() => document.querySelector(\"button[name='action_retention_claim']\")?.click(), 3000)",
+        6,
+    ),
     (
         "duplicate_quotations",
         "admin",
