@@ -80,7 +80,10 @@ PAGES = [
         "quotation_being_handled",
         "demo",
         "/odoo/action-sale.action_quotations_with_onboarding",
-        "document.querySelector('.o_data_row td.o_data_cell').click();"
+        # the first quotation still in draft (its status cell reads Quotation, in English or Ukrainian)
+        "[...document.querySelectorAll('.o_data_row')].find(row => ['Quotation', 'Комерційна пропозиція']"
+        ".includes(row.querySelector(\"td[name='state']\")?.textContent.trim()))"
+        "?.querySelector('td.o_data_cell').click();"
         "setTimeout(() => document.querySelector(\"button[name='action_retention_claim']\")?.click(), 3000)",
         6,
     ),

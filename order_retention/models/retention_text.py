@@ -65,7 +65,10 @@ def date_text(env, value):
 def datetime_text(env, value, tz=None):
     """A moment as the reader reads it: their date and time format, in their timezone (``tz``, else env's user's,
     else UTC); empty for none."""
-    return format_datetime(env, value, tz=tz or env.context.get("tz") or env.user.tz or "UTC") if value else ""
+    tz = tz or env.context.get("tz") or env.user.tz or "UTC"
+    # dt_format False: the language's own date and time formats (12/05/2026 08:03:59, 05.12.2026 08:03:59), as
+    # the rest of the screens show dates; babel's "medium" (Dec 5, 2026, 8:03:59 AM) would read differently
+    return format_datetime(env, value, tz=tz, dt_format=False) if value else ""
 
 
 def reader_lang(env, partner):
