@@ -103,7 +103,8 @@ TEAM_PAGES = [
     ("my_retention_calls_full", "sofia", "/odoo/action-order_retention.mail_activity_action_retention_calls", None, 0),
 ]
 RETENTION_TAB = (
-    "[...document.querySelectorAll('.o_notebook a.nav-link')].find(a => a.textContent.trim() == 'Retention')"
+    # by the page's name, not its label, so that it works in every language
+    "document.querySelector(\".o_notebook a.nav-link[name='order_retention']\")"
     "?.click(); document.querySelector('.o_notebook').scrollIntoView()"
 )
 

@@ -25,7 +25,8 @@ SYSTEM_FIELDS = (
     "retention_call_id",
     "retention_company_id",
     "retention_value_at_risk",
-    "retention_chosen",
+    "retention_chosen_rank",
+    "retention_chosen_waiting",
     "retention_complaint",
 )
 SYSTEM_ONLY_CREATE_FIELDS = (*SYSTEM_FIELDS, "date_done")

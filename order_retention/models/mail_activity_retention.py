@@ -57,11 +57,33 @@ class MailActivity(models.Model):
 
     retention_chosen = fields.Char(
         string="Why Now",
-        readonly=True,
-        copy=False,
+        compute="_compute_retention_chosen",
         help="Why the retention cycle gave this customer a slot in your queue: their rank among the customers who "
         "were waiting for it, by call worth (value at risk x win-back chance); the call's note says more.",
     )
+    retention_chosen_rank = fields.Integer(
+        string="Rank When Chosen",
+        readonly=True,
+        copy=False,
+        help="The customer's rank, by call worth, among the customers waiting for this queue the night the call was "
+        "scheduled (1 = the most worth calling).",
+    )
+    retention_chosen_waiting = fields.Integer(
+        string="Waiting When Chosen",
+        readonly=True,
+        copy=False,
+        help="How many customers were waiting for this queue the night the call was scheduled.",
+    )
+
+    @api.depends("retention_chosen_rank", "retention_chosen_waiting")
+    @api.depends_context("lang")
+    def _compute_retention_chosen(self):
+        """ "No. 3 of 412" in the reader's language (stored as figures: the cycle runs in nobody's language)."""
+        for activity in self:
+            rank, waiting = activity.retention_chosen_rank, activity.retention_chosen_waiting
+            activity.retention_chosen = (
+                self.env._("No. %(rank)s of %(waiting)s", rank=rank, waiting=waiting) if rank and waiting else False
+            )
 
     @api.depends("res_model", "res_id")
     def _compute_retention_partner_id(self):

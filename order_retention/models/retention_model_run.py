@@ -89,11 +89,16 @@ class RetentionModelRun(models.Model):
         readonly=True,
         help="Customers the rules alone would have classified lost.",
     )
-    value_at_risk = fields.Float(
+    value_at_risk = fields.Monetary(
         string="Total Value at Risk",
         readonly=True,
-        digits=(16, 2),
+        currency_field="currency_id",
         help="Sum over customers of annual value × churn probability (company currency).",
+    )
+    currency_id = fields.Many2one(
+        "res.currency",
+        compute="_compute_currency_id",
+        help="The currency the value at risk is shown in: the current company's.",
     )
     model_data = fields.Json(
         readonly=True,
@@ -152,6 +157,10 @@ class RetentionModelRun(models.Model):
         compute="_compute_explanation",
         help="What the model learned about your customers, in plain words.",
     )
+
+    @api.depends_context("company")
+    def _compute_currency_id(self):
+        self.currency_id = self.env.company.currency_id
 
     @api.depends("model_data")
     def _compute_explanation(self):

@@ -374,7 +374,8 @@ class RetentionQueue(models.AbstractModel):
                         "summary": summaries[status],
                         "note": Markup("<p>%s</p><p>%s</p>")
                         % (why, partner.with_context(lang=user.lang).retention_explanation or ""),
-                        "retention_chosen": env._("No. %(rank)s of %(waiting)s", rank=rank, waiting=waiting),
+                        "retention_chosen_rank": rank,
+                        "retention_chosen_waiting": waiting,
                         "date_deadline": today,
                         "user_id": user_id,
                         "automated": True,

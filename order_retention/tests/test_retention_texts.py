@@ -5,6 +5,7 @@ salesperson who reads them."""
 import datetime
 
 from odoo import fields
+from odoo.exceptions import AccessError
 from odoo.tests import BaseCase, TransactionCase, tagged
 
 from ..models import retention_text
@@ -167,6 +168,22 @@ class TestReaderLanguage(RetentionCommon):
         ukrainian = customer.with_context(lang="uk_UA").retention_last_contact
         self.assertTrue(ukrainian.startswith("01.12.2026 · "))
         self.assertNotIn("No answer", ukrainian)
+
+    def test_why_now_reads_in_the_reader_language(self):
+        """The queue's "Why Now" is stored as figures (rank, customers waiting) and read in each reader's language:
+        a call scheduled at night for an English-speaking salesperson reads "№ 1 з 1" for a Ukrainian reader."""
+        customer = self._create_customer("Rang Retail", user=self.salesman)
+        self._create_orders(customer, self._regular_dates(self.BASE - D(days=120), 20, 8), amount=500.0)
+        self._run(self.BASE)
+        call = self._open_followups(customer)
+        self.assertEqual(len(call), 1)
+        self.assertEqual((call.retention_chosen_rank, call.retention_chosen_waiting), (1, 1))
+        self.assertEqual(call.with_context(lang="en_US").retention_chosen, "No. 1 of 1")
+        self.assertEqual(call.with_context(lang="uk_UA").retention_chosen, "№ 1 з 1")
+        self.assertEqual(call.with_context(lang="ru_RU").retention_chosen, "№ 1 из 1")
+        # the figures are the system's: a salesperson cannot rewrite their rank
+        with self.assertRaises(AccessError):
+            call.with_user(self.salesman).write({"retention_chosen_rank": 99})
 
     def test_history_reads_in_the_reader_language(self):
         """A status change recorded by the cycle is read in each reader's language (stored figures, not a
