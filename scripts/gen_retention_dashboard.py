@@ -61,7 +61,7 @@ PIVOTS = [
     pivot(
         1,
         "Customers by Status",
-        "res.partner",
+        "retention.customer",
         [["retention_status", "!=", False]],
         ["retention_status"],
         ["__count"],
@@ -69,7 +69,7 @@ PIVOTS = [
     pivot(
         2,
         "Customers by Salesperson and Status",
-        "res.partner",
+        "retention.customer",
         [["retention_status", "!=", False]],
         ["user_id"],
         ["__count"],
@@ -78,7 +78,7 @@ PIVOTS = [
     pivot(
         3,
         "Missing-Order Alerts by Salesperson",
-        "res.partner",
+        "retention.customer",
         [["retention_missing_order", "=", True]],
         ["user_id"],
         ["__count"],
@@ -150,7 +150,7 @@ PIVOTS = [
     pivot(
         11,
         "Value at Risk by Salesperson",
-        "res.partner",
+        "retention.customer",
         [["retention_status", "!=", False]],
         ["user_id"],
         ["retention_value_at_risk", "__count"],
@@ -386,7 +386,7 @@ def main():
             "A",
             link(
                 "Customers by Salesperson and Status",
-                "res.partner",
+                "retention.customer",
                 "pivot",
                 [["retention_status", "!=", False]],
                 {
@@ -400,7 +400,7 @@ def main():
             "G",
             link(
                 "Value at Risk by Salesperson",
-                "res.partner",
+                "retention.customer",
                 "list",
                 [["retention_status", "!=", False]],
                 {},
@@ -458,7 +458,7 @@ def main():
             "A",
             link(
                 "Missing-Order Alerts",
-                "res.partner",
+                "retention.customer",
                 "list",
                 [["retention_missing_order", "=", True]],
                 {},

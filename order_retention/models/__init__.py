@@ -9,6 +9,7 @@ from . import mail_activity
 from . import mail_message
 from . import res_config_settings
 from . import res_partner
+from . import retention_customer
 from . import retention_cycle
 from . import retention_cycle_demo
 from . import retention_model_run

@@ -29,22 +29,30 @@ class MailActivity(models.Model):
         search="_search_retention_followup",
         help="A retention call scheduled by the retention cycle (activity type of Settings).",
     )
+    retention_customer_id = fields.Many2one(
+        "retention.customer",
+        string="Retention Figures",
+        compute="_compute_retention_customer_id",
+        compute_sudo=True,
+        help="The figures of the customer in the company of this retention call. Whoever may read the call (its "
+        "assignee, the customer's salesperson, a sales manager) reads them with it.",
+    )
     retention_status = fields.Selection(
-        related="retention_partner_id.retention_status",
+        related="retention_customer_id.retention_status",
         string="Status",
         help="The customer's retention status today (it may have changed since the call was scheduled).",
     )
-    retention_explanation = fields.Text(related="retention_partner_id.retention_explanation", string="Why")
+    retention_explanation = fields.Text(related="retention_customer_id.retention_explanation", string="Why")
     retention_phone = fields.Char(related="retention_partner_id.phone", string="Phone")
     retention_mobile = fields.Char(related="retention_partner_id.mobile", string="Mobile")
-    retention_days_silent = fields.Integer(related="retention_partner_id.retention_days_since_last_order")
-    retention_last_contact = fields.Char(related="retention_partner_id.retention_last_contact")
-    retention_currency_id = fields.Many2one(related="retention_partner_id.retention_currency_id")
+    retention_days_silent = fields.Integer(related="retention_customer_id.retention_days_since_last_order")
+    retention_last_contact = fields.Char(related="retention_customer_id.retention_last_contact")
+    retention_currency_id = fields.Many2one(related="retention_customer_id.retention_currency_id")
     retention_total_amount = fields.Monetary(
-        related="retention_partner_id.retention_total_amount", currency_field="retention_currency_id"
+        related="retention_customer_id.retention_total_amount", currency_field="retention_currency_id"
     )
     retention_annual_value = fields.Monetary(
-        related="retention_partner_id.retention_annual_value", currency_field="retention_currency_id"
+        related="retention_customer_id.retention_annual_value", currency_field="retention_currency_id"
     )
     retention_value_at_risk = fields.Monetary(
         string="Value at Risk",
@@ -86,6 +94,26 @@ class MailActivity(models.Model):
             )
 
     @api.depends("res_model", "res_id")
+    @api.depends("retention_partner_id", "retention_company_id")
+    def _compute_retention_customer_id(self):
+        calls = self.filtered("retention_partner_id")
+        (self - calls).retention_customer_id = False
+        if not calls:
+            return
+        rows = self.env["retention.customer"].search(
+            [
+                ("partner_id", "in", calls.retention_partner_id.commercial_partner_id.ids),
+                ("company_id", "in", (calls.retention_company_id | self.env.company).ids),
+            ]
+        )
+        by_key = {(row.partner_id.id, row.company_id.id): row for row in rows}
+        for activity in calls:
+            key = (
+                activity.retention_partner_id.commercial_partner_id.id,
+                (activity.retention_company_id or self.env.company).id,
+            )
+            activity.retention_customer_id = by_key.get(key, False)
+
     def _compute_retention_partner_id(self):
         for activity in self:
             is_partner = activity.res_model == "res.partner" and activity.res_id
@@ -116,17 +144,17 @@ class MailActivity(models.Model):
         those of the customers of ids ``partner_range`` = (first, last)): one statement, only rows that
         differ."""
         self.flush_model(["retention_partner_id", "active"])
-        self.env["res.partner"].flush_model(["retention_value_at_risk"])
+        self.env["retention.customer"].flush_model(["retention_value_at_risk"])
         self.env.cr.execute(
             SQL(
                 """
             UPDATE mail_activity a SET retention_value_at_risk = p.retention_value_at_risk
-              FROM res_partner p
-             WHERE a.retention_partner_id = p.id AND a.active %s %s
+              FROM retention_customer p
+             WHERE a.retention_partner_id = p.partner_id AND a.retention_company_id = p.company_id AND a.active %s %s
                AND a.retention_value_at_risk IS DISTINCT FROM p.retention_value_at_risk
             """,
                 SQL("AND a.id IN %s", tuple(activity_ids)) if activity_ids else SQL(""),
-                SQL("AND p.id BETWEEN %s AND %s", *partner_range)
+                SQL("AND p.partner_id BETWEEN %s AND %s", *partner_range)
                 if partner_range and partner_range[0] is not None
                 else SQL(""),
             )

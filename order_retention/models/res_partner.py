@@ -1,21 +1,9 @@
-import datetime
 import logging
-import math
 
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL
 
 from . import retention_policy as policy
-from . import retention_search, retention_text
-from .retention_call import OUTCOMES
-from .retention_cycle import (
-    RETENTION_STATUSES,
-    RFM_SEGMENT_SELECTION,
-    STATUS_KANBAN_COLORS,
-    status_rank_sql,
-    status_rank_terms,
-)
 
 _logger = logging.getLogger(__name__)
 
@@ -60,59 +48,7 @@ class ResPartner(models.Model):
         help="When the phone or mobile number was last changed. A call older than this change is not "
         "trusted to be with this customer until a sales manager confirms it.",
     )
-    retention_restore_order_id = fields.Many2one(
-        "sale.order",
-        string="Follow-up to restore",
-        readonly=True,
-        copy=False,
-        index="btree_not_null",
-        help="A win-back order that closed this customer's retention call and was cancelled soon after: the "
-        "next cycle puts the follow-up back.",
-    )
-
     # --- what the last retention call found out (see mail.activity.retention.outcome) ---
-    retention_last_outcome = fields.Selection(
-        OUTCOMES,
-        string="Last Call Outcome",
-        readonly=True,
-        copy=False,
-        help="What happened on the last retention call that was closed.",
-    )
-    retention_last_churn_reason_id = fields.Many2one(
-        "retention.churn.reason",
-        string="Why Not Ordering",
-        readonly=True,
-        copy=False,
-        index="btree_not_null",
-        help="The reason the customer gave on the last retention call where they were reached.",
-    )
-    retention_last_outcome_date = fields.Date(
-        string="Last Call Outcome On",
-        readonly=True,
-        copy=False,
-        help="The day the last retention call with this customer was closed with an outcome.",
-    )
-    retention_last_contact = fields.Char(
-        string="Last Contact",
-        compute="_compute_retention_last_contact",
-        help="The last retention call closed with this customer: its day and what came of it (e.g. 12/01/2026 · "
-        "No answer). Empty when no retention call was closed yet.",
-    )
-    retention_next_call_date = fields.Date(
-        string="Call Again On",
-        readonly=True,
-        copy=False,
-        help="The customer asked to be called again on this day: the next retention call is due then.",
-    )
-    retention_lost_for_good = fields.Boolean(
-        string="Lost for Good",
-        readonly=True,
-        copy=False,
-        index=True,
-        help="The salesperson recorded that this customer will not order again: no more retention calls until "
-        "they order again. A sales manager can resume the follow-ups.",
-    )
-
     retention_lost_request_ids = fields.One2many(
         "retention.lost.request",
         "partner_id",
@@ -161,10 +97,10 @@ class ResPartner(models.Model):
     def action_retention_resume_followups(self):
         """Undo "lost for good" (sales managers): retention calls resume at the next cycle."""
         policy.check_manager(self.env, _("Only a sales manager can resume the follow-ups of a customer lost for good."))
-        customers = self.commercial_partner_id.filtered("retention_lost_for_good")
+        rows = self.env["retention.customer"]._retention_rows(self).filtered("retention_lost_for_good")
         with policy.retention_system():
-            customers.sudo().write({"retention_lost_for_good": False, "retention_followup_checked": False})
-        for customer in customers:
+            rows.write({"retention_lost_for_good": False, "retention_followup_checked": False})
+        for customer in rows.partner_id:
             customer.message_post(body=_("Retention calls resumed by %(user)s.", user=self.env.user.name))
         return True
 
@@ -175,15 +111,26 @@ class ResPartner(models.Model):
     @api.model
     @tools.ormcache()
     def _retention_system_fields(self):
-        """Fields written by the retention cycle only (statistics, status, follow-up bookkeeping); computed
-        once per registry, as every partner write asks for them."""
+        """Fields written by the retention cycle only (the figures of retention.customer shown here, the
+        bookkeeping kept on the partner); computed once per registry, as every partner write asks for them."""
         return tuple(
             name
             for name, field in self._fields.items()
             if name.startswith("retention_")
-            and (field.store or field.type == "one2many")
-            and not field.compute
-            and not field.related
+            and (
+                ((field.store or field.type == "one2many") and not field.compute and not field.related)
+                # the figures shown from retention.customer (a write would reach the row)
+                or (field.related or "").startswith("retention_customer_id.")
+                or name == "retention_customer_id"
+            )
+        )
+
+    @api.model
+    @tools.ormcache()
+    def _retention_row_fields(self):
+        """The fields shown here from retention.customer (same names there)."""
+        return tuple(
+            name for name, field in self._fields.items() if (field.related or "").startswith("retention_customer_id.")
         )
 
     @api.model_create_multi
@@ -214,10 +161,15 @@ class ResPartner(models.Model):
                 moved_in_loop = policy.check_company_move(self.env, self, vals["company_id"])
             if "active" in vals and not vals["active"]:
                 self._retention_check_removal(_("archive"))
+        figures = {name: vals[name] for name in self._retention_row_fields() if name in vals}
+        if figures:
+            # the system's bookkeeping (tests, scripts): onto the customer's row of the current company
+            vals = {name: value for name, value in vals.items() if name not in figures}
+            self.env["retention.customer"]._retention_rows(self).write(figures)
         number_changed = {"phone", "mobile"} & set(vals)
         if number_changed:
             vals = dict(vals, retention_phone_changed=fields.Datetime.now())
-        res = super().write(vals)
+        res = super().write(vals) if vals or not figures else True
         if number_changed:
             self.env["retention.call"]._retention_rematch_numbers(self)
         for customer in moved_in_loop.sudo():
@@ -316,246 +268,118 @@ class ResPartner(models.Model):
         return action
 
     # ------------------------------------------------------------------
-    # RETENTION CADENCE AND CYCLE
+    # RETENTION FIGURES (retention.customer: one row per customer and company, written by the cycle)
     # ------------------------------------------------------------------
-    # Written in bulk by the daily cycle (see retention_engine.py) on commercial partners only:
-    # plain stored fields, never computes depending on sale orders (those would lock partner rows
-    # on every order write).
+    # The partner stores none of them: the nightly run never rewrites res_partner. The fields below read the
+    # current company's row of the customer (its commercial partner) with the reader's own rights: a salesperson
+    # with Own Documents Only gets nothing for a colleague's customer (the row's record rules), on the form as
+    # in read, search_read, export or a domain. Searchable through the row; lists that sort or group by them are
+    # built on retention.customer.
 
-    retention_status = fields.Selection(
-        RETENTION_STATUSES,
-        readonly=True,
-        copy=False,
-        index=True,
-        group_expand=True,
-        help="Where the customer stands against their own ordering rhythm, recomputed every night. "
-        "Active: ordering on rhythm. Warm: later than their usual gap, not alarming yet. Cold: past their "
-        "warning level, an order is missing. Lost: silent so long that a new order is unlikely. Warm, cold and "
-        "lost customers get a retention call. Empty: no confirmed order yet, or one of your own companies or "
-        "employees (never classified).",
+    retention_customer_id = fields.Many2one(
+        "retention.customer",
+        string="Retention Figures",
+        compute="_compute_retention_customer_id",
+        search="_search_retention_customer_id",
+        help="This customer's retention figures in the current company, if you may read them.",
     )
-    retention_status_since = fields.Date(
-        string="Status Since", readonly=True, copy=False, help="Day the customer entered the current status."
+    retention_figures_hidden = fields.Boolean(
+        string="Figures of Another Salesperson",
+        compute="_compute_retention_customer_id",
+        help="This customer has retention figures in the current company that only its salesperson and the sales "
+        "managers may read.",
     )
-    # Day counts and today's flags are derived at read time from stored dates (STYLE 3.4): the
-    # nightly run then rewrites only the customers whose status or statistics changed. They stay
-    # searchable (_search_*), sortable and groupable (_field_to_sql / _order_field_to_sql below).
+    retention_status = fields.Selection(related="retention_customer_id.retention_status", compute_sudo=False)
+    retention_status_since = fields.Date(related="retention_customer_id.retention_status_since", compute_sudo=False)
     retention_missing_order = fields.Boolean(
-        string="Missing Order",
-        compute="_compute_retention_day_counts",
-        search="_search_retention_missing_order",
-        help="Silent longer than their warning level: the order this customer usually places by now has not "
-        "come. Call them.",
+        related="retention_customer_id.retention_missing_order", compute_sudo=False
     )
     retention_days_since_last_order = fields.Integer(
-        string="Days Silent",
-        compute="_compute_retention_day_counts",
-        search="_search_retention_days_since_last_order",
-        help="Whole days since the last confirmed order of the customer or any of its contacts.",
+        related="retention_customer_id.retention_days_since_last_order", compute_sudo=False
     )
     retention_last_order_date = fields.Date(
-        string="Last Order",
-        readonly=True,
-        copy=False,
-        index=True,
-        help="Date of the latest confirmed order of the customer or any of its contacts.",
+        related="retention_customer_id.retention_last_order_date", compute_sudo=False
     )
-    retention_order_count = fields.Integer(
-        string="Purchase Occasions",
-        readonly=True,
-        copy=False,
-        help="Days with at least one confirmed order: several orders on the same day count once.",
-    )
-    retention_currency_id = fields.Many2one(
-        "res.currency",
-        compute="_compute_retention_currency_id",
-        help="Currency of the retention amounts (total ordered, annual value, value at risk): the company currency.",
-    )
-    retention_total_amount = fields.Monetary(
-        string="Total Ordered",
-        readonly=True,
-        copy=False,
-        currency_field="retention_currency_id",
-        help="Untaxed amount of every confirmed order of the customer and its contacts, in the company currency.",
-    )
-    retention_mean_gap_days = fields.Float(
-        string="Average Gap (raw)",
-        readonly=True,
-        copy=False,
-        digits=(16, 0),
-        help="Plain average of the days between this customer's purchase occasions, without adjustment: one "
-        "long pause pulls it up. For information; the alerts use the usual gap.",
-    )
-    retention_gap_std_days = fields.Float(
-        string="Gap Variation (raw)",
-        readonly=True,
-        copy=False,
-        digits=(16, 0),
-        help="Standard deviation of the days between purchase occasions, without adjustment. For information; "
-        "the alerts use the usual variation (the ± of the explanation).",
-    )
+    retention_order_count = fields.Integer(related="retention_customer_id.retention_order_count", compute_sudo=False)
+    retention_currency_id = fields.Many2one(related="retention_customer_id.retention_currency_id", compute_sudo=False)
+    retention_total_amount = fields.Monetary(related="retention_customer_id.retention_total_amount", compute_sudo=False)
+    retention_mean_gap_days = fields.Float(related="retention_customer_id.retention_mean_gap_days", compute_sudo=False)
+    retention_gap_std_days = fields.Float(related="retention_customer_id.retention_gap_std_days", compute_sudo=False)
     retention_expected_gap_days = fields.Float(
-        string="Usual Gap",
-        readonly=True,
-        copy=False,
-        digits=(16, 0),
-        help="The customer's typical number of days between two orders, as the alerts use it: the typical "
-        "(geometric mean) gap of their history, pulled toward the rhythm of similar customers (same sales "
-        "team) when the history is short. The 'every N±S days' of the explanation.",
+        related="retention_customer_id.retention_expected_gap_days", compute_sudo=False
     )
     retention_gap_spread_days = fields.Integer(
-        string="Usual Variation (± days)",
-        readonly=True,
-        copy=False,
-        help="How many days the customer's gap usually varies around the usual gap: the ± of the explanation "
-        "('every 24±8 days').",
+        related="retention_customer_id.retention_gap_spread_days", compute_sudo=False
     )
     retention_expected_next_order_date = fields.Date(
-        string="Expected Next Order",
-        readonly=True,
-        copy=False,
-        index=True,
-        help="Last order + usual gap: when the next order would normally come.",
+        related="retention_customer_id.retention_expected_next_order_date", compute_sudo=False
     )
-    retention_warning_days = fields.Float(
-        string="Warning Level",
-        readonly=True,
-        copy=False,
-        digits=(16, 0),
-        help="Days of silence after which an order counts as missing: the usual gap stretched by its usual "
-        "variation (Settings: warning level z), never less than a few days past the usual gap. Past it the "
-        "missing-order alert fires.",
-    )
-    retention_warning_date = fields.Date(
-        string="Missing From",
-        readonly=True,
-        copy=False,
-        index=True,
-        help="Last order + warning level: from the day after, the order counts as missing.",
-    )
-    retention_gap_log_sd = fields.Float(
-        string="Gap Dispersion",
-        readonly=True,
-        copy=False,
-        digits=(16, 4),
-        help="Spread of the customer's gaps on a log scale (with the usual gap: the silence percentile).",
-    )
-    retention_overdue_days = fields.Float(
-        string="Overdue By",
-        compute="_compute_retention_day_counts",
-        search="_search_retention_overdue_days",
-        digits=(16, 0),
-        help="Days silent minus the usual gap: positive means the next order is that many days late, negative "
-        "that it is not due yet.",
-    )
+    retention_warning_days = fields.Float(related="retention_customer_id.retention_warning_days", compute_sudo=False)
+    retention_warning_date = fields.Date(related="retention_customer_id.retention_warning_date", compute_sudo=False)
+    retention_gap_log_sd = fields.Float(related="retention_customer_id.retention_gap_log_sd", compute_sudo=False)
+    retention_overdue_days = fields.Float(related="retention_customer_id.retention_overdue_days", compute_sudo=False)
     retention_overdue_probability = fields.Float(
-        string="Silence Percentile",
-        compute="_compute_retention_day_counts",
-        digits=(16, 2),
-        help="Share of this customer's usual gaps that are shorter than the current silence: 90 % means nine "
-        "gaps in ten were shorter, the silence is unusually long. Not a probability of ordering.",
+        related="retention_customer_id.retention_overdue_probability", compute_sudo=False
     )
     retention_p_no_order_90d = fields.Float(
-        string="Lost Rule: No Order in 90 Days",
-        readonly=True,
-        copy=False,
-        digits=(16, 2),
-        help="The chance of no order in the next 90 days from the buying pattern of all your customers (BG/NBD), "
-        "used by the rules of Settings: a customer past the alert level with at least the Settings' chance is "
-        "lost. Shown apart from the churn risk only while the learned churn model is in use (then the two can "
-        "differ: the learned model decides).",
+        related="retention_customer_id.retention_p_no_order_90d", compute_sudo=False
     )
     retention_churn_learned = fields.Boolean(
-        string="Learned Churn Model in Use",
-        compute="_compute_retention_churn_learned",
-        help="The latest nightly run used the churn model learned from your own history (Churn Models); before "
-        "it has enough history, the churn risk comes from the customer's rhythm.",
+        related="retention_customer_id.retention_churn_learned", compute_sudo=False
     )
     retention_churn_probability = fields.Float(
-        string="Churn Risk (180 Days)",
-        readonly=True,
-        copy=False,
-        digits=(16, 2),
-        aggregator="avg",
-        help="Chance that this customer places no order in the next 180 days. Learned each day from how your "
-        "own customers behaved in the past (silence, usual gap, number and size of orders); on a small history "
-        "it comes from the customer's ordering rhythm instead.",
+        related="retention_customer_id.retention_churn_probability", compute_sudo=False
     )
-    retention_annual_value = fields.Monetary(
-        string="Annual Value",
-        readonly=True,
-        copy=False,
-        currency_field="retention_currency_id",
-        help="What this customer orders in a year at their usual pace (untaxed, company currency): the total "
-        "ordered over the period their orders cover. With a single order, that order once per usual gap of "
-        "similar customers, or once per the days since that order when longer.",
-    )
+    retention_annual_value = fields.Monetary(related="retention_customer_id.retention_annual_value", compute_sudo=False)
     retention_value_at_risk = fields.Monetary(
-        string="Value at Risk",
-        readonly=True,
-        copy=False,
-        currency_field="retention_currency_id",
-        help="Annual value × churn probability: the yearly business you can expect to lose if nothing is done. "
-        "Sort the customer lists by it to call the most valuable first.",
+        related="retention_customer_id.retention_value_at_risk", compute_sudo=False
     )
-    retention_rfm_score = fields.Char(
-        string="RFM Score",
-        readonly=True,
-        copy=False,
-        help="Three digits from 1 to 5: Recency (5 = ordered most recently), Frequency (5 = most purchase "
-        "occasions), Monetary (5 = highest total) compared with your other customers. 545 = recent, frequent, "
-        "big spender.",
-    )
-    retention_rfm_recency = fields.Integer(
-        string="Recency (R)",
-        compute="_compute_retention_rfm_digits",
-        help="1 to 5: how recently the customer ordered compared with your other customers (5 = most recent fifth).",
-    )
+    retention_rfm_score = fields.Char(related="retention_customer_id.retention_rfm_score", compute_sudo=False)
+    retention_rfm_recency = fields.Integer(related="retention_customer_id.retention_rfm_recency", compute_sudo=False)
     retention_rfm_frequency = fields.Integer(
-        string="Frequency (F)",
-        compute="_compute_retention_rfm_digits",
-        help="1 to 5 by purchase occasions: 1 = one, 2 = two, 3 = three, 4 = four or five, 5 = six or more.",
+        related="retention_customer_id.retention_rfm_frequency", compute_sudo=False
     )
-    retention_rfm_monetary = fields.Integer(
-        string="Monetary (M)",
-        compute="_compute_retention_rfm_digits",
-        help="1 to 5: total ordered compared with your other customers (5 = top fifth).",
-    )
-    retention_rfm_segment = fields.Selection(
-        RFM_SEGMENT_SELECTION,
-        string="RFM Segment",
-        readonly=True,
-        copy=False,
-        index=True,
-        help="Marketing segment from recency and frequency: Champions and Loyal order often and recently; At Risk "
-        "and Can't Lose Them used to order often but have gone quiet; Hibernating and Lost are long gone.",
-    )
-    retention_explanation = fields.Text(
-        string="Explanation",
-        compute="_compute_retention_explanation",
-        help="One sentence with the numbers behind the status; also the note of the retention call.",
-    )
+    retention_rfm_monetary = fields.Integer(related="retention_customer_id.retention_rfm_monetary", compute_sudo=False)
+    retention_rfm_segment = fields.Selection(related="retention_customer_id.retention_rfm_segment", compute_sudo=False)
+    retention_explanation = fields.Text(related="retention_customer_id.retention_explanation", compute_sudo=False)
     retention_last_computed = fields.Datetime(
-        string="Retention computed on",
-        readonly=True,
-        copy=False,
-        help="When the daily computation last changed these figures (a rerun that changes nothing keeps this time).",
+        related="retention_customer_id.retention_last_computed", compute_sudo=False
     )
-    retention_followup_checked = fields.Date(
-        string="Follow-up checked on",
-        readonly=True,
-        copy=False,
-        help="Last day the retention cycle checked this customer's follow-up activity.",
+    retention_team_id = fields.Many2one(related="retention_customer_id.retention_team_id", compute_sudo=False)
+    retention_color = fields.Integer(related="retention_customer_id.retention_color", compute_sudo=False)
+    retention_restore_order_id = fields.Many2one(
+        related="retention_customer_id.retention_restore_order_id", compute_sudo=False
     )
-    retention_team_id = fields.Many2one(
-        "crm.team",
-        string="Retention Sales Team",
-        readonly=True,
-        copy=False,
-        index="btree_not_null",
-        help="Sales team of the customer's latest confirmed order (the customer's peer group).",
+    retention_last_outcome = fields.Selection(
+        related="retention_customer_id.retention_last_outcome", compute_sudo=False
     )
-    retention_color = fields.Integer(compute="_compute_retention_color")
+    retention_last_churn_reason_id = fields.Many2one(
+        related="retention_customer_id.retention_last_churn_reason_id", compute_sudo=False
+    )
+    retention_last_outcome_date = fields.Date(
+        related="retention_customer_id.retention_last_outcome_date", compute_sudo=False
+    )
+    retention_last_contact = fields.Char(related="retention_customer_id.retention_last_contact", compute_sudo=False)
+    retention_next_call_date = fields.Date(related="retention_customer_id.retention_next_call_date", compute_sudo=False)
+    retention_lost_for_good = fields.Boolean(
+        related="retention_customer_id.retention_lost_for_good", compute_sudo=False
+    )
+    retention_call_priority = fields.Monetary(
+        related="retention_customer_id.retention_call_priority", compute_sudo=False
+    )
+    retention_waiting_since = fields.Date(related="retention_customer_id.retention_waiting_since", compute_sudo=False)
+    retention_queue_user_id = fields.Many2one(
+        related="retention_customer_id.retention_queue_user_id", compute_sudo=False
+    )
+    retention_queue_rank = fields.Integer(related="retention_customer_id.retention_queue_rank", compute_sudo=False)
+    retention_call_stop = fields.Selection(related="retention_customer_id.retention_call_stop", compute_sudo=False)
+    retention_unanswered_calls = fields.Integer(
+        related="retention_customer_id.retention_unanswered_calls", compute_sudo=False
+    )
+    retention_kept_in_queue = fields.Boolean(
+        related="retention_customer_id.retention_kept_in_queue", compute_sudo=False
+    )
+    retention_low_touch_date = fields.Date(related="retention_customer_id.retention_low_touch_date", compute_sudo=False)
     retention_history_ids = fields.One2many(
         "retention.status.history",
         "partner_id",
@@ -563,217 +387,50 @@ class ResPartner(models.Model):
         readonly=True,
     )
 
-    @api.depends("company_id")
-    @api.depends_context("company")
-    def _compute_retention_currency_id(self):
-        for partner in self:
-            partner.retention_currency_id = partner.company_id.currency_id or self.env.company.currency_id
-
-    @api.model
-    def _retention_today(self):
-        """The day the day counts are counted to: today in the user's timezone."""
-        return fields.Date.context_today(self)
-
-    @api.depends(
-        "retention_last_order_date", "retention_expected_gap_days", "retention_warning_date", "retention_gap_log_sd"
-    )
-    @api.depends_context("tz")
-    def _compute_retention_day_counts(self):
-        today = self._retention_today()
-        for partner in self:
-            last = partner.retention_last_order_date
-            if not last:
-                partner.update(
-                    {
-                        "retention_days_since_last_order": 0,
-                        "retention_overdue_days": 0.0,
-                        "retention_missing_order": False,
-                        "retention_overdue_probability": 0.0,
-                    }
-                )
-                continue
-            days = (today - last).days
-            gap, sd = partner.retention_expected_gap_days, partner.retention_gap_log_sd
-            percentile = 0.0
-            if gap and sd:
-                z = (math.log(max(days, 0.5)) - math.log(gap)) / sd
-                percentile = 0.5 * math.erfc(-z / math.sqrt(2.0))
-            partner.update(
-                {
-                    "retention_days_since_last_order": days,
-                    "retention_overdue_days": days - gap,
-                    "retention_missing_order": bool(
-                        partner.retention_warning_date and today > partner.retention_warning_date
-                    ),
-                    "retention_overdue_probability": percentile,
-                }
+    @api.depends("commercial_partner_id")
+    @api.depends_context("uid", "company")
+    def _compute_retention_customer_id(self):
+        """The current company's row of each customer (a commercial partner: its contacts have none of their
+        own), searched with the reader's rights (record rules: own and unowned customers for Own Documents
+        Only); none for who may not read the figures."""
+        Rows = self.env["retention.customer"]
+        rows = Rows.browse()
+        customers = self.filtered(lambda p: p.id and p == p.commercial_partner_id)
+        if customers.ids and Rows.has_access("read"):
+            rows = Rows.search([("partner_id", "in", customers.ids), ("company_id", "=", self.env.company.id)])
+        by_customer = {row.partner_id.id: row for row in rows}
+        unread = customers.filtered(lambda p: p.id not in by_customer)
+        hidden = set()
+        if unread:
+            hidden = set(
+                Rows.sudo()
+                .search([("partner_id", "in", unread.ids), ("company_id", "=", self.env.company.id)])
+                .partner_id.ids
             )
+        for partner in self:
+            partner.retention_customer_id = by_customer.get(partner.id, Rows)
+            partner.retention_figures_hidden = partner.id in hidden
 
-    @api.depends(
-        "retention_status",
-        "retention_last_order_date",
-        "retention_order_count",
-        "retention_expected_gap_days",
-        "retention_gap_spread_days",
-        "retention_warning_days",
-        "retention_expected_next_order_date",
-        "retention_warning_date",
-        "retention_churn_probability",
-    )
-    @api.depends_context("lang", "tz")
-    def _compute_retention_explanation(self):
-        """The engine's sentence rebuilt from the stored facts, with today's day count."""
-        classified = self.filtered("retention_status")
-        (self - classified).retention_explanation = False
-        if not classified:
-            return
-        run = (
-            self.env["retention.model.run"]
-            .sudo()
-            .search([("date", "<=", self._retention_today())], order="date desc, id desc", limit=1)
-        )
-        for partner in classified:
-            partner.retention_explanation = retention_text.explain(
-                self.env,
-                {
-                    "count": partner.retention_order_count,
-                    "gap": partner.retention_expected_gap_days,
-                    "spread": partner.retention_gap_spread_days,
-                    "days": partner.retention_days_since_last_order,
-                    "last": partner.retention_last_order_date,
-                    "next": partner.retention_expected_next_order_date,
-                    "warning": partner.retention_warning_days,
-                    "missing": partner.retention_missing_order,
-                    "chance": partner.retention_churn_probability if run.model_used else None,
-                    "horizon": run.horizon_days,
-                },
-            )
-
-    @api.model
-    def _retention_day_bound(self, operator, value, field_label):
-        """(operator, date) on the last order date equivalent to ``days silent <operator> value``."""
-        flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
-        if operator not in flipped:
+    def _search_retention_customer_id(self, operator, value):
+        """Partners whose customer has a (readable) row of the current company matching the condition; the
+        domains on the related figures (``retention_status = 'lost'``...) come here as ``any``."""
+        Rows = self.env["retention.customer"]
+        if not Rows.has_access("read"):
+            return [("id", "=", 0)] if operator not in ("not any", "not in", "!=") else []
+        if operator in ("any", "not any"):
+            domain = list(value)
+        elif operator in ("=", "!=") and not value:
+            domain, operator = [], ("not any" if operator == "=" else "any")
+        elif operator in ("in", "not in", "=", "!="):
+            ids = [value] if operator in ("=", "!=") else list(value)
+            domain = [("id", "in", [i for i in ids if i])]
+            operator = "any" if operator in ("in", "=") else "not any"
+        else:
             raise UserError(
-                _(
-                    "Search %(field)s with =, !=, <, <=, > or >= and a number of days (not %(operator)s).",
-                    field=field_label,
-                    operator=str(operator)[:20],
-                )
+                _("Search Retention Figures with =, !=, in, not in or any (not %(operator)s).", operator=operator)
             )
-        days = retention_search.day_count(self.env, operator, value, field_label)
-        return flipped[operator], self._retention_today() - datetime.timedelta(days=days)
-
-    def _retention_day_domain(self, date_field, operator, value, field_label):
-        """``days <operator> value`` as a domain on ``date_field`` (empty day count: no date)."""
-        if value is False or value is None:
-            if operator not in ("=", "!="):
-                raise UserError(_("Search %(field)s with = or != when the value is empty.", field=field_label))
-            return [(date_field, operator, False)]
-        op, day = self._retention_day_bound(operator, value, field_label)
-        return [(date_field, op, day)]
-
-    def _search(self, domain, offset=0, limit=None, order=None):
-        retention_search.check_any_operators(self, domain)
-        return super()._search(domain, offset=offset, limit=limit, order=order)
-
-    def _search_retention_days_since_last_order(self, operator, value):
-        return self._retention_day_domain("retention_last_order_date", operator, value, _("Days Silent"))
-
-    def _search_retention_overdue_days(self, operator, value):
-        """On the expected next order date (overdue by N days: expected N days ago)."""
-        return self._retention_day_domain("retention_expected_next_order_date", operator, value, _("Days Overdue"))
-
-    def _search_retention_missing_order(self, operator, value):
-        today = self._retention_today()
-        return retention_search.boolean_domain(
-            self.env,
-            operator,
-            value,
-            [("retention_warning_date", "<", today)],
-            _("Missing Order"),
-            negative=["|", ("retention_warning_date", "=", False), ("retention_warning_date", ">=", today)],
-        )
-
-    def _field_to_sql(self, alias, fname, query=None, flush=True):
-        """The day counts in SQL (group by, aggregates), from the stored dates and today."""
-        if fname in ("retention_days_since_last_order", "retention_overdue_days", "retention_missing_order"):
-            today = self._retention_today()
-            last = super()._field_to_sql(alias, "retention_last_order_date", query, flush)
-            if fname == "retention_days_since_last_order":
-                return SQL("(%s::date - %s)", today, last)
-            if fname == "retention_overdue_days":
-                gap = super()._field_to_sql(alias, "retention_expected_gap_days", query, flush)
-                return SQL("((%s::date - %s) - %s)", today, last, gap)
-            warning = super()._field_to_sql(alias, "retention_warning_date", query, flush)
-            return SQL("COALESCE(%s < %s::date, FALSE)", warning, today)
-        return super()._field_to_sql(alias, fname, query, flush)
-
-    def _compute_retention_churn_learned(self):
-        run = (
-            self.env["retention.model.run"]
-            .sudo()
-            .search([("date", "<=", self._retention_today())], order="date desc, id desc", limit=1)
-        )
-        self.retention_churn_learned = bool(run.model_used)
-
-    @api.depends("retention_last_outcome", "retention_last_outcome_date")
-    @api.depends_context("lang")
-    def _compute_retention_last_contact(self):
-        labels = dict(self._fields["retention_last_outcome"]._description_selection(self.env))
-        for partner in self:
-            outcome = labels.get(partner.retention_last_outcome) if partner.retention_last_outcome else ""
-            day = retention_text.date_text(self.env, partner.retention_last_outcome_date)
-            partner.retention_last_contact = " · ".join(part for part in (day, outcome) if part) or False
-
-    @api.depends("retention_status")
-    def _compute_retention_color(self):
-        for partner in self:
-            partner.retention_color = STATUS_KANBAN_COLORS.get(partner.retention_status, 0)
-
-    @api.depends("retention_rfm_score")
-    def _compute_retention_rfm_digits(self):
-        for partner in self:
-            score = partner.retention_rfm_score or ""
-            digits = [int(c) for c in score] if len(score) == 3 and score.isdigit() else [0, 0, 0]
-            partner.retention_rfm_recency, partner.retention_rfm_frequency, partner.retention_rfm_monetary = digits
-
-    # statuses sort Active -> Warm -> Cold -> Lost (not alphabetically) in lists, pivot, graph and kanban
-    # day counts sort through the stored dates (indexed): fewest days silent first = latest last order first
-    _RETENTION_DAY_ORDER = {
-        "retention_days_since_last_order": "retention_last_order_date",
-        "retention_overdue_days": "retention_expected_next_order_date",
-    }
-
-    def _order_field_to_sql(self, alias, field_name, direction, nulls, query):
-        if field_name in self._RETENTION_DAY_ORDER:
-            reverse = SQL("DESC") if direction.code != "DESC" else SQL("ASC")
-            # keep the customers without any order where the day count would put them (NULL days sort last ascending)
-            default_nulls = "NULLS FIRST" if direction.code == "DESC" else "NULLS LAST"
-            reverse_nulls = SQL("NULLS LAST") if (nulls.code or default_nulls) == "NULLS FIRST" else SQL("NULLS FIRST")
-            return super()._order_field_to_sql(
-                alias, self._RETENTION_DAY_ORDER[field_name], reverse, reverse_nulls, query
-            )
-        if field_name == "retention_overdue_probability":
-            # the percentile grows with (ln(days) - ln(gap)) / sd: sorting on that is exact
-            last = self._field_to_sql(alias, "retention_last_order_date", query)
-            gap = self._field_to_sql(alias, "retention_expected_gap_days", query)
-            sd = self._field_to_sql(alias, "retention_gap_log_sd", query)
-            return SQL(
-                "((ln(greatest(%s::date - %s, 0.5)) - ln(nullif(%s, 0))) / nullif(%s, 0)) %s %s",
-                self._retention_today(),
-                last,
-                gap,
-                sd,
-                direction,
-                nulls,
-            )
-        if field_name == "retention_status":
-            return SQL("%s %s %s", status_rank_sql(self._field_to_sql(alias, field_name, query)), direction, nulls)
-        return super()._order_field_to_sql(alias, field_name, direction, nulls, query)
-
-    def _read_group_orderby(self, order, groupby_terms, query):
-        return super()._read_group_orderby(order, status_rank_terms(groupby_terms, ("retention_status",)), query)
+        rows = Rows._search([("company_id", "=", self.env.company.id), *domain])
+        return [("id", "in" if operator == "any" else "not in", rows.subselect("partner_id"))]
 
     @api.model
     def _cron_retention_cycle(self, batch_size=1000):

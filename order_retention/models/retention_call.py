@@ -402,7 +402,10 @@ class RetentionCall(models.Model):
         with policy.retention_system():
             self.sudo().write(
                 {
-                    "status_at_call": customer.retention_status or False,
+                    "status_at_call": self.env["retention.customer"]
+                    ._retention_rows(customer, activity.sudo().retention_company_id or self.company_id, create=False)
+                    .retention_status
+                    or False,
                     "activity_id": activity.id,
                     "activity_summary": activity.summary or activity.activity_type_id.name,
                     "activity_done_date": fields.Date.context_today(self),

@@ -101,7 +101,7 @@ class RetentionChurnReport(models.Model):
                        c.status_at_call AS status,
                        COALESCE(c.outcome_user_id, c.user_id) AS user_id,
                        cp.user_id AS customer_user_id,
-                       cp.retention_team_id AS team_id,
+                       rc.retention_team_id AS team_id,
                        c.company_id AS company_id,
                        (c.outcome = 'reached')::int AS reached_count,
                        (c.outcome = 'reached' AND won.ok)::int AS won_back_count,
@@ -115,6 +115,8 @@ class RetentionChurnReport(models.Model):
                        END AS win_back_rate
                   FROM retention_call c
                   JOIN res_partner cp ON cp.id = c.commercial_partner_id
+                  LEFT JOIN retention_customer rc
+                         ON rc.partner_id = c.commercial_partner_id AND rc.company_id = c.company_id
                   CROSS JOIN LATERAL (
                       SELECT EXISTS (
                           SELECT 1 FROM sale_order so JOIN res_partner p ON p.id = so.partner_id

@@ -17,7 +17,7 @@ import time
 import pandas as pd
 
 from odoo import api, fields, models
-from odoo.tools import SQL, config, plaintext2html
+from odoo.tools import SQL, config
 
 from ..tools import cadence, frames
 from . import retention_text
@@ -127,10 +127,11 @@ class RetentionCycle(models.AbstractModel):
         return ids
 
     @api.model
-    def _retention_fact_query(self, as_of):
-        """SQL of the order facts of every confirmed order before the end of ``as_of``: partner_id (the
-        commercial partner), day (since 1970-01-01), amount (company currency), team_id, ordered_at and
-        order_id, ordered by customer, then date and id."""
+    def _retention_fact_query(self, as_of, company):
+        """SQL of the order facts of every confirmed order of ``company`` before the end of ``as_of``:
+        partner_id (the commercial partner), day (since 1970-01-01), amount (company currency), team_id,
+        ordered_at and order_id, ordered by customer, then date and id. Each company's customers are
+        classified on that company's orders only (one row of retention.customer per customer and company)."""
         until = datetime.datetime.combine(as_of + datetime.timedelta(days=1), datetime.time.min)
         return SQL(
             """
@@ -142,7 +143,7 @@ class RetentionCycle(models.AbstractModel):
                    so.id AS order_id
               FROM sale_order so
               JOIN res_partner p ON p.id = so.partner_id
-             WHERE so.state = 'sale' AND so.date_order < %(until)s
+             WHERE so.state = 'sale' AND so.date_order < %(until)s AND so.company_id = %(company)s
                -- a 0-value (or below the Settings minimum) order is no order: it wins nobody back
                AND so.amount_untaxed / COALESCE(NULLIF(so.currency_rate, 0), 1) > %(min_amount)s
                -- never classify your own companies, their contacts nor internal users' partners, whether
@@ -154,6 +155,7 @@ class RetentionCycle(models.AbstractModel):
              ORDER BY p.commercial_partner_id, so.date_order, so.id
             """,
             until=until,
+            company=company.id,
             min_amount=retention_param(self.env, "retention_winback_min_amount"),
             excluded=self._retention_excluded_partners(),
         )
@@ -162,16 +164,17 @@ class RetentionCycle(models.AbstractModel):
     def _retention_flush_facts(self):
         """Write pending ORM changes the fact query reads (it reads the tables with SQL)."""
         self.env["sale.order"].flush_model(
-            ["state", "date_order", "amount_untaxed", "currency_rate", "team_id", "partner_id"]
+            ["state", "date_order", "amount_untaxed", "currency_rate", "team_id", "partner_id", "company_id"]
         )
         self.env["res.partner"].flush_model(["commercial_partner_id"])
 
     @api.model
-    def _retention_fetch_orders(self, as_of):
-        """Order facts as a DataFrame (partner_id, date, amount, peer_group), via COPY."""
+    def _retention_fetch_orders(self, as_of, company=None):
+        """Order facts of ``company`` (default: the current one) as a DataFrame (partner_id, date, amount,
+        peer_group), via COPY."""
         self._retention_flush_facts()
         cr = self.env.cr
-        query = self._retention_fact_query(as_of)
+        query = self._retention_fact_query(as_of, company or self.env.company)
         # the peer group of every row is the customer's latest order's sales team (as the stream's shards)
         copy_sql = (
             b"COPY (SELECT partner_id, day, amount, LAST_VALUE(team_id) OVER ("
@@ -191,8 +194,8 @@ class RetentionCycle(models.AbstractModel):
     WORK_MEM_MB = 256
 
     @api.model
-    def _retention_engine_shards(self, as_of, fit=True):
-        """Stream every confirmed order up to ``as_of`` to the engine in shards of whole customers
+    def _retention_engine_shards(self, as_of, company, fit=True):
+        """Stream every confirmed order of ``company`` up to ``as_of`` to the engine in shards of whole customers
         (one binary COPY, ordered by customer) and fit the base-wide figures. Returns the fitted
         ``cadence.CadenceShards`` and the sales team of each customer's latest order (the fact
         query's peer group), a Series indexed by partner id."""
@@ -212,7 +215,7 @@ class RetentionCycle(models.AbstractModel):
             timings["summarise"] += time.perf_counter() - started
 
         sink = frames.ShardedFactSink(on_shard, self.SHARD_BYTES)
-        query = self._retention_fact_query(as_of)
+        query = self._retention_fact_query(as_of, company)
         copy_sql = frames.fact_copy_sql(cr.mogrify(query.code, query.params).decode())
         if config.get("db_replica_host") is not False and not self.env.context.get("retention_fetch_primary"):
             # Odoo runs with a read-only replica (--db_replica_host): the one heavy read of the run, every
@@ -230,24 +233,27 @@ class RetentionCycle(models.AbstractModel):
         return shards, team
 
     @api.model
-    def _retention_stored_statuses(self):
-        """The stored status of every classified customer, a Series indexed by partner id (via COPY)."""
-        self.env["res.partner"].flush_model(["retention_status"])
+    def _retention_stored_statuses(self, company):
+        """The stored status of every classified customer of ``company``, a Series indexed by partner id (via
+        COPY)."""
+        self.env["retention.customer"].flush_model(["retention_status"])
         buffer = frames.new_buffer()
-        self.env.cr.copy_expert(
-            "COPY (SELECT id, retention_status FROM res_partner WHERE retention_status IS NOT NULL) "
-            "TO STDOUT WITH (FORMAT csv)",
-            buffer,
+        query = SQL(
+            "COPY (SELECT partner_id, retention_status FROM retention_customer "
+            "WHERE retention_status IS NOT NULL AND company_id = %s) TO STDOUT WITH (FORMAT csv)",
+            company.id,
         )
+        self.env.cr.copy_expert(self.env.cr.mogrify(query.code, query.params).decode(), buffer)
         buffer.seek(0)
         frame = pd.read_csv(buffer, names=["id", "status"], header=None, dtype={"id": "int64", "status": "category"})
         return frame.set_index("id")["status"]
 
     @api.model
-    def _retention_compute(self, as_of):
-        """Run the engine on every customer as of ``as_of``: one row per commercial partner, plus
-        ``team_id``, the sales team of the customer's latest order (the fact query's peer group)."""
-        shards, team = self._retention_engine_shards(as_of)
+    def _retention_compute(self, as_of, company=None):
+        """Run the engine on every customer of ``company`` (default: the current one) as of ``as_of``: one row
+        per commercial partner, plus ``team_id``, the sales team of the customer's latest order (the fact
+        query's peer group)."""
+        shards, team = self._retention_engine_shards(as_of, company or self.env.company)
         result = pd.concat(list(shards.score(self.SCORE_CHUNK))) if shards.population.customers else None
         if result is None:
             result = cadence.compute_cadence(None, as_of)
@@ -268,7 +274,11 @@ class RetentionCycle(models.AbstractModel):
         )
         self.env.cr.execute(SQL("DROP TABLE IF EXISTS %s", SQL.identifier(STAGE_TABLE)))
         self.env.cr.execute(
-            SQL("CREATE UNLOGGED TABLE %s (%s, PRIMARY KEY (partner_id))", SQL.identifier(STAGE_TABLE), columns)
+            SQL(
+                "CREATE UNLOGGED TABLE %s (company_id int4 NOT NULL, %s, PRIMARY KEY (partner_id, company_id))",
+                SQL.identifier(STAGE_TABLE),
+                columns,
+            )
         )
         return res
 
@@ -312,31 +322,48 @@ class RetentionCycle(models.AbstractModel):
 
     @api.model
     def _retention_stage(self, as_of, lap=None):
-        """Fetch, fit and score every customer as of ``as_of`` into the stage table (one row per
-        customer) and record the day's run (the churn model, the counts). The write-back reads the
-        stage, all at once or by ranges of customers (``_retention_apply_stage``). Returns what the run
-        record was made of: status, rule status and value at risk per customer."""
+        """Fetch, fit and score every customer of every company as of ``as_of`` into the stage table (one
+        row per customer and company) and record each company's run (the churn model, the counts). The
+        write-back reads the stage, all at once or by ranges of customers (``_retention_apply_stage``).
+        Returns what the run records were made of: status, rule status and value at risk per customer and
+        company."""
         lap = lap or (lambda phase: None)
         cr = self.env.cr
         self._retention_set_work_mem()
-        # fetch: one COPY of every order streamed into the engine's per-customer summaries, shard by
-        # shard; then the base-wide fit; then the customers scored and copied back chunk by chunk
-        shards, team = self._retention_engine_shards(as_of, fit=False)
-        lap("fetch")
-        timings = cr.cache.setdefault("retention_timings", {})
-        timings["of which summarise"] = timings.pop("summarise", 0.0)  # the engine's work on each shard
-        shards.fit()
-        lap("fit")
         # the results go back in binary COPY (fixed-width rows, no formatting), the sentences of status
-        # changes beside them; one statement then restores NULLs and labels into the stage table
+        # changes beside them; one statement per company then restores NULLs and labels into the stage table
         columns = SQL(", ").join(
             SQL("%s %s", SQL.identifier(name), SQL(sql_type)) for name, sql_type in frames.result_raw_columns()
         )
         cr.execute(SQL("DROP TABLE IF EXISTS retention_result_raw, retention_result_text"))
         cr.execute(SQL("CREATE TEMP TABLE retention_result_raw (%s) ON COMMIT DROP", columns))
         cr.execute(SQL("CREATE TEMP TABLE retention_result_text (partner_id int4, explanation text) ON COMMIT DROP"))
+        stage = SQL.identifier(STAGE_TABLE)
+        cr.execute(SQL("TRUNCATE %s", stage))
+        timings = cr.cache.setdefault("retention_timings", {})
+        results = []
+        for company in self.env["res.company"].sudo().search([], order="id"):
+            results.append(self._retention_stage_company(as_of, company, lap))
+        timings["of which summarise"] = timings.pop("summarise", 0.0)  # the engine's work on each shard
+        cr.execute(SQL("ANALYZE %s", stage))
+        lap("score_copy_in")
+        return pd.concat(results)
+
+    @api.model
+    def _retention_stage_company(self, as_of, company, lap):
+        """Stage the customers of one company: one COPY of its orders streamed into the engine's per-customer
+        summaries, shard by shard; the base-wide fit; the customers scored and copied back chunk by chunk."""
+        cr = self.env.cr
+        timings = cr.cache.setdefault("retention_timings", {})
+        summarised = timings.get("summarise", 0.0)
+        shards, team = self._retention_engine_shards(as_of, company, fit=False)
+        timings["summarise"] = summarised + timings.get("summarise", 0.0)
+        lap("fetch")
+        shards.fit()
+        lap("fit")
         kept = []  # what the run record needs of every customer, in a few bytes each
-        stored = self._retention_stored_statuses()
+        stored = self._retention_stored_statuses(company)
+        cr.execute(SQL("TRUNCATE retention_result_raw, retention_result_text"))
         # only a customer whose status changes needs today's sentence (for its history row)
         for chunk in shards.score(self.SCORE_CHUNK, previous_status=lambda ids: stored.reindex(ids).to_numpy()):
             chunk["team_id"] = team.reindex(chunk.index)
@@ -346,25 +373,23 @@ class RetentionCycle(models.AbstractModel):
                     "COPY retention_result_text FROM STDIN WITH (FORMAT csv)", frames.explanations_to_csv(chunk)
                 )
             kept.append(chunk[["status", "rule_status", "value_at_risk"]].astype({"status": "category"}))
-        stage = SQL.identifier(STAGE_TABLE)
         select = frames.result_raw_select("retention_result_raw", "retention_result_text")  # no user input
-        cr.execute(SQL("TRUNCATE %s", stage))
         cr.execute(
             SQL(
-                "INSERT INTO %s (%s) %s",
-                stage,
+                "INSERT INTO %s (company_id, %s) SELECT %s, staged.* FROM (%s) staged",
+                SQL.identifier(STAGE_TABLE),
                 SQL(", ").join(SQL.identifier(name) for name, _type in frames.RESULT_COLUMNS),
+                company.id,
                 SQL(select),
             )
         )
-        cr.execute(SQL("ANALYZE %s", stage))
         del team
         empty = cadence.compute_cadence(None, as_of)[["status", "rule_status", "value_at_risk"]]
         result = pd.concat(kept) if kept else empty
         result.attrs["churn_model"] = shards.population.model
         del shards, kept
-        self.env["retention.model.run"]._retention_record_run(as_of, result)
-        lap("score_copy_in")
+        if len(result) or company == self.env.company:
+            self.env["retention.model.run"]._retention_record_run(as_of, result, company)
         return result
 
     @api.model
@@ -372,7 +397,8 @@ class RetentionCycle(models.AbstractModel):
         """(first id, last id) of ranges of ``size`` customers covering the staged customers and the
         classified ones (who may have lost their status): the write-back's shards."""
         ids = SQL(
-            "SELECT partner_id AS id FROM %s UNION SELECT id FROM res_partner WHERE retention_status IS NOT NULL",
+            "SELECT partner_id AS id FROM %s UNION SELECT partner_id FROM retention_customer "
+            "WHERE retention_status IS NOT NULL",
             SQL.identifier(STAGE_TABLE),
         )
         return self._retention_id_ranges(ids, size)
@@ -403,33 +429,31 @@ class RetentionCycle(models.AbstractModel):
         Returns (customer rows written, changes)."""
         lap = lap or (lambda phase: None)
         self._retention_set_work_mem()
-        in_range = SQL("p.id BETWEEN %s AND %s", first_id, last_id) if first_id is not None else SQL("TRUE")
-        changes = self._retention_record_changes(as_of, in_range)
+        id_range = (first_id, last_id) if first_id is not None else None
+        in_range = self._retention_in_range("r.partner_id", id_range)
+        changes = self._retention_record_changes(as_of, id_range)
         lap("history")
-        written = self._retention_apply_results(as_of, in_range)
+        written = self._retention_apply_results(as_of, id_range)
         self.env["mail.activity"]._retention_refresh_values(partner_range=(first_id, last_id))
         lap("update")
-        # a customer back to active needs no restored follow-up
+        # a customer back to active needs no restored follow-up; "lost for good" holds until they order again
         self.env.cr.execute(
             SQL(
-                "UPDATE res_partner p SET retention_restore_order_id = NULL "
-                "WHERE retention_restore_order_id IS NOT NULL AND retention_status = 'active' AND %s",
+                """
+            UPDATE retention_customer r
+               SET retention_restore_order_id = NULL, retention_lost_for_good = FALSE
+             WHERE (retention_restore_order_id IS NOT NULL OR retention_lost_for_good)
+               AND retention_status = 'active' AND %s
+            """,
                 in_range,
             )
         )
-        # "lost for good" holds until the customer orders again
-        self.env.cr.execute(
-            SQL(
-                "UPDATE res_partner p SET retention_lost_for_good = FALSE "
-                "WHERE retention_lost_for_good AND retention_status = 'active' AND %s",
-                in_range,
-            )
-        )
-        self.env["res.partner"].invalidate_model()
+        self.env["retention.customer"].invalidate_model()
+        self.env["retention.customer"]._retention_invalidate_readers()
         self.env["retention.status.history"].invalidate_model()
         lap("flags")
-        self._retention_post_changes(changes)
-        lap("chatter")
+        # the status changes are not posted in the customer's chatter: anybody who can open the customer reads
+        # its chatter, the status history keeps them for those who may read the figures
         self._retention_close_reordered(changes)
         self._retention_close_unclassified(changes)
         self._retention_rename_open_followups(changes)
@@ -441,38 +465,53 @@ class RetentionCycle(models.AbstractModel):
         self.env["ir.config_parameter"].sudo().set_param(LAST_COMPUTE_PARAM, fields.Date.to_string(as_of))
 
     @api.model
-    def _retention_record_changes(self, as_of, in_range=None):
-        """Insert one history row per customer whose status changes (incl. customers who lost their
-        last confirmed order); returns [(history_id, partner_id, old, new)] of the changes from a
-        status (a first classification is recorded in the history only: returning a million of them
-        on the first night would cost memory and nobody reads them)."""
-        self.env["res.partner"].flush_model()
+    def _retention_in_range(self, column, id_range):
+        """SQL condition: the partner id ``column`` (trusted code, e.g. "r.partner_id") in the write-back's
+        range ``id_range`` = (first id, last id); always true without a range."""
+        if not id_range:
+            return SQL("TRUE")
+        return SQL("%s BETWEEN %s AND %s", SQL(column), *id_range)
+
+    @api.model
+    def _retention_record_changes(self, as_of, id_range=None):
+        """Insert one history row per customer and company whose status changes (incl. customers who lost
+        their last confirmed order); returns [(history_id, partner_id, old, new, company_id)] of the changes
+        from a status (a first classification is recorded in the history only: returning a million of them on
+        the first night would cost memory and nobody reads them)."""
+        self.env["retention.customer"].flush_model()
+        self.env["res.partner"].flush_model(["user_id"])
         rows = self.env.execute_query(
             SQL(
                 """
             WITH inserted AS (
-            INSERT INTO retention_status_history (partner_id, date, old_status, new_status,
+            INSERT INTO retention_status_history (partner_id, company_id, date, old_status, new_status,
                    days_since_last_order, warning_days, expected_gap_days, order_count, gap_spread_days,
                    last_order_date, expected_next_order_date, churn_probability, user_id,
                    is_win_back, create_uid, create_date, write_uid, write_date)
-            SELECT p.id, %(as_of)s, p.retention_status, t.status, t.days_since_last, t.warning_days,
-                   t.expected_gap, t.order_count, t.gap_spread, t.last_order_date, t.expected_next_date,
-                   t.churn_probability, p.user_id,
-                   COALESCE(p.retention_status IN ('warm', 'cold', 'lost') AND t.status = 'active', FALSE),
+            SELECT r.partner_id, r.company_id, %(as_of)s, r.old_status, t.status, t.days_since_last,
+                   t.warning_days, t.expected_gap, t.order_count, t.gap_spread, t.last_order_date,
+                   t.expected_next_date, t.churn_probability, p.user_id,
+                   COALESCE(r.old_status IN ('warm', 'cold', 'lost') AND t.status = 'active', FALSE),
                    %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
-              FROM res_partner p
-              LEFT JOIN %(stage)s t ON t.partner_id = p.id
-             WHERE (t.partner_id IS NOT NULL OR p.retention_status IS NOT NULL)
-               AND p.retention_status IS DISTINCT FROM t.status
-               AND %(in_range)s
-            RETURNING id, partner_id, old_status, new_status
+              FROM (SELECT COALESCE(t.partner_id, c.partner_id) AS partner_id,
+                           COALESCE(t.company_id, c.company_id) AS company_id,
+                           c.retention_status AS old_status
+                      FROM %(stage)s t
+                      FULL JOIN retention_customer c
+                        ON c.partner_id = t.partner_id AND c.company_id = t.company_id
+                     WHERE (t.partner_id IS NOT NULL OR c.retention_status IS NOT NULL)
+                       AND c.retention_status IS DISTINCT FROM t.status) r
+              LEFT JOIN %(stage)s t ON t.partner_id = r.partner_id AND t.company_id = r.company_id
+              JOIN res_partner p ON p.id = r.partner_id
+             WHERE %(in_range)s
+            RETURNING id, partner_id, old_status, new_status, company_id
             )
-            SELECT id, partner_id, old_status, new_status FROM inserted WHERE old_status IS NOT NULL
+            SELECT id, partner_id, old_status, new_status, company_id FROM inserted WHERE old_status IS NOT NULL
             """,
                 as_of=as_of,
                 uid=self.env.uid,
                 stage=SQL.identifier(STAGE_TABLE),
-                in_range=in_range or SQL("TRUE"),
+                in_range=self._retention_in_range("r.partner_id", id_range),
             )
         )
         return rows
@@ -483,166 +522,152 @@ class RetentionCycle(models.AbstractModel):
     PROBABILITY_TOLERANCE = 0.05
     AMOUNT_TOLERANCE = 0.05
 
+    # The figures of retention.customer the engine writes, and the stage column each comes from.
+    RESULT_FIELDS = {
+        "retention_status": "status",
+        "retention_last_order_date": "last_order_date",
+        "retention_order_count": "order_count",
+        "retention_total_amount": "total_amount",
+        "retention_mean_gap_days": "mean_gap",
+        "retention_gap_std_days": "std_gap",
+        "retention_expected_gap_days": "expected_gap",
+        "retention_gap_spread_days": "gap_spread",
+        "retention_expected_next_order_date": "expected_next_date",
+        "retention_warning_days": "warning_days",
+        "retention_warning_date": "warning_date",
+        "retention_gap_log_sd": "gap_log_sd",
+        "retention_p_no_order_90d": "p_no_order_90d",
+        "retention_rfm_score": "rfm_score",
+        "retention_rfm_segment": "rfm_segment",
+        "retention_team_id": "team_id",
+        "retention_churn_probability": "churn_probability",
+        "retention_annual_value": "annual_value",
+        "retention_value_at_risk": "value_at_risk",
+    }
+
     @api.model
-    def _retention_apply_results(self, as_of, in_range=None):
-        """Write the engine's results onto res_partner in two set-based statements, touching only the
-        customers whose status or statistics changed (each row rewrite touches every index of
-        res_partner). Returns the number of rows written."""
+    def _retention_apply_results(self, as_of, id_range=None):
+        """Write the engine's results into retention.customer (never res_partner) in three set-based
+        statements: new customers inserted, the rows whose status or statistics changed updated (the others
+        are not touched: no row version, no WAL), the customers no longer classified emptied. Returns the
+        number of rows written."""
         now = fields.Datetime.now()
         cr = self.env.cr
+        in_range = self._retention_in_range("r.partner_id", id_range)
+        stage = SQL.identifier(STAGE_TABLE)
+        names = list(self.RESULT_FIELDS)
+        columns = SQL(", ").join(SQL.identifier(name) for name in names)
+        values = SQL(", ").join(SQL("t.%s", SQL.identifier(col)) for col in self.RESULT_FIELDS.values())
         cr.execute(
             SQL(
                 """
-            UPDATE res_partner p
-               SET retention_status_since = CASE WHEN p.retention_status IS DISTINCT FROM t.status
-                                                 THEN %(as_of)s ELSE COALESCE(p.retention_status_since, %(as_of)s) END,
-                   retention_status = t.status,
-                   retention_last_order_date = t.last_order_date,
-                   retention_order_count = t.order_count,
-                   retention_total_amount = t.total_amount,
-                   retention_mean_gap_days = t.mean_gap,
-                   retention_gap_std_days = t.std_gap,
-                   retention_expected_gap_days = t.expected_gap,
-                   retention_gap_spread_days = t.gap_spread,
-                   retention_expected_next_order_date = t.expected_next_date,
-                   retention_warning_days = t.warning_days,
-                   retention_warning_date = t.warning_date,
-                   retention_gap_log_sd = t.gap_log_sd,
-                   retention_p_no_order_90d = t.p_no_order_90d,
-                   retention_rfm_score = t.rfm_score,
-                   retention_rfm_segment = t.rfm_segment,
-                   retention_team_id = t.team_id,
-                   retention_churn_probability = t.churn_probability,
-                   retention_annual_value = t.annual_value,
-                   retention_value_at_risk = t.value_at_risk,
-                   retention_last_computed = %(now)s
+            INSERT INTO retention_customer AS r (partner_id, company_id, user_id, retention_status_since,
+                   retention_last_computed, %(columns)s, create_uid, create_date, write_uid, write_date)
+            SELECT t.partner_id, t.company_id, p.user_id, %(as_of)s, %(now)s, %(values)s,
+                   %(uid)s, %(now)s, %(uid)s, %(now)s
               FROM %(stage)s t
-             WHERE p.id = t.partner_id AND %(in_range)s
-               AND ((p.retention_status, p.retention_last_order_date, p.retention_order_count, p.retention_total_amount,
-                     p.retention_mean_gap_days, p.retention_gap_std_days, p.retention_expected_next_order_date,
-                     p.retention_warning_date, p.retention_gap_spread_days, p.retention_rfm_segment,
-                     p.retention_rfm_score, p.retention_team_id)
+              JOIN res_partner p ON p.id = t.partner_id
+             WHERE %(in_range)s
+               AND NOT EXISTS (SELECT 1 FROM retention_customer c
+                                WHERE c.partner_id = t.partner_id AND c.company_id = t.company_id)
+            """,
+                columns=columns,
+                values=values,
+                as_of=as_of,
+                now=now,
+                uid=self.env.uid,
+                stage=stage,
+                in_range=self._retention_in_range("t.partner_id", id_range),
+            )
+        )
+        written = cr.rowcount
+        assignments = SQL(", ").join(
+            SQL("%s = t.%s", SQL.identifier(name), SQL.identifier(col)) for name, col in self.RESULT_FIELDS.items()
+        )
+        cr.execute(
+            SQL(
+                """
+            UPDATE retention_customer r
+               SET retention_status_since = CASE WHEN r.retention_status IS DISTINCT FROM t.status
+                                                 THEN %(as_of)s ELSE COALESCE(r.retention_status_since, %(as_of)s) END,
+                   %(assignments)s,
+                   retention_last_computed = %(now)s, write_date = %(now)s, write_uid = %(uid)s
+              FROM %(stage)s t
+             WHERE r.partner_id = t.partner_id AND r.company_id = t.company_id AND %(in_range)s
+               AND ((r.retention_status, r.retention_last_order_date, r.retention_order_count, r.retention_total_amount,
+                     r.retention_mean_gap_days, r.retention_gap_std_days, r.retention_expected_next_order_date,
+                     r.retention_warning_date, r.retention_gap_spread_days, r.retention_rfm_segment,
+                     r.retention_rfm_score, r.retention_team_id)
                     IS DISTINCT FROM
                     (t.status, t.last_order_date, t.order_count, t.total_amount, t.mean_gap, t.std_gap,
                      t.expected_next_date, t.warning_date, t.gap_spread, t.rfm_segment, t.rfm_score, t.team_id)
-                    OR p.retention_expected_gap_days IS NULL OR p.retention_warning_days IS NULL
-                    OR abs(p.retention_expected_gap_days - t.expected_gap) >= 0.5
-                    OR abs(p.retention_warning_days - t.warning_days) >= 0.5
-                    OR abs(COALESCE(p.retention_gap_log_sd, 0) - t.gap_log_sd) >= 0.01
-                    OR abs(COALESCE(p.retention_churn_probability, -1) - t.churn_probability) >= %(ptol)s
-                    OR abs(COALESCE(p.retention_p_no_order_90d, -1) - t.p_no_order_90d) >= %(ptol)s
-                    OR abs(COALESCE(p.retention_annual_value, 0) - t.annual_value)
+                    OR r.retention_expected_gap_days IS NULL OR r.retention_warning_days IS NULL
+                    OR abs(r.retention_expected_gap_days - t.expected_gap) >= 0.5
+                    OR abs(r.retention_warning_days - t.warning_days) >= 0.5
+                    OR abs(COALESCE(r.retention_gap_log_sd, 0) - t.gap_log_sd) >= 0.01
+                    OR abs(COALESCE(r.retention_churn_probability, -1) - t.churn_probability) >= %(ptol)s
+                    OR abs(COALESCE(r.retention_p_no_order_90d, -1) - t.p_no_order_90d) >= %(ptol)s
+                    OR abs(COALESCE(r.retention_annual_value, 0) - t.annual_value)
                        > %(atol)s * greatest(abs(t.annual_value), 1)
-                    OR abs(COALESCE(p.retention_value_at_risk, 0) - t.value_at_risk)
+                    OR abs(COALESCE(r.retention_value_at_risk, 0) - t.value_at_risk)
                        > %(atol)s * greatest(abs(t.value_at_risk), 1))
             """,
                 as_of=as_of,
                 now=now,
-                stage=SQL.identifier(STAGE_TABLE),
-                in_range=in_range or SQL("TRUE"),
+                uid=self.env.uid,
+                assignments=assignments,
+                stage=stage,
+                in_range=in_range,
                 ptol=self.PROBABILITY_TOLERANCE,
                 atol=self.AMOUNT_TOLERANCE,
             )
         )
-        written = cr.rowcount
+        written += cr.rowcount
+        emptied = SQL(", ").join(
+            SQL("%s = NULL", SQL.identifier(name)) for name in names if name != "retention_order_count"
+        )
         cr.execute(
             SQL(
                 """
-            UPDATE res_partner p
-               SET retention_status = NULL, retention_status_since = NULL, retention_last_order_date = NULL,
-                   retention_order_count = 0, retention_total_amount = NULL, retention_mean_gap_days = NULL,
-                   retention_gap_std_days = NULL, retention_expected_gap_days = NULL, retention_gap_spread_days = NULL,
-                   retention_expected_next_order_date = NULL, retention_warning_days = NULL,
-                   retention_warning_date = NULL, retention_gap_log_sd = NULL,
-                   retention_p_no_order_90d = NULL, retention_rfm_score = NULL, retention_rfm_segment = NULL,
-                   retention_team_id = NULL, retention_churn_probability = NULL,
-                   retention_annual_value = NULL, retention_value_at_risk = NULL, retention_last_computed = %(now)s
-             WHERE p.retention_status IS NOT NULL AND %(in_range)s
-               AND NOT EXISTS (SELECT 1 FROM %(stage)s t WHERE t.partner_id = p.id)
+            UPDATE retention_customer r
+               SET %(emptied)s, retention_order_count = 0, retention_status_since = NULL,
+                   retention_last_computed = %(now)s, write_date = %(now)s, write_uid = %(uid)s
+             WHERE r.retention_status IS NOT NULL AND %(in_range)s
+               AND NOT EXISTS (SELECT 1 FROM %(stage)s t
+                                WHERE t.partner_id = r.partner_id AND t.company_id = r.company_id)
             """,
+                emptied=emptied,
                 now=now,
-                stage=SQL.identifier(STAGE_TABLE),
-                in_range=in_range or SQL("TRUE"),
+                uid=self.env.uid,
+                stage=stage,
+                in_range=in_range,
             )
         )
         return written + cr.rowcount
 
     @api.model
-    def _retention_post_changes(self, changes):
-        """Log status changes in the customers' chatter, in one batched create. The first
-        classification of a customer (no previous status) is only recorded in the history."""
-        subtype = self.env.ref("mail.mt_note")
-        author = self.env.ref("base.partner_root")
-        partner_ids = [partner_id for _history_id, partner_id, old, _new in changes if old]
-        if not partner_ids:
-            return
-        # mail.message.create() looks up the author's address, the reply-to and the record name one
-        # message at a time (a thousand changes: seconds); they are the same lookups done once here
-        Message = self.env["mail.message"].sudo()
-        partners = self.env["res.partner"].sudo().browse(partner_ids)
-        _author, email_from = self.env["mail.thread"]._message_compute_author(author.id, raise_on_email=False)
-        reply_to = partners._notify_get_reply_to(default=email_from)
-        # written in the language of the customer's salesperson (else its company's), who reads it
-        langs = {partner.id: retention_text.reader_lang(self.env, partner) for partner in partners}
-        bodies = {}
-
-        def body(old, new, lang):
-            if (old, new, lang) not in bodies:
-                env = self.with_context(lang=lang).env
-                labels = dict(self.env["res.partner"]._fields["retention_status"]._description_selection(env))
-                none = env._("no status")
-                bodies[old, new, lang] = plaintext2html(
-                    env._("Retention status: %(old)s → %(new)s", old=labels.get(old, none), new=labels.get(new, none))
-                )
-            return bodies[old, new, lang]
-
-        names = dict(zip(partners.ids, partners.mapped("display_name"), strict=True))
-        vals_list = []
-        for _history_id, partner_id, old, new in changes:
-            if not old:
-                continue
-            vals = {
-                "model": "res.partner",
-                "res_id": partner_id,
-                "message_type": "notification",
-                "subtype_id": subtype.id,
-                "author_id": author.id,
-                "email_from": email_from,
-                "reply_to": reply_to[partner_id],
-                "record_name": names[partner_id],
-                "body": body(old, new, langs[partner_id]),
-            }
-            vals["message_id"] = Message._get_message_id(vals)
-            vals_list.append(vals)
-        Message.create(vals_list)
-
-    @api.model
     def _retention_close_reordered(self, changes):
         """Close (without a call) the open follow-ups of customers who came back to active."""
-        partner_ids = [
-            partner_id for _h, partner_id, old, new in changes if new == "active" and old in FOLLOWUP_STATUSES
-        ]
-        if partner_ids:
-            self._retention_close_followups(self.env["res.partner"].browse(partner_ids))
+        by_company = {}
+        for _h, partner_id, old, new, *company in changes:
+            if new == "active" and old in FOLLOWUP_STATUSES:
+                by_company.setdefault(company[0] if company else None, []).append(partner_id)
+        for company_id, partner_ids in by_company.items():
+            company = self.env["res.company"].browse(company_id) if company_id else None
+            self._retention_close_followups(self.env["res.partner"].browse(partner_ids), company=company)
 
     @api.model
     def _retention_close_unclassified(self, changes):
         """Close the open follow-ups of customers who are no longer classified (their last confirmed order
         was cancelled, or they turned out to be your own company or an employee): there is nobody to win back."""
-        partner_ids = [partner_id for _h, partner_id, old, new in changes if not new and old in FOLLOWUP_STATUSES]
-        if not partner_ids:
+        activities = self.env["mail.activity"].sudo()
+        for _h, partner_id, old, new, *company in changes:
+            if not new and old in FOLLOWUP_STATUSES:
+                activities |= self._retention_open_calls(
+                    self.env["res.partner"].browse(partner_id), self.env["res.company"].browse(company)
+                )
+        if not activities:
             return
-        activities = (
-            self.env["mail.activity"]
-            .sudo()
-            .search(
-                [
-                    ("res_model", "=", "res.partner"),
-                    ("res_id", "in", partner_ids),
-                    ("activity_type_id", "=", self._retention_activity_type().id),
-                ]
-            )
-        )
         for lang, lang_activities in activities.grouped(lambda a: a.user_id.lang or "en_US").items():
             lang_activities._retention_close_system(
                 feedback=self.with_context(lang=lang).env._(
@@ -652,27 +677,29 @@ class RetentionCycle(models.AbstractModel):
             )
 
     @api.model
-    def _retention_close_followups(self, partners, order=None):
-        """Mark the open retention activities of ``partners`` done by the system, with a note; their pending
-        lost-for-good requests are moot."""
+    def _retention_open_calls(self, partners, company=None):
+        """The open retention calls of ``partners`` (in ``company`` only, when given: each company follows its
+        own customers up), as the system."""
+        domain = [
+            ("res_model", "=", "res.partner"),
+            ("res_id", "in", partners.ids),
+            ("activity_type_id", "=", self._retention_activity_type().id),
+        ]
+        if company:
+            domain.append(("retention_company_id", "in", [company.id, False]))
+        return self.env["mail.activity"].sudo().search(domain)
+
+    @api.model
+    def _retention_close_followups(self, partners, order=None, company=None):
+        """Mark the open retention activities of ``partners`` (of ``company``, default: every company) done by
+        the system, with a note; their pending lost-for-good requests are moot."""
         self.env["retention.lost.request"]._retention_withdraw_ordered(partners)
-        activities = (
-            self.env["mail.activity"]
-            .sudo()
-            .search(
-                [
-                    ("res_model", "=", "res.partner"),
-                    ("res_id", "in", partners.ids),
-                    ("activity_type_id", "=", self._retention_activity_type().id),
-                ]
-            )
-        )
+        activities = self._retention_open_calls(partners, company)
         # the note is read by the call's assignee: their language and date format
         for (partner_id, lang), partner_activities in activities.grouped(
             lambda a: (a.res_id, a.user_id.lang or "en_US")
         ).items():
             env = self.with_context(lang=lang).env
-            partner = self.env["res.partner"].browse(partner_id)
             if order:
                 note = env._(
                     "Ordered on %(date)s (%(order)s): back to active, no call needed.",
@@ -680,9 +707,20 @@ class RetentionCycle(models.AbstractModel):
                     order=order.name,
                 )
             else:
+                last = (
+                    self.env["retention.customer"]
+                    .sudo()
+                    .search(
+                        [
+                            ("partner_id", "=", partner_id),
+                            ("company_id", "=", (company or partner_activities.retention_company_id[:1]).id),
+                        ],
+                        limit=1,
+                    )
+                )
                 note = env._(
                     "Ordered on %(date)s: back to active, no call needed.",
-                    date=retention_text.date_text(env, partner.retention_last_order_date) or "?",
+                    date=retention_text.date_text(env, last.retention_last_order_date) or "?",
                 )
             partner_activities._retention_close_system(feedback=note)
 
@@ -712,7 +750,7 @@ class RetentionCycle(models.AbstractModel):
         call's assignee."""
         activity_type = self._retention_activity_type()
         by_status = {}
-        for _h, partner_id, old, new in changes:
+        for _h, partner_id, old, new, *_company in changes:
             if old and new in FOLLOWUP_STATUSES:
                 by_status.setdefault(new, []).append(partner_id)
         self.env["mail.activity"].flush_model(["summary", "user_id", "res_id", "res_model", "active"])

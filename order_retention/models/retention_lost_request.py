@@ -120,7 +120,9 @@ class RetentionLostRequest(models.Model):
                 customer = request.partner_id
                 names = {"requester": request.requested_by_id.name, "user": self.env.user.name}
                 if state == "confirmed":
-                    customer.write({"retention_lost_for_good": True})
+                    self.env["retention.customer"]._retention_rows(customer, request.company_id).write(
+                        {"retention_lost_for_good": True}
+                    )
                     body = _(
                         "Lost for good, as %(requester)s asked: confirmed by %(user)s. No more retention calls until "
                         "the customer orders again.",

@@ -23,6 +23,15 @@ class RetentionModelRun(models.Model):
     _rec_name = "date"
 
     date = fields.Date(required=True, index=True, readonly=True, help="Day the customers were classified as of.")
+    company_id = fields.Many2one(
+        "res.company",
+        string="Company",
+        required=True,
+        readonly=True,
+        index=True,
+        default=lambda self: self.env.company,
+        help="The company whose customers and orders this model learned from (each company has its own).",
+    )
     model_used = fields.Boolean(
         string="Learned Model Used",
         readonly=True,
@@ -158,9 +167,10 @@ class RetentionModelRun(models.Model):
         help="What the model learned about your customers, in plain words.",
     )
 
-    @api.depends_context("company")
+    @api.depends("company_id")
     def _compute_currency_id(self):
-        self.currency_id = self.env.company.currency_id
+        for run in self:
+            run.currency_id = run.company_id.currency_id or self.env.company.currency_id
 
     @api.depends("model_data")
     def _compute_explanation(self):
@@ -184,9 +194,16 @@ class RetentionModelRun(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _retention_record_run(self, as_of, result):
-        """Store the churn model of the computation as of ``as_of`` (one run per day: a rerun the
-        same day replaces it). Written by the system for managers to read."""
+    def _retention_latest(self, company, day):
+        """The latest run of ``company`` on or before ``day`` (the model its customers' figures come from)."""
+        return self.sudo().search(
+            [("company_id", "=", company.id), ("date", "<=", day)], order="date desc, id desc", limit=1
+        )
+
+    @api.model
+    def _retention_record_run(self, as_of, result, company):
+        """Store the churn model of ``company``'s computation as of ``as_of`` (one run per company and day: a
+        rerun the same day replaces it). Written by the system for managers to read."""
         model = result.attrs["churn_model"]
         lost = int((result["status"] == "lost").sum()) if len(result) else 0
         rule_lost = int((result["rule_status"] == "lost").sum()) if len(result) else 0
@@ -195,10 +212,11 @@ class RetentionModelRun(models.Model):
             return value if model.used and math.isfinite(value) else 0.0
 
         Run = self.sudo()  # managers only read runs: the cycle (cron or Run now) records them
-        Run.search([("date", "=", as_of)]).unlink()
+        Run.search([("date", "=", as_of), ("company_id", "=", company.id)]).unlink()
         return Run.create(
             {
                 "date": as_of,
+                "company_id": company.id,
                 "model_used": model.used,
                 "fallback_reason": model.fallback_reason or False,
                 "horizon_days": model.horizon_days,

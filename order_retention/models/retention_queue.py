@@ -151,32 +151,38 @@ class RetentionQueue(models.AbstractModel):
 
     @api.model
     def _retention_candidates(self, today):
-        """Rows of the customers who need a follow-up today and have no open retention call: (id, status,
-        value at risk, days silent, salesperson, company, restore order, stop, kept, unanswered, lead user)."""
+        """Rows of the customers who need a follow-up today in a company and have no open retention call there:
+        (retention.customer id, status, value at risk, days silent, salesperson, company, restore order, stop,
+        kept, reason, partner id)."""
         activity_type = self.env["retention.cycle"]._retention_activity_type()
-        self.env["res.partner"].flush_model()
+        self.env["res.partner"].flush_model(["active", "user_id"])
+        self.env["retention.customer"].flush_model()
         self.env["mail.activity"].flush_model(["active", "date_done", "res_id", "res_model", "activity_type_id"])
         intervals = {status: retention_param(self.env, fname) for status, fname in INTERVAL_PARAMS.items()}
         return self.env.execute_query(
             SQL(
                 """
-            SELECT p.id, p.retention_status, COALESCE(p.retention_value_at_risk, 0),
-                   %(today)s::date - p.retention_last_order_date, p.user_id, p.company_id,
-                   p.retention_restore_order_id, p.retention_call_stop, p.retention_kept_in_queue,
-                   p.retention_last_churn_reason_id
-              FROM res_partner p
-             WHERE p.active AND p.retention_status IN %(statuses)s AND NOT COALESCE(p.retention_lost_for_good, false)
+            SELECT r.id, r.retention_status, COALESCE(r.retention_value_at_risk, 0),
+                   %(today)s::date - r.retention_last_order_date, p.user_id, r.company_id,
+                   r.retention_restore_order_id, r.retention_call_stop, r.retention_kept_in_queue,
+                   r.retention_last_churn_reason_id, r.partner_id
+              FROM retention_customer r
+              JOIN res_partner p ON p.id = r.partner_id
+             WHERE p.active AND r.retention_status IN %(statuses)s AND NOT COALESCE(r.retention_lost_for_good, false)
+               -- each company follows its own customers up: a call open in another company does not count
                AND NOT EXISTS (SELECT 1 FROM mail_activity a
-                                WHERE a.res_model = 'res.partner' AND a.res_id = p.id AND a.active
-                                  AND a.activity_type_id = %(type)s)
-               AND (p.retention_restore_order_id IS NOT NULL OR NOT EXISTS (
+                                WHERE a.res_model = 'res.partner' AND a.res_id = r.partner_id AND a.active
+                                  AND a.activity_type_id = %(type)s
+                                  AND (a.retention_company_id = r.company_id OR a.retention_company_id IS NULL))
+               AND (r.retention_restore_order_id IS NOT NULL OR NOT EXISTS (
                        SELECT 1 FROM mail_activity a
-                        WHERE a.res_model = 'res.partner' AND a.res_id = p.id AND NOT a.active
+                        WHERE a.res_model = 'res.partner' AND a.res_id = r.partner_id AND NOT a.active
                           AND a.activity_type_id = %(type)s AND a.date_done IS NOT NULL
-                          AND a.date_done + (CASE p.retention_status WHEN 'warm' THEN %(warm)s
+                          AND (a.retention_company_id = r.company_id OR a.retention_company_id IS NULL)
+                          AND a.date_done + (CASE r.retention_status WHEN 'warm' THEN %(warm)s
                                  WHEN 'cold' THEN %(cold)s ELSE %(lost)s END) > %(today)s::date))
-               AND CASE p.retention_status WHEN 'warm' THEN %(warm)s WHEN 'cold' THEN %(cold)s ELSE %(lost)s END > 0
-             ORDER BY p.id
+               AND CASE r.retention_status WHEN 'warm' THEN %(warm)s WHEN 'cold' THEN %(cold)s ELSE %(lost)s END > 0
+             ORDER BY r.id
             """,
                 today=today,
                 statuses=FOLLOWUP_STATUSES,
@@ -222,7 +228,7 @@ class RetentionQueue(models.AbstractModel):
     def _retention_allocate(self, today):
         """The nightly allocation (see the module docstring). Returns a dict of counts (and, under "seconds", where
         the time went: make bench prints it)."""
-        Partner = self.env["res.partner"].sudo()
+        Rows = self.env["retention.customer"].sudo()
         clock = [time.perf_counter()]
         seconds = {}
 
@@ -246,7 +252,7 @@ class RetentionQueue(models.AbstractModel):
         admin = self.env.ref("base.user_admin", raise_if_not_found=False)
         fallbacks = [uid for uid in (fallback_id, admin.id if admin else 0) if uid]
         leaders = self._retention_team_leaders(
-            [r[0] for r in rows if not (r[4] in capacities and capacities[r[4]] > 0)]
+            [r[10] for r in rows if not (r[4] in capacities and capacities[r[4]] > 0)]
         )
 
         def can_work(user_id, company_id):
@@ -266,7 +272,8 @@ class RetentionQueue(models.AbstractModel):
         rates = rates_of(main_company)
         lap("winback")
         candidates, stopped, info = [], {}, {}
-        for pid, status, var, silent, user_id, company_id, restore, stop, kept, reason_id in rows:
+        # keyed by retention.customer id: a customer of two companies is followed up in each
+        for rid, status, var, silent, user_id, company_id, restore, stop, kept, reason_id, pid in rows:
             if restore:
                 stop = False  # a win-back order was cancelled: the follow-up comes back whatever the stop
             elif reason_id in stop_reasons and stop != "reason" and not kept:
@@ -277,12 +284,12 @@ class RetentionQueue(models.AbstractModel):
                 (uid for uid in (user_id, leaders.get(pid), *fallbacks) if uid and can_work(uid, company_id)), None
             )
             prio = qp.priority(var, silent, rates_of(company_id))
-            info[pid] = (status, silent, assignee, prio, company_id, restore)
+            info[rid] = (status, silent, assignee, prio, company_id, restore)
             if stop:
-                stopped[pid] = stop
+                stopped[rid] = stop
             elif assignee:
                 # a cancelled win-back comes first: it is owed to the customer
-                candidates.append((pid, assignee, float("inf") if restore else prio))
+                candidates.append((rid, assignee, float("inf") if restore else prio))
         opened = self._retention_open_counts(list(capacities))
         free = {uid: capacity - opened.get(uid, 0) for uid, capacity in capacities.items()}
         chosen, ranks = qp.allocate(candidates, free)
@@ -294,12 +301,13 @@ class RetentionQueue(models.AbstractModel):
         sent = self._retention_send_low_touch(today, info, chosen, stopped)
         lap("messages")
         # a cancelled win-back stays owed until its call exists (a full queue makes it wait at the top)
-        restored = [pid for pids in chosen.values() for pid in pids if info[pid][5]]
+        restored = [rid for rids in chosen.values() for rid in rids if info[rid][5]]
         if restored:
             self.env.cr.execute(
-                SQL("UPDATE res_partner SET retention_restore_order_id = NULL WHERE id IN %s", tuple(restored))
+                SQL("UPDATE retention_customer SET retention_restore_order_id = NULL WHERE id IN %s", tuple(restored))
             )
-            Partner.invalidate_model(["retention_restore_order_id"])
+            Rows.invalidate_model(["retention_restore_order_id"])
+            Rows._retention_invalidate_readers()
         counts = {
             "needing": len(rows),
             "created": created,
@@ -317,7 +325,11 @@ class RetentionQueue(models.AbstractModel):
     def _retention_record_night(self, today, counts, rates):
         """Keep the night's figures on the day's run (Configuration > Retention > Churn Models): calls scheduled,
         customers waiting and stopped, messages, and which win-back chance ranked them."""
-        run = self.env["retention.model.run"].sudo().search([("date", "=", today)], limit=1)
+        run = (
+            self.env["retention.model.run"]
+            .sudo()
+            .search([("date", "=", today), ("company_id", "=", self.env.company.id)], limit=1)
+        )
         if run:
             run.write(
                 {
@@ -336,28 +348,30 @@ class RetentionQueue(models.AbstractModel):
 
     @api.model
     def _retention_create_calls(self, today, chosen, ranks, info, rates_of):
-        """Create the retention calls of ``chosen`` ({user: [customer ids]}), each saying why it was chosen."""
+        """Create the retention calls of ``chosen`` ({user: [retention.customer ids]}), each saying why it was
+        chosen."""
         if not chosen:
             return 0
         cycle = self.env["retention.cycle"]
         activity_type = cycle._retention_activity_type()
         model_id = self.env["ir.model"]._get_id("res.partner")
         Users = self.env["res.users"].sudo()
-        partners = self.env["res.partner"].sudo().browse([pid for pids in chosen.values() for pid in pids])
-        partners.fetch(["display_name", "retention_value_at_risk", "company_id", "retention_currency_id"])
-        # the records of ``partners`` share its prefetch (partners.browse(pid) would not): the value at risk and
-        # the computed explanation are read for the whole batch, not one query per customer
-        by_id = {partner.id: partner for partner in partners}
+        rows = self.env["retention.customer"].sudo().browse([rid for rids in chosen.values() for rid in rids])
+        rows.fetch(["partner_id", "company_id", "retention_value_at_risk"])
+        rows.partner_id.fetch(["display_name"])
+        # the records of ``rows`` share its prefetch (rows.browse(rid) would not): the value at risk and the
+        # computed explanation are read for the whole batch, not one query per customer
+        by_id = {row.id: row for row in rows}
         vals_list = []
         for user_id, partner_ids in chosen.items():
             user = Users.browse(user_id)
             env = self.with_context(lang=user.lang).env
             summaries = cycle.with_env(env)._retention_summaries()
-            for pid in partner_ids:
-                partner = by_id[pid]
-                status, silent, _assignee, prio, company_id, restore = info[pid]
-                rank, waiting = ranks[pid]
-                why = self._retention_why_chosen(env, partner, rank, waiting, rates_of(company_id), silent)
+            for rid in partner_ids:
+                row = by_id[rid]
+                status, silent, _assignee, prio, company_id, restore = info[rid]
+                rank, waiting = ranks[rid]
+                why = self._retention_why_chosen(env, row, rank, waiting, rates_of(company_id), silent)
                 if restore:
                     why = escape(
                         env._(
@@ -369,18 +383,18 @@ class RetentionQueue(models.AbstractModel):
                 vals_list.append(
                     {
                         "res_model_id": model_id,
-                        "res_id": pid,
+                        "res_id": row.partner_id.id,
                         "activity_type_id": activity_type.id,
                         "summary": summaries[status],
                         "note": Markup("<p>%s</p><p>%s</p>")
-                        % (why, partner.with_context(lang=user.lang).retention_explanation or ""),
+                        % (why, row.with_context(lang=user.lang).retention_explanation or ""),
                         "retention_chosen_rank": rank,
                         "retention_chosen_waiting": waiting,
                         "date_deadline": today,
                         "user_id": user_id,
                         "automated": True,
                         "retention_company_id": company_id or user.company_id.id,
-                        "res_name": partner.display_name,
+                        "res_name": row.partner_id.display_name,
                         "user_tz": user.tz,
                         "date_done": False,
                     }
@@ -390,10 +404,10 @@ class RetentionQueue(models.AbstractModel):
         return len(vals_list)
 
     @api.model
-    def _retention_why_chosen(self, env, partner, rank, waiting, rates, silent):
+    def _retention_why_chosen(self, env, row, rank, waiting, rates, silent):
         """'Chosen as 3rd of 412 customers waiting for you: 4,200.00 $ at risk, win-back chance 20 % after 95 days
         of silence (learned from 1,204 of your calls).'"""
-        value = format_amount(env, partner.retention_value_at_risk or 0.0, partner.retention_currency_id)
+        value = format_amount(env, row.retention_value_at_risk or 0.0, row.retention_currency_id)
         if rates.learned:
             source = env._("learned from %(calls)s of your past calls", calls=rates.calls)
         else:
@@ -413,8 +427,9 @@ class RetentionQueue(models.AbstractModel):
 
     @api.model
     def _retention_store_queue(self, today, info, chosen, stopped):
-        """Write where each customer stands: call worth and queue of everyone who needs a follow-up, waiting
-        since for those left waiting, the stop of those who left the queue; only rows that change."""
+        """Write where each customer stands (retention.customer, keyed by its id): call worth and queue of
+        everyone who needs a follow-up, waiting since for those left waiting, the stop of those who left the
+        queue; only rows that change."""
         called = {pid for pids in chosen.values() for pid in pids}
         rows = [
             (
@@ -443,7 +458,7 @@ class RetentionQueue(models.AbstractModel):
         cr.execute(
             SQL(
                 """
-            UPDATE res_partner p
+            UPDATE retention_customer p
                SET retention_call_priority = s.prio,
                    retention_queue_user_id = s.queue_user,
                    retention_waiting_since = CASE WHEN s.waiting THEN COALESCE(p.retention_waiting_since, %(today)s)
@@ -462,7 +477,7 @@ class RetentionQueue(models.AbstractModel):
         # no longer waiting: has a call, ordered again, resting after a call, lost for good...
         cr.execute(
             """
-            UPDATE res_partner p SET retention_waiting_since = NULL
+            UPDATE retention_customer p SET retention_waiting_since = NULL
              WHERE p.retention_waiting_since IS NOT NULL
                AND NOT EXISTS (SELECT 1 FROM retention_queue_stage s WHERE s.id = p.id)
             """
@@ -470,13 +485,13 @@ class RetentionQueue(models.AbstractModel):
         # ordering again puts a customer back in the call queue with a clean slate
         cr.execute(
             """
-            UPDATE res_partner SET retention_call_stop = NULL, retention_unanswered_calls = 0,
+            UPDATE retention_customer SET retention_call_stop = NULL, retention_unanswered_calls = 0,
                    retention_kept_in_queue = false
              WHERE retention_status = 'active'
                AND (retention_call_stop IS NOT NULL OR retention_unanswered_calls > 0 OR retention_kept_in_queue)
             """
         )
-        self.env["res.partner"].invalidate_model(
+        self.env["retention.customer"].invalidate_model(
             [
                 "retention_call_priority",
                 "retention_queue_user_id",
@@ -486,6 +501,7 @@ class RetentionQueue(models.AbstractModel):
                 "retention_kept_in_queue",
             ]
         )
+        self.env["retention.customer"]._retention_invalidate_readers()
 
     # ------------------------------------------------------------------
     # LOW-TOUCH CHANNEL
@@ -503,17 +519,18 @@ class RetentionQueue(models.AbstractModel):
         intervals = {status: retention_param(self.env, fname) for status, fname in INTERVAL_PARAMS.items()}
         main_company = self.env.company.id
         todo = [
-            (pid, status, company_id or main_company, prio)
-            for pid, (status, _d, _a, prio, company_id, _r) in info.items()
-            if pid not in called and channels.get(company_id or main_company, {}).get(status, "none") != "none"
+            (rid, status, company_id or main_company, prio)
+            for rid, (status, _d, _a, prio, company_id, _r) in info.items()
+            if rid not in called and channels.get(company_id or main_company, {}).get(status, "none") != "none"
         ]
         if not todo:
             return 0
-        Partner = self.env["res.partner"].sudo()
-        partners = Partner.browse([t[0] for t in todo])
+        Rows = self.env["retention.customer"].sudo()
+        rows = Rows.browse([t[0] for t in todo])
+        rows.fetch(["partner_id", "retention_low_touch_date"])
+        partners = rows.partner_id
         partners.fetch(
             [
-                "retention_low_touch_date",
                 "retention_low_touch_optout",
                 "email",
                 "is_blacklisted",
@@ -523,28 +540,28 @@ class RetentionQueue(models.AbstractModel):
                 "user_id",
             ]
         )
-        # the records of ``partners`` share its prefetch: the blacklist is computed for a batch, not per customer
-        by_id = {partner.id: partner for partner in partners}
+        # the records of ``rows`` share its prefetch: the blacklist is computed for a batch, not per customer
+        by_id = {row.id: row for row in rows}
         # the cap is per night: what an earlier run queued today counts (a second run the same day, Run now)
         per_company = dict(
             self.env.execute_query(
                 SQL(
-                    "SELECT COALESCE(company_id, %s), count(*) FROM res_partner WHERE retention_low_touch_date = %s "
-                    "GROUP BY 1",
-                    main_company,
+                    "SELECT company_id, count(*) FROM retention_customer "
+                    "WHERE retention_low_touch_date = %s GROUP BY 1",
                     today,
                 )
             )
         )
         sent = []
-        for pid, status, company_id, _prio in sorted(
+        for rid, status, company_id, _prio in sorted(
             todo, key=lambda t: (-(t[3] if t[3] != float("inf") else 1e18), t[0])
         ):
             company = companies.browse(company_id)
             if per_company.get(company_id, 0) >= company.retention_low_touch_max:
                 continue
-            partner = by_id[pid]
-            last = partner.retention_low_touch_date
+            row = by_id[rid]
+            partner = row.partner_id
+            last = row.retention_low_touch_date
             if last and fields.Date.add(last, days=intervals[status] or 1) > today:
                 continue
             channel = channels[company_id][status]
@@ -552,12 +569,13 @@ class RetentionQueue(models.AbstractModel):
                 continue
             if self._retention_send_one(partner, channel, company):
                 per_company[company_id] = per_company.get(company_id, 0) + 1
-                sent.append(pid)
+                sent.append(rid)
         if sent:
             self.env.cr.execute(
-                SQL("UPDATE res_partner SET retention_low_touch_date = %s WHERE id IN %s", today, tuple(sent))
+                SQL("UPDATE retention_customer SET retention_low_touch_date = %s WHERE id IN %s", today, tuple(sent))
             )
-            Partner.invalidate_model(["retention_low_touch_date"])
+            Rows.invalidate_model(["retention_low_touch_date"])
+            Rows._retention_invalidate_readers()
         return len(sent)
 
     @api.model

@@ -21,6 +21,14 @@ class RetentionStatusHistory(models.Model):
         ondelete="cascade",
         readonly=True,
     )
+    company_id = fields.Many2one(
+        "res.company",
+        string="Company",
+        readonly=True,
+        index="btree_not_null",
+        help="The company whose orders the status was computed from (a customer of two companies has a history in "
+        "each).",
+    )
     date = fields.Date(required=True, index=True, readonly=True)
     old_status = fields.Selection(RETENTION_STATUSES, string="From", readonly=True)
     new_status = fields.Selection(RETENTION_STATUSES, string="To", readonly=True, index=True)
@@ -93,7 +101,7 @@ class RetentionStatusHistory(models.Model):
         """Rebuilt from the figures of the day in the reader's language (rows recorded by an earlier version
         show their sentence as written)."""
         runs = {}
-        Run = self.env["retention.model.run"].sudo()
+        Run = self.env["retention.model.run"]
         for row in self:
             if row.sale_order_id and row.is_win_back and not row.order_count:
                 # recorded when the order was confirmed, between two nightly runs
@@ -102,9 +110,10 @@ class RetentionStatusHistory(models.Model):
             if not row.order_count or not row.new_status:
                 row.explanation = row.explanation_text or False
                 continue
-            if row.date not in runs:
-                runs[row.date] = Run.search([("date", "<=", row.date)], order="date desc, id desc", limit=1)
-            run = runs[row.date]
+            company = row.company_id or self.env.company
+            if (company, row.date) not in runs:
+                runs[company, row.date] = Run._retention_latest(company, row.date)
+            run = runs[company, row.date]
             row.explanation = retention_text.explain(
                 self.env,
                 {

@@ -30,7 +30,8 @@ class RetentionWorkload(models.Model):
         "crm.team": ["active"],
         "res.company": ["currency_id", "retention_call_capacity"],
         "res.users": ["active", "company_id", "share", "partner_id"],
-        "res.partner": ["retention_queue_user_id", "retention_value_at_risk", "retention_waiting_since", "tz"],
+        "res.partner": ["tz"],
+        "retention.customer": ["retention_queue_user_id", "retention_value_at_risk", "retention_waiting_since"],
     }
 
     user_id = fields.Many2one("res.users", string="Salesperson", readonly=True)
@@ -113,7 +114,7 @@ class RetentionWorkload(models.Model):
             ), waiting AS (
                 SELECT p.retention_queue_user_id AS user_id, count(*) AS waiting_count,
                        COALESCE(sum(p.retention_value_at_risk), 0) AS value_waiting
-                  FROM res_partner p
+                  FROM retention_customer p
                  WHERE p.retention_waiting_since IS NOT NULL
                  GROUP BY p.retention_queue_user_id
             )

@@ -224,7 +224,9 @@ class SaleOrder(models.Model):
         with policy.retention_system():
             for order in restore:
                 # the follow-up this win-back closed comes back at the next cycle
-                order.partner_id.commercial_partner_id.sudo().retention_restore_order_id = order
+                self.env["retention.customer"]._retention_rows(order.partner_id, order.company_id).write(
+                    {"retention_restore_order_id": order.id}
+                )
         user = self.env.user
         vals = {
             **reason_vals,
@@ -386,7 +388,9 @@ class SaleOrder(models.Model):
         lapsed = self.env["res.partner"]
         for order in self:
             customer = order.partner_id.commercial_partner_id
-            status = customer.retention_status
+            # the status in the order's company, whoever confirms it (the figures are the system's)
+            row = self.env["retention.customer"]._retention_rows(customer, order.company_id, create=False)
+            status = row.retention_status
             won_back = status in FOLLOWUP_STATUSES and order._retention_counts_as_order()
             with policy.retention_system():
                 order.write(
@@ -400,26 +404,21 @@ class SaleOrder(models.Model):
                 self.env["retention.status.history"].sudo().create(
                     {
                         "partner_id": customer.id,
+                        "company_id": order.company_id.id,
                         "date": order.date_order.date(),
                         "old_status": status,
                         "new_status": "active",
-                        "days_since_last_order": customer.retention_days_since_last_order,
-                        "warning_days": customer.retention_warning_days,
-                        "expected_gap_days": customer.retention_expected_gap_days,
+                        "days_since_last_order": row.retention_days_since_last_order,
+                        "warning_days": row.retention_warning_days,
+                        "expected_gap_days": row.retention_expected_gap_days,
                         "explanation_text": _("Ordered again: %(order)s.", order=order.name),
                         "user_id": customer.user_id.id,
                         "sale_order_id": order.id,
                         "is_win_back": True,
                     }
                 )
-                customer.sudo().message_post(
-                    body=_(
-                        "Retention status: %(old)s → Active (won back by %(order)s).",
-                        old=dict(RETENTION_STATUSES)[status],
-                        order=order.name,
-                    )
-                )
-                customer.sudo().write(
+                # in the status history only, not in the customer's chatter that every user reads
+                row.write(
                     {
                         "retention_status": "active",
                         "retention_status_since": order.date_order.date(),
@@ -428,7 +427,7 @@ class SaleOrder(models.Model):
                         "retention_lost_for_good": False,
                     }
                 )
-                self.env["retention.cycle"]._retention_close_followups(customer, order=order)
+                self.env["retention.cycle"]._retention_close_followups(customer, order=order, company=order.company_id)
                 lapsed |= customer
         return lapsed
 

@@ -60,3 +60,4 @@ from . import test_retention_demo
 from .common import hook_test_clock  # noqa: E402
 
 hook_test_clock(__name__)
+from . import test_retention_customer_rpc

@@ -51,13 +51,14 @@ class QueueFixture:
         env.flush_all()
         env.cr.execute(
             """
-            UPDATE res_partner SET retention_status = NULL, retention_waiting_since = NULL,
+            UPDATE retention_customer SET retention_status = NULL, retention_waiting_since = NULL,
                    retention_queue_user_id = NULL, retention_restore_order_id = NULL
              WHERE retention_status IS NOT NULL OR retention_waiting_since IS NOT NULL
                 OR retention_restore_order_id IS NOT NULL
             """
         )
-        env["res.partner"].invalidate_model()
+        env["retention.customer"].invalidate_model()
+        env["retention.customer"]._retention_invalidate_readers()
         cls.activity_type = env.ref("order_retention.mail_act_retention_call")
         ICP = env["ir.config_parameter"].sudo()
         ICP.set_param("sales_team.membership_multi", True)

@@ -211,7 +211,8 @@ class TestRetentionAdapter(RetentionCommon):
         as_of = self.BASE + D(days=3)
         self.Cycle._retention_compute_all(as_of)
         self.env.cr.execute(
-            "UPDATE res_partner SET retention_last_computed = '2000-01-01' WHERE id = %s", [self.company.id]
+            "UPDATE retention_customer SET retention_last_computed = '2000-01-01' WHERE partner_id = %s",
+            [self.company.id],
         )
         self.Cycle._retention_compute_all(as_of)
         self.env.invalidate_all()

@@ -247,8 +247,10 @@ class TestRetentionOutcome(HardeningCommon):
             other.retention_value_at_risk = 300.0
         first, second = self._followup(), self._activity(partner=other, user=self.seller)
         self.assertEqual((first.retention_value_at_risk, second.retention_value_at_risk), (1200.0, 300.0))
-        self.env.cr.execute("UPDATE res_partner SET retention_value_at_risk = 5000 WHERE id = %s", [other.id])
-        self.env["res.partner"].invalidate_model(["retention_value_at_risk"])
+        self.env.cr.execute(
+            "UPDATE retention_customer SET retention_value_at_risk = 5000 WHERE partner_id = %s", [other.id]
+        )
+        self.env["retention.customer"].invalidate_model(["retention_value_at_risk"])
         self.env["mail.activity"]._retention_refresh_values()
         Activity = self.env["mail.activity"].with_user(self.seller)
         queue = Activity.search([("id", "in", (first | second).ids)], order="retention_value_at_risk desc")

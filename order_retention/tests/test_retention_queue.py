@@ -222,6 +222,7 @@ class TestRetentionQueue(QueueFixture, TransactionCase):
         self._allocate()
         calls = self._calls()
         partner_rows = self._ctids("res_partner", customers.ids)
+        figure_rows = self._ctids("retention_customer", customers.retention_customer_id.ids)
         call_rows = self._ctids("mail_activity", calls.ids)
         waiting = customers.filtered("retention_waiting_since")
         counts = self._allocate()
@@ -229,6 +230,9 @@ class TestRetentionQueue(QueueFixture, TransactionCase):
         self.assertEqual(counts["waiting"], len(waiting))
         self.assertEqual(self._calls(), calls)
         self.assertEqual(self._ctids("res_partner", customers.ids), partner_rows, "a customer row was rewritten")
+        self.assertEqual(
+            self._ctids("retention_customer", customers.retention_customer_id.ids), figure_rows, "figures rewritten"
+        )
         self.assertEqual(self._ctids("mail_activity", calls.ids), call_rows)
         self.assertEqual(customers.filtered("retention_waiting_since"), waiting)
 

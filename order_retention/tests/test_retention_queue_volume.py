@@ -143,7 +143,7 @@ class TestRetentionQueueVolume(QueueFixture, TransactionCase):
             SQL(
                 """
             SELECT a.user_id, count(*), array_agg(a.res_id), avg(p.retention_value_at_risk)
-              FROM mail_activity a JOIN res_partner p ON p.id = a.res_id
+              FROM mail_activity a JOIN retention_customer p ON p.partner_id = a.res_id
              WHERE a.active AND a.res_model = 'res.partner' AND a.activity_type_id = %s AND a.res_id BETWEEN %s AND %s
              GROUP BY a.user_id
             """,
@@ -157,8 +157,9 @@ class TestRetentionQueueVolume(QueueFixture, TransactionCase):
             self.env.execute_query(
                 SQL(
                     """
-                SELECT retention_queue_user_id, count(*) FROM res_partner
-                 WHERE retention_waiting_since IS NOT NULL AND id BETWEEN %s AND %s GROUP BY retention_queue_user_id
+                SELECT retention_queue_user_id, count(*) FROM retention_customer
+                 WHERE retention_waiting_since IS NOT NULL AND partner_id BETWEEN %s AND %s
+                 GROUP BY retention_queue_user_id
                 """,
                     ids[0],
                     ids[-1],
@@ -173,9 +174,9 @@ class TestRetentionQueueVolume(QueueFixture, TransactionCase):
                 """
             SELECT avg(p.retention_value_at_risk) FILTER (WHERE EXISTS (
                        SELECT 1 FROM mail_activity a WHERE a.active AND a.res_model = 'res.partner'
-                          AND a.res_id = p.id AND a.activity_type_id = %(type)s)),
+                          AND a.res_id = p.partner_id AND a.activity_type_id = %(type)s)),
                    avg(p.retention_value_at_risk) FILTER (WHERE p.retention_waiting_since IS NOT NULL)
-              FROM res_partner p WHERE p.id BETWEEN %(lo)s AND %(hi)s
+              FROM retention_customer p WHERE p.partner_id BETWEEN %(lo)s AND %(hi)s
             """,
                 type=self.activity_type.id,
                 lo=ids[0],
@@ -190,12 +191,12 @@ class TestRetentionQueueVolume(QueueFixture, TransactionCase):
         [(count,)] = self.env.execute_query(
             SQL(
                 """
-            SELECT count(*) FROM res_partner p
-             WHERE p.id BETWEEN %(lo)s AND %(hi)s AND p.retention_status IN ('warm', 'cold', 'lost')
+            SELECT count(*) FROM retention_customer p
+             WHERE p.partner_id BETWEEN %(lo)s AND %(hi)s AND p.retention_status IN ('warm', 'cold', 'lost')
                AND p.retention_call_stop IS NULL AND NOT COALESCE(p.retention_lost_for_good, false)
                AND (p.retention_waiting_since IS NOT NULL) = EXISTS (
                        SELECT 1 FROM mail_activity a WHERE a.active AND a.res_model = 'res.partner'
-                          AND a.res_id = p.id AND a.activity_type_id = %(type)s)
+                          AND a.res_id = p.partner_id AND a.activity_type_id = %(type)s)
             """,
                 lo=ids[0],
                 hi=ids[-1],
@@ -205,12 +206,15 @@ class TestRetentionQueueVolume(QueueFixture, TransactionCase):
         return count
 
     def _fingerprint(self, ids):
-        """Every row version of the customers and of the retention calls: any UPDATE changes it."""
-        [(partners, calls)] = self.env.execute_query(
+        """Every row version of the customers, of their retention figures and of the retention calls: any UPDATE
+        changes it."""
+        [(partners, figures, calls)] = self.env.execute_query(
             SQL(
                 """
             SELECT (SELECT md5(string_agg(id || ':' || ctid::text, ',' ORDER BY id)) FROM res_partner
                      WHERE id BETWEEN %(lo)s AND %(hi)s),
+                   (SELECT md5(string_agg(id || ':' || ctid::text, ',' ORDER BY id)) FROM retention_customer
+                     WHERE partner_id BETWEEN %(lo)s AND %(hi)s),
                    (SELECT md5(string_agg(id || ':' || ctid::text, ',' ORDER BY id)) FROM mail_activity
                      WHERE activity_type_id = %(type)s)
             """,
@@ -219,7 +223,7 @@ class TestRetentionQueueVolume(QueueFixture, TransactionCase):
                 type=self.activity_type.id,
             )
         )
-        return partners, calls
+        return partners, figures, calls
 
     def _mails(self, ids):
         """{customer id: retention e-mails logged in its chatter}."""
@@ -287,7 +291,8 @@ class TestRetentionQueueVolume(QueueFixture, TransactionCase):
         waiting_day1 = dict(
             self.env.execute_query(
                 SQL(
-                    "SELECT id, retention_waiting_since FROM res_partner WHERE id BETWEEN %s AND %s AND "
+                    "SELECT partner_id, retention_waiting_since FROM retention_customer "
+                    "WHERE partner_id BETWEEN %s AND %s AND "
                     "retention_waiting_since IS NOT NULL",
                     ids[0],
                     ids[-1],
@@ -320,7 +325,8 @@ class TestRetentionQueueVolume(QueueFixture, TransactionCase):
         waiting_now = dict(
             self.env.execute_query(
                 SQL(
-                    "SELECT id, retention_waiting_since FROM res_partner WHERE id BETWEEN %s AND %s AND "
+                    "SELECT partner_id, retention_waiting_since FROM retention_customer "
+                    "WHERE partner_id BETWEEN %s AND %s AND "
                     "retention_waiting_since IS NOT NULL",
                     ids[0],
                     ids[-1],

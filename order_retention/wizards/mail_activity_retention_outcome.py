@@ -147,6 +147,8 @@ class MailActivityRetentionOutcome(models.TransientModel):
         """Store the outcome on the call and the customer; carry out the next step. Returns an action to
         open (the new quotation) or None."""
         customer = self.partner_id.commercial_partner_id.sudo()
+        company = activity.sudo().retention_company_id or self.env.company
+        row = self.env["retention.customer"]._retention_rows(customer, company)
         reached = self.outcome == "reached"
         lost = reached and self.next_step == "lost_for_good"
         with policy.retention_system():
@@ -159,7 +161,7 @@ class MailActivityRetentionOutcome(models.TransientModel):
                     "outcome_user_id": self.env.user.id,
                 }
             )
-            customer.write(
+            row.write(
                 {
                     "retention_last_outcome": self.outcome,
                     "retention_last_churn_reason_id": reached and self.churn_reason_id.id,
@@ -169,11 +171,11 @@ class MailActivityRetentionOutcome(models.TransientModel):
                     **({} if lost else {"retention_lost_for_good": False}),
                 }
             )
-        self._retention_apply_stopping_rules(customer)
+        self._retention_apply_stopping_rules(row)
         if lost:
             self.env["retention.lost.request"]._retention_request(
                 customer,
-                activity.sudo().retention_company_id or self.env.company,
+                company,
                 self.churn_reason_id,
                 self.feedback,
                 call,
@@ -181,26 +183,26 @@ class MailActivityRetentionOutcome(models.TransientModel):
         if not reached:
             return None
         if self.churn_reason_id.is_complaint:
-            self._retention_schedule_complaint(customer, activity)
+            self._retention_schedule_complaint(customer, activity, row)
         if self.next_step == "call_again":
             self._retention_schedule_call_back(customer, activity)
         elif self.next_step == "quotation":
             return self._retention_create_quotation(customer, activity)
         return None
 
-    def _retention_apply_stopping_rules(self, customer):
+    def _retention_apply_stopping_rules(self, row):
         """Unanswered calls in a row (no answer, wrong number) take the customer out of the call queue after the
         number of Settings; a reason that stops calls (one-time purchase, business closed) does at once; reaching
         the customer resets the count."""
         reached = self.outcome == "reached"
-        unanswered = 0 if reached else customer.retention_unanswered_calls + 1
+        unanswered = 0 if reached else row.retention_unanswered_calls + 1
         vals = {"retention_unanswered_calls": unanswered}
         if not reached and unanswered >= retention_param(self.env, "retention_max_unanswered"):
             vals["retention_call_stop"] = "attempts"
         elif reached and self.churn_reason_id.stops_calls:
             vals["retention_call_stop"] = "reason"
         with policy.retention_system():
-            customer.sudo().write(vals)
+            row.sudo().write(vals)
 
     def _retention_schedule_call_back(self, customer, activity):
         """The next retention call, due the agreed date, for the same salesperson and company."""
@@ -225,11 +227,11 @@ class MailActivityRetentionOutcome(models.TransientModel):
                 }
             )
 
-    def _retention_schedule_complaint(self, customer, activity):
+    def _retention_schedule_complaint(self, customer, activity, row):
         """A complaint analysis to do for the leader of the customer's sales team, else the fallback user, else a
         sales manager - never the salesperson who reported it; only a sales manager removes it."""
         # the customer's own team when crm provides one, else the team of its latest order
-        team = ("team_id" in customer._fields and customer.team_id) or customer.retention_team_id
+        team = ("team_id" in customer._fields and customer.team_id) or row.retention_team_id
         company = activity.sudo().retention_company_id or self.env.company
         reviewer = policy.complaint_reviewer(self.env, team.sudo().user_id, company, self.env.user)
         note = _(

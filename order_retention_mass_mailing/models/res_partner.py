@@ -40,14 +40,14 @@ class ResPartner(models.Model):
     )
 
     def _retention_high_value_threshold(self):
-        """The value at risk above which a customer of the current company (its own customers and those
-        shared by every company) is in its top fifth (None without any): another company's customers,
-        whose figures are in another currency and scale, do not move the cut-off."""
-        self.env["res.partner"].flush_model(["retention_value_at_risk", "company_id"])
+        """The value at risk above which a customer of the current company is in its top fifth (None without
+        any), from the company's own figures (retention.customer): another company's customers, whose figures
+        are in another currency and scale, do not move the cut-off."""
+        self.env["retention.customer"].flush_model(["retention_value_at_risk", "company_id"])
         [(threshold,)] = self.env.execute_query(
             SQL(
                 "SELECT percentile_disc(%s) WITHIN GROUP (ORDER BY retention_value_at_risk) "
-                "FROM res_partner WHERE retention_value_at_risk > 0 AND (company_id IS NULL OR company_id = %s)",
+                "FROM retention_customer WHERE retention_value_at_risk > 0 AND company_id = %s",
                 1 - HIGH_VALUE_SHARE,
                 self.env.company.id,
             )
@@ -56,18 +56,13 @@ class ResPartner(models.Model):
 
     def _compute_retention_high_value_at_risk(self):
         threshold = self._retention_high_value_threshold()
-        company = self.env.company
         for partner in self:
-            partner.retention_high_value_at_risk = bool(
-                threshold
-                and partner.retention_value_at_risk >= threshold
-                and partner.company_id in (company, company.browse())
-            )
+            partner.retention_high_value_at_risk = bool(threshold and partner.retention_value_at_risk >= threshold)
 
     def _search_retention_high_value_at_risk(self, operator, value):
         threshold = self._retention_high_value_threshold()
-        company = [("company_id", "in", [False, self.env.company.id])]
-        domain = [("retention_value_at_risk", ">=", threshold), *company] if threshold else [("id", "=", False)]
+        # the value at risk of the current company's row (res.partner reads it from retention.customer)
+        domain = [("retention_value_at_risk", ">=", threshold)] if threshold else [("id", "=", False)]
         return boolean_domain(self.env, operator, value, domain, self.env._("High Value at Risk"))
 
     def _retention_expected_window(self):

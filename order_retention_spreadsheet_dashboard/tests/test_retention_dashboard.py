@@ -357,17 +357,20 @@ class TestRetentionDashboard(TransactionCase):
             "order_retention.res_partner_action_missing_orders_by_value",
         )
         # what the pivot sums: the customers with a status, in the company currency
+        self.assertEqual(pivot["model"], "retention.customer")
         partners = self.env["res.partner"].create([{"name": f"Risk Customer {i}"} for i in range(2)])
+        self.env["retention.customer"]._retention_rows(partners)
         self.env.flush_all()
         self.env.cr.execute(
             SQL(
-                "UPDATE res_partner SET retention_status = 'cold', retention_value_at_risk = 100.5 WHERE id IN %s",
+                "UPDATE retention_customer SET retention_status = 'cold', retention_value_at_risk = 100.5 "
+                "WHERE partner_id IN %s",
                 tuple(partners.ids),
             )
         )
         self.env.invalidate_all(flush=False)
-        [(total, count)] = self.env["res.partner"]._read_group(
-            pivot["domain"] + [["id", "in", partners.ids]],
+        [(total, count)] = self.env["retention.customer"]._read_group(
+            pivot["domain"] + [["partner_id", "in", partners.ids]],
             [],
             ["retention_value_at_risk:sum", "__count"],
         )
@@ -426,12 +429,14 @@ class TestRetentionDashboard(TransactionCase):
         )
         manager = new_test_user(self.env, "dash_manager", groups="sales_team.group_sale_manager")
         partners = self.env["res.partner"].create([{"name": f"Waiting Customer {i}"} for i in range(3)])
+        self.env["retention.customer"]._retention_rows(partners)
         self.env.flush_all()
         for partner, seller in zip(partners, (seller_a, seller_a, seller_b), strict=True):
             self.env.cr.execute(
                 SQL(
-                    "UPDATE res_partner SET retention_waiting_since = CURRENT_DATE, retention_queue_user_id = %s, "
-                    "retention_value_at_risk = 250 WHERE id = %s",
+                    "UPDATE retention_customer SET retention_waiting_since = CURRENT_DATE, "
+                    "retention_queue_user_id = %s, "
+                    "retention_value_at_risk = 250 WHERE partner_id = %s",
                     seller.id,
                     partner.id,
                 )
