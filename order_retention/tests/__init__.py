@@ -56,8 +56,10 @@ from . import test_retention_texts
 # daily screens, round three (issue #22): the demo population, the model's status, Why Customers Leave's window
 from . import test_retention_demo
 
+# the figures in a model of their own (issue #23): a colleague's customer's figures by no path
+from . import test_retention_customer_rpc
+
 # the clock and timezone of the run (OR_TEST_NOW / OR_TEST_TZ), applied to every test class above
 from .common import hook_test_clock  # noqa: E402
 
 hook_test_clock(__name__)
-from . import test_retention_customer_rpc
