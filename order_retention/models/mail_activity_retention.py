@@ -34,6 +34,9 @@ class MailActivity(models.Model):
         string="Retention Figures",
         compute="_compute_retention_customer_id",
         compute_sudo=True,
+        store=True,
+        precompute=True,  # in the INSERT, as retention_partner_id
+        index="btree_not_null",
         help="The figures of the customer in the company of this retention call. Whoever may read the call (its "
         "assignee, the customer's salesperson, a sales manager) reads them with it.",
     )
@@ -140,18 +143,20 @@ class MailActivity(models.Model):
 
     @api.model
     def _retention_refresh_values(self, activity_ids=None, partner_range=None):
-        """Copy each customer's value at risk onto its open activities (all, or ``activity_ids``, or
+        """Copy each customer's value at risk (and its row of figures, which a call scheduled before the customer's
+        first classification lacks) onto its open activities (all, or ``activity_ids``, or
         those of the customers of ids ``partner_range`` = (first, last)): one statement, only rows that
         differ."""
-        self.flush_model(["retention_partner_id", "active"])
+        self.flush_model(["retention_partner_id", "retention_company_id", "active"])
         self.env["retention.customer"].flush_model(["retention_value_at_risk"])
         self.env.cr.execute(
             SQL(
                 """
-            UPDATE mail_activity a SET retention_value_at_risk = p.retention_value_at_risk
+            UPDATE mail_activity a SET retention_value_at_risk = p.retention_value_at_risk, retention_customer_id = p.id
               FROM retention_customer p
              WHERE a.retention_partner_id = p.partner_id AND a.retention_company_id = p.company_id AND a.active %s %s
-               AND a.retention_value_at_risk IS DISTINCT FROM p.retention_value_at_risk
+               AND (a.retention_value_at_risk IS DISTINCT FROM p.retention_value_at_risk
+                    OR a.retention_customer_id IS DISTINCT FROM p.id)
             """,
                 SQL("AND a.id IN %s", tuple(activity_ids)) if activity_ids else SQL(""),
                 SQL("AND p.partner_id BETWEEN %s AND %s", *partner_range)
@@ -159,7 +164,7 @@ class MailActivity(models.Model):
                 else SQL(""),
             )
         )
-        self.invalidate_model(["retention_value_at_risk"])
+        self.invalidate_model(["retention_value_at_risk", "retention_customer_id"])
 
     def _read_group_orderby(self, order, groupby_terms, query):
         return super()._read_group_orderby(order, status_rank_terms(groupby_terms, ("retention_status",)), query)

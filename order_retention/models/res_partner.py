@@ -4,6 +4,7 @@ from odoo import _, api, fields, models, tools
 from odoo.exceptions import AccessError, UserError
 
 from . import retention_policy as policy
+from . import retention_search
 
 _logger = logging.getLogger(__name__)
 
@@ -97,7 +98,9 @@ class ResPartner(models.Model):
     def action_retention_resume_followups(self):
         """Undo "lost for good" (sales managers): retention calls resume at the next cycle."""
         policy.check_manager(self.env, _("Only a sales manager can resume the follow-ups of a customer lost for good."))
-        rows = self.env["retention.customer"]._retention_rows(self).filtered("retention_lost_for_good")
+        rows = (
+            self.env["retention.customer"]._retention_rows(self, self.env.company).filtered("retention_lost_for_good")
+        )
         with policy.retention_system():
             rows.write({"retention_lost_for_good": False, "retention_followup_checked": False})
         for customer in rows.partner_id:
@@ -140,7 +143,13 @@ class ResPartner(models.Model):
             for vals in vals_list:
                 for fname in system_fields:
                     vals.pop(fname, None)
+        row_fields = self._retention_row_fields()
+        figures = [{name: vals.pop(name) for name in row_fields if name in vals} for vals in vals_list]
         partners = super().create(vals_list)
+        for partner, partner_figures in zip(partners, figures, strict=True):
+            if partner_figures:
+                # the system's bookkeeping (tests, scripts): onto the customer's row of the partner's company
+                self.env["retention.customer"]._retention_rows(partner).write(partner_figures)
         with_number = partners.filtered(lambda p: p.phone or p.mobile)
         if with_number:
             # a contact created with the number of an unmatched call: the match comes after the call
@@ -274,7 +283,8 @@ class ResPartner(models.Model):
     # current company's row of the customer (its commercial partner) with the reader's own rights: a salesperson
     # with Own Documents Only gets nothing for a colleague's customer (the row's record rules), on the form as
     # in read, search_read, export or a domain. Searchable through the row; lists that sort or group by them are
-    # built on retention.customer.
+    # built on retention.customer. Float figures come unrounded (digits=False: a related Float would round them to
+    # the row's display digits); the form gives each its digits.
 
     retention_customer_id = fields.Many2one(
         "retention.customer",
@@ -303,10 +313,14 @@ class ResPartner(models.Model):
     retention_order_count = fields.Integer(related="retention_customer_id.retention_order_count", compute_sudo=False)
     retention_currency_id = fields.Many2one(related="retention_customer_id.retention_currency_id", compute_sudo=False)
     retention_total_amount = fields.Monetary(related="retention_customer_id.retention_total_amount", compute_sudo=False)
-    retention_mean_gap_days = fields.Float(related="retention_customer_id.retention_mean_gap_days", compute_sudo=False)
-    retention_gap_std_days = fields.Float(related="retention_customer_id.retention_gap_std_days", compute_sudo=False)
+    retention_mean_gap_days = fields.Float(
+        related="retention_customer_id.retention_mean_gap_days", compute_sudo=False, digits=False
+    )
+    retention_gap_std_days = fields.Float(
+        related="retention_customer_id.retention_gap_std_days", compute_sudo=False, digits=False
+    )
     retention_expected_gap_days = fields.Float(
-        related="retention_customer_id.retention_expected_gap_days", compute_sudo=False
+        related="retention_customer_id.retention_expected_gap_days", compute_sudo=False, digits=False
     )
     retention_gap_spread_days = fields.Integer(
         related="retention_customer_id.retention_gap_spread_days", compute_sudo=False
@@ -314,21 +328,27 @@ class ResPartner(models.Model):
     retention_expected_next_order_date = fields.Date(
         related="retention_customer_id.retention_expected_next_order_date", compute_sudo=False
     )
-    retention_warning_days = fields.Float(related="retention_customer_id.retention_warning_days", compute_sudo=False)
+    retention_warning_days = fields.Float(
+        related="retention_customer_id.retention_warning_days", compute_sudo=False, digits=False
+    )
     retention_warning_date = fields.Date(related="retention_customer_id.retention_warning_date", compute_sudo=False)
-    retention_gap_log_sd = fields.Float(related="retention_customer_id.retention_gap_log_sd", compute_sudo=False)
-    retention_overdue_days = fields.Float(related="retention_customer_id.retention_overdue_days", compute_sudo=False)
+    retention_gap_log_sd = fields.Float(
+        related="retention_customer_id.retention_gap_log_sd", compute_sudo=False, digits=False
+    )
+    retention_overdue_days = fields.Float(
+        related="retention_customer_id.retention_overdue_days", compute_sudo=False, digits=False
+    )
     retention_overdue_probability = fields.Float(
-        related="retention_customer_id.retention_overdue_probability", compute_sudo=False
+        related="retention_customer_id.retention_overdue_probability", compute_sudo=False, digits=False
     )
     retention_p_no_order_90d = fields.Float(
-        related="retention_customer_id.retention_p_no_order_90d", compute_sudo=False
+        related="retention_customer_id.retention_p_no_order_90d", compute_sudo=False, digits=False
     )
     retention_churn_learned = fields.Boolean(
         related="retention_customer_id.retention_churn_learned", compute_sudo=False
     )
     retention_churn_probability = fields.Float(
-        related="retention_customer_id.retention_churn_probability", compute_sudo=False
+        related="retention_customer_id.retention_churn_probability", compute_sudo=False, digits=False
     )
     retention_annual_value = fields.Monetary(related="retention_customer_id.retention_annual_value", compute_sudo=False)
     retention_value_at_risk = fields.Monetary(
@@ -431,6 +451,10 @@ class ResPartner(models.Model):
             )
         rows = Rows._search([("company_id", "=", self.env.company.id), *domain])
         return [("id", "in" if operator == "any" else "not in", rows.subselect("partner_id"))]
+
+    def _search(self, domain, offset=0, limit=None, order=None):
+        retention_search.check_any_operators(self, domain)
+        return super()._search(domain, offset=offset, limit=limit, order=order)
 
     @api.model
     def _cron_retention_cycle(self, batch_size=1000):

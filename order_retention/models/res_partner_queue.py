@@ -31,7 +31,7 @@ class ResPartner(models.Model):
         customers = self.commercial_partner_id
         customers.check_access("write")
         with policy.retention_system():
-            self.env["retention.customer"]._retention_rows(customers).write(
+            self.env["retention.customer"]._retention_rows(customers, self.env.company).write(
                 {
                     "retention_call_stop": False,
                     "retention_unanswered_calls": 0,

@@ -774,8 +774,11 @@ class RetentionCustomer(models.Model):
             )
 
     def action_retention_keep_in_queue(self):
-        """Put these customers back in the retention-call queue (sales managers; see res.partner)."""
-        return self.partner_id.action_retention_keep_in_queue()
+        """Put these customers back in the retention-call queue of their rows' companies (sales managers; see
+        res.partner)."""
+        for company, rows in self.grouped("company_id").items():
+            rows.partner_id.with_company(company).action_retention_keep_in_queue()
+        return True
 
     def _search(self, domain, offset=0, limit=None, order=None):
         retention_search.check_any_operators(self, domain)
@@ -795,15 +798,20 @@ class RetentionCustomer(models.Model):
 
     @api.model
     def _retention_rows(self, partners, company=None, create=True):
-        """The rows of ``partners``' customers (commercial partners) in ``company`` (default: the current one),
-        as the system (the cycle's and the outcome dialog's bookkeeping); created empty where missing unless
-        ``create`` is False."""
-        company = company or self.env.company
-        customers = partners.commercial_partner_id
+        """The rows of ``partners``' customers (commercial partners) in ``company`` (default: each customer's own
+        company, else the current one), as the system (the cycle's and the outcome dialog's bookkeeping); created
+        empty where missing unless ``create`` is False."""
         Rows = self.sudo().with_context(active_test=False)
-        rows = Rows.search([("partner_id", "in", customers.ids), ("company_id", "=", company.id)])
-        missing = customers - rows.partner_id
-        if missing and create:
-            with policy.retention_system():
-                rows |= Rows.create([{"partner_id": p.id, "company_id": company.id} for p in missing])
+        rows = Rows.browse()
+        customers = partners.commercial_partner_id
+        by_company = (
+            {company: customers} if company else customers.sudo().grouped(lambda p: p.company_id or self.env.company)
+        )
+        for row_company, company_customers in by_company.items():
+            found = Rows.search([("partner_id", "in", company_customers.ids), ("company_id", "=", row_company.id)])
+            missing = company_customers - found.partner_id
+            if missing and create:
+                with policy.retention_system():
+                    found |= Rows.create([{"partner_id": p.id, "company_id": row_company.id} for p in missing])
+            rows |= found
         return rows

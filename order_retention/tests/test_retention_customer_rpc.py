@@ -41,7 +41,10 @@ class TestRetentionCustomerRpc(RpcMixin, HttpCase):
         company = env.company
         own = {"company_id": company.id, "company_ids": [Command.set(company.ids)], "password": PASSWORD}
         sales = "sales_team.group_sale_salesman"
-        cls.salesman = new_test_user(env, "rc_own", groups=sales, name="Olena Own-Docs", **own)
+        # with the right to export: the export must still carry no colleague's figure
+        cls.salesman = new_test_user(
+            env, "rc_own", groups=sales + ",base.group_allow_export", name="Olena Own-Docs", **own
+        )
         cls.colleague = new_test_user(env, "rc_colleague", groups=sales, name="Taras Colleague", **own)
         cls.manager = new_test_user(
             env, "rc_manager", groups="sales_team.group_sale_manager", name="Mila Manager", **own

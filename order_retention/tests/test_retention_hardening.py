@@ -306,7 +306,9 @@ class TestCustomerHardening(HardeningCommon):
         """Statistics, status and follow-up bookkeeping are written by the cycle only."""
         for vals in (
             {"retention_status": "active"},
-            {"retention_followup_checked": "2099-01-01"},
+            {"retention_lost_for_good": True},
+            {"retention_waiting_since": "2099-01-01"},
+            {"retention_customer_id": False},
             {"retention_restore_order_id": False},
             {"retention_phone_changed": False},
         ):
@@ -315,9 +317,10 @@ class TestCustomerHardening(HardeningCommon):
         created = (
             self.env["res.partner"]
             .with_user(self.seller)
-            .create({"name": "Fresh Forge", "retention_status": "lost", "retention_followup_checked": "2099-01-01"})
+            .create({"name": "Fresh Forge", "retention_status": "lost", "retention_waiting_since": "2099-01-01"})
         )
-        self.assertFalse(created.retention_status or created.retention_followup_checked)
+        self.assertFalse(created.retention_status or created.retention_waiting_since)
+        self.assertFalse(self.env["retention.customer"].search([("partner_id", "=", created.id)]), "no row forged")
         order = self._create_orders(self.customer, [datetime.date(2026, 1, 5)], state="draft", user=self.seller)
         with self.assertRaises(AccessError):
             order.with_user(self.seller).write({"retention_won_back": True})

@@ -109,7 +109,7 @@ class TestRetentionHardening3Calls(QueueFixture, RpcMixin, HttpCase):
             self.assertFalse(call.consumed_date or call.activity_id, "the call was used")
 
     def _in_queue(self, customer):
-        return customer.id in [row[0] for row in self.Queue._retention_candidates(self.today + D(days=60))]
+        return customer.id in [row[-1] for row in self.Queue._retention_candidates(self.today + D(days=60))]
 
     def _requests(self, customer):
         return self.env[REQUEST].with_context(active_test=False).search([("partner_id", "=", customer.id)])

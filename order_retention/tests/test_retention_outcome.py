@@ -145,17 +145,17 @@ class TestRetentionOutcome(HardeningCommon):
         Queue, later = self.env["retention.queue"], datetime.date.today() + D(days=60)
         self.assertFalse(self.customer.retention_lost_for_good, "a request, not yet a decision")
         self.assertTrue(self.customer.retention_lost_requested)
-        self.assertIn(self.customer.id, [row[0] for row in Queue._retention_candidates(later)], "still in the queue")
+        self.assertIn(self.customer.id, [row[-1] for row in Queue._retention_candidates(later)], "still in the queue")
         with self.assertRaises(AccessError):
             self.customer.with_user(self.seller).action_retention_confirm_lost()
         self.customer.with_user(self.leader).action_retention_confirm_lost()
         self.assertTrue(self.customer.retention_lost_for_good)
-        self.assertNotIn(self.customer.id, [row[0] for row in Queue._retention_candidates(later)], "no call queue")
+        self.assertNotIn(self.customer.id, [row[-1] for row in Queue._retention_candidates(later)], "no call queue")
         with self.assertRaises(AccessError):
             self.customer.with_user(self.seller).action_retention_resume_followups()
         self.customer.with_user(self.leader).action_retention_resume_followups()
         self.assertFalse(self.customer.retention_lost_for_good)
-        self.assertIn(self.customer.id, [row[0] for row in Queue._retention_candidates(later)], "back in the queue")
+        self.assertIn(self.customer.id, [row[-1] for row in Queue._retention_candidates(later)], "back in the queue")
         with retention_system():
             self.customer.retention_lost_for_good = True
         order = self._create_orders(self.customer, [datetime.date.today()], state="draft", user=self.seller)

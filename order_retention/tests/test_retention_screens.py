@@ -4,7 +4,7 @@ import re
 
 from lxml import etree
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.tests import Form, tagged
 
 from ..models.retention_cycle import RETENTION_STATUSES, STATUS_KANBAN_COLORS
@@ -53,31 +53,39 @@ class TestRetentionScreens(RetentionCommon):
         action = self.env.ref("order_retention.res_partner_action_missing_orders")
         list_view = action.view_ids.filtered(lambda v: v.view_mode == "list").view_id
         self.assertEqual(list_view, self.env.ref("order_retention.res_partner_view_list_retention"))
-        domain = [("retention_missing_order", "=", True), ("id", "in", self.lapsed.ids)]
-        listed = self.env["res.partner"].search(
+        domain = [("retention_missing_order", "=", True), ("partner_id", "in", self.lapsed.ids)]
+        # Missing Orders lists the customers' figures (retention.customer), one row per customer
+        self.assertEqual(list_view.model, "retention.customer")
+        listed = self.env["retention.customer"].search(
             domain, order=self._list_order("order_retention.res_partner_view_list_retention")
         )
-        self.assertEqual(listed, self.fresh + self.middle + self.old)
+        self.assertEqual(listed.partner_id, self.fresh + self.middle + self.old)
         with self._on_day(self.BASE):
             self.assertEqual(listed.mapped("retention_days_since_last_order"), [25, 60, 200])
             # the day counts sort and filter through the stored dates
-            Partner = self.env["res.partner"]
+            Partner = self.env["retention.customer"]
             self.assertEqual(
-                Partner.search(domain, order="retention_days_since_last_order"), self.fresh + self.middle + self.old
+                Partner.search(domain, order="retention_days_since_last_order").partner_id,
+                self.fresh + self.middle + self.old,
             )
             self.assertEqual(
-                Partner.search(domain, order="retention_overdue_days desc"), self.old + self.middle + self.fresh
+                Partner.search(domain, order="retention_overdue_days desc").partner_id,
+                self.old + self.middle + self.fresh,
             )
             self.assertEqual(
-                Partner.search(domain + [("retention_days_since_last_order", ">", 30)]), self.middle + self.old
+                Partner.search(domain + [("retention_days_since_last_order", ">", 30)]).partner_id,
+                self.middle + self.old,
             )
-            self.assertEqual(Partner.search(domain + [("retention_overdue_days", "<=", 60)]), self.fresh + self.middle)
             self.assertEqual(
-                Partner.search([("id", "in", self.lapsed.ids), ("retention_missing_order", "=", False)]), Partner
+                Partner.search(domain + [("retention_overdue_days", "<=", 60)]).partner_id, self.fresh + self.middle
+            )
+            self.assertEqual(
+                Partner.search([("partner_id", "in", self.lapsed.ids), ("retention_missing_order", "=", False)]),
+                Partner,
             )
             grouped = Partner._read_group(domain, ["retention_missing_order"], ["retention_days_since_last_order:max"])
             self.assertEqual(grouped, [(True, 200)])
-        by_value = self.env["res.partner"].search(
+        by_value = self.env["retention.customer"].search(
             domain, order=self._list_order("order_retention.res_partner_view_list_retention_by_value")
         )
         self.assertEqual(set(by_value.ids), set(listed.ids))
@@ -105,8 +113,12 @@ class TestRetentionScreens(RetentionCommon):
             "retention_mean_gap_days",
             "retention_gap_std_days",
         ):
-            self.assertEqual(partner._fields[fname].get_digits(self.env), (16, 0), fname)  # shown as whole days
-            self.assertEqual(partner.fields_get([fname], ["digits"])[fname]["digits"], (16, 0), fname)
+            row = partner.retention_customer_id
+            self.assertEqual(row._fields[fname].get_digits(self.env), (16, 0), fname)  # shown as whole days
+            self.assertEqual(row.fields_get([fname], ["digits"])[fname]["digits"], (16, 0), fname)
+            # the customer's form shows the figure of the row with the same digits
+            form = partner.get_views([(False, "form")])["views"]["form"]["arch"]
+            self.assertRegex(form, r'name="%s"[^>]*digits="\[16, 0\]"' % fname)
         match = re.search(r"every (\d+)±(\d+) days", partner.retention_explanation)
         self.assertTrue(match, partner.retention_explanation)
         self.assertEqual(int(match.group(1)), round(partner.retention_expected_gap_days))
@@ -151,15 +163,15 @@ class TestRetentionScreens(RetentionCommon):
     def test_status_order_everywhere(self):
         """Pivot, graph, kanban (empty columns too), lists and the history order statuses Active, Warm, Cold, Lost."""
         partners = self._one_per_status()
-        Partner = self.env["res.partner"]
-        domain = [("id", "in", partners.ids)]
+        Partner = self.env["retention.customer"]  # the lists, kanban, pivot and graph of the figures
+        domain = [("partner_id", "in", partners.ids)]
         grouped = Partner._read_group(domain, ["retention_status"], ["__count"])
         self.assertEqual([key for key, _count in grouped], STATUS_ORDER)
         pivot = Partner.read_group(domain, ["retention_status"], ["retention_status"], lazy=False)  # pivot and graph
         self.assertEqual([row["retention_status"] for row in pivot], STATUS_ORDER)
         pivot_two = Partner.read_group(domain, ["user_id"], ["user_id", "retention_status"], lazy=False)
         self.assertEqual([row["retention_status"] for row in pivot_two], STATUS_ORDER)
-        only_lost = [("id", "=", partners.filtered(lambda p: p.retention_status == "lost").id)]
+        only_lost = [("partner_id", "=", partners.filtered(lambda p: p.retention_status == "lost").id)]
         kanban = Partner.web_read_group(only_lost, ["retention_status"], ["retention_status"])
         self.assertEqual(
             [group["retention_status"] for group in kanban["groups"]],
@@ -237,7 +249,8 @@ class TestRetentionScreens(RetentionCommon):
         self.assertIn("180", fields_["retention_churn_probability"].string)
         self.assertIn("90", fields_["retention_p_no_order_90d"].string)
         customer = self._create_customer("Headline Risk")
-        run = self.env["retention.model.run"].search([], order="date desc, id desc", limit=1)
+        customer.write({"retention_status": "warm"})  # a row of figures in the current company
+        run = self.env["retention.model.run"]._retention_latest(self.env.company, fields.Date.today())
         self.assertEqual(customer.retention_churn_learned, bool(run.model_used))
 
     def test_cancel_offered_only_to_who_may_remove(self):

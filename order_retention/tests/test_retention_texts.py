@@ -9,6 +9,7 @@ from odoo.exceptions import AccessError
 from odoo.tests import BaseCase, TransactionCase, tagged
 
 from ..models import retention_text
+from ..models.retention_cycle import RETENTION_STATUSES
 from ..models.retention_policy import retention_system
 from ..tools import plural
 from .common import RetentionCommon
@@ -203,9 +204,9 @@ class TestReaderLanguage(RetentionCommon):
         self.assertNotIn("days", ukrainian)
         self.assertIn(retention_text.count_phrase(self._env("uk_UA"), change.days_since_last_order, "day"), ukrainian)
 
-    def test_chatter_and_summary_in_the_salesperson_language(self):
-        """The cycle writes the chatter note of a status change in the customer's salesperson's language, and the
-        open retention call's summary in its assignee's."""
+    def test_history_and_summary_in_the_reader_language(self):
+        """A status change is read in the reader's language from the status history (the customer's chatter holds
+        none: issue #23), and the open retention call's summary is renamed in its assignee's."""
         self.salesman.lang = "uk_UA"
         customer = self._create_customer("Movna Retail", user=self.salesman)
         self._create_orders(customer, self._regular_dates(self.BASE - D(days=5), 30, 6), amount=100.0)
@@ -228,10 +229,12 @@ class TestReaderLanguage(RetentionCommon):
         notes = self.env["mail.message"].search(
             [("model", "=", "res.partner"), ("res_id", "=", customer.id), ("body", "ilike", "→")]
         )
-        self.assertTrue(notes, "the change is logged")
-        uk_prefix = self._env("uk_UA")._("Retention status: %(old)s → %(new)s", old="", new="").split(":")[0]
-        self.assertNotEqual(uk_prefix, "Retention status")
-        self.assertIn(uk_prefix, notes[0].body)
+        self.assertFalse(notes, "no status change in the chatter")
+        change = customer.retention_history_ids.sorted("id")[-1]
+        self.assertEqual((change.old_status, change.new_status), (before, customer.retention_status))
+        uk = self._env("uk_UA")
+        labels = dict(uk["retention.status.history"]._fields["new_status"]._description_selection(uk))
+        self.assertNotEqual(labels[change.new_status], dict(RETENTION_STATUSES)[change.new_status])
         self.assertIn(customer.retention_status, ("warm", "cold", "lost"))
         self.assertTrue(activity.active)
         expected = self.Cycle.with_context(lang="uk_UA")._retention_summaries()[customer.retention_status]

@@ -140,8 +140,8 @@ class TestMailingFilters(TransactionCase):
                 self.assertEqual({p.id for p in self.customers if p[field_name]}, set(yes.ids))
 
     def test_high_value_cutoff_per_company(self):
-        """The top fifth is taken among the current company's customers (and those shared by every company):
-        another company's customers, however valuable, do not move its cut-off (issue #21)."""
+        """The top fifth is taken among the current company's figures (its rows of retention.customer): another
+        company's customers, however valuable, do not move its cut-off (issue #21, #23)."""
         Partner = self.env["res.partner"]
         before = Partner.search([("retention_high_value_at_risk", "=", True)])
         self.assertTrue(before)
@@ -157,7 +157,12 @@ class TestMailingFilters(TransactionCase):
         other_view = Partner.with_company(other).search(
             [("retention_high_value_at_risk", "=", True), ("company_id", "=", other.id)]
         )
-        base = Partner.with_context(active_test=False).search([("company_id", "in", [False, other.id])])
+        # the other company's own figures (retention.customer rows of that company)
+        base = (
+            Partner.with_company(other)
+            .with_context(active_test=False)
+            .search([("company_id", "in", [False, other.id])])
+        )
         values = sorted(v for v in base.mapped("retention_value_at_risk") if v > 0)
         threshold = values[max(0, -(-len(values) * 4 // 5) - 1)]
         self.assertEqual(

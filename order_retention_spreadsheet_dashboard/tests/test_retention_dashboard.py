@@ -181,7 +181,7 @@ class TestRetentionDashboard(TransactionCase):
         self.assertEqual(chart["type"], "bar")
         self.assertTrue(chart["stacked"], "one bar per status, centred on its label")
         self.assertEqual(chart["axesDesign"]["y"]["title"]["text"], "Customers")
-        selection = self.env["res.partner"]._fields["retention_status"].selection
+        selection = self.env["retention.customer"]._fields["retention_status"].selection
         self.assertEqual([value for value, _label in selection], ["active", "warm", "cold", "lost"])
         with file_open("order_retention/static/src/js/retention_graph_patch.js") as source:
             block = re.search(r"STATUS_COLORS = \{(.*?)\}", source.read(), re.S).group(1)
@@ -327,11 +327,11 @@ class TestRetentionDashboard(TransactionCase):
     def test_value_at_risk(self):
         """A Value at risk scorecard and a by-salesperson table linked to Missing
         Orders, summing the customers' stored value at risk."""
-        field = self.env["res.partner"]._fields["retention_value_at_risk"]
+        field = self.env["retention.customer"]._fields["retention_value_at_risk"]
         self.assertEqual(field.type, "monetary")
         self.assertTrue(field.store)
         pivot = self._pivot("Value at Risk by Salesperson")
-        self.assertEqual(pivot["model"], "res.partner")
+        self.assertEqual(pivot["model"], "retention.customer")
         self.assertEqual(pivot["domain"], [["retention_status", "!=", False]])
         self.assertEqual([r["fieldName"] for r in pivot["rows"]], ["user_id"])
         self.assertEqual(
