@@ -788,12 +788,15 @@ class RetentionCustomer(models.Model):
         """Open the customer's form on its Retention tab (a row of the lists and kanban of this model)."""
         policy.check_internal(self.env)
         self.ensure_one()
+        self.partner_id.check_access("read")
         return {
             "type": "ir.actions.act_window",
             "res_model": "res.partner",
             "res_id": self.partner_id.id,
-            "views": [(False, "form")],
-            "context": {"allowed_company_ids": [self.company_id.id, *self.env.companies.ids]},
+            "view_mode": "form",
+            # the customer's form on its Retention tab (figures, explanation, history)
+            "views": [(self.env.ref("order_retention.view_partner_form_retention_tab").id, "form")],
+            "target": "current",
         }
 
     @api.model
