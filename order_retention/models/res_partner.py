@@ -9,6 +9,11 @@ from . import retention_search
 _logger = logging.getLogger(__name__)
 
 
+# The figures shown on a partner are the current company's row, as the current user may read it, in the user's
+# language and timezone (day counts, explanation): cached per all four.
+FIGURES_CONTEXT = ("uid", "company", "lang", "tz")
+
+
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
@@ -299,107 +304,180 @@ class ResPartner(models.Model):
         help="This customer has retention figures in the current company that only its salesperson and the sales "
         "managers may read.",
     )
-    retention_status = fields.Selection(related="retention_customer_id.retention_status", compute_sudo=False)
-    retention_status_since = fields.Date(related="retention_customer_id.retention_status_since", compute_sudo=False)
+    retention_status = fields.Selection(
+        related="retention_customer_id.retention_status", compute_sudo=False, depends_context=FIGURES_CONTEXT
+    )
+    retention_status_since = fields.Date(
+        related="retention_customer_id.retention_status_since", compute_sudo=False, depends_context=FIGURES_CONTEXT
+    )
     retention_missing_order = fields.Boolean(
-        related="retention_customer_id.retention_missing_order", compute_sudo=False
+        related="retention_customer_id.retention_missing_order", compute_sudo=False, depends_context=FIGURES_CONTEXT
     )
     retention_days_since_last_order = fields.Integer(
-        related="retention_customer_id.retention_days_since_last_order", compute_sudo=False
+        related="retention_customer_id.retention_days_since_last_order",
+        compute_sudo=False,
+        depends_context=FIGURES_CONTEXT,
     )
     retention_last_order_date = fields.Date(
-        related="retention_customer_id.retention_last_order_date", compute_sudo=False
+        related="retention_customer_id.retention_last_order_date", compute_sudo=False, depends_context=FIGURES_CONTEXT
     )
-    retention_order_count = fields.Integer(related="retention_customer_id.retention_order_count", compute_sudo=False)
-    retention_currency_id = fields.Many2one(related="retention_customer_id.retention_currency_id", compute_sudo=False)
-    retention_total_amount = fields.Monetary(related="retention_customer_id.retention_total_amount", compute_sudo=False)
+    retention_order_count = fields.Integer(
+        related="retention_customer_id.retention_order_count", compute_sudo=False, depends_context=FIGURES_CONTEXT
+    )
+    retention_currency_id = fields.Many2one(
+        related="retention_customer_id.retention_currency_id", compute_sudo=False, depends_context=FIGURES_CONTEXT
+    )
+    retention_total_amount = fields.Monetary(
+        related="retention_customer_id.retention_total_amount", compute_sudo=False, depends_context=FIGURES_CONTEXT
+    )
     retention_mean_gap_days = fields.Float(
-        related="retention_customer_id.retention_mean_gap_days", compute_sudo=False, digits=False
+        related="retention_customer_id.retention_mean_gap_days",
+        compute_sudo=False,
+        depends_context=FIGURES_CONTEXT,
+        digits=False,
     )
     retention_gap_std_days = fields.Float(
-        related="retention_customer_id.retention_gap_std_days", compute_sudo=False, digits=False
+        related="retention_customer_id.retention_gap_std_days",
+        compute_sudo=False,
+        depends_context=FIGURES_CONTEXT,
+        digits=False,
     )
     retention_expected_gap_days = fields.Float(
-        related="retention_customer_id.retention_expected_gap_days", compute_sudo=False, digits=False
+        related="retention_customer_id.retention_expected_gap_days",
+        compute_sudo=False,
+        depends_context=FIGURES_CONTEXT,
+        digits=False,
     )
     retention_gap_spread_days = fields.Integer(
-        related="retention_customer_id.retention_gap_spread_days", compute_sudo=False
+        related="retention_customer_id.retention_gap_spread_days", compute_sudo=False, depends_context=FIGURES_CONTEXT
     )
     retention_expected_next_order_date = fields.Date(
-        related="retention_customer_id.retention_expected_next_order_date", compute_sudo=False
+        related="retention_customer_id.retention_expected_next_order_date",
+        compute_sudo=False,
+        depends_context=FIGURES_CONTEXT,
     )
     retention_warning_days = fields.Float(
-        related="retention_customer_id.retention_warning_days", compute_sudo=False, digits=False
+        related="retention_customer_id.retention_warning_days",
+        compute_sudo=False,
+        depends_context=FIGURES_CONTEXT,
+        digits=False,
     )
-    retention_warning_date = fields.Date(related="retention_customer_id.retention_warning_date", compute_sudo=False)
+    retention_warning_date = fields.Date(
+        related="retention_customer_id.retention_warning_date", compute_sudo=False, depends_context=FIGURES_CONTEXT
+    )
     retention_gap_log_sd = fields.Float(
-        related="retention_customer_id.retention_gap_log_sd", compute_sudo=False, digits=False
+        related="retention_customer_id.retention_gap_log_sd",
+        compute_sudo=False,
+        depends_context=FIGURES_CONTEXT,
+        digits=False,
     )
     retention_overdue_days = fields.Float(
-        related="retention_customer_id.retention_overdue_days", compute_sudo=False, digits=False
+        related="retention_customer_id.retention_overdue_days",
+        compute_sudo=False,
+        depends_context=FIGURES_CONTEXT,
+        digits=False,
     )
     retention_overdue_probability = fields.Float(
-        related="retention_customer_id.retention_overdue_probability", compute_sudo=False, digits=False
+        related="retention_customer_id.retention_overdue_probability",
+        compute_sudo=False,
+        depends_context=FIGURES_CONTEXT,
+        digits=False,
     )
     retention_p_no_order_90d = fields.Float(
-        related="retention_customer_id.retention_p_no_order_90d", compute_sudo=False, digits=False
+        related="retention_customer_id.retention_p_no_order_90d",
+        compute_sudo=False,
+        depends_context=FIGURES_CONTEXT,
+        digits=False,
     )
     retention_churn_learned = fields.Boolean(
-        related="retention_customer_id.retention_churn_learned", compute_sudo=False
+        related="retention_customer_id.retention_churn_learned", compute_sudo=False, depends_context=FIGURES_CONTEXT
     )
     retention_churn_probability = fields.Float(
-        related="retention_customer_id.retention_churn_probability", compute_sudo=False, digits=False
+        related="retention_customer_id.retention_churn_probability",
+        compute_sudo=False,
+        depends_context=FIGURES_CONTEXT,
+        digits=False,
     )
-    retention_annual_value = fields.Monetary(related="retention_customer_id.retention_annual_value", compute_sudo=False)
+    retention_annual_value = fields.Monetary(
+        related="retention_customer_id.retention_annual_value", compute_sudo=False, depends_context=FIGURES_CONTEXT
+    )
     retention_value_at_risk = fields.Monetary(
-        related="retention_customer_id.retention_value_at_risk", compute_sudo=False
+        related="retention_customer_id.retention_value_at_risk", compute_sudo=False, depends_context=FIGURES_CONTEXT
     )
-    retention_rfm_score = fields.Char(related="retention_customer_id.retention_rfm_score", compute_sudo=False)
-    retention_rfm_recency = fields.Integer(related="retention_customer_id.retention_rfm_recency", compute_sudo=False)
+    retention_rfm_score = fields.Char(
+        related="retention_customer_id.retention_rfm_score", compute_sudo=False, depends_context=FIGURES_CONTEXT
+    )
+    retention_rfm_recency = fields.Integer(
+        related="retention_customer_id.retention_rfm_recency", compute_sudo=False, depends_context=FIGURES_CONTEXT
+    )
     retention_rfm_frequency = fields.Integer(
-        related="retention_customer_id.retention_rfm_frequency", compute_sudo=False
+        related="retention_customer_id.retention_rfm_frequency", compute_sudo=False, depends_context=FIGURES_CONTEXT
     )
-    retention_rfm_monetary = fields.Integer(related="retention_customer_id.retention_rfm_monetary", compute_sudo=False)
-    retention_rfm_segment = fields.Selection(related="retention_customer_id.retention_rfm_segment", compute_sudo=False)
-    retention_explanation = fields.Text(related="retention_customer_id.retention_explanation", compute_sudo=False)
+    retention_rfm_monetary = fields.Integer(
+        related="retention_customer_id.retention_rfm_monetary", compute_sudo=False, depends_context=FIGURES_CONTEXT
+    )
+    retention_rfm_segment = fields.Selection(
+        related="retention_customer_id.retention_rfm_segment", compute_sudo=False, depends_context=FIGURES_CONTEXT
+    )
+    retention_explanation = fields.Text(
+        related="retention_customer_id.retention_explanation", compute_sudo=False, depends_context=FIGURES_CONTEXT
+    )
     retention_last_computed = fields.Datetime(
-        related="retention_customer_id.retention_last_computed", compute_sudo=False
+        related="retention_customer_id.retention_last_computed", compute_sudo=False, depends_context=FIGURES_CONTEXT
     )
-    retention_team_id = fields.Many2one(related="retention_customer_id.retention_team_id", compute_sudo=False)
-    retention_color = fields.Integer(related="retention_customer_id.retention_color", compute_sudo=False)
+    retention_team_id = fields.Many2one(
+        related="retention_customer_id.retention_team_id", compute_sudo=False, depends_context=FIGURES_CONTEXT
+    )
+    retention_color = fields.Integer(
+        related="retention_customer_id.retention_color", compute_sudo=False, depends_context=FIGURES_CONTEXT
+    )
     retention_restore_order_id = fields.Many2one(
-        related="retention_customer_id.retention_restore_order_id", compute_sudo=False
+        related="retention_customer_id.retention_restore_order_id", compute_sudo=False, depends_context=FIGURES_CONTEXT
     )
     retention_last_outcome = fields.Selection(
-        related="retention_customer_id.retention_last_outcome", compute_sudo=False
+        related="retention_customer_id.retention_last_outcome", compute_sudo=False, depends_context=FIGURES_CONTEXT
     )
     retention_last_churn_reason_id = fields.Many2one(
-        related="retention_customer_id.retention_last_churn_reason_id", compute_sudo=False
+        related="retention_customer_id.retention_last_churn_reason_id",
+        compute_sudo=False,
+        depends_context=FIGURES_CONTEXT,
     )
     retention_last_outcome_date = fields.Date(
-        related="retention_customer_id.retention_last_outcome_date", compute_sudo=False
+        related="retention_customer_id.retention_last_outcome_date", compute_sudo=False, depends_context=FIGURES_CONTEXT
     )
-    retention_last_contact = fields.Char(related="retention_customer_id.retention_last_contact", compute_sudo=False)
-    retention_next_call_date = fields.Date(related="retention_customer_id.retention_next_call_date", compute_sudo=False)
+    retention_last_contact = fields.Char(
+        related="retention_customer_id.retention_last_contact", compute_sudo=False, depends_context=FIGURES_CONTEXT
+    )
+    retention_next_call_date = fields.Date(
+        related="retention_customer_id.retention_next_call_date", compute_sudo=False, depends_context=FIGURES_CONTEXT
+    )
     retention_lost_for_good = fields.Boolean(
-        related="retention_customer_id.retention_lost_for_good", compute_sudo=False
+        related="retention_customer_id.retention_lost_for_good", compute_sudo=False, depends_context=FIGURES_CONTEXT
     )
     retention_call_priority = fields.Monetary(
-        related="retention_customer_id.retention_call_priority", compute_sudo=False
+        related="retention_customer_id.retention_call_priority", compute_sudo=False, depends_context=FIGURES_CONTEXT
     )
-    retention_waiting_since = fields.Date(related="retention_customer_id.retention_waiting_since", compute_sudo=False)
+    retention_waiting_since = fields.Date(
+        related="retention_customer_id.retention_waiting_since", compute_sudo=False, depends_context=FIGURES_CONTEXT
+    )
     retention_queue_user_id = fields.Many2one(
-        related="retention_customer_id.retention_queue_user_id", compute_sudo=False
+        related="retention_customer_id.retention_queue_user_id", compute_sudo=False, depends_context=FIGURES_CONTEXT
     )
-    retention_queue_rank = fields.Integer(related="retention_customer_id.retention_queue_rank", compute_sudo=False)
-    retention_call_stop = fields.Selection(related="retention_customer_id.retention_call_stop", compute_sudo=False)
+    retention_queue_rank = fields.Integer(
+        related="retention_customer_id.retention_queue_rank", compute_sudo=False, depends_context=FIGURES_CONTEXT
+    )
+    retention_call_stop = fields.Selection(
+        related="retention_customer_id.retention_call_stop", compute_sudo=False, depends_context=FIGURES_CONTEXT
+    )
     retention_unanswered_calls = fields.Integer(
-        related="retention_customer_id.retention_unanswered_calls", compute_sudo=False
+        related="retention_customer_id.retention_unanswered_calls", compute_sudo=False, depends_context=FIGURES_CONTEXT
     )
     retention_kept_in_queue = fields.Boolean(
-        related="retention_customer_id.retention_kept_in_queue", compute_sudo=False
+        related="retention_customer_id.retention_kept_in_queue", compute_sudo=False, depends_context=FIGURES_CONTEXT
     )
-    retention_low_touch_date = fields.Date(related="retention_customer_id.retention_low_touch_date", compute_sudo=False)
+    retention_low_touch_date = fields.Date(
+        related="retention_customer_id.retention_low_touch_date", compute_sudo=False, depends_context=FIGURES_CONTEXT
+    )
     retention_history_ids = fields.One2many(
         "retention.status.history",
         "partner_id",

@@ -57,6 +57,7 @@ from . import test_retention_texts
 from . import test_retention_demo
 
 # the figures in a model of their own (issue #23): a colleague's customer's figures by no path
+from . import test_retention_customer
 from . import test_retention_customer_rpc
 
 # the clock and timezone of the run (OR_TEST_NOW / OR_TEST_TZ), applied to every test class above

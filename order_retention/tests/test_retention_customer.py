@@ -1,0 +1,181 @@
+"""Issue #23: the figures in a model of their own.
+
+- one row per customer and company, each company classifying its customers on its own orders;
+- the nightly run never writes res_partner, and rewrites only the rows whose figures changed;
+- res.partner shows the current company's row.
+"""
+
+import datetime
+
+from odoo import Command
+from odoo.exceptions import AccessError
+from odoo.tests import tagged
+
+from .common import RetentionCommon
+
+D = datetime.timedelta
+
+
+@tagged("post_install", "-at_install", "order_retention")
+class TestRetentionCustomer(RetentionCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.main = cls.env.company
+        cls.other = cls.env["res.company"].create({"name": "Second Shop Ltd"})
+        cls.env.user.company_ids |= cls.other
+        cls.other_team = cls.env["crm.team"].create({"name": "Second Shop Team", "company_id": cls.other.id})
+        # a customer shared by both companies (no company of its own): often in the main one, rarely in the other
+        cls.shared = cls._create_customer("Shared Customer Co", user=cls.salesman)
+        cls._create_orders(cls.shared, cls._regular_dates(cls.BASE - D(days=3), 10, 8), amount=200.0)
+        dates = cls._regular_dates(cls.BASE - D(days=90), 30, 3)
+        cls.other_orders = (
+            cls.env["sale.order"]
+            .with_company(cls.other)
+            .create(
+                [
+                    {
+                        "partner_id": cls.shared.id,
+                        "company_id": cls.other.id,
+                        "team_id": cls.other_team.id,
+                        "user_id": cls.salesman.id,
+                        "order_line": [
+                            Command.create({"product_id": cls.product.id, "product_uom_qty": 1, "price_unit": 1000.0})
+                        ],
+                    }
+                    for _date in dates
+                ]
+            )
+        )
+        cls.other_orders.write({"state": "sale"})
+        for order, date in zip(cls.other_orders, dates, strict=True):
+            order.date_order = datetime.datetime.combine(date, datetime.time(9, 0))
+        cls.other_orders.flush_recordset()
+
+    def _rows(self, partner):
+        return self.env["retention.customer"].search([("partner_id", "=", partner.id)], order="company_id")
+
+    def test_one_row_per_company_on_its_own_orders(self):
+        """The shared customer has a row in each company, each from that company's orders alone; the partner shows
+        the current company's."""
+        self._set_aside_other_orders(self.shared)
+        self.Cycle._retention_compute_all(self.BASE)
+        rows = self._rows(self.shared)
+        self.assertEqual(rows.company_id, self.main | self.other)
+        main_row = rows.filtered(lambda r: r.company_id == self.main)
+        other_row = rows - main_row
+        self.assertEqual((main_row.retention_order_count, other_row.retention_order_count), (8, 3))
+        self.assertEqual(main_row.retention_last_order_date, self.BASE - D(days=3))
+        self.assertEqual(other_row.retention_last_order_date, self.BASE - D(days=90))
+        self.assertAlmostEqual(main_row.retention_total_amount, 1600.0, places=2)
+        self.assertAlmostEqual(other_row.retention_total_amount, 3000.0, places=2)
+        self.assertEqual(main_row.retention_status, "active")
+        self.assertIn(other_row.retention_status, ("warm", "cold", "lost"), "silent 90 days on a 30-day rhythm")
+        self.assertEqual(self.shared.retention_customer_id, main_row)
+        self.assertEqual(self.shared.retention_status, "active")
+        in_other = self.shared.with_company(self.other)
+        self.assertEqual(in_other.retention_customer_id, other_row)
+        self.assertEqual(in_other.retention_status, other_row.retention_status)
+        # each company's status history and churn model
+        self.assertEqual(self.shared.retention_history_ids.company_id, self.main | self.other)
+        runs = self.env["retention.model.run"].search([("date", "=", self.BASE)])
+        self.assertEqual(runs.company_id, self.main | self.other)
+
+    def test_a_call_per_company(self):
+        """The other company follows its lapsed customer up with its own retention call, while the main company,
+        where the customer is active, has none."""
+        self._set_aside_other_orders(self.shared)
+        self.env["res.users"].browse(self.salesman.id).company_ids |= self.other
+        self._run(self.BASE)
+        calls = self._open_followups(self.shared)
+        self.assertEqual(calls.retention_company_id, self.other)
+        other_row = self._rows(self.shared).filtered(lambda r: r.company_id == self.other)
+        self.assertEqual(calls.retention_customer_id, other_row)
+        self.assertEqual(calls.retention_status, other_row.retention_status)
+
+    def test_nightly_run_leaves_res_partner_alone(self):
+        """No res_partner row is rewritten by a run (first, same day, next day, a status change); the next day
+        rewrites only the rows whose figures moved."""
+        self._set_aside_other_orders(self.shared)
+        partner_versions = self._versions("res_partner", "id", self.shared.ids)
+        self.Cycle._retention_compute_all(self.BASE)
+        self.assertEqual(self._versions("res_partner", "id", self.shared.ids), partner_versions)
+        rows = self._versions("retention_customer", "partner_id", self.shared.ids)
+        self.Cycle._retention_compute_all(self.BASE)
+        self.assertEqual(self.env.cr.cache["retention_rows_written"], 0)
+        self.assertEqual(self._versions("retention_customer", "partner_id", self.shared.ids), rows)
+        self.Cycle._retention_compute_all(self.BASE + D(days=1))  # only the day counts move: derived at read time
+        self.assertEqual(self._versions("retention_customer", "partner_id", self.shared.ids), rows)
+        self.Cycle._retention_compute_all(self.BASE + D(days=60))  # the statuses change
+        self.assertNotEqual(self._versions("retention_customer", "partner_id", self.shared.ids), rows)
+        self.assertEqual(self._versions("res_partner", "id", self.shared.ids), partner_versions)
+
+    def test_contacts_show_nothing_of_their_own(self):
+        """A contact of the customer has no figures of its own (the customer has them), as before the move."""
+        contact = self.env["res.partner"].create({"name": "Shared Buyer", "parent_id": self.shared.id})
+        self.Cycle._retention_compute_all(self.BASE)
+        self.assertTrue(self.shared.retention_status)
+        self.assertFalse(contact.retention_customer_id)
+        self.assertFalse(contact.retention_status)
+        self.assertNotIn(contact, self.env["res.partner"].search([("retention_status", "!=", False)]))
+
+    def test_partner_domains_follow_the_rows(self):
+        """Domains on the partner's figures are answered by the current company's rows (= != in, comparisons,
+        empty), and agree with reading the figures."""
+        self._set_aside_other_orders(self.shared)
+        self.Cycle._retention_compute_all(self.BASE)
+        Partner = self.env["res.partner"]
+        customers = Partner.search([("retention_status", "!=", False)])
+        self.assertIn(self.shared, customers)
+        for domain in (
+            [("retention_status", "=", "active")],
+            [("retention_status", "in", ["warm", "cold", "lost"])],
+            [("retention_status", "=", False)],
+            [("retention_value_at_risk", ">", 0)],
+            [("retention_customer_id", "=", False)],
+            [("retention_customer_id.retention_order_count", ">", 5)],
+        ):
+            with self.subTest(domain=domain):
+                found = Partner.search([("id", "in", customers.ids + self.salesman.partner_id.ids), *domain])
+                expected = (customers | self.salesman.partner_id).filtered_domain(domain)
+                self.assertEqual(found, expected)
+        in_other = Partner.with_company(self.other).search(
+            [("id", "=", self.shared.id), ("retention_status", "=", "active")]
+        )
+        self.assertFalse(in_other, "in the other company the customer is not active")
+
+    def _versions(self, table, column, ids):
+        self.env.flush_all()
+        self.env.cr.execute(
+            "SELECT %s, ctid::text, xmin::text FROM %s WHERE %s = ANY(%%s) ORDER BY 1, 2" % (column, table, column),
+            [list(ids)],
+        )
+        return self.env.cr.fetchall()
+
+    def test_system_bookkeeping_through_the_partner(self):
+        """The system (tests, scripts) may still set a figure through the customer: it lands on the row of the
+        customer's company; a manager's *Put back in the queue* acts on the current company's row."""
+        customer = self._create_customer("Bookkeeping Co", company_id=self.other.id)
+        customer.write({"retention_status": "cold", "retention_call_stop": "attempts"})
+        [row] = self._rows(customer)
+        self.assertEqual((row.company_id, row.retention_status), (self.other, "cold"))
+        self.leader.company_ids |= self.other
+        customer.with_user(self.leader).with_company(self.other).action_retention_keep_in_queue()
+        self.assertFalse(row.retention_call_stop)
+        self.assertTrue(row.retention_kept_in_queue)
+        self.assertEqual(self.env["retention.customer"].search_count([("partner_id", "=", customer.id)]), 1)
+
+    def test_command_free_rows(self):
+        """No client creates, changes or removes a row: not a salesperson, not a sales manager."""
+        self.Cycle._retention_compute_all(self.BASE)
+        row = self._rows(self.shared)[:1]
+        for user in (self.salesman, self.leader):
+            Rows = self.env["retention.customer"].with_user(user)
+            with self.subTest(user=user.name):
+                with self.assertRaises(AccessError):
+                    Rows.browse(row.id).write({"retention_value_at_risk": 1})
+                with self.assertRaises(AccessError):
+                    Rows.create({"partner_id": self.shared.id, "company_id": self.main.id})
+                with self.assertRaises(AccessError):
+                    Rows.browse(row.id).unlink()
+        self.assertTrue(row.exists())
