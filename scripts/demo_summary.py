@@ -4,6 +4,7 @@ Usage (the demo script passes Odoo's connection options):
     python3 scripts/demo_summary.py --addons-path=... --db_host=... -d DB
 """
 
+import datetime
 import sys
 
 import odoo
@@ -23,17 +24,19 @@ def main(argv):
         cycle._retention_reset_day()
         cycle._retention_run_cycle()
         cr.commit()
-        partners = env["res.partner"].search([("retention_status", "!=", False)])
+        # the figures: one row of retention.customer per customer (and company)
+        partners = env["retention.customer"].search([("retention_status", "!=", False)])
         print("\n=== order_retention demo: %s ===" % dbname)
         print("Customers with a confirmed order: %d" % len(partners))
-        for status, label in env["res.partner"]._fields["retention_status"].selection:
+        for status, label in env["retention.customer"]._fields["retention_status"].selection:
             print("  %-7s %4d" % (label, len(partners.filtered(lambda p, s=status: p.retention_status == s))))
         # as Sales > Retention > Missing Orders: fewest days since the last order first (the most winnable)
         missing = partners.filtered("retention_missing_order").sorted("retention_days_since_last_order")
         print("Missing-order alerts: %d (freshest lapse first)" % len(missing))
         for partner in missing[:8]:
             print(
-                "  - %-28s %-5s %s" % (partner.name[:28], partner.retention_status, partner.retention_explanation or "")
+                "  - %-28s %-5s %s"
+                % (partner.partner_id.name[:28], partner.retention_status, partner.retention_explanation or "")
             )
         activities = env["mail.activity"].search([("activity_type_id", "=", cycle._retention_activity_type().id)])
         print(
@@ -48,7 +51,7 @@ def main(argv):
             [("name", "=like", "order_retention\\_%"), ("state", "=", "installed")]
         )
         print("Bridges installed: %s" % (", ".join(sorted(bridges.mapped("name"))) or "none"))
-        run = env["retention.model.run"].search([], limit=1)
+        run = env["retention.model.run"]._retention_latest(env.company, datetime.date.today())
         print("Churn model: %s" % (run.explanation or "-").replace("\n", "\n  "))
         at_risk = partners.sorted("retention_value_at_risk", reverse=True)[:5]
 
@@ -63,7 +66,7 @@ def main(argv):
             % ", ".join(
                 "%s %s (%.0f %% of %s a year)"
                 % (
-                    p.name,
+                    p.partner_id.name,
                     money(p, p.retention_value_at_risk),
                     100 * p.retention_churn_probability,
                     money(p, p.retention_annual_value),
@@ -71,8 +74,6 @@ def main(argv):
                 for p in at_risk
             )
         )
-        import datetime
-
         today = datetime.date.today()
         wizard = env["retention.backtest"].create({"as_of": today - datetime.timedelta(days=180), "horizon_days": 180})
         wizard.action_run()

@@ -32,6 +32,8 @@ PAGES = [
         "document.querySelector(\".o_data_row td[name='display_name']\").click()",
         3,
     ),
+    # a salesperson opening a colleague's customer: its contact details, not its figures (issue #23)
+    ("customer_of_a_colleague", "demo", "/odoo/contacts/{colleague_customer}", None, 0),
     ("calls", "admin", "/odoo/action-order_retention.retention_call_action", None, 0),
     ("status_history", "admin", "/odoo/action-order_retention.retention_status_history_action", None, 0),
     ("cancellation_analysis", "admin", "/odoo/action-order_retention.retention_cancel_report_action", None, 0),
@@ -234,12 +236,29 @@ def main():
                 chrome.call("Page.navigate", url=args.url + "/odoo")  # warm-up: the first load builds the assets
                 time.sleep(8)
                 current = user
+            if "{colleague_customer}" in path:
+                admin = sessions.get("admin") or login(args.url, args.db, "admin")
+                [customer] = rpc(
+                    args.url,
+                    admin,
+                    "res.partner",
+                    "search",
+                    [
+                        [
+                            ("user_id.login", "=", "olga"),
+                            ("is_company", "=", True),
+                            ("retention_customer_id", "!=", False),
+                        ]
+                    ],
+                    {"limit": 1},
+                )
+                path = path.format(colleague_customer=customer)
             chrome.call("Page.navigate", url=args.url + path)
             time.sleep(4)
             if script:
                 chrome.call("Runtime.evaluate", expression=script)
                 time.sleep(wait)
-            if name == "customer_retention_tab":
+            if name in ("customer_retention_tab", "customer_of_a_colleague"):
                 chrome.call("Runtime.evaluate", expression=RETENTION_TAB)
                 time.sleep(1.5)
             shot = chrome.call("Page.captureScreenshot", format="png")
