@@ -173,7 +173,9 @@ def reset_cycle(env, today, shard_size):
     cr.execute("DELETE FROM queue_job WHERE channel = %s OR channel LIKE %s", [CHANNEL, CHANNEL + ".%"])
     env.invalidate_all()
     cr.commit()
-    bench_cycle._vacuum(cr.dbname, ["mail_activity", "res_partner", "queue_job", "retention_status_history"])
+    bench_cycle._vacuum(
+        cr.dbname, ["mail_activity", "res_partner", "retention_customer", "queue_job", "retention_status_history"]
+    )
     day = str(today)
     cycle.with_delay(
         channel=CHANNEL, identity_key="order_retention.compute.%s" % day, description="Bench cycle %s" % day
@@ -314,8 +316,8 @@ def open_activities(env):
 def statuses(env):
     """{status: customers} of the bench customers."""
     env.cr.execute(
-        "SELECT retention_status, count(*) FROM res_partner WHERE name LIKE 'Bench Customer %%' "
-        "AND retention_status IS NOT NULL GROUP BY retention_status"
+        "SELECT r.retention_status, count(*) FROM retention_customer r JOIN res_partner p ON p.id = r.partner_id "
+        "WHERE p.name LIKE 'Bench Customer %%' AND r.retention_status IS NOT NULL GROUP BY r.retention_status"
     )
     return dict(sorted(env.cr.fetchall()))
 

@@ -142,7 +142,7 @@ def night(env, day, users):
     per_user = []
     for user in users:
         opened = env["mail.activity"].search_count([("retention_followup", "=", True), ("user_id", "=", user.id)])
-        waiting = env["res.partner"].search_count(
+        waiting = env["retention.customer"].search_count(
             [("retention_queue_user_id", "=", user.id), ("retention_waiting_since", "!=", False)]
         )
         per_user.append((user.name, opened, waiting))
@@ -203,7 +203,7 @@ def main(argv):
             compute, allocate, counts, per_user = night(env, day, users)
             worst = max(worst, max(opened for _n, opened, _w in per_user))
             if before is None:
-                before = env["res.partner"].search_count([("retention_status", "in", ("warm", "cold", "lost"))])
+                before = env["retention.customer"].search_count([("retention_status", "in", ("warm", "cold", "lost"))])
             print(
                 "%-6d %-10s %8d %8d %8d %8d %8d %8.2fs %8.2fs  %s"
                 % (
@@ -228,7 +228,9 @@ def main(argv):
             % (nights, worst, capacity)
         )
         statuses = dict(
-            env["res.partner"]._read_group([("retention_status", "!=", False)], ["retention_status"], ["__count"])
+            env["retention.customer"]._read_group(
+                [("retention_status", "!=", False)], ["retention_status"], ["__count"]
+            )
         )
         print("statuses on the last night:", ", ".join("%s %d" % (k, v) for k, v in sorted(statuses.items())))
         print(
