@@ -41,7 +41,6 @@ class RetentionCustomer(models.Model):
         string="Customer",
         required=True,
         readonly=True,
-        index=True,
         ondelete="cascade",
         help="The customer (company or individual) these figures are about, all its contacts' orders included.",
     )
@@ -50,7 +49,6 @@ class RetentionCustomer(models.Model):
         string="Company",
         required=True,
         readonly=True,
-        index=True,
         ondelete="cascade",
         help="The company whose orders, salespeople and settings these figures come from: a customer of two of "
         "your companies has a row in each.",
@@ -70,6 +68,9 @@ class RetentionCustomer(models.Model):
         help="The customer's open retention call in this company: when it is due and who makes it.",
     )
 
+    # Few indexes (the unique pair, the status, the last order, and partial ones on the queue's sparse columns): a
+    # table the nightly run rewrites row by row is cheaper to write the fewer indexes it has, and a narrow table of
+    # a million rows scans in a fraction of a second where no index helps (missing order, RFM segment, team).
     _sql_constraints = [
         (
             "partner_company_uniq",
@@ -101,7 +102,6 @@ class RetentionCustomer(models.Model):
         string="Why Not Ordering",
         readonly=True,
         copy=False,
-        index="btree_not_null",
         help="The reason the customer gave on the last retention call where they were reached.",
     )
 
@@ -130,7 +130,6 @@ class RetentionCustomer(models.Model):
         string="Lost for Good",
         readonly=True,
         copy=False,
-        index=True,
         help="The salesperson recorded that this customer will not order again: no more retention calls until "
         "they order again. A sales manager can resume the follow-ups.",
     )
@@ -236,7 +235,6 @@ class RetentionCustomer(models.Model):
         string="Expected Next Order",
         readonly=True,
         copy=False,
-        index=True,
         help="Last order + usual gap: when the next order would normally come.",
     )
 
@@ -254,7 +252,6 @@ class RetentionCustomer(models.Model):
         string="Missing From",
         readonly=True,
         copy=False,
-        index=True,
         help="Last order + warning level: from the day after, the order counts as missing.",
     )
 
@@ -363,7 +360,6 @@ class RetentionCustomer(models.Model):
         string="RFM Segment",
         readonly=True,
         copy=False,
-        index=True,
         help="Marketing segment from recency and frequency: Champions and Loyal order often and recently; At Risk "
         "and Can't Lose Them used to order often but have gone quiet; Hibernating and Lost are long gone.",
     )
@@ -393,7 +389,6 @@ class RetentionCustomer(models.Model):
         string="Retention Sales Team",
         readonly=True,
         copy=False,
-        index="btree_not_null",
         help="Sales team of the customer's latest confirmed order (the customer's peer group).",
     )
 
