@@ -79,6 +79,12 @@ class RetentionCustomer(models.Model):
         ),
     ]
 
+    # ------------------------------------------------------------------
+    # THE FIGURES (written by the cycle only)
+    # ------------------------------------------------------------------
+
+    # --- what the last retention call found out (mail.activity.retention.outcome) ---
+
     retention_restore_order_id = fields.Many2one(
         "sale.order",
         string="Follow-up to restore",
@@ -133,6 +139,8 @@ class RetentionCustomer(models.Model):
         help="The salesperson recorded that this customer will not order again: no more retention calls until "
         "they order again. A sales manager can resume the follow-ups.",
     )
+
+    # --- the cycle's figures (retention.cycle, every night) ---
 
     retention_status = fields.Selection(
         RETENTION_STATUSES,
@@ -394,6 +402,79 @@ class RetentionCustomer(models.Model):
 
     retention_color = fields.Integer(compute="_compute_retention_color")
 
+    # --- where the customer stands in the retention-call queue (retention.queue, every night) ---
+
+    retention_call_priority = fields.Monetary(
+        string="Call Worth",
+        readonly=True,
+        copy=False,
+        currency_field="retention_currency_id",
+        help="What a retention call to this customer is worth: the value at risk times the chance that a call wins "
+        "them back after this long a silence. Free slots in the salespeople's queues go to the highest first.",
+    )
+
+    retention_waiting_since = fields.Date(
+        string="Waiting Since",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="Needs a retention call but none is open yet: their salesperson's queue is full. Set the first night "
+        "the customer waited; cleared when a call is scheduled or no call is needed any more.",
+    )
+
+    retention_queue_user_id = fields.Many2one(
+        "res.users",
+        string="Queue Of",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="Whose retention calls this customer waits for: the salesperson, else the team leader, else the user "
+        "chosen in Settings.",
+    )
+
+    retention_queue_rank = fields.Integer(
+        string="Rank",
+        compute="_compute_retention_queue_rank",
+        help="Place in the queue of waiting customers of the same salesperson (1 = next call to schedule).",
+    )
+
+    retention_call_stop = fields.Selection(
+        CALL_STOPS,
+        string="Left the Call Queue",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="Why this customer gets no more retention calls (only the low-touch e-mail or SMS of Settings, if "
+        "any): too many unanswered calls, a silence longer than the limit of Settings, or a reason such as a "
+        "one-time purchase. Ordering again or a sales manager puts them back.",
+    )
+
+    retention_unanswered_calls = fields.Integer(
+        string="Unanswered Calls in a Row",
+        readonly=True,
+        copy=False,
+        help="Retention calls closed with no answer or a wrong number since the customer was last reached.",
+    )
+
+    retention_kept_in_queue = fields.Boolean(
+        string="Kept in the Call Queue",
+        readonly=True,
+        copy=False,
+        help="A sales manager put this customer back in the call queue: the silence limit no longer takes them out "
+        "(until they order again).",
+    )
+
+    retention_low_touch_date = fields.Date(
+        string="Last Retention Message",
+        readonly=True,
+        copy=False,
+        help="When the last automatic retention e-mail or SMS was queued for this customer.",
+    )
+
+    # ------------------------------------------------------------------
+    # COMPUTED AT READ TIME (day counts, flags, sentences)
+    # ------------------------------------------------------------------
+
     @api.depends("company_id")
     @api.depends_context("company")
     def _compute_retention_currency_id(self):
@@ -599,73 +680,6 @@ class RetentionCustomer(models.Model):
 
     def _read_group_orderby(self, order, groupby_terms, query):
         return super()._read_group_orderby(order, status_rank_terms(groupby_terms, ("retention_status",)), query)
-
-    retention_call_priority = fields.Monetary(
-        string="Call Worth",
-        readonly=True,
-        copy=False,
-        currency_field="retention_currency_id",
-        help="What a retention call to this customer is worth: the value at risk times the chance that a call wins "
-        "them back after this long a silence. Free slots in the salespeople's queues go to the highest first.",
-    )
-
-    retention_waiting_since = fields.Date(
-        string="Waiting Since",
-        readonly=True,
-        copy=False,
-        index="btree_not_null",
-        help="Needs a retention call but none is open yet: their salesperson's queue is full. Set the first night "
-        "the customer waited; cleared when a call is scheduled or no call is needed any more.",
-    )
-
-    retention_queue_user_id = fields.Many2one(
-        "res.users",
-        string="Queue Of",
-        readonly=True,
-        copy=False,
-        index="btree_not_null",
-        help="Whose retention calls this customer waits for: the salesperson, else the team leader, else the user "
-        "chosen in Settings.",
-    )
-
-    retention_queue_rank = fields.Integer(
-        string="Rank",
-        compute="_compute_retention_queue_rank",
-        help="Place in the queue of waiting customers of the same salesperson (1 = next call to schedule).",
-    )
-
-    retention_call_stop = fields.Selection(
-        CALL_STOPS,
-        string="Left the Call Queue",
-        readonly=True,
-        copy=False,
-        index="btree_not_null",
-        help="Why this customer gets no more retention calls (only the low-touch e-mail or SMS of Settings, if "
-        "any): too many unanswered calls, a silence longer than the limit of Settings, or a reason such as a "
-        "one-time purchase. Ordering again or a sales manager puts them back.",
-    )
-
-    retention_unanswered_calls = fields.Integer(
-        string="Unanswered Calls in a Row",
-        readonly=True,
-        copy=False,
-        help="Retention calls closed with no answer or a wrong number since the customer was last reached.",
-    )
-
-    retention_kept_in_queue = fields.Boolean(
-        string="Kept in the Call Queue",
-        readonly=True,
-        copy=False,
-        help="A sales manager put this customer back in the call queue: the silence limit no longer takes them out "
-        "(until they order again).",
-    )
-
-    retention_low_touch_date = fields.Date(
-        string="Last Retention Message",
-        readonly=True,
-        copy=False,
-        help="When the last automatic retention e-mail or SMS was queued for this customer.",
-    )
 
     @api.depends_context("uid")
     def _compute_retention_queue_rank(self):
