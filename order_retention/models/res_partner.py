@@ -107,7 +107,7 @@ class ResPartner(models.Model):
             self.env["retention.customer"]._retention_rows(self, self.env.company).filtered("retention_lost_for_good")
         )
         with policy.retention_system():
-            rows.write({"retention_lost_for_good": False, "retention_followup_checked": False})
+            rows.write({"retention_lost_for_good": False})
         for customer in rows.partner_id:
             customer.message_post(body=_("Retention calls resumed by %(user)s.", user=self.env.user.name))
         return True

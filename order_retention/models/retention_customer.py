@@ -385,13 +385,6 @@ class RetentionCustomer(models.Model):
         help="When the daily computation last changed these figures (a rerun that changes nothing keeps this time).",
     )
 
-    retention_followup_checked = fields.Date(
-        string="Follow-up checked on",
-        readonly=True,
-        copy=False,
-        help="Last day the retention cycle checked this customer's follow-up activity.",
-    )
-
     retention_team_id = fields.Many2one(
         "crm.team",
         string="Retention Sales Team",

@@ -36,7 +36,6 @@ MOVED = [
     "retention_rfm_segment",
     "retention_last_computed",
     "retention_team_id",
-    "retention_followup_checked",
     "retention_restore_order_id",
     "retention_last_outcome",
     "retention_last_churn_reason_id",
@@ -51,8 +50,10 @@ MOVED = [
     "retention_kept_in_queue",
     "retention_low_touch_date",
 ]
-# columns of fields that became read-time computes in earlier versions (never moved: derived from the dates)
+# columns of fields that became read-time computes in earlier versions (never moved: derived from the dates), and
+# of the follow-up bookkeeping the retention-call queue replaced (nothing reads it any more)
 DERIVED = [
+    "retention_followup_checked",
     "retention_days_since_last_order",
     "retention_overdue_days",
     "retention_missing_order",
