@@ -254,6 +254,14 @@ class ResConfigSettings(models.TransientModel):
         self.company_id._retention_revoke_pbx_token()
         return {"type": "ir.actions.client", "tag": "soft_reload"}
 
+    def action_retention_telephony(self):
+        """The company's telephony providers (a row each, created off on first use), to turn on and set up."""
+        self._retention_check_manager()
+        configs = self.env["retention.telephony"]._retention_ensure(self.company_id)
+        action = self.env["ir.actions.act_window"]._for_xml_id("order_retention.retention_telephony_action")
+        action["domain"] = [("id", "in", configs.ids)]
+        return action
+
     def _retention_check_manager(self):
         policy.check_manager(self.env, _("Only sales managers can manage the PBX token."))
 
