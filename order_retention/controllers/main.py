@@ -157,6 +157,8 @@ class RetentionTelephonyController(RetentionCallController):
                 tel_zadarma.event_of(payload)
             except tel_common.Ignored as exc:
                 return self._reply(200, {"ignored": str(exc)})
+            except ValueError:
+                pass  # an unreadable event: the signature check below refuses it
         config, error = self._authenticate(spec, payload, form)
         if error:
             return self._reply(error[0], {"error": error[1]})

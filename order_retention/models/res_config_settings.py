@@ -257,10 +257,7 @@ class ResConfigSettings(models.TransientModel):
     def action_retention_telephony(self):
         """The company's telephony providers (a row each, created off on first use), to turn on and set up."""
         self._retention_check_manager()
-        configs = self.env["retention.telephony"]._retention_ensure(self.company_id)
-        action = self.env["ir.actions.act_window"]._for_xml_id("order_retention.retention_telephony_action")
-        action["domain"] = [("id", "in", configs.ids)]
-        return action
+        return self.env["retention.telephony"].with_company(self.company_id).action_retention_open()
 
     def _retention_check_manager(self):
         policy.check_manager(self.env, _("Only sales managers can manage the PBX token."))

@@ -91,8 +91,9 @@ class RetentionTelephony(models.Model):
                 "dialplan with this URL and the token."
             ),
             "3cx": self.env._(
-                "Generate a token, upload docs/3cx/odoo_retention.xml in 3CX (Admin, Integrations, CRM, Add), then "
-                "enter this URL and the token in its fields."
+                "Generate a token, download the template /order_retention/static/telephony/3cx_odoo_retention.xml "
+                "from this server, upload it in 3CX (Admin, Integrations, CRM, Add), then enter this URL and the "
+                "token in its fields."
             ),
             "twilio": self.env._(
                 "Enter the Auth Token of your Twilio account (Console, Account, API keys and tokens), then set this "
@@ -189,6 +190,16 @@ class RetentionTelephony(models.Model):
             {"token_hash": False, "token_hint": False, "token_date": False, "secret": False, "secret_hint": False}
         )
         return True
+
+    @api.model
+    def action_retention_open(self):
+        """The current company's providers (a row each, created off on first use), to turn on and set up: from
+        Settings and from Sales > Configuration > Telephony Providers (sales managers and administrators)."""
+        policy.check_manager(self.env, _("Only sales managers can set up the telephony."))
+        configs = self._retention_ensure(self.env.company)
+        action = self.env["ir.actions.act_window"]._for_xml_id("order_retention.retention_telephony_action")
+        action["domain"] = [("id", "in", configs.ids)]
+        return action
 
     def action_retention_calls(self):
         self.ensure_one()

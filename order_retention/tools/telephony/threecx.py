@@ -1,5 +1,6 @@
-"""3CX: the call journaling of a server-side CRM integration template (ours: docs/3cx/odoo_retention.xml),
-https://www.3cx.com/docs/crm-template-xml-description/ ("Call Journaling").
+"""3CX: the call journaling of a server-side CRM integration template (ours:
+static/telephony/3cx_odoo_retention.xml), https://www.3cx.com/docs/crm-template-xml-description/ ("Call
+Journaling").
 
 3CX's variables: ``[CallType]`` (Inbound, Outbound, Missed, Notanswered), ``[Number]`` (the customer's number),
 ``[Agent]`` (the extension), ``[AgentEmail]``, ``[Duration]`` (the talk time, hh:mm:ss),
