@@ -52,6 +52,18 @@ def event_of(payload):
     return event
 
 
+def ignored_reason(payload):
+    """Why ``payload`` carries no finished call (another event), or None: an end of call, or an unreadable
+    event, which the signature check then refuses."""
+    try:
+        event_of(payload)
+    except Ignored as exc:
+        return str(exc)
+    except ValueError:
+        return None
+    return None
+
+
 def to_rows(payload, tz=None):
     event = event_of(payload)
     call_id = field(payload, "pbx_call_id")
