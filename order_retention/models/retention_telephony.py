@@ -4,6 +4,8 @@ import secrets
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.base.models.res_partner import _tz_get
+
 from ..tools import telephony
 from . import retention_policy as policy
 from .retention_policy import PBX_TOKEN_GROUPS
@@ -27,9 +29,11 @@ class RetentionTelephony(models.Model):
     provider = fields.Selection(telephony.SELECTION, required=True, readonly=True)
     enabled = fields.Boolean(help="Off: this provider's requests are refused (403) and nothing is stored.")
     auth = fields.Selection(
-        [("token", "Token"), ("signature", "Signed with your account's secret")],
+        [("token", "Token"), ("signature", "Signature")],
         string="Authentication",
         compute="_compute_auth",
+        help="Token: Odoo generates it, the provider sends it. Signature: the provider signs each request with your "
+        "account's secret, entered here.",
     )
     intake_url = fields.Char(string="URL", compute="_compute_intake_url", help="The URL to give the provider.")
     setup = fields.Text(string="Set-up", compute="_compute_auth")
@@ -54,7 +58,7 @@ class RetentionTelephony(models.Model):
         help="Twilio only, optional: requests of another account are refused even when signed.",
     )
     tz = fields.Selection(
-        "_tz_get",
+        _tz_get,
         string="Time Zone of the Provider",
         default=lambda self: self.env.user.tz or "UTC",
         help="How to read the provider's times that carry no offset (Asterisk's CDR start, Zadarma's call_start, "
@@ -71,10 +75,6 @@ class RetentionTelephony(models.Model):
         if {"provider", "company_id"} & set(vals) and not policy.is_system(self.env):
             raise UserError(_("A telephony provider row stays with its provider and company."))
         return super().write(vals)
-
-    @api.model
-    def _tz_get(self):
-        return self.env["res.partner"]._fields["tz"].selection(self.env["res.partner"])
 
     @api.depends("provider")
     def _compute_auth(self):

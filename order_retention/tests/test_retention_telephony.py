@@ -328,6 +328,8 @@ class TestRetentionTelephony(HttpCase):
         """A sales manager opens the providers from Settings (a row each), generates a token shown once (in the URL
         for Binotel and Ringostat), sets a secret that is never shown back; a salesperson can do none of it."""
         action = self.env["retention.telephony"].with_user(self.manager).action_retention_open()
+        views = self.env["retention.telephony"].with_user(self.manager).get_views([(False, "list"), (False, "form")])
+        self.assertIn("tz", views["models"]["retention.telephony"]["fields"])
         self.assertEqual(
             self.env["res.config.settings"].create({}).action_retention_telephony()["domain"], action["domain"]
         )
