@@ -29,6 +29,8 @@
         # call log
         "data/mail_activity_type_call_data.xml",
         "views/retention_call_views.xml",
+        "views/retention_telephony_views.xml",
+        "views/res_users_views.xml",
         "views/retention_lost_request_views.xml",
         # quotation hygiene
         "data/retention_cancel_reason_data.xml",

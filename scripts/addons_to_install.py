@@ -41,7 +41,8 @@ def main(root, odoo_addons, no_bridges):
         if missing:
             print(
                 "%s left out: the app(s) %s it needs are not available (not in %s nor installed as an odoo-addon "
-                "wheel; scripts/install_odoo.sh installs queue_job)" % (addon, ", ".join(missing), odoo_addons),
+                "wheel; scripts/install_odoo.sh installs queue_job and voip_oca)"
+                % (addon, ", ".join(missing), odoo_addons),
                 file=sys.stderr,
             )
             continue

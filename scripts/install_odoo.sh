@@ -12,7 +12,8 @@
 #   3. Python requirements in the interpreter $PYTHON (default python3, or the virtualenv
 #      $OR_CACHE_DIR/venv that this step creates when python3 is Debian's externally-managed one, see
 #      scripts/lib.sh): Odoo's requirements.txt (with setuptools<70 for its old sdists), this project's
-#      requirements.txt, OCA queue_job (pinned); a stamp in that environment (sys.prefix/.order_retention_setup)
+#      requirements.txt, OCA queue_job and voip_oca (pinned); a stamp in that environment
+#      (sys.prefix/.order_retention_setup)
 #      remembers what was installed;
 #   4. the pinned linters and wheel builder (requirements-lint.txt) in their own virtualenv
 #      $OR_LINT_VENV (default /opt/order_retention_lint), so pylint's pins never clash with Odoo's.
@@ -32,6 +33,8 @@ ODOO_BRANCH="${OR_ODOO_BRANCH:-18.0}"
 LINT_VENV="${OR_LINT_VENV:-/opt/order_retention_lint}"
 STEPS="${OR_SETUP_STEPS:-apt odoo python lint}"
 QUEUE_JOB_PIN="odoo-addon-queue_job==18.0.3.0.0.5"
+# OCA's free softphone, for the order_retention_voip_oca bridge (its only dependency is Odoo 18.0 itself)
+VOIP_OCA_PIN="odoo-addon-voip_oca==18.0.1.0.4"
 APT_PACKAGES=(postgresql libpq-dev libldap2-dev libsasl2-dev build-essential python3 python3-dev python3-venv git chromium)
 
 say() { echo "setup: $*"; }
@@ -76,7 +79,7 @@ step_apt() {
 # -- 2. Odoo 18.0 -------------------------------------------------------------------------------------
 # One look at the interpreter, without importing Odoo (a Python start-up takes up to a second on a busy
 # machine, importing Odoo several): sets P_PREFIX (sys.prefix), P_PIP, P_ODOO (Odoo 18.0 found, with its addons
-# folder) and P_REQS (this project's requirements and queue_job found), each 1 or 0. Fails when $PY does not run.
+# folder) and P_REQS (this project's requirements, queue_job and voip_oca found), each 1 or 0. Fails when $PY does not run.
 probe() {
   local out
   out="$("$PY" - <<'EOF' 2>/dev/null
@@ -94,9 +97,10 @@ if spec and spec.origin:
         pass
     odoo = odoo and int(os.path.isfile(os.path.join(root, "addons", "sale_management", "__manifest__.py")))
 print(odoo)
-mods = ("numpy", "pandas", "scipy", "phonenumbers", "websocket", "hypothesis", "aiosmtpd", "freezegun")
-queue_job = any(os.path.isfile(os.path.join(p, "odoo", "addons", "queue_job", "__manifest__.py")) for p in sys.path if p)
-print(int(all(u.find_spec(m) for m in mods) and queue_job))
+mods = ("numpy", "pandas", "scipy", "phonenumbers", "websocket", "hypothesis", "aiosmtpd", "freezegun", "twilio")
+oca = [any(os.path.isfile(os.path.join(p, "odoo", "addons", a, "__manifest__.py")) for p in sys.path if p)
+       for a in ("queue_job", "voip_oca")]
+print(int(all(u.find_spec(m) for m in mods) and all(oca)))
 EOF
 )" || return 1
   { read -r P_PREFIX; read -r P_PIP; read -r P_ODOO; read -r P_REQS; } <<<"$out"
@@ -183,14 +187,16 @@ step_odoo() {
 # -- 3. Python requirements -----------------------------------------------------------------------------
 step_python() {
   local want_stamp stamp
-  want_stamp="$(sha "$here/requirements.txt"; echo "$QUEUE_JOB_PIN")"
+  want_stamp="$(sha "$here/requirements.txt"; echo "$QUEUE_JOB_PIN $VOIP_OCA_PIN")"
   stamp="$P_PREFIX/.order_retention_setup"
   if [ "$(cat "$stamp" 2>/dev/null)" = "$want_stamp" ] && [ "$P_REQS" = 1 ]; then verbose "python: requirements installed"; return; fi
-  say "installing Python requirements (requirements.txt, $QUEUE_JOB_PIN) into $P_PREFIX"
+  say "installing Python requirements (requirements.txt, $QUEUE_JOB_PIN, $VOIP_OCA_PIN) into $P_PREFIX"
   pip_q "$PY" -m pip install -r "$here/requirements.txt" || die "pip install -r requirements.txt failed"
   # OCA queue_job for the order_retention_queue_job bridge (pinned 18.0.x: 18.0.3.1+ test helpers need a newer
   # 18.0 than ours); it lands in site-packages/odoo/addons, found through the odoo.addons namespace.
   pip_q "$PY" -m pip install --no-deps "$QUEUE_JOB_PIN" || die "pip install $QUEUE_JOB_PIN failed"
+  # OCA voip_oca for the order_retention_voip_oca bridge (softphone); likewise found through odoo.addons
+  pip_q "$PY" -m pip install --no-deps "$VOIP_OCA_PIN" || die "pip install $VOIP_OCA_PIN failed"
   probe && [ "$P_REQS" = 1 ] || die "the Python requirements are still not found by $PY after installing them"
   echo "$want_stamp" >"$stamp"
 }

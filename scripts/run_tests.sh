@@ -5,7 +5,8 @@
 # and mass_mailing / spreadsheet_dashboard for the bridges, + demo data); order_retention and every bridge
 # addon of this repository whose dependencies are in Odoo's addons or installed as odoo-addon wheels
 # (order_retention_mass_mailing, order_retention_spreadsheet_dashboard, order_retention_queue_job with OCA
-# queue_job) are installed into it with --test-enable, and the log is parsed.
+# queue_job, order_retention_voip_oca with OCA voip_oca) are installed into it with --test-enable, and the log is
+# parsed. In a full run, a bridge left out because its app is missing counts as one failure (never a skip).
 # A full run (no TEST_TAGS) also runs four repository checks, each counted as one test:
 #   - wheel:  scripts/check_wheel.sh (the odoo-addon wheels build and Odoo finds them in a --target folder),
 #   - pot:    the committed order_retention/i18n/order_retention.pot equals a fresh export (scripts/i18n_pot.sh),
@@ -37,8 +38,15 @@ command -v chromium >/dev/null || or_die "chromium is missing: the browser tours
 "$PY" -c 'import websocket' 2>/dev/null || or_die "websocket-client is missing: Odoo would skip every browser tour ($PY -m pip install -r requirements.txt)"
 
 # the addons to install: order_retention, then each bridge whose other dependencies Odoo has
-read -r ADDONS DEPS < <("$PY" "$OR_ROOT/scripts/addons_to_install.py" "$OR_ROOT" "$OR_ODOO_ADDONS" "${OR_NO_BRIDGES:-0}")
+# (a bridge left out because its app is missing is one failure each: install_odoo.sh installs every app a bridge
+#  needs, so a missing one is a broken set-up, never a reason to skip that bridge's tests; OR_NO_BRIDGES=1 is the
+#  explicit way to test order_retention alone)
+LEFT_OUT="$(mktemp)"
+read -r ADDONS DEPS < <("$PY" "$OR_ROOT/scripts/addons_to_install.py" "$OR_ROOT" "$OR_ODOO_ADDONS" "${OR_NO_BRIDGES:-0}" 2>"$LEFT_OUT")
 [ -n "${ADDONS:-}" ] || or_die "could not read the addons' manifests"
+mapfile -t LEFT_OUT_LINES < <(grep -v '^$' "$LEFT_OUT" || true)
+rm -f "$LEFT_OUT"
+for line in "${LEFT_OUT_LINES[@]}"; do echo "ERROR: bridge $line" >&2; done
 TAGS="${TEST_TAGS:-$(sed -E 's/(^|,)/\1\//g' <<<"$ADDONS")}"
 LOG="${OR_LOG:-/tmp/order_retention_tests_$$.log}"
 TPL="or_tpl_$(sha1sum <<<"$OR_ODOO_ADDONS $DEPS" | cut -c1-10)"
@@ -160,6 +168,10 @@ total=$(sed -E 's/.* of ([0-9]+) tests.*/\1/' <<<"$summary")
 skipped=$(grep -cE ": skipped .* : " "$LOG")
 bad=$((failed + errors))
 checks="repository checks: $extra_passed ok, $extra_failed failed"; [ -z "${TEST_TAGS:-}" ] || checks="repository checks: not run"
+# a full run: a bridge left out (its app missing) failed, its tests did not run
+if [ -z "${TEST_TAGS:-}" ]; then
+  for line in "${LEFT_OUT_LINES[@]}"; do echo "FAILED, not run: bridge $line"; extra_failed=$((extra_failed + 1)); done
+fi
 echo "Odoo: $summary database; skipped: $skipped; exit code: $rc; $checks"
 # Odoo failing without a failed test (an error logged outside the tests) is one failure more
 rc_failed=0

@@ -35,6 +35,7 @@ PAGES = [
     # a salesperson opening a colleague's customer: its contact details, not its figures (issue #23)
     ("customer_of_a_colleague", "demo", "/odoo/contacts/{colleague_customer}", None, 0),
     ("calls", "admin", "/odoo/action-order_retention.retention_call_action", None, 0),
+    ("telephony_providers", "admin", "/odoo/action-order_retention.retention_telephony_action_open", "0", 3),
     ("status_history", "admin", "/odoo/action-order_retention.retention_status_history_action", None, 0),
     ("cancellation_analysis", "admin", "/odoo/action-order_retention.retention_cancel_report_action", None, 0),
     ("cancelled_products", "admin", "/odoo/action-order_retention.retention_cancel_line_report_action", None, 0),

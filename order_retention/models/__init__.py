@@ -21,6 +21,7 @@ from . import mail_activity_type
 from . import res_company
 from . import retention_call
 from . import retention_lost_request
+from . import retention_telephony
 
 # quotation hygiene
 from . import retention_cancel_reason

@@ -396,7 +396,7 @@ class MailActivity(models.Model):
         calls = [
             dict(c, used=c["used"] or c["id"] in taken)
             for c in company_calls
-            if policy.call_counts_for(self.env, c["agent_id"])
+            if policy.call_counts_for(self.env, c["agent_id"], c.get("agent_unknown"))
         ]
         call, problem = cv.choose_call(activity.create_date, calls, minimum)
         if not call and len(calls) < len(company_calls) and problem[0] in ("no_call", "unverified_only"):
@@ -463,6 +463,11 @@ class MailActivity(models.Model):
                 minimum=minimum,
             ),
             "already_used": _("the qualifying calls already closed other activities"),
+            "unanswered_only": _(
+                "the calls since %(since)s were not answered (no answer, busy or cancelled): an attempt is no "
+                "conversation",
+                since=since,
+            ),
             "colleagues_calls": _(
                 "only calls a colleague made: a call verifies a retention call only for the one who made it "
                 "(or a sales manager)"

@@ -254,6 +254,11 @@ class ResConfigSettings(models.TransientModel):
         self.company_id._retention_revoke_pbx_token()
         return {"type": "ir.actions.client", "tag": "soft_reload"}
 
+    def action_retention_telephony(self):
+        """The company's telephony providers (a row each, created off on first use), to turn on and set up."""
+        self._retention_check_manager()
+        return self.env["retention.telephony"].with_company(self.company_id).action_retention_open()
+
     def _retention_check_manager(self):
         policy.check_manager(self.env, _("Only sales managers can manage the PBX token."))
 

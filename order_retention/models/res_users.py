@@ -1,8 +1,58 @@
-from odoo import api, models, modules
+from odoo import api, fields, models, modules
+
+
+def _exact(value):
+    """``value`` for an =ilike comparison that matches it literally (no wildcards)."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class ResUsers(models.Model):
     _inherit = "res.users"
+
+    retention_phone_extension = fields.Char(
+        string="Telephony Extension",
+        copy=False,
+        help="How the telephony names this user in its call records: the extension (Asterisk, 3CX, Zadarma, Binotel, "
+        "Ringostat), the SIP user or the Twilio Client identity. The calls it reports for this extension are this "
+        "user's own calls. Calls are also matched by login and e-mail.",
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        users = super().create(vals_list)
+        if any(vals.get("retention_phone_extension") for vals in vals_list):
+            self.env["retention.call"]._retention_link_agents(users.company_ids)
+        return users
+
+    def write(self, vals):
+        res = super().write(vals)
+        if {"retention_phone_extension", "login", "email"} & set(vals):
+            self.env["retention.call"]._retention_link_agents(self.company_ids)
+        return res
+
+    @api.model
+    def _retention_agent_domains(self, hints):
+        """The searches that find the user a telephony's agent ``hints`` name, in order: the first that finds
+        anyone decides."""
+        extension, email = hints.get("extension"), hints.get("email")
+        domains = []
+        if extension:
+            domains += [[("retention_phone_extension", "=", extension)], [("login", "=ilike", _exact(extension))]]
+        if email:
+            domains += [[("login", "=ilike", _exact(email))], [("email", "=ilike", _exact(email))]]
+        return domains
+
+    @api.model
+    def _retention_agent_user(self, hints, company):
+        """The one internal user of ``company`` that the telephony's agent ``hints`` ({"extension", "email"})
+        name, by Telephony Extension, then login, then e-mail; no user when nobody or several match."""
+        Users = self.sudo().with_context(active_test=True)
+        base = [("share", "=", False), ("company_ids", "in", company.ids)]
+        for domain in self._retention_agent_domains(hints):
+            users = Users.search(base + domain, limit=2)
+            if users:
+                return users if len(users) == 1 else Users.browse()
+        return Users.browse()
 
     @api.model
     def _get_activity_groups(self):

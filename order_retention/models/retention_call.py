@@ -7,6 +7,7 @@ from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from ..tools import call_verification as cv
+from ..tools import telephony
 from . import retention_policy as policy
 from .retention_text import datetime_text
 
@@ -36,6 +37,8 @@ SYSTEM_FIELDS = (
     "status_at_call",
     "outcome_user_id",
     "number_since",
+    "answered",
+    "agent_ref",
 )
 OUTCOMES = [
     ("not_recorded", "Not recorded"),
@@ -49,9 +52,23 @@ NEXT_STEPS = [
     ("call_again", "Call again on a date"),
     ("lost_for_good", "Lost for good"),
 ]
-TELEPHONY_FACTS = ("phone_number", "start", "duration_seconds", "direction", "company_id", "partner_id")
+TELEPHONY_FACTS = ("phone_number", "start", "duration_seconds", "direction", "company_id", "partner_id", "user_id")
+# where a call came from: the generic PBX API, a CSV export, typed by hand, or a provider's own intake
+SOURCES = [("pbx", "PBX API"), ("csv", "CSV Import"), ("manual", "Manual")] + telephony.SELECTION
 MAX_ROWS = 5000  # calls per PBX request or CSV file
+AGENT_HINTS = ("extension", "email")  # what a provider may name the agent of a call by
 INTAKE_LOCK_KEY = 0x0CA11  # with the company id: serialises the intake of one company's calls
+
+
+def agent_ref(hints):
+    """The stored text of a call's agent hints ("extension=101, email=ann@example.com"); see agent_hints."""
+    return ", ".join("%s=%s" % (key, hints[key]) for key in AGENT_HINTS if hints.get(key))[:256]
+
+
+def agent_hints(ref):
+    """The agent hints stored by agent_ref."""
+    pairs = (part.split("=", 1) for part in (ref or "").split(", ") if "=" in part)
+    return {key: value for key, value in pairs if key in AGENT_HINTS}
 
 
 class RetentionCall(models.Model):
@@ -86,12 +103,26 @@ class RetentionCall(models.Model):
     duration_seconds = fields.Integer(string="Duration (s)", tracking=True, aggregator="sum")
     user_id = fields.Many2one("res.users", string="Agent", default=lambda self: self.env.user, index=True)
     source = fields.Selection(
-        [("pbx", "PBX API"), ("csv", "CSV Import"), ("manual", "Manual")],
+        SOURCES,
         required=True,
         default="manual",
         readonly=True,
     )
     external_id = fields.Char(string="PBX Call ID", readonly=True, copy=False)
+    answered = fields.Boolean(
+        default=True,
+        readonly=True,
+        help="The telephony reported the call as answered. An unanswered call (no answer, busy, cancelled) is kept "
+        "as an attempt but never verifies a retention call; its length is 0 s.",
+    )
+    agent_ref = fields.Char(
+        string="Telephony Agent",
+        readonly=True,
+        copy=False,
+        help="Who made or took the call as the telephony names them (extension, SIP user, identity or e-mail). "
+        "Until it matches one Odoo user (Telephony Extension, login or e-mail), the call verifies retention calls "
+        "only for sales managers.",
+    )
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
     verified = fields.Boolean(
         compute="_compute_verified",
@@ -216,7 +247,7 @@ class RetentionCall(models.Model):
     @api.depends("source")
     def _compute_verified(self):
         for call in self:
-            call.verified = call.source in ("pbx", "csv")
+            call.verified = call.source != "manual"
 
     # ------------------------------------------------------------------
     # CRUD
@@ -349,6 +380,24 @@ class RetentionCall(models.Model):
                     owners[e164] = owners.get(e164, Partner) | partner
         return owners
 
+    @api.model
+    def _retention_link_agents(self, companies):
+        """Give the calls of ``companies`` whose telephony agent matched no user the user it names now (after an
+        extension, login or e-mail was set): one match per distinct agent and company (system only)."""
+        calls = self.sudo().search(
+            [("user_id", "=", False), ("agent_ref", "!=", False), ("company_id", "in", companies.ids)]
+        )
+        groups = {}
+        for call in calls:
+            groups.setdefault((call.company_id, call.agent_ref), self.sudo().browse())
+            groups[(call.company_id, call.agent_ref)] |= call
+        Users = self.env["res.users"]
+        with policy.retention_system():
+            for (company, ref), group in groups.items():
+                user = Users._retention_agent_user(agent_hints(ref), company)
+                if user:
+                    group.write({"user_id": user.id})
+
     def action_rematch(self):
         """Match these calls again (sales managers). A call that gets a customer this way was matched
         after the fact: it does not verify a retention call until a manager confirms the match."""
@@ -439,6 +488,9 @@ class RetentionCall(models.Model):
             "start": cv.parse_start(row.get("start"), now=now or fields.Datetime.now()),
             "duration_seconds": cv.parse_duration(row.get("duration")),
         }
+        vals["answered"] = cv.parse_answered(row.get("answered", True))
+        if not vals["answered"]:
+            vals["duration_seconds"] = 0  # the ringing of an unanswered call is no talk time
         login = cv.clean_text(row.get("user_login"), "user_login", 128)
         vals["user_id"] = False
         if login:
@@ -446,6 +498,14 @@ class RetentionCall(models.Model):
             if not user:
                 raise ValueError(_("user_login %(login)s is not an Odoo user", login=cv.safe_text(login)))
             vals["user_id"] = user.id
+        elif row.get("agent"):
+            hints = {
+                key: cv.clean_text(value, "agent", 128)
+                for key, value in (row["agent"].items() if isinstance(row["agent"], dict) else [])
+                if key in AGENT_HINTS
+            }
+            vals["agent_ref"] = agent_ref(hints) or False
+            vals["user_id"] = self.env["res.users"]._retention_agent_user(hints, self.env.company).id
         return vals
 
     @api.model
@@ -578,6 +638,8 @@ class RetentionCall(models.Model):
                 "company_id",
                 "number_since",
                 "user_id",
+                "answered",
+                "agent_ref",
             ],
         )
         result = {}
@@ -594,6 +656,9 @@ class RetentionCall(models.Model):
                     "number_since": call.number_since,
                     "company_id": call.company_id.id,
                     "agent_id": call.user_id.id,
+                    # the telephony named an agent no Odoo user matches: nobody's own call
+                    "agent_unknown": bool(call.agent_ref and not call.user_id),
+                    "answered": call.answered,
                 }
             )
         return result

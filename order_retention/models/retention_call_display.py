@@ -12,23 +12,23 @@ class RetentionCall(models.Model):
 
     verified = fields.Boolean(
         string="From Telephony",
-        help="Reported by the telephony (PBX API, CSV export): such calls can verify a retention call when they "
-        "last long enough. Calls typed by hand never do.",
+        help="Reported by the telephony (PBX API, a provider's intake, CSV export): such calls can verify a retention "
+        "call when they were answered and last long enough. Calls typed by hand never do.",
     )
     qualifies = fields.Boolean(
         string="Long Enough",
         compute="_compute_qualifies",
         search="_search_qualifies",
-        help="From the telephony and at least the minimum length of Settings (20 s by default): such a call, "
+        help="From the telephony, answered and at least the minimum length of Settings (20 s by default): such a call, "
         "started after a retention call was scheduled, lets it be marked done.",
     )
 
-    @api.depends("verified", "duration_seconds")
+    @api.depends("verified", "answered", "duration_seconds")
     @api.depends_context("uid")
     def _compute_qualifies(self):
         minimum = retention_param(self.env, "retention_min_call_seconds")
         for call in self:
-            call.qualifies = call.verified and call.duration_seconds >= minimum
+            call.qualifies = call.verified and call.answered and call.duration_seconds >= minimum
 
     def _search(self, domain, offset=0, limit=None, order=None):
         retention_search.check_any_operators(self, domain)
@@ -36,5 +36,5 @@ class RetentionCall(models.Model):
 
     def _search_qualifies(self, operator, value):
         minimum = retention_param(self.env, "retention_min_call_seconds")
-        domain = [("verified", "=", True), ("duration_seconds", ">=", minimum)]
+        domain = [("verified", "=", True), ("answered", "=", True), ("duration_seconds", ">=", minimum)]
         return retention_search.boolean_domain(self.env, operator, value, domain, self.env._("Long Enough"))

@@ -385,11 +385,14 @@ def check_may_close(env, activities):
             )
 
 
-def call_counts_for(env, agent_id):
+def call_counts_for(env, agent_id, agent_unknown=False):
     """A logged call verifies a retention call for the caller only if it is one of the caller's own calls: one the
-    telephony attributes to the caller, or to no one (a line without a user). A call a colleague made verifies
-    nothing for anyone else but the system and sales managers."""
-    return not agent_id or agent_id == env.uid or is_system(env) or is_manager(env)
+    telephony attributes to the caller, or to no one (a line without a user). A call a colleague made, or one the
+    telephony attributes to an agent no Odoo user matches (``agent_unknown``), verifies nothing for anyone else but
+    the system and sales managers."""
+    if is_system(env) or is_manager(env):
+        return True
+    return agent_id == env.uid if agent_id else not agent_unknown
 
 
 # ----------------------------------------------------------------------

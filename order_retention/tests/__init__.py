@@ -19,6 +19,10 @@ from . import test_tour
 from . import test_retention_call
 from . import test_retention_call_endpoint
 
+# telephony out of the box: one intake URL per provider (issue #24)
+from . import test_tools_telephony
+from . import test_retention_telephony
+
 # quotation hygiene
 from . import test_sale_order_cancel
 from . import test_tools_quotation_duplicates

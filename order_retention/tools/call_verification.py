@@ -14,12 +14,15 @@ logged call, if any, verifies a follow-up activity.
   "YYYY-MM-DD HH:MM[:SS]", between 1990 and 2100 and, when ``now`` is given, not more than
   ``FUTURE_TOLERANCE`` after it; ValueError otherwise.
 * ``parse_direction(value)``: 'inbound' or 'outbound' from in/inbound/incoming/out/outbound/outgoing.
+* ``parse_answered(value)``: True or False from a boolean, 1/0 or "true"/"false"/"yes"/"no"/"answered"
+  (missing means answered: the generic intake's rows are answered calls unless they say otherwise).
 * ``choose_call(created, calls, min_seconds)``: the call that verifies an activity created at
   ``created``: verified, started at or after ``created``, matched through a number the customer had
   before ``created`` (``number_since`` missing or not later), at least ``min_seconds`` long, not used
-  for another activity; the earliest such call wins. Returns ``(call, None)`` or
-  ``(None, (reason, details))`` with reason in no_call / unverified_only / before_activity /
-  number_changed / too_short / already_used and ``details`` the numbers for the user's message.
+  for another activity, answered (an unanswered attempt has no talk time, whatever its length says); the
+  earliest such call wins. Returns ``(call, None)`` or ``(None, (reason, details))`` with reason in no_call /
+  unverified_only / before_activity / number_changed / unanswered_only / too_short / already_used and
+  ``details`` the numbers for the user's message.
 """
 
 import datetime
@@ -152,6 +155,23 @@ def parse_direction(value):
     return direction
 
 
+_ANSWERED = {"1": True, "true": True, "yes": True, "answered": True, "0": False, "false": False, "no": False}
+_ANSWERED["unanswered"] = False
+
+
+def parse_answered(value):
+    if value is None or value == "":
+        return True
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    answered = _ANSWERED.get(value.strip().lower()) if isinstance(value, str) else None
+    if answered is None:
+        raise ValueError("answered %s is not true or false" % safe_text(value))
+    return answered
+
+
 def choose_call(created, calls, min_seconds):
     """``calls``: iterable of dicts with id, start, duration, verified, used (bool)."""
     calls = sorted(calls, key=lambda c: (c["start"], c["id"]))
@@ -167,9 +187,12 @@ def choose_call(created, calls, min_seconds):
     after = [c for c in after if not c.get("number_since") or c["number_since"] <= created]
     if not after:
         return None, ("number_changed", {})
-    long_enough = [c for c in after if c["duration"] >= min_seconds]
+    answered = [c for c in after if c.get("answered", True)]
+    if not answered:
+        return None, ("unanswered_only", {"count": len(after)})
+    long_enough = [c for c in answered if c["duration"] >= min_seconds]
     if not long_enough:
-        return None, ("too_short", {"longest": max(c["duration"] for c in after), "minimum": min_seconds})
+        return None, ("too_short", {"longest": max(c["duration"] for c in answered), "minimum": min_seconds})
     free = [c for c in long_enough if not c["used"]]
     if not free:
         return None, ("already_used", {"count": len(long_enough)})

@@ -210,7 +210,7 @@ class RetentionCallImport(models.TransientModel):
             internal = len("".join(ch for ch in src if ch.isdigit())) <= 5  # an extension called out
             row.update(direction="outbound" if internal else "inbound", number=dst if internal else src)
             if raw.get("disposition", "ANSWERED").upper() != "ANSWERED":
-                row["duration"] = "0"
+                row.update(duration="0", answered=False)
         else:
             direction = raw.get("Direction", "")
             outbound = direction.lower().startswith("out")

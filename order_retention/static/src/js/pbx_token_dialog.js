@@ -1,5 +1,6 @@
 /** @odoo-module **/
-// The new PBX token, shown once in a dialog with a copy button (Settings > Generate new token).
+// A new PBX or telephony provider token, shown once in a dialog with a copy button (Settings > Generate new
+// token, Telephony providers > Generate token).
 // The clear token only exists in this action's params: the server stores its hash.
 import { Component } from "@odoo/owl";
 import { CopyButton } from "@web/core/copy_button/copy_button";
@@ -15,6 +16,8 @@ export class PbxTokenDialog extends Component {
         const params = this.props.action.params || {};
         this.token = params.token || "";
         this.endpoint = params.endpoint || "/order_retention/calls";
+        // providers that send no header (Binotel, Ringostat) carry the token in the URL they are given
+        this.url = params.url || "";
         this.copyText = _t("Copy");
         this.successText = _t("Copied");
     }
