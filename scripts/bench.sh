@@ -11,7 +11,11 @@
 #      BENCH_FANOUT_ROUNDS (2) how many rounds of capacity 1 then 2 (speed-up on the medians).
 #   4. the retention-call queue on 20,000 generated customers (test class TestRetentionQueueVolume, see below).
 # BENCH_CUSTOMERS / BENCH_ORDERS change the size; BENCH_DB names the database (or_bench); KEEP_DB=1 keeps it
-# (and a later KEEP_DB=1 run reuses its customers and orders instead of loading them again).
+# (and a later KEEP_DB=1 run reuses its customers and orders instead of loading them again). BENCH_ENGINE=0 skips
+# section 1; only the cycle (2): BENCH_ENGINE=0 BENCH_FANOUT=0 BENCH_QUEUE_VOLUME=0 BENCH_QUEUE=0 make bench.
+# The cycle prints the WAL written by the first and the next-day recompute (pg_current_wal_lsn difference: the
+# whole cluster's, so other databases' work at the same time is in it; it names them). For figures of the bench
+# alone, give it a cluster of its own (scripts/lib.sh starts it): OR_PGDATA=/tmp/or_bench_pg OR_PGPORT=54339.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -58,7 +62,11 @@ if [ "${BENCH_FANOUT:-1}" = only ]; then
   bench_fanout
   exit 0
 fi
-"$PY" "$OR_ROOT/scripts/benchmark.py" --section engine --customers "${BENCH_CUSTOMERS:-100000}" --orders "${BENCH_ORDERS:-10}"
+echo "load at start: $(uptime)"
+trap 'echo "load at end: $(uptime)"' EXIT
+if [ "${BENCH_ENGINE:-1}" != 0 ]; then
+  "$PY" "$OR_ROOT/scripts/benchmark.py" --section engine --customers "${BENCH_CUSTOMERS:-100000}" --orders "${BENCH_ORDERS:-10}"
+fi
 if [ "${KEEP_DB:-0}" = 1 ] && psql -d "$DB" -qtAc "SELECT 1" >/dev/null 2>&1; then
   # a database kept by an earlier KEEP_DB=1 run: update the module, reuse its customers and orders
   echo "Reusing $DB (KEEP_DB=1); updating order_retention..."

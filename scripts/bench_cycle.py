@@ -2,7 +2,10 @@
 
 Loads N synthetic customers and M confirmed orders with SQL COPY (not the ORM), then prints:
   - load time,
-  - the full recompute (fetch + engine + bulk write-back + history) wall time and peak memory,
+  - the full recompute (fetch + engine + bulk write-back + history) wall time and peak memory, the first one
+    (every customer new) and the next day's; around each: the WAL bytes written (pg_current_wal_lsn
+    difference), the rows written per table (pg_stat_user_tables: every table whose counters moved) and the
+    size of the customer tables and their indexes,
   - retention calls created per second (one allocation with the salespeople's capacities raised so that it
     creates up to 10,000 calls),
   - the follow-up phase: the nightly allocation of the retention-call queue at the default capacity (every
@@ -33,6 +36,145 @@ def _timed(label, func, *args, **kwargs):
     elapsed = time.perf_counter() - start
     print("%-58s %8.2f s" % (label, elapsed), flush=True)
     return result, elapsed
+
+
+# ---- what a recompute writes: WAL, rows per table, table sizes ---------------------------------------------
+# Generic: every table whose counters moved is listed, so the figures follow the data wherever it lives
+# (res_partner today, a narrow table of its own tomorrow). pg_current_wal_lsn() is the cluster's: the WAL of
+# other databases written meanwhile is in the figure (the other databases' activity is printed beside it; a
+# cluster of its own: OR_PGDATA/OR_PGPORT, see scripts/bench.sh).
+
+SIZE_TABLES = ("res_partner", "retention_customer", "retention_status_history")
+
+
+def _flush_stats(cr):
+    """Commit, and have this session's table counters reported now: PostgreSQL 15 reports them when the
+    session goes idle, at most once a second unless asked (pg_stat_force_next_flush, honoured when the next
+    transaction ends); the statistics are then read from a fresh snapshot."""
+    cr.commit()
+    cr.execute("SELECT pg_stat_force_next_flush()")
+    cr.commit()
+    cr.execute("SELECT pg_stat_clear_snapshot()")
+
+
+def _table_counters(cr):
+    """{table: (unlogged, inserted, updated, HOT updated, deleted, autovacuum + autoanalyze runs)}"""
+    cr.execute(
+        """
+        SELECT s.relname, c.relpersistence = 'u', s.n_tup_ins, s.n_tup_upd, s.n_tup_hot_upd, s.n_tup_del,
+               s.autovacuum_count + s.autoanalyze_count
+          FROM pg_stat_user_tables s
+          JOIN pg_class c ON c.oid = s.relid
+         WHERE s.schemaname = 'public'
+        """
+    )
+    return {row[0]: row[1:] for row in cr.fetchall()}
+
+
+def _other_databases(cr):
+    """{database: transactions ended} of the cluster's other databases, and the ones with a session at work"""
+    cr.execute(
+        "SELECT datname, xact_commit + xact_rollback FROM pg_stat_database "
+        "WHERE datname IS NOT NULL AND datname <> current_database()"
+    )
+    ended = dict(cr.fetchall())
+    cr.execute(
+        "SELECT DISTINCT datname FROM pg_stat_activity WHERE datname <> current_database() "
+        "AND backend_type = 'client backend' AND state <> 'idle'"
+    )
+    return ended, {row[0] for row in cr.fetchall()}
+
+
+class WriteMeter:
+    """What the work between start() and stop() wrote: WAL bytes and rows per table. Both commit the cursor
+    (the counters are read once the work is committed), so neither is inside a timed phase."""
+
+    def __init__(self, cr, label):
+        self.cr = cr
+        self.label = label
+
+    def start(self):
+        _flush_stats(self.cr)
+        self.tables = _table_counters(self.cr)
+        self.others, self.busy = _other_databases(self.cr)
+        self.cr.execute("SELECT pg_current_wal_lsn()")
+        self.lsn = self.cr.fetchone()[0]
+        return self
+
+    def stop(self):
+        """Print the figures; returns (WAL bytes, rows per table as _rows_written gives them)."""
+        cr = self.cr
+        _flush_stats(cr)
+        cr.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s)", [self.lsn])
+        wal = int(cr.fetchone()[0])
+        rows = _rows_written(self.tables, _table_counters(cr))
+        others, busy = _other_databases(cr)
+        moved = sorted(name for name, count in others.items() if count != self.others.get(name, count))
+        print("  WAL written by the %s: %.1f MB (pg_current_wal_lsn difference)" % (self.label, wal / 2**20))
+        print(
+            "  other databases of the cluster meanwhile (their WAL is in that figure): %s"
+            % (", ".join(sorted(set(moved) | busy | self.busy)) or "none")
+        )
+        _print_rows(self.label, rows)
+        return wal, rows
+
+
+def _rows_written(before, after):
+    """{table: (unlogged, inserted, updated, HOT, deleted, autovacuum ran)} of the tables whose counters moved"""
+    rows = {}
+    for table, now in after.items():
+        then = before.get(table, (now[0], 0, 0, 0, 0, 0))
+        diff = tuple(n - t for n, t in zip(now[1:], then[1:], strict=True))
+        if any(diff[:4]):
+            rows[table] = (now[0],) + diff[:4] + (diff[4] > 0,)
+    return rows
+
+
+def _print_rows(label, rows):
+    print("  rows written by the %s, per table (pg_stat_user_tables):" % label)
+    print("    %-40s %10s %10s %10s %10s" % ("table", "inserted", "updated", "(HOT)", "deleted"))
+    for table, (unlogged, ins, upd, hot, dele, autovacuum) in sorted(rows.items(), key=lambda item: -sum(item[1][1:5])):
+        note = (" [unlogged: no WAL]" if unlogged else "") + (" [autovacuum/analyze ran]" if autovacuum else "")
+        print("    %-40s %10d %10d %10s %10d%s" % (table, ins, upd, "(%d)" % hot, dele, note))
+
+
+def _print_sizes(cr, when):
+    """Size of the customer tables (heap, indexes: how many and how big), for the ones that exist."""
+    for table in SIZE_TABLES:
+        cr.execute(
+            """
+            SELECT pg_total_relation_size(c.oid), pg_relation_size(c.oid), pg_indexes_size(c.oid),
+                   count(i.indexrelid),
+                   count(i.indexrelid) FILTER (WHERE EXISTS (
+                       SELECT 1 FROM pg_attribute a
+                        WHERE a.attrelid = c.oid AND a.attnum = ANY(i.indkey) AND a.attname LIKE 'retention\\_%%')),
+                   pg_stat_get_live_tuples(c.oid)
+              FROM pg_class c
+              LEFT JOIN pg_index i ON i.indrelid = c.oid
+             WHERE c.oid = to_regclass(%s)
+             GROUP BY c.oid
+            """,
+            [table],
+        )
+        row = cr.fetchone()
+        if not row:
+            continue
+        total, heap, indexes, n_indexes, n_retention, live = row
+        print(
+            "  size %s: %-26s %8.1f MB total: heap %.1f MB, %d indexes %.1f MB (%d on retention_* columns), "
+            "toast and maps %.1f MB; %d live rows"
+            % (
+                when,
+                table,
+                total / 2**20,
+                heap / 2**20,
+                n_indexes,
+                indexes / 2**20,
+                n_retention,
+                (total - heap - indexes) / 2**20,
+                live,
+            )
+        )
 
 
 def load_synthetic(env, n_customers, orders_per_customer, seed=7):
@@ -122,15 +264,19 @@ def reset_retention(env):
     cr.execute("DELETE FROM retention_status_history")
     cr.execute("DELETE FROM retention_model_run")
     cr.execute("DELETE FROM mail_message WHERE model = 'res.partner' AND message_type = 'notification'")
+    # the customers' figures: on res_partner (stored retention_* columns), in a table of their own when there is one
     columns = [
         name
         for name, field in env["res.partner"]._fields.items()
         if name.startswith("retention_") and field.store and field.type not in ("one2many", "many2many")
     ]
-    cr.execute(
-        "UPDATE res_partner SET %s WHERE retention_status IS NOT NULL OR retention_waiting_since IS NOT NULL "
-        "OR retention_call_stop IS NOT NULL" % ", ".join("%s = NULL" % name for name in columns)
-    )
+    if columns:
+        cr.execute(
+            "UPDATE res_partner SET %s WHERE %s"
+            % (", ".join("%s = NULL" % name for name in columns), " OR ".join("%s IS NOT NULL" % c for c in columns))
+        )
+    if "retention.customer" in env:
+        cr.execute("DELETE FROM %s" % env["retention.customer"]._table)
     env["ir.config_parameter"].set_param("order_retention.last_compute_date", False)
     env["ir.config_parameter"].set_param("order_retention.last_allocate_date", False)
     env.invalidate_all()
@@ -146,6 +292,14 @@ def _print_written(env, n_customers):
             ", ".join("%s %.2f s" % item for item in env.cr.cache.get("retention_timings", {}).items()),
         )
     )
+
+
+def _reset_tables(env):
+    """The tables reset_retention rewrites"""
+    tables = ["res_partner", "retention_status_history", "mail_activity", "mail_message"]
+    if "retention.customer" in env:
+        tables.append(env["retention.customer"]._table)
+    return tables
 
 
 def _vacuum(dbname, tables=("sale_order", "res_partner")):
@@ -240,26 +394,37 @@ def run(env, n_customers=100_000, orders_per_customer=10, activities=10_000, nai
     # a fresh process (the load ran in another one, its memory peak does not count here); a database
     # kept by KEEP_DB=1 forgets its previous run
     _timed("reset the customers' retention state", reset_retention, env)
+    env.cr.commit()
+    # a kept database (KEEP_DB=1) had its previous run's rows rewritten by the reset: vacuumed, the first
+    # recompute finds the same tables as in a fresh database
+    _timed("VACUUM ANALYZE after the reset", _vacuum, env.cr.dbname, _reset_tables(env))
     today = datetime.date.today()
     rss_before = _rss_mb()
     print("  process RSS before the first recompute: %.0f MB" % rss_before)
+    _print_sizes(env.cr, "before the first recompute")
+    meter = WriteMeter(env.cr, "first recompute").start()
     counts, t_first = _timed(
         "first recompute (every customer new): fetch + engine + write-back + history",
         cycle._retention_compute_all,
         today - datetime.timedelta(days=1),
     )
     _print_written(env, n_customers)
-    env.cr.commit()
+    wal_first, _rows = meter.stop()
+    print("  peak RSS of the process so far %.0f MB" % _rss_mb())
+    _print_sizes(env.cr, "after the first recompute")
     _timed("VACUUM ANALYZE after the first classification", _vacuum, env.cr.dbname)
+    meter = WriteMeter(env.cr, "next-day recompute").start()
     counts, t_compute = _timed(
         "daily recompute (next day): fetch + engine + write-back + history", cycle._retention_compute_all, today
     )
     _print_written(env, n_customers)
+    wal_next, _rows = meter.stop()
+    rss_peak = _rss_mb()
     print(
         "  statuses: %s; peak RSS of the process %.0f MB (%.0f MB before the first recompute)"
-        % (counts, _rss_mb(), rss_before)
+        % (counts, rss_peak, rss_before)
     )
-    env.cr.commit()
+    _print_sizes(env.cr, "after the next-day recompute")
     run_record = env["retention.model.run"].search([("date", "=", today)], limit=1)
     print(
         "  churn model: used %s (fit %.2f s), lost from p >= %.3f (t* %.3f), training rows %d, total value at risk %.0f"
@@ -337,7 +502,7 @@ def run(env, n_customers=100_000, orders_per_customer=10, activities=10_000, nai
     list_spec["activity_ids"] = {"fields": {}}
     domain = [("retention_status", "!=", False), ("retention_missing_order", "=", True)]
     Partner.invalidate_model()
-    _timed(
+    _r, t_missing = _timed(
         "Missing Orders list (web_search_read, 80 rows, most urgent first)",
         Partner.web_search_read,
         domain,
@@ -347,7 +512,7 @@ def run(env, n_customers=100_000, orders_per_customer=10, activities=10_000, nai
         count_limit=10001,
     )
     Partner.invalidate_model()
-    _timed(
+    _r, t_kanban = _timed(
         "Customers by Status kanban (web_read_group by status)",
         Partner.web_read_group,
         [("retention_status", "!=", False)],
@@ -356,7 +521,7 @@ def run(env, n_customers=100_000, orders_per_customer=10, activities=10_000, nai
         lazy=True,
     )
     Partner.invalidate_model()
-    _timed(
+    _r, t_column = _timed(
         "  + one kanban column (web_search_read, 40 cards)",
         Partner.web_search_read,
         [("retention_status", "=", "cold")],
@@ -369,6 +534,21 @@ def run(env, n_customers=100_000, orders_per_customer=10, activities=10_000, nai
     print(
         "  naive, extrapolated to %d customers: %.0f s (vs %.1f s set-based: x%.0f)"
         % (n_customers, t_naive * n_customers / len(sample), t_compute, t_naive * n_customers / len(sample) / t_compute)
+    )
+    print(
+        "summary (%d customers): first recompute %.1f s, next day %.1f s; WAL first %.1f MB, next day %.1f MB; "
+        "peak RSS of the recomputes %.0f MB; Missing Orders %.3f s, kanban %.3f s + column %.3f s"
+        % (
+            n_customers,
+            t_first,
+            t_compute,
+            wal_first / 2**20,
+            wal_next / 2**20,
+            rss_peak,
+            t_missing,
+            t_kanban,
+            t_column,
+        )
     )
 
 
