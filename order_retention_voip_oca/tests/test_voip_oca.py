@@ -3,16 +3,17 @@ the softphone's call activities, a call placed from the softphone (its browser-w
 the retention call, the telephony's record of the call does; the softphone's SIP user names the agent."""
 
 import datetime
-import json
 
 from odoo import Command, fields
 from odoo.tests import HttpCase, new_test_user, tagged
+
+from odoo.addons.order_retention.tests.queue_common import RpcMixin
 
 PASSWORD = "Voip-Retention-2026!"
 
 
 @tagged("post_install", "-at_install", "order_retention_voip_oca")
-class TestRetentionVoipOca(HttpCase):
+class TestRetentionVoipOca(RpcMixin, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -44,24 +45,6 @@ class TestRetentionVoipOca(HttpCase):
         )
         cls.token = config.action_retention_generate_token()["params"]["token"]
         config.tz = "UTC"
-
-    def _rpc(self, model, method, *args, **kwargs):
-        self.env.flush_all()
-        payload = {
-            "jsonrpc": "2.0",
-            "method": "call",
-            "id": 1,
-            "params": {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
-        }
-        response = self.url_open(
-            "/web/dataset/call_kw/%s/%s" % (model, method),
-            data=json.dumps(payload),
-            headers={"Content-Type": "application/json"},
-        )
-        self.env.invalidate_all()
-        self.assertEqual(response.status_code, 200, response.text[:300])
-        body = response.json()
-        return body.get("result"), body.get("error")
 
     def _activity(self):
         return self.env["mail.activity"].create(
