@@ -43,8 +43,19 @@ class RetentionTelephony(models.Model):
     token_date = fields.Datetime(string="Token Created", readonly=True, copy=False, groups=PBX_TOKEN_GROUPS)
     # a secret of the provider (Twilio's Auth Token, Zadarma's API secret): needed in clear to check signatures,
     # readable by administrators only, written through secret_input and never shown back
-    secret = fields.Char(groups="base.group_system", copy=False)
-    secret_hint = fields.Char(string="Secret", readonly=True, copy=False, groups=PBX_TOKEN_GROUPS)
+    secret = fields.Char(
+        string="Stored Secret",
+        groups="base.group_system",
+        copy=False,
+        help="The provider's secret the signatures are checked with (administrators only; never shown).",
+    )
+    secret_hint = fields.Char(
+        string="Secret",
+        readonly=True,
+        copy=False,
+        groups=PBX_TOKEN_GROUPS,
+        help="The last characters of the secret entered, to tell which one is in use.",
+    )
     secret_input = fields.Char(
         string="New Secret",
         compute="_compute_secret_input",
