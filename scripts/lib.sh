@@ -10,6 +10,8 @@
 #                       PGHOST/PGPORT/PGUSER/PGPASSWORD when given, else a throwaway cluster
 #                       started as the `postgres` user under $OR_PGDATA (default /tmp/order_retention_pg)
 #   or_odoo ARGS...   - run Odoo with this repository and Odoo's own addons on the addons path
+#   or_template_name DEPS - the name of scripts/run_tests.sh's cached template database holding the apps DEPS
+#                       (comma-separated, with demo data)
 # shellcheck shell=bash
 OR_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OR_CACHE_DIR="${OR_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/order_retention}"
@@ -101,4 +103,8 @@ or_odoo() {
   "$PY" -m odoo --addons-path="$OR_ODOO_ADDONS,$OR_ROOT" \
     --db_host="$PGHOST" --db_port="$PGPORT" --db_user="$PGUSER" --db_password="${PGPASSWORD:-}" \
     "$@"
+}
+
+or_template_name() {
+  echo "or_tpl_$(sha1sum <<<"$OR_ODOO_ADDONS $1" | cut -c1-10)"
 }

@@ -7,12 +7,14 @@
 # (order_retention_mass_mailing, order_retention_spreadsheet_dashboard, order_retention_queue_job with OCA
 # queue_job, order_retention_voip_oca with OCA voip_oca) are installed into it with --test-enable, and the log is
 # parsed. In a full run, a bridge left out because its app is missing counts as one failure (never a skip).
-# A full run (no TEST_TAGS) also runs four repository checks, each counted as one test:
+# A full run (no TEST_TAGS) also runs five repository checks, each counted as one test:
 #   - wheel:  scripts/check_wheel.sh (the odoo-addon wheels build and Odoo finds them in a --target folder),
 #   - pot:    the committed order_retention/i18n/order_retention.pot equals a fresh export (scripts/i18n_pot.sh),
 #   - setup:  scripts/test_setup.sh (install_odoo.sh's clone path against a local git repository; a second
 #             set-up run is a quick no-op),
-#   - intake stress: concurrent PBX pushes against a real Odoo server on the test database.
+#   - intake stress: concurrent PBX pushes against a real Odoo server on the test database,
+#   - upgrade: scripts/test_upgrade.sh (the previous release installed with its demo data, then upgraded with this
+#             code: the migration's figures moved, old columns dropped, a nightly cycle after it).
 # They run whether Odoo's tests passed or not; a check that cannot run (e.g. order_retention did not install)
 # is reported "not run: <why>" and counted as failed. A TEST_TAGS run says in one line that they did not run.
 # Ends with the line "N passed, N failed"; exits non-zero on any failure or error,
@@ -27,7 +29,7 @@ source "$(dirname "$0")/lib.sh"
 # before the tests, a missing piece stops the run: say what did not run, and count it as a failure
 or_die() {
   echo "ERROR: $*" >&2
-  echo "not run: Odoo's tests$([ -n "${TEST_TAGS:-}" ] || echo " and the repository checks (wheel, pot, setup, intake stress)"): see the error above"
+  echo "not run: Odoo's tests$([ -n "${TEST_TAGS:-}" ] || echo " and the repository checks (wheel, pot, setup, intake stress, upgrade)"): see the error above"
   echo "0 passed, 1 failed"
   exit 2
 }
@@ -49,7 +51,7 @@ rm -f "$LEFT_OUT"
 for line in "${LEFT_OUT_LINES[@]}"; do echo "ERROR: bridge $line" >&2; done
 TAGS="${TEST_TAGS:-$(sed -E 's/(^|,)/\1\//g' <<<"$ADDONS")}"
 LOG="${OR_LOG:-/tmp/order_retention_tests_$$.log}"
-TPL="or_tpl_$(sha1sum <<<"$OR_ODOO_ADDONS $DEPS" | cut -c1-10)"
+TPL="$(or_template_name "$DEPS")"
 DB="or_test_$$_$(date +%s)"
 
 free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -103,7 +105,7 @@ check_ok() { extra_passed=$((extra_passed + 1)); echo "check $1: ok"; }
 check_failed() { extra_failed=$((extra_failed + 1)); echo "check $1: FAILED${2:+ ($2)}"; }
 check_not_run() { extra_failed=$((extra_failed + 1)); echo "check $1: FAILED, not run: $2"; }
 if [ -n "${TEST_TAGS:-}" ]; then
-  echo "repository checks (wheel, pot, setup, intake stress) not run: TEST_TAGS was given (a subset run)"
+  echo "repository checks (wheel, pot, setup, intake stress, upgrade) not run: TEST_TAGS was given (a subset run)"
 else
   if bash "$OR_ROOT/scripts/check_wheel.sh" >"$LOG.wheel" 2>&1; then check_ok wheel
   else tail -30 "$LOG.wheel"; check_failed wheel "log: $LOG.wheel"; fi
@@ -151,6 +153,15 @@ PYEOF
     else check_failed "intake stress (8 concurrent pushes, real server)" "log: $LOG.stress"; fi
   else
     check_not_run "intake stress" "$not_installed_why"
+  fi
+
+  # 3c. the previous release upgraded with this code (a database of its own, from the template when there is one)
+  if UPGRADE_DB="${DB}_upgrade" UPGRADE_LOG_DIR="$LOG.upgrade.d" \
+    UPGRADE_TEMPLATE="$(psql -d postgres -Atc "select datname from pg_database where datname='$TPL'" | grep . || echo -)" \
+    bash "$OR_ROOT/scripts/test_upgrade.sh" >"$LOG.upgrade" 2>&1; then
+    check_ok "upgrade ($(grep -oE '^upgrade [0-9.]+ -> [0-9.]+: [0-9]+ customers moved' "$LOG.upgrade" | cut -d' ' -f2-))"
+  else
+    tail -30 "$LOG.upgrade"; check_failed upgrade "log: $LOG.upgrade"
   fi
 fi
 [ "${KEEP_DB:-0}" = 1 ] || { dropdb --if-exists "$DB" >/dev/null 2>&1; rm -rf "${FILESTORE:?}/$DB"; }

@@ -75,6 +75,20 @@ def _columns(cr, table):
     return {name for (name,) in cr.fetchall()}
 
 
+def _main_company(cr):
+    """base.main_company (the first company, else the oldest one): not the first by sequence, which the main
+    company of most databases lacks (NULL, sorted last)."""
+    cr.execute(
+        """
+        SELECT COALESCE(
+            (SELECT d.res_id FROM ir_model_data d JOIN res_company c ON c.id = d.res_id
+              WHERE d.module = 'base' AND d.name = 'main_company' AND d.model = 'res.company'),
+            (SELECT min(id) FROM res_company))
+        """
+    )
+    return cr.fetchone()[0]
+
+
 def migrate(cr, version):
     if not version:
         return
@@ -99,12 +113,13 @@ def migrate(cr, version):
                             (SELECT so.company_id FROM sale_order so JOIN res_partner sp ON sp.id = so.partner_id
                               WHERE sp.commercial_partner_id = p.id AND so.state = 'sale'
                               GROUP BY so.company_id ORDER BY count(*) DESC, so.company_id LIMIT 1),
-                            (SELECT id FROM res_company ORDER BY sequence, id LIMIT 1)),
+                            %s),
                    p.user_id, {values}, 1, NOW() AT TIME ZONE 'UTC', 1, NOW() AT TIME ZONE 'UTC'
               FROM res_partner p
              WHERE p.id = p.commercial_partner_id AND ({anything})
             ON CONFLICT (partner_id, company_id) DO NOTHING
-            """
+            """,
+            (_main_company(cr),),
         )
         _logger.info("order_retention: moved the retention figures of %s customers to retention_customer", cr.rowcount)
         # the status history of those customers: in the same company
