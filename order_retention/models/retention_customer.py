@@ -46,7 +46,6 @@ class RetentionCustomer(models.Model):
     )
     company_id = fields.Many2one(
         "res.company",
-        string="Company",
         required=True,
         readonly=True,
         ondelete="cascade",

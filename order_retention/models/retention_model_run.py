@@ -25,7 +25,6 @@ class RetentionModelRun(models.Model):
     date = fields.Date(required=True, index=True, readonly=True, help="Day the customers were classified as of.")
     company_id = fields.Many2one(
         "res.company",
-        string="Company",
         required=True,
         readonly=True,
         index=True,

@@ -23,7 +23,6 @@ class RetentionStatusHistory(models.Model):
     )
     company_id = fields.Many2one(
         "res.company",
-        string="Company",
         readonly=True,
         index="btree_not_null",
         help="The company whose orders the status was computed from (a customer of two companies has a history in "
