@@ -581,6 +581,10 @@ class RetentionCycle(models.AbstractModel):
             )
         )
         written = cr.rowcount
+        if written > 1000:
+            # the planner's figures of the table (empty before a first classification) must see the new rows, or
+            # the update below joins a million customers with a nested loop
+            cr.execute(SQL("ANALYZE retention_customer"))
         assignments = SQL(", ").join(
             SQL("%s = t.%s", SQL.identifier(name), SQL.identifier(col)) for name, col in self.RESULT_FIELDS.items()
         )
