@@ -558,6 +558,23 @@ class RetentionCycle(models.AbstractModel):
         names = list(self.RESULT_FIELDS)
         columns = SQL(", ").join(SQL.identifier(name) for name in names)
         values = SQL(", ").join(SQL("t.%s", SQL.identifier(col)) for col in self.RESULT_FIELDS.values())
+        # the customers new to a company first, in a statement of their own: an insert that looked for existing
+        # rows in the table it fills would read, for every customer, the rows it has just inserted (quadratic on a
+        # first classification, when the planner still sees an empty table)
+        cr.execute(SQL("DROP TABLE IF EXISTS retention_new_customer"))
+        cr.execute(
+            SQL(
+                """
+            CREATE TEMP TABLE retention_new_customer ON COMMIT DROP AS
+            SELECT t.partner_id, t.company_id
+              FROM %(stage)s t
+              LEFT JOIN retention_customer c ON c.partner_id = t.partner_id AND c.company_id = t.company_id
+             WHERE c.id IS NULL AND %(in_range)s
+            """,
+                stage=stage,
+                in_range=self._retention_in_range("t.partner_id", id_range),
+            )
+        )
         cr.execute(
             SQL(
                 """
@@ -565,11 +582,9 @@ class RetentionCycle(models.AbstractModel):
                    retention_last_computed, %(columns)s, create_uid, create_date, write_uid, write_date)
             SELECT t.partner_id, t.company_id, p.user_id, %(as_of)s, %(now)s, %(values)s,
                    %(uid)s, %(now)s, %(uid)s, %(now)s
-              FROM %(stage)s t
+              FROM retention_new_customer n
+              JOIN %(stage)s t ON t.partner_id = n.partner_id AND t.company_id = n.company_id
               JOIN res_partner p ON p.id = t.partner_id
-             WHERE %(in_range)s
-               AND NOT EXISTS (SELECT 1 FROM retention_customer c
-                                WHERE c.partner_id = t.partner_id AND c.company_id = t.company_id)
             """,
                 columns=columns,
                 values=values,
@@ -577,7 +592,6 @@ class RetentionCycle(models.AbstractModel):
                 now=now,
                 uid=self.env.uid,
                 stage=stage,
-                in_range=self._retention_in_range("t.partner_id", id_range),
             )
         )
         written = cr.rowcount
