@@ -59,6 +59,11 @@ fi
 if [ "$UPGRADE_TEMPLATE" != - ]; then
   createdb -T "$UPGRADE_TEMPLATE" "$DB" || fail "could not create $DB from the template $UPGRADE_TEMPLATE"
   [ -d "$FILESTORE/$UPGRADE_TEMPLATE" ] && cp -r "$FILESTORE/$UPGRADE_TEMPLATE" "$FILESTORE/$DB"
+  # the template knows this code's addons (e.g. a bridge the previous release did not have): forget the ones not
+  # installed, so that the previous release's addons path is the only one the install sees
+  psql -q -d "$DB" -c "DELETE FROM ir_model_data WHERE model = 'ir.module.module' AND name LIKE 'module\_order\_retention%';
+                        DELETE FROM ir_module_module WHERE name LIKE 'order\_retention%' AND state = 'uninstalled';" \
+    || fail "could not clean the template's module list"
 fi
 odoo_at "$PREV" -i "$PREV_ADDONS" --stop-after-init --no-http --max-cron-threads=0 --log-level=warn \
   >"$LOGS/install.log" 2>&1 || { tail -30 "$LOGS/install.log"; fail "the previous release did not install"; }

@@ -103,25 +103,45 @@ def migrate(cr, version):
         )
         columns = ", ".join(moved)
         values = ", ".join("p.%s" % name for name in moved)
-        # the company of the figures: the customer's own, else the one of most of its confirmed orders, else main
+        # the company of the figures: the customer's own, else the one of most of its confirmed orders (one pass
+        # over the orders, not a query per customer: a million customers upgrade in seconds), else the main company
+        cr.execute(
+            """
+            CREATE TEMP TABLE retention_migrate_company ON COMMIT DROP AS
+            SELECT DISTINCT ON (sp.commercial_partner_id) sp.commercial_partner_id AS partner_id, so.company_id
+              FROM sale_order so
+              JOIN res_partner sp ON sp.id = so.partner_id
+             WHERE so.state = 'sale'
+             GROUP BY sp.commercial_partner_id, so.company_id
+             ORDER BY sp.commercial_partner_id, count(*) DESC, so.company_id
+            """
+        )
+        cr.execute("CREATE UNIQUE INDEX ON retention_migrate_company (partner_id)")
+        cr.execute("ANALYZE retention_migrate_company")
         cr.execute(
             f"""
             INSERT INTO retention_customer (partner_id, company_id, user_id, {columns},
                                             create_uid, create_date, write_uid, write_date)
-            SELECT p.id,
-                   COALESCE(p.company_id,
-                            (SELECT so.company_id FROM sale_order so JOIN res_partner sp ON sp.id = so.partner_id
-                              WHERE sp.commercial_partner_id = p.id AND so.state = 'sale'
-                              GROUP BY so.company_id ORDER BY count(*) DESC, so.company_id LIMIT 1),
-                            %s),
+            SELECT p.id, COALESCE(p.company_id, mc.company_id, %s),
                    p.user_id, {values}, 1, NOW() AT TIME ZONE 'UTC', 1, NOW() AT TIME ZONE 'UTC'
               FROM res_partner p
+              LEFT JOIN retention_migrate_company mc ON mc.partner_id = p.id
              WHERE p.id = p.commercial_partner_id AND ({anything})
             ON CONFLICT (partner_id, company_id) DO NOTHING
             """,
             (_main_company(cr),),
         )
         _logger.info("order_retention: moved the retention figures of %s customers to retention_customer", cr.rowcount)
+        # the open and done retention calls point at their customer's row in their company (the field was computed
+        # when it was added, before the rows existed)
+        cr.execute(
+            """
+            UPDATE mail_activity a SET retention_customer_id = c.id
+              FROM res_partner p, retention_customer c
+             WHERE a.res_model = 'res.partner' AND p.id = a.res_id AND c.partner_id = p.commercial_partner_id
+               AND c.company_id = a.retention_company_id AND a.retention_customer_id IS NULL
+            """
+        )
         # the status history of those customers: in the same company
         cr.execute(
             """
