@@ -17,6 +17,7 @@ from odoo.tests import HttpCase, new_test_user, tagged
 from .queue_common import PASSWORD, RpcMixin
 
 D = datetime.timedelta
+USER_ERROR = {"odoo.exceptions.UserError"}
 FIGURES = [
     "retention_status",
     "retention_value_at_risk",
@@ -242,14 +243,23 @@ class TestRetentionCustomerRpc(RpcMixin, HttpCase):
         [[name, value, status, reason]] = exported["datas"]
         self.assertEqual(name, "RC Theirs Ltd")
         self.assertFalse(value or status or reason, exported)
-        _result, error = self._rpc(
-            "res.partner",
-            "read_group",
-            [("id", "in", self.customers.ids)],
-            ["retention_value_at_risk:sum"],
-            ["retention_status"],
-        )
-        self.assertTrue(error, "grouping partners by a figure must not work")
+        # grouping, summing or sorting contacts by a figure is refused in plain words (no ValueError, no
+        # traceback in the log), whatever the path: the pivot's read_group, the kanban's web_read_group, a sum
+        # alone, a sorted search_read or a sorted many2one lookup
+        domain = [("id", "in", self.customers.ids)]
+        attempts = [
+            ("read_group", [domain, ["retention_value_at_risk:sum"], ["retention_status"]], {}),
+            ("read_group", [domain, ["retention_value_at_risk:sum"], ["user_id"]], {}),
+            ("web_read_group", [domain, [], ["retention_last_order_date:month"]], {}),
+            ("search_read", [domain, ["name"]], {"order": "retention_value_at_risk desc"}),
+            ("search", [domain], {"order": "retention_churn_probability"}),
+        ]
+        for method, args, kwargs in attempts:
+            with self.subTest(method=method, args=args, kwargs=kwargs):
+                with self.assertNoLogs("odoo.http", "ERROR"):
+                    self.assertRefused(
+                        self._rpc("res.partner", method, *args, **kwargs), names=USER_ERROR, contains="Customers by Status"
+                    )
 
     # ------------------------------------------------------------------
     # chatter, activities, reports
