@@ -538,9 +538,7 @@ class ResPartner(models.Model):
     @api.model
     def _read_group(self, domain, groupby=(), aggregates=(), having=(), offset=0, limit=None, order=None):
         self._retention_refuse_sql(*groupby, *aggregates, *(order or "").split(","))
-        return super()._read_group(
-            domain, groupby, aggregates, having=having, offset=offset, limit=limit, order=order
-        )
+        return super()._read_group(domain, groupby, aggregates, having=having, offset=offset, limit=limit, order=order)
 
     # Grouping, summing or sorting contacts by a figure would need SQL through retention.customer's record rules,
     # which a related field read with the reader's rights cannot give (Odoo answers with a ValueError and a

@@ -12,7 +12,7 @@ to those (``retention_customer_id`` and the fields related to it, res_partner.py
 import datetime
 import math
 
-from odoo import _, api, fields, models
+from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
@@ -67,9 +67,10 @@ class RetentionCustomer(models.Model):
         help="The customer's open retention call in this company: when it is due and who makes it.",
     )
 
-    # Few indexes (the unique pair, the status, the last order, and partial ones on the queue's sparse columns): a
-    # table the nightly run rewrites row by row is cheaper to write the fewer indexes it has, and a narrow table of
-    # a million rows scans in a fraction of a second where no index helps (missing order, RFM segment, team).
+    # Few indexes (the unique pair, the status, the last order with the warning date, and partial ones on the
+    # queue's sparse columns): a table the nightly run rewrites row by row is cheaper to write the fewer indexes it
+    # has, and a narrow table of a million rows scans in a fraction of a second where no index helps (RFM segment,
+    # team).
     _sql_constraints = [
         (
             "partner_company_uniq",
@@ -177,7 +178,7 @@ class RetentionCustomer(models.Model):
         string="Last Order",
         readonly=True,
         copy=False,
-        index=True,
+        # indexed together with the warning date (init): see LAST_ORDER_INDEX
         help="Date of the latest confirmed order of the customer or any of its contacts.",
     )
 
@@ -739,8 +740,24 @@ class RetentionCustomer(models.Model):
             flush=False,
         )
 
+    # Missing Orders (warning date before today, latest last order first) through one index on both dates: walking
+    # the last orders backwards, the warning date is checked inside the index, so the active customers who ordered
+    # lately (most of the top of that order) are skipped without reading their rows. On the last order alone, the
+    # list read 687,000 rows to find its 80 at 1M customers (1.6-4.8 s); on both dates, 2-5 ms. Same index size (two
+    # dates fill the 16 bytes one date takes); it also sorts and filters by the last order alone.
+    LAST_ORDER_INDEX = "retention_customer_last_order_warning_index"
+
     def init(self):
         res = super().init()
+        tools.create_index(
+            self.env.cr,
+            self.LAST_ORDER_INDEX,
+            self._table,
+            ["retention_last_order_date", "retention_warning_date"],
+        )
+        # the last order's index of its own (18.0.1.3.0 before this one), which Odoo keeps when a field loses
+        # index=True: the index above does its work
+        tools.sql.drop_index(self.env.cr, "retention_customer__retention_last_order_date_index", self._table)
         # the nightly figures change in place: room left on each page keeps those updates HOT (no index written)
         self.env.cr.execute(SQL("ALTER TABLE retention_customer SET (fillfactor = 80)"))
         return res

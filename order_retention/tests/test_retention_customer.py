@@ -10,6 +10,7 @@ import datetime
 from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from .common import RetentionCommon
 
@@ -109,6 +110,35 @@ class TestRetentionCustomer(RetentionCommon):
         self.Cycle._retention_compute_all(self.BASE + D(days=60))  # the statuses change
         self.assertNotEqual(self._versions("retention_customer", "partner_id", self.shared.ids), rows)
         self.assertEqual(self._versions("res_partner", "id", self.shared.ids), partner_versions)
+
+    def test_missing_orders_index_on_both_dates(self):
+        """Missing Orders walks one index on (last order, warning date): the warning date is checked inside the
+        index (PostgreSQL's plan says so, with sequential scans off so that this small base plans like a big one),
+        and the list's rows are the ones a plain filter finds, in its order."""
+        Rows = self.env["retention.customer"]
+        self.env.cr.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'retention_customer' AND indexname = %s",
+            [Rows.LAST_ORDER_INDEX],
+        )
+        [(definition,)] = self.env.cr.fetchall()
+        self.assertIn("(retention_last_order_date, retention_warning_date)", definition)
+        self.Cycle._retention_compute_all(self.BASE)
+        today = Rows._retention_today()
+        order = "retention_last_order_date desc, retention_total_amount desc, id"
+        domain = [("retention_status", "!=", False), ("retention_missing_order", "=", True)]
+        found = Rows.search(domain, order=order, limit=80)
+        expected = Rows.search([("retention_status", "!=", False)], order=order).filtered(
+            lambda r: r.retention_warning_date and r.retention_warning_date < today
+        )[:80]
+        self.assertTrue(found)
+        self.assertEqual(found, expected)
+        query = Rows._search(domain, order=order, limit=80)
+        self.env.cr.execute("SET LOCAL enable_seqscan = off")
+        self.env.cr.execute(SQL("EXPLAIN %s", query.select()))
+        plan = "\n".join(row[0] for row in self.env.cr.fetchall())
+        self.env.cr.execute("SET LOCAL enable_seqscan = on")
+        self.assertIn(Rows.LAST_ORDER_INDEX, plan)
+        self.assertRegex(plan, r"Index Cond: \(.*retention_warning_date < ")
 
     def test_contacts_show_nothing_of_their_own(self):
         """A contact of the customer has no figures of its own (the customer has them), as before the move."""

@@ -257,9 +257,8 @@ class TestRetentionCustomerRpc(RpcMixin, HttpCase):
         for method, args, kwargs in attempts:
             with self.subTest(method=method, args=args, kwargs=kwargs):
                 with self.assertNoLogs("odoo.http", "ERROR"):
-                    self.assertRefused(
-                        self._rpc("res.partner", method, *args, **kwargs), names=USER_ERROR, contains="Customers by Status"
-                    )
+                    outcome = self._rpc("res.partner", method, *args, **kwargs)
+                    self.assertRefused(outcome, names=USER_ERROR, contains="Customers by Status")
 
     # ------------------------------------------------------------------
     # chatter, activities, reports
