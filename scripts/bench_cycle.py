@@ -395,10 +395,9 @@ def run(env, n_customers=100_000, orders_per_customer=10, activities=10_000, nai
     # kept by KEEP_DB=1 forgets its previous run
     _timed("reset the customers' retention state", reset_retention, env)
     env.cr.commit()
-    # a kept database (KEEP_DB=1) had its previous run's rows rewritten by the reset: vacuumed, the first
-    # recompute finds the same tables as in a fresh database
-    # VACUUM FULL: every run starts from compact tables, whatever a previous run (or an upgrade that dropped
-    # columns, whose space a plain VACUUM never gives back) left in them, so that runs compare
+    # a kept database (KEEP_DB=1) had its previous run's rows rewritten by the reset, an upgraded one keeps the
+    # space of its dropped columns (a plain VACUUM never gives it back): VACUUM FULL, so that the first recompute
+    # finds compact tables, as in a fresh database, and runs compare
     _timed("VACUUM FULL ANALYZE after the reset", _vacuum, env.cr.dbname, _reset_tables(env), full=True)
     today = datetime.date.today()
     rss_before = _rss_mb()
