@@ -10,6 +10,7 @@
    a low-touch e-mail or SMS instead.
 """
 
+import concurrent.futures
 import datetime
 import logging
 import time
@@ -189,7 +190,7 @@ class RetentionCycle(models.AbstractModel):
 
     # Orders go to the engine in shards of about this many bytes (38 an order: ~1.8M orders); customers are scored
     # and copied back this many at a time: the memory of a run does not grow with the orders.
-    SHARD_BYTES = 64 << 20
+    SHARD_BYTES = 32 << 20
     SCORE_CHUNK = 100_000
     WORK_MEM_MB = 256
 
@@ -208,24 +209,38 @@ class RetentionCycle(models.AbstractModel):
         timings = cr.cache.setdefault("retention_timings", {})
         timings["summarise"] = 0.0
 
-        def on_shard(facts):
+        def summarise(facts):
             started = time.perf_counter()
             shards.add(facts)
             teams.append(facts.groupby("partner_id", sort=False)["peer_group"].first())
             timings["summarise"] += time.perf_counter() - started
 
-        sink = frames.ShardedFactSink(on_shard, self.SHARD_BYTES)
-        query = self._retention_fact_query(as_of, company)
-        copy_sql = frames.fact_copy_sql(cr.mogrify(query.code, query.params).decode())
-        if config.get("db_replica_host") is not False and not self.env.context.get("retention_fetch_primary"):
-            # Odoo runs with a read-only replica (--db_replica_host): the one heavy read of the run, every
-            # confirmed order, goes there and the primary only gets the writes. A night's run tolerates the
-            # replica's lag; Odoo itself falls back to the primary when the replica does not answer.
-            with self.env.registry.cursor(readonly=True) as replica_cr:
-                replica_cr.copy_expert(copy_sql, sink)
-        else:
-            cr.copy_expert(copy_sql, sink)
-        sink.close()
+        # Each shard is summarised in a thread of its own while the COPY streams the next one (psycopg2 waits for
+        # PostgreSQL's rows without holding the GIL, and numpy's loops release it): one shard at most waits for
+        # the engine, so memory holds two shards of orders. The thread only runs the engine (no cursor, no env).
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="retention-summarise") as pool:
+            pending = []
+
+            def on_shard(facts):
+                if pending:
+                    pending.pop().result()  # the shard before (and its exception, if it raised)
+                pending.append(pool.submit(summarise, facts))
+
+            sink = frames.ShardedFactSink(on_shard, self.SHARD_BYTES)
+            query = self._retention_fact_query(as_of, company)
+            copy_sql = frames.fact_copy_sql(cr.mogrify(query.code, query.params).decode())
+            if config.get("db_replica_host") is not False and not self.env.context.get("retention_fetch_primary"):
+                # Odoo runs with a read-only replica (--db_replica_host): the one heavy read of the run, every
+                # confirmed order, goes there and the primary only gets the writes. A night's run tolerates the
+                # replica's lag; Odoo itself falls back to the primary when the replica does not answer.
+                with self.env.registry.cursor(readonly=True) as replica_cr:
+                    self._retention_tune_transaction(replica_cr)
+                    replica_cr.copy_expert(copy_sql, sink)
+            else:
+                cr.copy_expert(copy_sql, sink)
+            sink.close()
+            if pending:
+                pending.pop().result()
         cr.cache["retention_fact_shards"] = sink.shards
         if fit:
             shards.fit()
@@ -315,10 +330,14 @@ class RetentionCycle(models.AbstractModel):
         return counts
 
     @api.model
-    def _retention_set_work_mem(self):
-        """The set-based statements of a recompute join a million customers: in memory, not in 32 batches
-        on disk (PostgreSQL's default work_mem is 4 MB); for the current transaction only."""
-        self.env.cr.execute(SQL("SET LOCAL work_mem = %s", "%dMB" % self.WORK_MEM_MB))
+    def _retention_tune_transaction(self, cr=None):
+        """Settings of the current transaction of ``cr`` (default: the environment's) for the recompute's few
+        statements over every customer: their joins in memory, not in 32 batches on disk (PostgreSQL's default
+        work_mem is 4 MB), and no JIT compilation (PostgreSQL compiles each of them for about a second at 1M
+        customers and gains less than that back)."""
+        cr = cr or self.env.cr
+        cr.execute(SQL("SET LOCAL work_mem = %s", "%dMB" % self.WORK_MEM_MB))
+        cr.execute(SQL("SET LOCAL jit = off"))
 
     @api.model
     def _retention_stage(self, as_of, lap=None):
@@ -329,7 +348,7 @@ class RetentionCycle(models.AbstractModel):
         company."""
         lap = lap or (lambda phase: None)
         cr = self.env.cr
-        self._retention_set_work_mem()
+        self._retention_tune_transaction()
         # the results go back in binary COPY (fixed-width rows, no formatting), the sentences of status
         # changes beside them; one statement per company then restores NULLs and labels into the stage table
         columns = SQL(", ").join(
@@ -428,7 +447,7 @@ class RetentionCycle(models.AbstractModel):
         disjoint, so several can be written at the same time; writing a range twice changes nothing.
         Returns (customer rows written, changes)."""
         lap = lap or (lambda phase: None)
-        self._retention_set_work_mem()
+        self._retention_tune_transaction()
         id_range = (first_id, last_id) if first_id is not None else None
         in_range = self._retention_in_range("r.partner_id", id_range)
         changes = self._retention_record_changes(as_of, id_range)

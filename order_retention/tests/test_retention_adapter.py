@@ -1,5 +1,6 @@
 import datetime
 import math
+import threading
 from unittest.mock import patch
 
 import pandas as pd
@@ -129,6 +130,33 @@ class TestRetentionAdapter(RetentionCommon):
         self.Cycle._retention_compute_all(as_of)  # the same day again, unsharded: nothing to rewrite
         self.assertEqual(self.env.cr.cache["retention_rows_written"], 0)
         self.assertGreater(written, 0)
+
+    def test_an_engine_error_in_a_shard_stops_the_run(self):
+        """The shards are summarised in a thread beside the COPY: an error of the engine on any shard is raised
+        in the run itself (nothing is staged from a partial base), and no thread is left behind."""
+        as_of = self.BASE + D(days=20)
+        cycle_class = type(self.Cycle)
+        add = cadence.CadenceShards.add
+        calls = []
+
+        def failing_add(shards, orders):
+            calls.append(len(orders))
+            if len(calls) == 2:
+                raise ValueError("shard %d refused" % len(calls))
+            return add(shards, orders)
+
+        with (
+            patch.object(cycle_class, "SHARD_BYTES", 1),
+            patch.object(cadence.CadenceShards, "add", failing_add),
+            self.assertRaisesRegex(ValueError, "shard 2 refused"),
+        ):
+            self.Cycle._retention_compute(as_of)
+        self.assertEqual(len(calls), 2, "the shards after the failing one are not summarised")
+        self.assertFalse([t for t in threading.enumerate() if t.name.startswith("retention-summarise")])
+        # the next run (no failure) summarises every shard again
+        self.assertEqual(
+            list(self.Cycle._retention_compute(as_of).index), list(self.Cycle._retention_compute(as_of).index)
+        )
 
     def test_write_back_by_ranges(self):
         """The recompute stages every customer's results, then writes them back by ranges of customers

@@ -846,7 +846,7 @@ class TestRetentionAttacks(HttpCase):
             ("init", []),
             ("_retention_stage", [today]),
             ("_retention_apply_stage", [today]),
-            ("_retention_set_work_mem", []),
+            ("_retention_tune_transaction", []),
             ("_retention_id_ranges", ["SELECT 1 AS id", 1]),
             ("_retention_compute_all", []),
             ("_job_retention_write_back", [today, 0, 10**9]),

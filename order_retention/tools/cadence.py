@@ -182,7 +182,12 @@ def _validate(orders):
 
 
 def _concat(parts, keys):
-    return {key: np.concatenate([part[key] for part in parts]) for key in keys}
+    """One array per key from the parts' arrays; each part's array is released once copied, so that memory
+    holds the parts and the whole of one key at a time, not twice everything."""
+    whole = {}
+    for key in keys:
+        whole[key] = np.concatenate([part.pop(key) for part in parts])
+    return whole
 
 
 def _slice(arrays, start, stop):

@@ -266,7 +266,14 @@ def occasion_arrays(occasions, summary):
     cust_end = np.concatenate((cust_start[1:], [len(occ_pid)]))
     same = occ_pid[1:] == occ_pid[:-1]
     log_gaps = np.log(np.diff(occ_day)[same].astype("float64"))
-    peer_of = dict(zip(summary["partner_id"].tolist(), summary["peer"].tolist(), strict=False))
-    cust_peer = np.array([peer_of[p] for p in occ_pid[cust_start].tolist()], dtype="int64")
+    # each customer's peer group, looked up in the summary by binary search (a dict of a million ids cost
+    # about 250 MB for a moment at 1M customers, the peak of a night's run)
+    ids, customers = summary["partner_id"], occ_pid[cust_start]
+    sorter = None if np.all(ids[1:] > ids[:-1]) else np.argsort(ids, kind="stable")
+    at = np.minimum(np.searchsorted(ids, customers, sorter=sorter), max(len(ids) - 1, 0))
+    at = at if sorter is None else sorter[at]
+    if len(customers) and (not len(ids) or not np.array_equal(ids[at], customers)):
+        raise ValueError("occasions of customers missing from the summary")
+    cust_peer = np.asarray(summary["peer"])[at].astype("int64") if len(customers) else np.empty(0, "int64")
     count = (cust_end - cust_start).astype("int64")
     return _occasion_index(occ_day, occ_amount, cust_start, count, cust_peer, new_cust, same, log_gaps)
