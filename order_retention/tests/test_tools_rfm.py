@@ -21,6 +21,19 @@ class TestToolsRfm(BaseCase):
         expected = pd.Series(values).rank(method="average", pct=True).to_numpy()
         assert_allclose(rfm.percentile_rank(np.sort(values), values), expected, rtol=1e-12)
 
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(
+        st.lists(st.integers(-50, 50), min_size=1, max_size=80),
+        st.lists(st.floats(-60, 60, allow_nan=False), min_size=0, max_size=40),
+    )
+    def test_percentile_rank_of_a_shard_in_any_order(self, base, shard):
+        """A shard of customers in any order (the nightly chunks) gets, customer by customer, the rank it
+        gets ranked alone against the base: the search in sorted order is undone."""
+        reference = np.sort(np.asarray(base, dtype="float64"))
+        values = np.asarray(shard, dtype="float64")
+        one_by_one = np.array([rfm.percentile_rank(reference, values[i : i + 1])[0] for i in range(len(values))])
+        assert_allclose(rfm.percentile_rank(reference, values), one_by_one.reshape(-1), rtol=1e-12)
+
     def test_scores_and_segments(self):
         """Quintiles of the ranks for R and M, frequency bands 1 / 2 / 3 / 4-5 / 6+, the score string and the
         segment of the R × F grid."""

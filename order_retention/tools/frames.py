@@ -124,7 +124,7 @@ def result_to_binary(result):
     rows["rfm_segment"] = _codes(result["rfm_segment"], RFM_SEGMENTS)
     rows["rfm_score"] = pd.to_numeric(result["rfm_score"]).to_numpy()
     for name in _DATE_FIELDS:
-        rows[name] = (pd.to_datetime(result[name]).to_numpy().astype("datetime64[D]") - _PG_EPOCH).astype("int64")
+        rows[name] = (np.asarray(result[name], dtype="datetime64[D]") - _PG_EPOCH).astype("int64")
     team = pd.to_numeric(result["team_id"]).to_numpy(dtype="float64")
     rows["team_id"] = np.where(np.isnan(team), -1, team).astype("int64")
     for name, code in RESULT_ROW_FIELDS:
