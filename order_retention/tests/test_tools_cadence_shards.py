@@ -175,3 +175,17 @@ class TestToolsCadenceShards(BaseCase):
         self.assertEqual(result["explanation"][wanted].tolist(), expected["explanation"][wanted].tolist())
         self.assertTrue(result["explanation"][~wanted].isna().all())
         pd.testing.assert_frame_equal(result.drop(columns="explanation"), expected.drop(columns="explanation"))
+
+    def test_no_sentences_when_not_asked(self):
+        """explain=False (the nightly run: sentences are put together when read) leaves the explanation
+        empty for every customer and every other column as it is."""
+        orders = history(6, customers=90)
+        expected = cadence.compute_cadence(orders, AS_OF)
+        shards = cadence.CadenceShards(AS_OF)
+        shards.add(orders)
+        shards.fit()
+        result = pd.concat(list(shards.score(chunk_size=25, explain=False)))
+        self.assertEqual(len(result), len(expected))
+        self.assertTrue(result["explanation"].isna().all())
+        self.assertTrue(expected["explanation"].notna().all())
+        pd.testing.assert_frame_equal(result.drop(columns="explanation"), expected.drop(columns="explanation"))

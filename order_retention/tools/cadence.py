@@ -274,16 +274,16 @@ class CadenceShards:
         self.population = fit_population(self.summary, occasions, self.as_of_day, self.params)
         return self.population.customers
 
-    def score(self, chunk_size=200_000, previous_status=None):
+    def score(self, chunk_size=200_000, previous_status=None, explain=True):
         """Result frames of chunk_size customers each, in partner_id order. ``previous_status``:
-        optional function (partner ids -> their stored statuses), see score_customers."""
+        optional function (partner ids -> their stored statuses), and ``explain``, see score_customers."""
         if self.population is None:
             self.fit()
         total = len(self.summary["count"])
         for start in range(0, total, max(int(chunk_size), 1)):
             chunk = _slice(self.summary, start, start + chunk_size)
             previous = previous_status(chunk["partner_id"]) if previous_status else None
-            yield score_customers(chunk, self.population, self.params, previous_status=previous)
+            yield score_customers(chunk, self.population, self.params, previous_status=previous, explain=explain)
 
 
 def compute_cadence(orders, as_of, params=None):

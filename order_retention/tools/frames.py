@@ -34,7 +34,6 @@ RESULT_COLUMNS = [
     ("p_no_order_90d", "float8"),
     ("rfm_score", "varchar"),
     ("rfm_segment", "varchar"),
-    ("explanation", "text"),
     ("churn_probability", "float8"),
     ("annual_value", "float8"),
     ("value_at_risk", "float8"),
@@ -42,7 +41,7 @@ RESULT_COLUMNS = [
 ]
 
 
-# The engine results in binary COPY layout (the columns of RESULT_COLUMNS but the explanation): statuses
+# The engine results in binary COPY layout (the columns of RESULT_COLUMNS): statuses
 # and RFM segments as 1-based codes into STATUSES / RFM_SEGMENTS, the RFM score as its number (545),
 # dates as days since 2000-01-01 (PostgreSQL's binary date), NaN floats and team -1 for NULL.
 RESULT_ROW_FIELDS = [
@@ -82,9 +81,8 @@ def result_raw_columns():
     return [(name, "date" if name in _DATE_FIELDS else _SQL_TYPES[code]) for name, code in RESULT_ROW_FIELDS]
 
 
-def result_raw_select(raw_table, text_table):
-    """SQL (str) selecting RESULT_COLUMNS from the binary rows' table, NULLs and codes restored, the
-    explanation joined from ``text_table`` (partner_id, explanation)."""
+def result_raw_select(raw_table):
+    """SQL (str) selecting RESULT_COLUMNS from the binary rows' table, NULLs and codes restored."""
     statuses = "ARRAY[%s]::varchar[]" % ", ".join("'%s'" % status for status in STATUSES)
     segments = "ARRAY[%s]::varchar[]" % ", ".join("'%s'" % segment.replace("'", "''") for segment in RFM_SEGMENTS)
     nullable = {"mean_gap", "std_gap"}
@@ -96,19 +94,13 @@ def result_raw_select(raw_table, text_table):
             columns.append("(%s)[r.rfm_segment] AS rfm_segment" % segments)
         elif name == "rfm_score":
             columns.append("r.rfm_score::varchar AS rfm_score")
-        elif name == "explanation":
-            columns.append("x.explanation")
         elif name == "team_id":
             columns.append("NULLIF(r.team_id, -1) AS team_id")
         elif name in nullable:
             columns.append("NULLIF(r.%s, 'NaN'::float8) AS %s" % (name, name))
         else:
             columns.append("r.%s" % name)
-    return "SELECT %s FROM %s r LEFT JOIN %s x ON x.partner_id = r.partner_id" % (
-        ", ".join(columns),
-        raw_table,
-        text_table,
-    )
+    return "SELECT %s FROM %s r" % (", ".join(columns), raw_table)
 
 
 def result_to_binary(result):
@@ -138,16 +130,6 @@ def result_to_binary(result):
 def _codes(values, labels):
     """1-based positions of ``values`` in ``labels`` (0 for anything else: NULL in SQL)."""
     return pd.Categorical(values, categories=list(labels)).codes.astype("int64") + 1
-
-
-def explanations_to_csv(result):
-    """CSV (partner_id, explanation) of the customers of ``result`` that have an explanation."""
-    explanation = result["explanation"]
-    kept = explanation[explanation.notna()]
-    buffer = io.StringIO()
-    pd.DataFrame({"partner_id": kept.index, "explanation": kept.to_numpy()}).to_csv(buffer, header=False, index=False)
-    buffer.seek(0)
-    return buffer
 
 
 def new_buffer():

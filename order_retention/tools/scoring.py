@@ -138,12 +138,13 @@ def _explanations(columns, wanted, params, model):
     return explanation
 
 
-def score_customers(summary, population, params, previous_status=None):
+def score_customers(summary, population, params, previous_status=None, explain=True):
     """The result frame (see cadence.py) of the customers of ``summary`` (population.summarise) under the
     ``population`` figures (population.fit_population). ``previous_status``: optional array of the
     customers' stored statuses; then only the customers whose status changes get their explanation
-    sentence, the others None (formatting sentences is most of the scoring time, and a nightly run only
-    records the sentence of a change)."""
+    sentence, the others None (formatting sentences is most of the scoring time). ``explain=False``: no
+    sentence at all (the explanation column all None), for a caller that puts them together when they are
+    read."""
     as_of_day = population.as_of_day
     count, first, last, total = summary["count"], summary["first"], summary["last"], summary["total"]
     days_since = (as_of_day - last).astype("int64")
@@ -198,8 +199,11 @@ def score_customers(summary, population, params, previous_status=None):
         "value_at_risk": value * churn,
         "rule_status": rules,
     }
-    wanted = None if previous_status is None else status != np.asarray(previous_status, object)
-    columns["explanation"] = _explanations(columns, wanted, params, model)
+    if not explain:
+        columns["explanation"] = np.full(len(status), None, dtype=object)
+    else:
+        wanted = None if previous_status is None else status != np.asarray(previous_status, object)
+        columns["explanation"] = _explanations(columns, wanted, params, model)
     result = pd.DataFrame(
         {name: columns[name] for name in RESULT_COLUMNS}, index=pd.Index(summary["partner_id"], name="partner_id")
     )
