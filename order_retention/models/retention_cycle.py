@@ -429,9 +429,10 @@ class RetentionCycle(models.AbstractModel):
         self._retention_tune_transaction()
         id_range = (first_id, last_id) if first_id is not None else None
         in_range = self._retention_in_range("r.partner_id", id_range)
-        changes = self._retention_record_changes(as_of, id_range)
+        self._retention_diff(id_range)
+        changes = self._retention_record_changes(as_of)
         lap("history")
-        written = self._retention_apply_results(as_of, id_range)
+        written = self._retention_apply_results(as_of)
         self.env["mail.activity"]._retention_refresh_values(partner_range=(first_id, last_id))
         lap("update")
         # a customer back to active needs no restored follow-up; "lost for good" holds until they order again
@@ -471,12 +472,70 @@ class RetentionCycle(models.AbstractModel):
         return SQL("%s BETWEEN %s AND %s", SQL(column), *id_range)
 
     @api.model
-    def _retention_record_changes(self, as_of, id_range=None):
-        """Insert one history row per customer and company whose status changes (incl. customers who lost
-        their last confirmed order); returns [(history_id, partner_id, old, new, company_id)] of the changes
-        from a status (a first classification is recorded in the history only: returning a million of them on
-        the first night would cost memory and nobody reads them)."""
+    def _retention_diff(self, id_range=None):
+        """Compare the staged results of the customers in ``id_range`` with their stored figures, once: the temporary
+        table ``retention_diff`` holds a row per customer and company to write (the others are not touched), with
+        its stored row (``customer_id``, NULL for a customer new to the company), the stored and the staged status
+        (``new_status`` NULL: no longer classified, ``staged`` false) and whether its figures changed. The history
+        and the three writes below read it instead of joining a million staged rows with a million stored ones each."""
         self.env["retention.customer"].flush_model()
+        cr = self.env.cr
+        stage = SQL.identifier(STAGE_TABLE)
+        changed = SQL(
+            """
+            (c.retention_status, c.retention_last_order_date, c.retention_order_count, c.retention_total_amount,
+             c.retention_mean_gap_days, c.retention_gap_std_days, c.retention_expected_next_order_date,
+             c.retention_warning_date, c.retention_gap_spread_days, c.retention_rfm_segment,
+             c.retention_rfm_score, c.retention_team_id)
+            IS DISTINCT FROM
+            (t.status, t.last_order_date, t.order_count, t.total_amount, t.mean_gap, t.std_gap,
+             t.expected_next_date, t.warning_date, t.gap_spread, t.rfm_segment, t.rfm_score, t.team_id)
+            OR c.retention_expected_gap_days IS NULL OR c.retention_warning_days IS NULL
+            OR abs(c.retention_expected_gap_days - t.expected_gap) >= 0.5
+            OR abs(c.retention_warning_days - t.warning_days) >= 0.5
+            OR abs(COALESCE(c.retention_gap_log_sd, 0) - t.gap_log_sd) >= 0.01
+            OR abs(COALESCE(c.retention_churn_probability, -1) - t.churn_probability) >= %(ptol)s
+            OR abs(COALESCE(c.retention_p_no_order_90d, -1) - t.p_no_order_90d) >= %(ptol)s
+            OR abs(COALESCE(c.retention_annual_value, 0) - t.annual_value)
+               > %(atol)s * greatest(abs(t.annual_value), 1)
+            OR abs(COALESCE(c.retention_value_at_risk, 0) - t.value_at_risk)
+               > %(atol)s * greatest(abs(t.value_at_risk), 1)
+            """,
+            ptol=self.PROBABILITY_TOLERANCE,
+            atol=self.AMOUNT_TOLERANCE,
+        )
+        cr.execute(SQL("DROP TABLE IF EXISTS retention_diff"))
+        cr.execute(
+            SQL(
+                """
+            CREATE TEMP TABLE retention_diff ON COMMIT DROP AS
+            SELECT partner_id, company_id, customer_id, old_status, new_status, staged, changed FROM (
+                SELECT COALESCE(t.partner_id, c.partner_id) AS partner_id,
+                       COALESCE(t.company_id, c.company_id) AS company_id,
+                       c.id AS customer_id, c.retention_status AS old_status, t.status AS new_status,
+                       t.partner_id IS NOT NULL AS staged,
+                       t.partner_id IS NOT NULL AND c.id IS NOT NULL AND (%(changed)s) AS changed
+                  FROM %(stage)s t
+                  FULL JOIN retention_customer c ON c.partner_id = t.partner_id AND c.company_id = t.company_id
+                 WHERE t.partner_id IS NOT NULL OR c.retention_status IS NOT NULL
+            ) d
+             WHERE (customer_id IS NULL OR NOT staged OR changed) AND %(in_range)s
+            """,
+                changed=changed,
+                stage=stage,
+                in_range=self._retention_in_range("d.partner_id", id_range),
+            )
+        )
+        # its real size for the planner (a new temporary table is guessed small): a million new customers join the
+        # stage and res_partner by hashing, not by a million index lookups (about 10 s at 1M)
+        cr.execute(SQL("ANALYZE retention_diff"))
+
+    @api.model
+    def _retention_record_changes(self, as_of):
+        """Insert one history row per customer and company whose status changes (incl. customers who lost
+        their last confirmed order), from ``retention_diff``; returns [(history_id, partner_id, old, new, company_id)]
+        of the changes from a status (a first classification is recorded in the history only: returning a million of
+        them on the first night would cost memory and nobody reads them)."""
         self.env["res.partner"].flush_model(["user_id"])
         rows = self.env.execute_query(
             SQL(
@@ -486,22 +545,15 @@ class RetentionCycle(models.AbstractModel):
                    days_since_last_order, warning_days, expected_gap_days, order_count, gap_spread_days,
                    last_order_date, expected_next_order_date, churn_probability, user_id,
                    is_win_back, create_uid, create_date, write_uid, write_date)
-            SELECT r.partner_id, r.company_id, %(as_of)s, r.old_status, t.status, t.days_since_last,
+            SELECT d.partner_id, d.company_id, %(as_of)s, d.old_status, d.new_status, t.days_since_last,
                    t.warning_days, t.expected_gap, t.order_count, t.gap_spread, t.last_order_date,
                    t.expected_next_date, t.churn_probability, p.user_id,
-                   COALESCE(r.old_status IN ('warm', 'cold', 'lost') AND t.status = 'active', FALSE),
+                   COALESCE(d.old_status IN ('warm', 'cold', 'lost') AND d.new_status = 'active', FALSE),
                    %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
-              FROM (SELECT COALESCE(t.partner_id, c.partner_id) AS partner_id,
-                           COALESCE(t.company_id, c.company_id) AS company_id,
-                           c.retention_status AS old_status
-                      FROM %(stage)s t
-                      FULL JOIN retention_customer c
-                        ON c.partner_id = t.partner_id AND c.company_id = t.company_id
-                     WHERE (t.partner_id IS NOT NULL OR c.retention_status IS NOT NULL)
-                       AND c.retention_status IS DISTINCT FROM t.status) r
-              LEFT JOIN %(stage)s t ON t.partner_id = r.partner_id AND t.company_id = r.company_id
-              JOIN res_partner p ON p.id = r.partner_id
-             WHERE %(in_range)s
+              FROM retention_diff d
+              LEFT JOIN %(stage)s t ON t.partner_id = d.partner_id AND t.company_id = d.company_id
+              JOIN res_partner p ON p.id = d.partner_id
+             WHERE d.old_status IS DISTINCT FROM d.new_status
             RETURNING id, partner_id, old_status, new_status, company_id
             )
             SELECT id, partner_id, old_status, new_status, company_id FROM inserted WHERE old_status IS NOT NULL
@@ -509,7 +561,6 @@ class RetentionCycle(models.AbstractModel):
                 as_of=as_of,
                 uid=self.env.uid,
                 stage=SQL.identifier(STAGE_TABLE),
-                in_range=self._retention_in_range("r.partner_id", id_range),
             )
         )
         return rows
@@ -544,38 +595,17 @@ class RetentionCycle(models.AbstractModel):
     }
 
     @api.model
-    def _retention_apply_results(self, as_of, id_range=None):
-        """Write the engine's results into retention.customer (never res_partner) in three set-based
-        statements: new customers inserted, the rows whose status or statistics changed updated (the others
-        are not touched: no row version, no WAL), the customers no longer classified emptied. Returns the
+    def _retention_apply_results(self, as_of):
+        """Write the engine's results into retention.customer (never res_partner) from ``retention_diff``, in three
+        set-based statements: new customers inserted, the rows whose status or statistics changed updated (the
+        others are not touched: no row version, no WAL), the customers no longer classified emptied. Returns the
         number of rows written."""
         now = fields.Datetime.now()
         cr = self.env.cr
-        in_range = self._retention_in_range("r.partner_id", id_range)
         stage = SQL.identifier(STAGE_TABLE)
         names = list(self.RESULT_FIELDS)
         columns = SQL(", ").join(SQL.identifier(name) for name in names)
         values = SQL(", ").join(SQL("t.%s", SQL.identifier(col)) for col in self.RESULT_FIELDS.values())
-        # the customers new to a company first, in a statement of their own: an insert that looked for existing
-        # rows in the table it fills would read, for every customer, the rows it has just inserted (quadratic on a
-        # first classification, when the planner still sees an empty table)
-        cr.execute(SQL("DROP TABLE IF EXISTS retention_new_customer"))
-        cr.execute(
-            SQL(
-                """
-            CREATE TEMP TABLE retention_new_customer ON COMMIT DROP AS
-            SELECT t.partner_id, t.company_id
-              FROM %(stage)s t
-              LEFT JOIN retention_customer c ON c.partner_id = t.partner_id AND c.company_id = t.company_id
-             WHERE c.id IS NULL AND %(in_range)s
-            """,
-                stage=stage,
-                in_range=self._retention_in_range("t.partner_id", id_range),
-            )
-        )
-        # its real size for the planner (a new temporary table is guessed small): a million new customers join the
-        # stage and res_partner by hashing, not by a million index lookups (about 10 s at 1M)
-        cr.execute(SQL("ANALYZE retention_new_customer"))
         cr.execute(
             SQL(
                 """
@@ -583,9 +613,10 @@ class RetentionCycle(models.AbstractModel):
                    retention_last_computed, %(columns)s, create_uid, create_date, write_uid, write_date)
             SELECT t.partner_id, t.company_id, p.user_id, %(as_of)s, %(now)s, %(values)s,
                    %(uid)s, %(now)s, %(uid)s, %(now)s
-              FROM retention_new_customer n
+              FROM retention_diff n
               JOIN %(stage)s t ON t.partner_id = n.partner_id AND t.company_id = n.company_id
               JOIN res_partner p ON p.id = t.partner_id
+             WHERE n.customer_id IS NULL
             """,
                 columns=columns,
                 values=values,
@@ -597,8 +628,7 @@ class RetentionCycle(models.AbstractModel):
         )
         written = cr.rowcount
         if written > 1000:
-            # the planner's figures of the table (empty before a first classification) must see the new rows, or
-            # the update below joins a million customers with a nested loop
+            # the planner's figures of the table (empty before a first classification) must see the new rows
             cr.execute(SQL("ANALYZE retention_customer"))
         assignments = SQL(", ").join(
             SQL("%s = t.%s", SQL.identifier(name), SQL.identifier(col)) for name, col in self.RESULT_FIELDS.items()
@@ -611,34 +641,15 @@ class RetentionCycle(models.AbstractModel):
                                                  THEN %(as_of)s ELSE COALESCE(r.retention_status_since, %(as_of)s) END,
                    %(assignments)s,
                    retention_last_computed = %(now)s, write_date = %(now)s, write_uid = %(uid)s
-              FROM %(stage)s t
-             WHERE r.partner_id = t.partner_id AND r.company_id = t.company_id AND %(in_range)s
-               AND ((r.retention_status, r.retention_last_order_date, r.retention_order_count, r.retention_total_amount,
-                     r.retention_mean_gap_days, r.retention_gap_std_days, r.retention_expected_next_order_date,
-                     r.retention_warning_date, r.retention_gap_spread_days, r.retention_rfm_segment,
-                     r.retention_rfm_score, r.retention_team_id)
-                    IS DISTINCT FROM
-                    (t.status, t.last_order_date, t.order_count, t.total_amount, t.mean_gap, t.std_gap,
-                     t.expected_next_date, t.warning_date, t.gap_spread, t.rfm_segment, t.rfm_score, t.team_id)
-                    OR r.retention_expected_gap_days IS NULL OR r.retention_warning_days IS NULL
-                    OR abs(r.retention_expected_gap_days - t.expected_gap) >= 0.5
-                    OR abs(r.retention_warning_days - t.warning_days) >= 0.5
-                    OR abs(COALESCE(r.retention_gap_log_sd, 0) - t.gap_log_sd) >= 0.01
-                    OR abs(COALESCE(r.retention_churn_probability, -1) - t.churn_probability) >= %(ptol)s
-                    OR abs(COALESCE(r.retention_p_no_order_90d, -1) - t.p_no_order_90d) >= %(ptol)s
-                    OR abs(COALESCE(r.retention_annual_value, 0) - t.annual_value)
-                       > %(atol)s * greatest(abs(t.annual_value), 1)
-                    OR abs(COALESCE(r.retention_value_at_risk, 0) - t.value_at_risk)
-                       > %(atol)s * greatest(abs(t.value_at_risk), 1))
+              FROM retention_diff d
+              JOIN %(stage)s t ON t.partner_id = d.partner_id AND t.company_id = d.company_id
+             WHERE r.id = d.customer_id AND d.changed
             """,
                 as_of=as_of,
                 now=now,
                 uid=self.env.uid,
                 assignments=assignments,
                 stage=stage,
-                in_range=in_range,
-                ptol=self.PROBABILITY_TOLERANCE,
-                atol=self.AMOUNT_TOLERANCE,
             )
         )
         written += cr.rowcount
@@ -651,15 +662,12 @@ class RetentionCycle(models.AbstractModel):
             UPDATE retention_customer r
                SET %(emptied)s, retention_order_count = 0, retention_status_since = NULL,
                    retention_last_computed = %(now)s, write_date = %(now)s, write_uid = %(uid)s
-             WHERE r.retention_status IS NOT NULL AND %(in_range)s
-               AND NOT EXISTS (SELECT 1 FROM %(stage)s t
-                                WHERE t.partner_id = r.partner_id AND t.company_id = r.company_id)
+              FROM retention_diff d
+             WHERE r.id = d.customer_id AND NOT d.staged
             """,
                 emptied=emptied,
                 now=now,
                 uid=self.env.uid,
-                stage=stage,
-                in_range=in_range,
             )
         )
         return written + cr.rowcount
