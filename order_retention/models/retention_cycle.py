@@ -333,8 +333,8 @@ class RetentionCycle(models.AbstractModel):
         lap = lap or (lambda phase: None)
         cr = self.env.cr
         self._retention_tune_transaction()
-        # the results go back in binary COPY (fixed-width rows, no formatting), the sentences of status
-        # changes beside them; one statement per company then restores NULLs and labels into the stage table
+        # the results go back in binary COPY (fixed-width rows, no formatting); one statement per company then
+        # restores NULLs and labels into the stage table
         columns = SQL(", ").join(
             SQL("%s %s", SQL.identifier(name), SQL(sql_type)) for name, sql_type in frames.result_raw_columns()
         )
