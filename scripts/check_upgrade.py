@@ -345,6 +345,14 @@ def check_partner_columns(cr, checks, when):
     )
 
 
+def check_log_columns(cr, checks):
+    """18.0.1.4.0: the cycle's tables have no creator / writer columns (nor their foreign keys) any more."""
+    for table in ("retention_customer", "retention_status_history"):
+        left = columns(cr, table, prefix="")
+        left = [name for name in left if name in ("create_uid", "create_date", "write_uid", "write_date")]
+        checks.check("%s has no creator / writer columns" % table, not left, ", ".join(left))
+
+
 def check_moved(cr, snap, checks):
     """retention_customer holds one row per snapshotted customer, in the expected company, with the same values."""
     new_columns = set(columns(cr, "retention_customer"))
@@ -524,6 +532,7 @@ def after(env, path, checks):
     version = env["ir.module.module"].search([("name", "=", "order_retention")]).latest_version
     checks.check("order_retention upgraded", version != snap["version"], "%s -> %s" % (snap["version"], version))
     check_partner_columns(cr, checks, "after the upgrade")
+    check_log_columns(cr, checks)
     check_moved(cr, snap, checks)
     check_companies(cr, snap, checks)
     check_reads(env, snap, checks)

@@ -12,6 +12,8 @@ class RetentionStatusHistory(models.Model):
     _description = "Customer Retention Status Change"
     _order = "date desc, id desc"
     _rec_name = "partner_id"
+    # a log the cycle appends to (``date`` says when): no creator / writer columns (two foreign key checks per row)
+    _log_access = False
 
     partner_id = fields.Many2one(
         "res.partner",

@@ -59,6 +59,42 @@ class TestRetentionCycle(RetentionCommon):
         )
         self.assertFalse([b for b in bodies if "Retention status" in b], "status changes stay out of the chatter")
 
+    def test_first_classification_is_not_history(self):
+        """A company's first classification (none of its customers has a status yet: the first night after the
+        install) is where every customer starts, not a change: nothing of it in the status history, each customer's
+        Status Since holds the day. From the next night on, changes are entered, and so is a new customer's first
+        status (issue #23: a million "- to Lost" rows dated the first night told nothing and took 25 s)."""
+        company = self.env.company
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE retention_customer SET retention_status = NULL, retention_status_since = NULL "
+            "WHERE company_id = %s",
+            [company.id],
+        )
+        self.env.invalidate_all()
+        history = self.env["retention.status.history"]
+        before = history.search([])
+        first_day = self.BASE + D(days=2)
+        self._run(first_day)
+        self.assertEqual(self.regular.retention_status, "active")
+        self.assertEqual(self.regular.retention_status_since, first_day)
+        classified = self.env["retention.customer"].search_count(
+            [("company_id", "=", company.id), ("retention_status", "!=", False)]
+        )
+        self.assertGreater(classified, 1, "the whole base of the company is classified")
+        self.assertEqual(history.search([]), before, "the first classification enters nothing in the history")
+        # the next nights: a change is entered, and a customer new to the company with its first status
+        newcomer = self._create_customer("Newcomer Co", user=self.salesman)
+        self._create_orders(newcomer, [first_day + D(days=1)])
+        warm_day = self._warm_day(self.regular)
+        self._run(warm_day)
+        self.assertEqual(self.regular.retention_status, "warm")
+        entered = (history.search([]) - before).filtered(lambda h: h.partner_id in self.regular | newcomer)
+        self.assertEqual(
+            sorted((h.partner_id.name, h.old_status, h.new_status) for h in entered),
+            [("Newcomer Co", False, "active"), ("Regular Ten-Day Co", "active", "warm")],
+        )
+
     def test_warm_followup_repeats_every_14_days(self):
         """Warm: one follow-up due today, assigned to the salesperson; the next one 14 days after it was done."""
         warm_day = self._warm_day(self.regular)

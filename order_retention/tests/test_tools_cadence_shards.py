@@ -33,6 +33,32 @@ def history(seed, customers=400):
     return pd.DataFrame(rows, columns=["partner_id", "date", "amount", "peer_group"])
 
 
+def customer_copy_rows(customers):
+    """The binary COPY of ``frames.fact_copy_sql`` as PostgreSQL sends it, one piece per row: (partner id, days,
+    amounts, team or -1) per customer, the header in the first piece, the trailer last."""
+    pieces = []
+    for pid, days, amounts, team in customers:
+        count = len(days)
+        pairs_days = np.zeros(count, dtype=[("len", ">i4"), ("day", ">i4")])
+        pairs_days["len"], pairs_days["day"] = 4, days
+        pairs_amounts = np.zeros(count, dtype=[("len", ">i4"), ("amount", ">f8")])
+        pairs_amounts["len"], pairs_amounts["amount"] = 8, amounts
+        pieces.append(
+            np.array([4], ">i2").tobytes()
+            + np.array([4, pid, 20 + 8 * count, 1, 0, 23, count, 1], ">i4").tobytes()
+            + pairs_days.tobytes()
+            + np.array([20 + 12 * count, 1, 0, 701, count, 1], ">i4").tobytes()
+            + pairs_amounts.tobytes()
+            + np.array([4, team], ">i4").tobytes()
+        )
+    header = frames.COPY_SIGNATURE + bytes(8)
+    if pieces:
+        pieces[0] = header + pieces[0]
+    else:
+        pieces.append(header)
+    return pieces + [frames.COPY_TRAILER]
+
+
 def sharded(orders, shard_count, chunk_size, seed, params=None, expected=0):
     """Feed ``orders`` to CadenceShards in ``shard_count`` shards of whole customers, in a shuffled order."""
     rng = np.random.default_rng(seed)
@@ -114,47 +140,71 @@ class TestToolsCadenceShards(BaseCase):
             cadence.CadenceShards("2026-01-31")
 
     @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(seed=st.integers(0, 10_000), shard_bytes=st.integers(1, 4000), max_write=st.integers(1, 700))
-    def test_fact_sink_keeps_every_row_and_whole_customers(self, seed, shard_bytes, max_write):
-        """The COPY sink cuts the ordered binary stream into shards wherever the writes fall (mid-row
-        too): every row arrives once, decoded, no customer is split over two shards, and every row
-        carries its customer's latest sales team."""
+    @given(
+        seed=st.integers(0, 10_000),
+        shard_bytes=st.integers(1, 4000),
+        max_write=st.one_of(st.none(), st.integers(1, 700)),
+    )
+    def test_fact_sink_keeps_every_order_and_whole_customers(self, seed, shard_bytes, max_write):
+        """The COPY sink reads the stream of one row per customer into shards of orders, whether each write
+        brings one row (as psycopg2 does, ``max_write`` None) or the writes fall anywhere (mid-row too): every
+        order arrives once, decoded, in the customer's date order, no customer is split over two shards, and
+        every order carries its customer's latest sales team."""
         rng = np.random.default_rng(seed)
-        rows = []
+        customers = []
         for pid in range(1, int(rng.integers(1, 60))):
-            for _j in range(int(rng.integers(1, 25))):
-                peer = -1 if rng.random() < 0.3 else int(rng.integers(1, 5))
-                rows.append((4, 4, pid * 13, 4, 20000 + int(rng.integers(0, 900)), 8, rng.random() * 99, 4, peer))
-        records = np.array(rows, dtype=frames.FACT_ROW)
-        data = frames.COPY_SIGNATURE + bytes(8) + records.tobytes() + frames.COPY_TRAILER
+            count = int(rng.integers(1, 25))
+            days = np.sort(rng.integers(20000, 20900, count)).tolist()
+            team = -1 if rng.random() < 0.3 else int(rng.integers(1, 5))
+            customers.append((pid * 13, days, (rng.random(count) * 99).tolist(), team))
+        pieces = customer_copy_rows(customers)
         got = []
         sink = frames.ShardedFactSink(got.append, shard_bytes)
-        position = 0
-        while position < len(data):
-            size = int(rng.integers(1, max_write + 1))
-            sink.write(data[position : position + size])
-            position += size
+        if max_write is None:
+            for piece in pieces:
+                sink.write(piece)
+        else:
+            data, position = b"".join(pieces), 0
+            while position < len(data):
+                size = int(rng.integers(1, max_write + 1))
+                sink.write(data[position : position + size])
+                position += size
         sink.close()
-        self.assertEqual((sink.shards, sink.rows), (len(got), len(rows)))
+        got = [shard.orders() for shard in got]
+        orders = [
+            (pid, day, amount, team)
+            for pid, days, amounts, team in customers
+            for day, amount in zip(days, amounts, strict=True)
+        ]
+        self.assertEqual((sink.shards, sink.rows), (len(got), len(orders)))
         facts = pd.concat(got) if got else pd.DataFrame(columns=["partner_id", "date", "amount", "peer_group"])
-        self.assertEqual(facts["partner_id"].tolist(), [row[2] for row in rows])
-        self.assertEqual(facts["amount"].tolist(), [row[6] for row in rows])
-        # every row carries the team of its customer's last row (its latest order): the peer group
-        last_team = {row[2]: row[8] for row in rows}
-        self.assertEqual(facts["peer_group"].isna().tolist(), [last_team[row[2]] < 0 for row in rows])
-        self.assertEqual(facts["peer_group"].fillna(-1).tolist(), [float(last_team[row[2]]) for row in rows])
+        self.assertEqual(facts["partner_id"].tolist(), [row[0] for row in orders])
+        self.assertEqual(facts["amount"].tolist(), [row[2] for row in orders])
+        self.assertEqual(facts["peer_group"].isna().tolist(), [row[3] < 0 for row in orders])
+        self.assertEqual(facts["peer_group"].fillna(-1).tolist(), [float(row[3]) for row in orders])
         self.assertEqual(
-            facts["date"].tolist(), [pd.Timestamp("1970-01-01") + pd.Timedelta(days=row[4]) for row in rows]
+            facts["date"].tolist(), [pd.Timestamp("1970-01-01") + pd.Timedelta(days=row[1]) for row in orders]
         )
         owners = [set(shard["partner_id"]) for shard in got]
         self.assertEqual(sum(len(o) for o in owners), len(set().union(*owners)) if owners else 0)
 
     def test_fact_sink_refuses_a_broken_stream(self):
-        """Not a binary COPY, or one cut mid-row: a ValueError, never rows made up from garbage."""
-        for data in (b"not a copy stream at all", frames.COPY_SIGNATURE + bytes(8) + b"\x00\x04\x00"):
-            sink = frames.ShardedFactSink(lambda frame: None, 10)
-            with self.assertRaises(ValueError):
+        """Not a binary COPY, one cut mid-row, a row of another layout or with an empty amount: a ValueError,
+        never orders made up from garbage."""
+        body = customer_copy_rows([(7, [20000, 20010], [5.0, 6.0], 2)])[0][19:]
+        broken = [
+            b"not a copy stream at all",
+            frames.COPY_SIGNATURE + bytes(8) + body[:40],  # cut mid-row
+            frames.COPY_SIGNATURE + bytes(8) + b"\x00\x05" + body[2:],  # five fields
+            frames.COPY_SIGNATURE + bytes(8) + body.replace(b"\x00\x00\x02\xbd", b"\x00\x00\x06\xa4"),  # numeric[]
+            # an empty amount (length -1) in place of the second one
+            frames.COPY_SIGNATURE + bytes(8) + body[:-20] + b"\xff\xff\xff\xff" + body[-16:],
+        ]
+        for data in broken:
+            sink = frames.ShardedFactSink(lambda shard: shard.orders(), 10)
+            with self.assertRaises(ValueError, msg=data):
                 sink.write(data)
+                sink.write(frames.COPY_TRAILER)
                 sink.close()
 
     def test_sentences_only_for_status_changes(self):

@@ -61,7 +61,13 @@ def summarise(pid, day, amount, peer, peer_index):
     cust_end = np.concatenate((cust_start[1:], [len(occ_pid)]))
     n_cust = len(cust_start)
     # peer group of each customer: the group of its latest order that has one
-    codes, uniques = pd.factorize(pd.Series(peer, dtype="object"), use_na_sentinel=True)
+    # (numbers, the adapter's sales teams, are factorised as they are: as objects they took four times longer)
+    values = (
+        peer
+        if getattr(peer, "dtype", None) is not None and peer.dtype.kind in "fiu"
+        else pd.Series(peer, dtype="object")
+    )
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
     global_codes = np.array([peer_index.setdefault(value, len(peer_index)) for value in uniques], dtype="int64")
     row_cust = np.cumsum(np.concatenate(([True], pid[1:] != pid[:-1]))) - 1
     cust_peer = np.full(n_cust, -1, dtype="int64")

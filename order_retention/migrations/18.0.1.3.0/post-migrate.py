@@ -120,10 +120,8 @@ def migrate(cr, version):
         cr.execute("ANALYZE retention_migrate_company")
         cr.execute(
             f"""
-            INSERT INTO retention_customer (partner_id, company_id, user_id, {columns},
-                                            create_uid, create_date, write_uid, write_date)
-            SELECT p.id, COALESCE(p.company_id, mc.company_id, %s),
-                   p.user_id, {values}, 1, NOW() AT TIME ZONE 'UTC', 1, NOW() AT TIME ZONE 'UTC'
+            INSERT INTO retention_customer (partner_id, company_id, user_id, {columns})
+            SELECT p.id, COALESCE(p.company_id, mc.company_id, %s), p.user_id, {values}
               FROM res_partner p
               LEFT JOIN retention_migrate_company mc ON mc.partner_id = p.id
              WHERE p.id = p.commercial_partner_id AND ({anything})
