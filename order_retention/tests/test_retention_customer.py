@@ -77,8 +77,10 @@ class TestRetentionCustomer(RetentionCommon):
         in_other = self.shared.with_company(self.other)
         self.assertEqual(in_other.retention_customer_id, other_row)
         self.assertEqual(in_other.retention_status, other_row.retention_status)
-        # each company's status history and churn model
-        self.assertEqual(self.shared.retention_history_ids.company_id, self.main | self.other)
+        # each company's status history and churn model: the other company's first classification (none of its
+        # customers had a status) is where they start, not a change, and its history starts with the next change
+        self.assertEqual(self.shared.retention_history_ids.company_id, self.main)
+        self.assertEqual(other_row.retention_status_since, self.BASE)
         runs = self.env["retention.model.run"].search([("date", "=", self.BASE)])
         self.assertEqual(runs.company_id, self.main | self.other)
 
