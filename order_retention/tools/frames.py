@@ -161,6 +161,7 @@ COPY_TRAILER = b"\xff\xff"
 _ROW_FIXED, _ROW_PER_ORDER = 66, 20
 _INT4_OID, _FLOAT8_OID = 23, 701
 _DAYS_AT = 34  # the first (length, value) pair of the days array; its header (ndim, flags, type, n, lbound) is before
+_PARTNER_AT, _COUNT_AT = 6, 26  # the partner id; the order count (the days array's size)
 
 
 def fact_copy_sql(query_sql):
@@ -185,7 +186,7 @@ def _walk_rows(view, start, stop):
     starts = []
     position = start
     while position + _DAYS_AT <= stop:
-        count = int.from_bytes(view[position + 26 : position + 30], "big")
+        count = int.from_bytes(view[position + _COUNT_AT : position + _COUNT_AT + 4], "big")
         if count < 1:
             raise ValueError("a customer row without orders in the binary COPY of the order facts")
         end = position + _ROW_FIXED + _ROW_PER_ORDER * count
@@ -208,10 +209,17 @@ def _rows_from_writes(view, ends, start, stop):
     lengths = ends - starts
     if (lengths < _ROW_FIXED + _ROW_PER_ORDER).any():
         return None
-    counts = _int4_at(view, starts + 26)
+    counts = _int4_at(view, starts + _COUNT_AT)
     if not (lengths == _ROW_FIXED + _ROW_PER_ORDER * counts).all():
         return None
     return starts
+
+
+def _teams(view, starts, counts):
+    """The sales team of the latest order of the customer rows at ``starts`` (the row's last field), NaN for none."""
+    team = _int4_at(view, starts + _ROW_FIXED + _ROW_PER_ORDER * counts - 4).astype("float64")
+    team[team < 0] = np.nan
+    return team
 
 
 def _customer_rows(view, starts):
@@ -221,7 +229,7 @@ def _customer_rows(view, starts):
         return pd.DataFrame({"partner_id": [], "date": [], "amount": [], "peer_group": []}).astype(
             {"partner_id": "int64", "date": "datetime64[ns]", "amount": "float64", "peer_group": "float64"}
         )
-    counts = _int4_at(view, starts + 26)
+    counts = _int4_at(view, starts + _COUNT_AT)
     amounts_at = starts + _DAYS_AT + 8 * counts  # the amounts array's length field
     ends = starts + _ROW_FIXED + _ROW_PER_ORDER * counts
     expected = [  # (where, what): lengths, array headers (1 dimension, no NULL, type, size, lower bound 1)
@@ -250,14 +258,12 @@ def _customer_rows(view, starts):
     if not ((_int4_at(view, day_at) == 4).all() and (_int4_at(view, amount_at) == 8).all()):
         raise ValueError("an empty order date or amount in the binary COPY of the order facts")
     windows = np.lib.stride_tricks.sliding_window_view(view, 8)
-    team = _int4_at(view, ends - 4).astype("float64")
-    team[team < 0] = np.nan
     return pd.DataFrame(
         {
-            "partner_id": np.repeat(_int4_at(view, starts + 6), counts),
+            "partner_id": np.repeat(_int4_at(view, starts + _PARTNER_AT), counts),
             "date": _int4_at(view, day_at + 4).astype("datetime64[D]").astype("datetime64[ns]"),
             "amount": windows[amount_at + 4].view(">f8")[:, 0].astype("float64"),
-            "peer_group": np.repeat(team, counts),
+            "peer_group": np.repeat(_teams(view, starts, counts), counts),
         }
     )
 
@@ -278,10 +284,10 @@ class FactShard:
     def teams(self):
         """The sales team of each customer's latest order (NaN: none), indexed by partner id."""
         view = np.frombuffer(self.blob, dtype=np.uint8)
-        counts = _int4_at(view, self.starts + 26)
-        team = _int4_at(view, self.starts + _ROW_FIXED + _ROW_PER_ORDER * counts - 4).astype("float64")
-        team[team < 0] = np.nan
-        return pd.Series(team, index=pd.Index(_int4_at(view, self.starts + 6), name="partner_id"), name="peer_group")
+        team = _teams(view, self.starts, _int4_at(view, self.starts + _COUNT_AT))
+        return pd.Series(
+            team, index=pd.Index(_int4_at(view, self.starts + _PARTNER_AT), name="partner_id"), name="peer_group"
+        )
 
 
 class ShardedFactSink:
@@ -338,7 +344,7 @@ class ShardedFactSink:
             starts, rest = _walk_rows(view, start, stop)
         if final and rest != stop:
             raise ValueError("truncated binary COPY stream of the order facts")
-        orders_count = int(_int4_at(view, starts + 26).sum()) if len(starts) else 0
+        orders_count = int(_int4_at(view, starts + _COUNT_AT).sum()) if len(starts) else 0
         del view
         if rest < len(blob) and not final:
             self._buffer = bytearray(memoryview(blob)[rest:])
