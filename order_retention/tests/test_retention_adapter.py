@@ -263,6 +263,35 @@ class TestRetentionAdapter(RetentionCommon):
         self.assertNotEqual(self.company.retention_status, status)
         self.assertGreater(self.company.retention_last_computed, datetime.datetime(2000, 1, 1))
 
+    def test_value_at_risk_tolerance_follows_its_factors(self):
+        """The value at risk (annual value x churn probability) is rewritten when it moved by more than 5 % of
+        itself or 5 points of probability of the annual value, not for a drift of a small value at risk."""
+        as_of = self.BASE + D(days=3)
+        self.Cycle._retention_compute_all(as_of)
+        customer = self.env["retention.customer"].search(
+            [("partner_id", "=", self.company.id), ("company_id", "=", self.env.company.id)]
+        )
+        customer.flush_recordset()
+        annual, at_risk = customer.retention_annual_value, customer.retention_value_at_risk
+        self.assertGreater(annual, 100.0)
+        tolerance = self.Cycle.PROBABILITY_TOLERANCE * annual
+        self.assertGreater(tolerance, self.Cycle.AMOUNT_TOLERANCE * at_risk, "the probability's tolerance is wider")
+
+        def stored_off_by(delta):
+            self.env.cr.execute(
+                "UPDATE retention_customer SET retention_value_at_risk = %s, retention_last_computed = '2000-01-01' "
+                "WHERE id = %s",
+                [at_risk + delta, customer.id],
+            )
+            self.Cycle._retention_compute_all(as_of)
+            self.env.invalidate_all()
+            return customer.retention_last_computed != datetime.datetime(2000, 1, 1)
+
+        self.assertFalse(stored_off_by(0.9 * tolerance), "within 5 points of probability: not rewritten")
+        self.assertAlmostEqual(customer.retention_value_at_risk, at_risk + 0.9 * tolerance, places=2)
+        self.assertTrue(stored_off_by(1.1 * tolerance), "beyond both tolerances: rewritten")
+        self.assertAlmostEqual(customer.retention_value_at_risk, at_risk, places=2)
+
     def test_team_follows_the_latest_order(self):
         """The customer's team is the team of its latest confirmed order, and is cleared with its orders."""
         other_team = self.env["crm.team"].create({"name": "Retention Second Team"})
