@@ -55,6 +55,7 @@
         "demo/order_retention_demo.xml",
     ],
     "post_init_hook": "post_init_hook",
+    "uninstall_hook": "uninstall_hook",
     "assets": {
         "web.assets_backend": [
             "order_retention/static/src/js/activity_outcome.js",

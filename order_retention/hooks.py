@@ -21,3 +21,12 @@ def post_init_hook(env):
         """
         )
     )
+
+
+def uninstall_hook(env):
+    """Remove what the module made outside Odoo's models: the triggers on sale_order and res_partner that note
+    changed orders (an order written after the uninstallation must not call a function of a module that is gone),
+    their functions, the kept order facts and the cycle's stage table."""
+    env["retention.fact.cache"]._retention_drop()
+    env.cr.execute(SQL("DROP VIEW IF EXISTS retention_result_staged"))
+    env.cr.execute(SQL("DROP TABLE IF EXISTS retention_result_stage"))

@@ -11,6 +11,7 @@ from . import test_tools_explanations
 from . import test_tools_population
 from . import test_retention_adapter
 from . import test_retention_cycle
+from . import test_retention_fact_cache
 from . import test_retention_backtest
 from . import test_retention_churn
 from . import test_tour

@@ -41,10 +41,13 @@ RESULT_COLUMNS = [
 ]
 
 
-# The engine results in binary COPY layout (the columns of RESULT_COLUMNS): statuses
-# and RFM segments as 1-based codes into STATUSES / RFM_SEGMENTS, the RFM score as its number (545),
-# dates as days since 2000-01-01 (PostgreSQL's binary date), NaN floats and team -1 for NULL.
+# The engine results in binary COPY layout (the columns of RESULT_COLUMNS, after the company and whether this is its
+# first classification): statuses and RFM segments as 1-based codes into STATUSES / RFM_SEGMENTS, the RFM score as
+# its number (545), dates as days since 2000-01-01 (PostgreSQL's binary date), NaN floats and team -1 for NULL. They
+# are copied as they are into the stage table; ``result_raw_select`` reads them back with labels and NULLs.
 RESULT_ROW_FIELDS = [
+    ("company_id", ">i4"),
+    ("first_classification", "u1"),
     ("partner_id", ">i4"),
     ("status", ">i2"),
     ("days_since_last", ">i4"),
@@ -71,7 +74,7 @@ RESULT_ROW = np.dtype(
     [("fields", ">i2")]
     + [item for name, code in RESULT_ROW_FIELDS for item in (("%s_len" % name, ">i4"), (name, code))]
 )
-_SQL_TYPES = {">i2": "int2", ">i4": "int4", ">f8": "float8"}
+_SQL_TYPES = {">i2": "int2", ">i4": "int4", ">f8": "float8", "u1": "bool"}
 _DATE_FIELDS = ("last_order_date", "expected_next_date", "warning_date")
 _PG_EPOCH = np.datetime64("2000-01-01", "D")
 
@@ -82,11 +85,12 @@ def result_raw_columns():
 
 
 def result_raw_select(raw_table):
-    """SQL (str) selecting RESULT_COLUMNS from the binary rows' table, NULLs and codes restored."""
+    """SQL (str) selecting the company, first_classification and RESULT_COLUMNS from the binary rows' table, NULLs
+    and codes restored."""
     statuses = "ARRAY[%s]::varchar[]" % ", ".join("'%s'" % status for status in STATUSES)
     segments = "ARRAY[%s]::varchar[]" % ", ".join("'%s'" % segment.replace("'", "''") for segment in RFM_SEGMENTS)
     nullable = {"mean_gap", "std_gap"}
-    columns = []
+    columns = ["r.company_id", "r.first_classification"]
     for name, _sql_type in RESULT_COLUMNS:
         if name == "status":
             columns.append("(%s)[r.status] AS status" % statuses)
@@ -103,14 +107,20 @@ def result_raw_select(raw_table):
     return "SELECT %s FROM %s r" % (", ".join(columns), raw_table)
 
 
-def result_to_binary(result):
-    """An engine result (indexed by partner_id, with ``team_id``) as a binary COPY stream of
-    RESULT_ROW rows. Floats are rounded to 4 decimals (as stored: a figure that did not move compares
+# every row's field count and field lengths, the same in every row: written once, copied into each row
+_RESULT_TEMPLATE = np.zeros(1, dtype=RESULT_ROW)
+_RESULT_TEMPLATE["fields"] = len(RESULT_ROW_FIELDS)
+for _name, _code in RESULT_ROW_FIELDS:
+    _RESULT_TEMPLATE["%s_len" % _name] = np.dtype(_code).itemsize
+
+
+def result_to_binary(result, company_id=0, first_classification=False):
+    """An engine result (indexed by partner_id, with ``team_id``) of the company ``company_id`` as a binary COPY
+    stream of RESULT_ROW rows. Floats are rounded to 4 decimals (as stored: a figure that did not move compares
     equal to yesterday's)."""
-    rows = np.zeros(len(result), dtype=RESULT_ROW)
-    rows["fields"] = len(RESULT_ROW_FIELDS)
-    for name, code in RESULT_ROW_FIELDS:
-        rows["%s_len" % name] = np.dtype(code).itemsize
+    rows = np.repeat(_RESULT_TEMPLATE, len(result))
+    rows["company_id"] = company_id
+    rows["first_classification"] = bool(first_classification)
     rows["partner_id"] = result.index.to_numpy()
     rows["status"] = _codes(result["status"], STATUSES)
     rows["rfm_segment"] = _codes(result["rfm_segment"], RFM_SEGMENTS)
@@ -120,11 +130,14 @@ def result_to_binary(result):
     team = pd.to_numeric(result["team_id"]).to_numpy(dtype="float64")
     rows["team_id"] = np.where(np.isnan(team), -1, team).astype("int64")
     for name, code in RESULT_ROW_FIELDS:
-        if name in ("partner_id", "status", "rfm_segment", "rfm_score", "team_id") or name in _DATE_FIELDS:
+        if name in _NOT_FIGURES or name in _DATE_FIELDS:
             continue
         values = result[name].to_numpy(dtype="float64")
         rows[name] = np.round(values, 4) if code == ">f8" else values
     return io.BytesIO(COPY_SIGNATURE + bytes(8) + rows.tobytes() + COPY_TRAILER)
+
+
+_NOT_FIGURES = ("company_id", "first_classification", "partner_id", "status", "rfm_segment", "rfm_score", "team_id")
 
 
 def _codes(values, labels):
@@ -164,15 +177,20 @@ _DAYS_AT = 34  # the first (length, value) pair of the days array; its header (n
 _PARTNER_AT, _COUNT_AT = 6, 26  # the partner id; the order count (the days array's size)
 
 
-def fact_copy_sql(query_sql):
-    """COPY statement streaming the fact query (partner_id, day, amount, team_id, ordered_at, order_id, ordered
-    by customer, then date and id) one row per customer in the layout read by ShardedFactSink: the arrays keep
-    the query's order (each customer's rows reach the aggregate in it), so the last team is the latest order's."""
-    return (
-        "COPY (SELECT partner_id::int4, array_agg(day::int4), array_agg(amount::float8), "
-        "COALESCE((array_agg(team_id))[count(*)], -1)::int4 "
-        "FROM (%s) facts GROUP BY partner_id ORDER BY partner_id) TO STDOUT WITH (FORMAT binary)" % query_sql
-    )
+# The fact query (partner_id, day, amount, team_id, ordered_at, order_id, ordered by customer, then date and id) as
+# one row per customer in the layout read by ShardedFactSink: the arrays keep the query's order (each customer's rows
+# reach the aggregate in it), so the last team is the latest order's. ``%s``: the fact query. The rows kept between
+# nights (models/retention_fact_cache.py) are these rows.
+FACT_ROWS = (
+    "SELECT partner_id::int4, array_agg(day::int4), array_agg(amount::float8), "
+    "COALESCE((array_agg(team_id))[count(*)], -1)::int4 "
+    "FROM (%s) facts GROUP BY partner_id ORDER BY partner_id"
+)
+
+
+def fact_copy_sql(rows_sql):
+    """COPY statement streaming ``rows_sql`` (rows in the layout of FACT_ROWS) in binary."""
+    return "COPY (%s) TO STDOUT WITH (FORMAT binary)" % rows_sql
 
 
 def _int4_at(view, positions):
