@@ -263,6 +263,12 @@ def reset_retention(env):
     )
     cr.execute("DELETE FROM retention_status_history")
     cr.execute("DELETE FROM retention_model_run")
+    # the previous run's day between two nights (a_day_of_orders): its orders removed, its cancellations undone
+    cr.execute(
+        "DELETE FROM sale_order WHERE name LIKE 'D%%' AND partner_id IN (SELECT id FROM res_partner "
+        "WHERE name LIKE 'Bench Customer %%')"
+    )
+    cr.execute("UPDATE sale_order SET state = 'sale' WHERE state = 'cancel' AND name LIKE 'B%%'")
     cr.execute("DELETE FROM mail_message WHERE model = 'res.partner' AND message_type = 'notification'")
     # the customers' figures: on res_partner (stored retention_* columns), in a table of their own when there is one
     columns = [
@@ -277,9 +283,63 @@ def reset_retention(env):
         )
     if "retention.customer" in env:
         cr.execute("DELETE FROM %s" % env["retention.customer"]._table)
+    cr.execute("SELECT to_regclass('retention_fact_cache_state') IS NOT NULL")
+    if cr.fetchone()[0]:  # the order facts kept between nights: the first recompute reads every order again
+        cr.execute("TRUNCATE retention_fact_cache, retention_fact_cache_state, retention_fact_dirty")
     env["ir.config_parameter"].set_param("order_retention.last_compute_date", False)
     env["ir.config_parameter"].set_param("order_retention.last_allocate_date", False)
     env.invalidate_all()
+
+
+def a_day_of_orders(env, day, partner_ids, seed=11):
+    """What a day brings between two nights, in SQL as an import or the ORM would write it: new confirmed orders
+    from 0.5 % of the customers (dated ``day``), 0.05 % of the customers' latest orders cancelled, 100 orders moved
+    to another customer. Returns the counts."""
+    cr = env.cr
+    rng = np.random.default_rng(seed)
+    n = len(partner_ids)
+    buyers = rng.choice(partner_ids, size=max(1, n // 200), replace=False).tolist()
+    cr.execute(
+        SQL(
+            """
+        INSERT INTO sale_order (name, partner_id, partner_invoice_id, partner_shipping_id, company_id, date_order,
+                                state, amount_untaxed, amount_total, currency_rate, currency_id, team_id)
+        SELECT 'D' || so.id, so.partner_id, so.partner_id, so.partner_id, so.company_id, %(day)s, 'sale',
+               so.amount_untaxed, so.amount_total, 1.0, so.currency_id, so.team_id
+          FROM (SELECT DISTINCT ON (partner_id) * FROM sale_order
+                 WHERE partner_id = ANY(%(buyers)s) AND state = 'sale' ORDER BY partner_id, date_order DESC) so
+        """,
+            day=datetime.datetime.combine(day, datetime.time(11, 0)),
+            buyers=buyers,
+        )
+    )
+    added = cr.rowcount
+    cancelled_partners = rng.choice(partner_ids, size=max(1, n // 2000), replace=False).tolist()
+    cr.execute(
+        SQL(
+            """
+        UPDATE sale_order SET state = 'cancel' WHERE id IN (
+            SELECT DISTINCT ON (partner_id) id FROM sale_order
+             WHERE partner_id = ANY(%s) AND state = 'sale' ORDER BY partner_id, date_order DESC)
+        """,
+            cancelled_partners,
+        )
+    )
+    cancelled = cr.rowcount
+    movers = rng.choice(partner_ids, size=200, replace=False).tolist()
+    cr.execute(
+        SQL(
+            """
+        UPDATE sale_order so SET partner_id = moves.target FROM (
+            SELECT DISTINCT ON (o.partner_id) o.id, (%(to)s::int[])[row_number() OVER ()] AS target
+              FROM sale_order o WHERE o.partner_id = ANY(%(from)s) AND o.state = 'sale'
+             ORDER BY o.partner_id, o.date_order) moves
+         WHERE so.id = moves.id
+        """,
+            **{"from": movers[:100], "to": movers[100:]},
+        )
+    )
+    return {"new orders": added, "cancelled": cancelled, "moved to another customer": cr.rowcount}
 
 
 def _print_written(env, n_customers):
@@ -292,6 +352,18 @@ def _print_written(env, n_customers):
             ", ".join("%s %.2f s" % item for item in env.cr.cache.get("retention_timings", {}).items()),
         )
     )
+    for company_id, done in sorted(env.cr.cache.get("retention_fact_cache", {}).items()):
+        if done.get("full"):
+            print(
+                "  order facts of company %d: every order read (%d customers: read %.2f s, kept for the next night "
+                "in %.2f s)" % (company_id, done["customers"], done.get("read_seconds", 0), done.get("keep_seconds", 0))
+            )
+        else:
+            print(
+                "  order facts of company %d: kept from the last night; %d customers read again (%d with orders)"
+                % (company_id, done["customers"], done["rebuilt"])
+            )
+    env.cr.cache.pop("retention_fact_cache", None)
 
 
 def _reset_tables(env):
@@ -414,6 +486,8 @@ def run(env, n_customers=100_000, orders_per_customer=10, activities=10_000, nai
     print("  peak RSS of the process so far %.0f MB" % _rss_mb())
     _print_sizes(env.cr, "after the first recompute")
     _timed("VACUUM ANALYZE after the first classification", _vacuum, env.cr.dbname)
+    day = a_day_of_orders(env, today, partner_ids)
+    print("  the day between the two nights: %s" % ", ".join("%d %s" % (v, k) for k, v in day.items()))
     meter = WriteMeter(env.cr, "next-day recompute").start()
     counts, t_compute = _timed(
         "daily recompute (next day): fetch + engine + write-back + history", cycle._retention_compute_all, today

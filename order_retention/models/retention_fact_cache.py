@@ -27,6 +27,8 @@ nothing to read over RPC, and the tables hold no more than ``sale_order`` does.
 import datetime
 import hashlib
 import logging
+import tempfile
+import time
 
 from odoo import api, models
 from odoo.tools import SQL
@@ -111,28 +113,31 @@ class RetentionFactCache(models.AbstractModel):
     _description = "Customer Retention: Order Facts Kept Between Nights"
 
     def init(self):
-        """The three tables and the triggers (idempotent; on each update of the module the kept facts are
-        forgotten: the next night rebuilds them with the module's new rules)."""
+        """The three tables and the triggers (made anew on each update of the module: the kept facts are
+        forgotten, the next night reads them again under the module's new rules)."""
         res = super().init()
         cr = self.env.cr
         cr.execute(
             SQL(
                 """
-            CREATE UNLOGGED TABLE IF NOT EXISTS %(facts)s (
-                company_id int4 NOT NULL, partner_id int4 NOT NULL, days int4[] NOT NULL, amounts float8[] NOT NULL,
-                team_id int4 NOT NULL, PRIMARY KEY (company_id, partner_id));
-            CREATE UNLOGGED TABLE IF NOT EXISTS %(state)s (
+            DROP TABLE IF EXISTS %(facts)s, %(state)s, %(dirty)s;
+            CREATE UNLOGGED TABLE %(facts)s (
+                partner_id int4 NOT NULL, days int4[] NOT NULL, amounts float8[] NOT NULL, team_id int4 NOT NULL,
+                -- a full read is copied back in as it streamed out (rows without the company): the company is then
+                -- the one the transaction is reading (SET LOCAL order_retention.fact_company)
+                company_id int4 NOT NULL DEFAULT current_setting('order_retention.fact_company')::int4,
+                PRIMARY KEY (company_id, partner_id));
+            CREATE UNLOGGED TABLE %(state)s (
                 company_id int4 PRIMARY KEY, until timestamp NOT NULL, rules varchar NOT NULL,
                 built_on date NOT NULL, customers int4 NOT NULL);
-            CREATE UNLOGGED TABLE IF NOT EXISTS %(dirty)s (partner_id int4 NOT NULL, company_id int4 NOT NULL);
-            TRUNCATE %(facts)s, %(state)s, %(dirty)s;
+            CREATE UNLOGGED TABLE %(dirty)s (partner_id int4 NOT NULL, company_id int4 NOT NULL);
             """,
                 facts=SQL.identifier(FACTS_TABLE),
                 state=SQL.identifier(STATE_TABLE),
                 dirty=SQL.identifier(DIRTY_TABLE),
             )
         )
-        for table, (function, body) in FUNCTIONS.items():
+        for function, body in FUNCTIONS.values():
             cr.execute(
                 SQL(
                     "CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS %s",
@@ -173,19 +178,84 @@ class RetentionFactCache(models.AbstractModel):
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
     @api.model
-    def _retention_refresh(self, as_of, company):
-        """Bring the kept facts of ``company`` up to ``as_of`` (rebuilt whole or only the customers whose orders
-        changed, see the module's docstring) and return the SQL selecting them, one row per customer in the layout
-        of ``frames.FACT_ROWS``, ordered by customer. Figures of what was done in ``cr.cache``."""
+    def _retention_read(self, as_of, company, sink):
+        """COPY the order facts of ``company`` up to ``as_of`` into ``sink`` (a file-like ``write``), one row per
+        customer in the layout of ``frames.FACT_ROWS``, ordered by customer, keeping them for the next night: read
+        from the kept facts brought up to date, or, when everything is read again, streamed from the orders (in
+        parallel workers, as without kept facts) and kept on the way (a temporary file copied back in at the end).
+        Figures of what was done in ``cr.cache["retention_fact_cache"]``."""
         Cycle = self.env["retention.cycle"]
         Cycle._retention_flush_facts()
         cr = self.env.cr
-        facts, state, dirty = (SQL.identifier(t) for t in (FACTS_TABLE, STATE_TABLE, DIRTY_TABLE))
         query = Cycle._retention_fact_query(as_of, company)
-        rules = self._retention_rules(query)
         until = datetime.datetime.combine(as_of + datetime.timedelta(days=1), datetime.time.min)
-        # the customers changed since the last night, taken from the queue in this transaction's snapshot
-        changed = self.env.execute_query(
+        rules = self._retention_rules(query)
+        changed = self._retention_take_changed(company)
+        kept = self._retention_kept_state(company)
+        stats = cr.cache.setdefault("retention_fact_cache", {})
+        if self._retention_needs_full_read(as_of, until, rules, kept, changed):
+            self._retention_forget(company)
+            started = time.perf_counter()
+            with tempfile.TemporaryFile(prefix="retention-facts-") as spool:
+                tee = _Tee(sink, spool)
+                cr.copy_expert(self._retention_copy_sql(SQL(frames.FACT_ROWS, query)), tee)
+                read = time.perf_counter()
+                spool.seek(0)
+                # the stream is a whole binary COPY (header, rows, trailer): it goes back in as it came out
+                cr.execute(SQL("SET LOCAL order_retention.fact_company = %s", str(company.id)))
+                cr.copy_expert(
+                    "COPY %s (partner_id, days, amounts, team_id) FROM STDIN WITH (FORMAT binary)" % FACTS_TABLE,
+                    spool,
+                    size=1 << 20,
+                )
+                customers = cr.rowcount
+            cr.execute(SQL("ANALYZE %s", SQL.identifier(FACTS_TABLE)))
+            stats[company.id] = {
+                "full": True,
+                "customers": customers,
+                "read_seconds": round(read - started, 2),
+                "keep_seconds": round(time.perf_counter() - read, 2),
+            }
+            built_on = as_of
+        else:
+            ids, rebuilt = self._retention_rebuild(company, as_of, until, kept[0], changed)
+            stats[company.id] = {"full": False, "customers": len(ids), "rebuilt": rebuilt}
+            [(customers,)] = self.env.execute_query(
+                SQL("SELECT count(*) FROM %s WHERE company_id = %s", SQL.identifier(FACTS_TABLE), company.id)
+            )
+            built_on = kept[2]
+            cr.copy_expert(
+                self._retention_copy_sql(
+                    SQL(
+                        "SELECT partner_id, days, amounts, team_id FROM %s WHERE company_id = %s ORDER BY partner_id",
+                        SQL.identifier(FACTS_TABLE),
+                        company.id,
+                    )
+                ),
+                sink,
+            )
+        self._retention_keep_state(company, until, rules, built_on, customers)
+
+    @api.model
+    def _retention_forget(self, company):
+        """Remove the kept facts of ``company`` (all at once when no other company keeps any: no dead rows)."""
+        facts = SQL.identifier(FACTS_TABLE)
+        [(others,)] = self.env.execute_query(
+            SQL("SELECT EXISTS (SELECT 1 FROM %s WHERE company_id <> %s)", SQL.identifier(STATE_TABLE), company.id)
+        )
+        if others:
+            self.env.cr.execute(SQL("DELETE FROM %s WHERE company_id = %s", facts, company.id))
+        else:
+            self.env.cr.execute(SQL("TRUNCATE %s", facts))
+
+    def _retention_copy_sql(self, query):
+        return frames.fact_copy_sql(self.env.cr.mogrify(query.code, query.params).decode())
+
+    @api.model
+    def _retention_take_changed(self, company):
+        """The customers (contacts and their companies) noted as changed in ``company`` since the last night, taken
+        from the queue in this transaction's snapshot (a change committed meanwhile stays for the next night)."""
+        rows = self.env.execute_query(
             SQL(
                 """
             WITH taken AS (DELETE FROM %(dirty)s WHERE company_id = %(company)s RETURNING partner_id)
@@ -195,62 +265,81 @@ class RetentionFactCache(models.AbstractModel):
                 SELECT p.commercial_partner_id FROM taken t JOIN res_partner p ON p.id = t.partner_id
             ) ids WHERE id IS NOT NULL
             """,
-                dirty=dirty,
+                dirty=SQL.identifier(DIRTY_TABLE),
                 company=company.id,
             )
         )
+        return [row[0] for row in rows]
+
+    @api.model
+    def _retention_kept_state(self, company):
+        """(until, rules, built_on, customers) of the facts kept for ``company``, None when nothing is kept."""
         rows = self.env.execute_query(
             SQL(
                 "SELECT until, rules, built_on, customers FROM %s WHERE company_id = %s FOR UPDATE",
-                state,
+                SQL.identifier(STATE_TABLE),
                 company.id,
             )
         )
-        kept = rows[0] if rows else None
-        full = (
-            not kept
-            or kept[1] != rules
-            or until < kept[0]
-            or (as_of - kept[2]).days >= FULL_REBUILD_DAYS
-            or (as_of - kept[2]).days < 0
-            or len(changed) > max(FULL_REBUILD_SHARE * kept[3], FULL_REBUILD_MIN)
+        return rows[0] if rows else None
+
+    @api.model
+    def _retention_needs_full_read(self, as_of, until, rules, kept, changed):
+        """Whether the kept facts are read again from every order (see the module's docstring)."""
+        if not kept:
+            return True
+        kept_until, kept_rules, built_on, customers = kept
+        age = (as_of - built_on).days
+        return (
+            kept_rules != rules
+            or until < kept_until
+            or not 0 <= age < FULL_REBUILD_DAYS
+            or len(changed) > max(FULL_REBUILD_SHARE * customers, FULL_REBUILD_MIN)
         )
-        stats = cr.cache.setdefault("retention_fact_cache", {})
-        if full:
-            cr.execute(SQL("DELETE FROM %s WHERE company_id = %s", facts, company.id))
-            self._retention_insert(company, query)
-            built_on = as_of
-            stats[company.id] = {"full": True, "customers": cr.rowcount}
-        else:
-            # and the orders the days brought in: dated after the last night's end, up to tonight's
-            ids = [row[0] for row in changed]
-            if until > kept[0]:
-                ids += [
-                    row[0]
-                    for row in self.env.execute_query(
-                        SQL(
-                            """
-                        SELECT DISTINCT p.commercial_partner_id FROM sale_order so
-                          JOIN res_partner p ON p.id = so.partner_id
-                         WHERE so.state = 'sale' AND so.company_id = %s
-                           AND so.date_order >= %s AND so.date_order < %s
-                        """,
-                            company.id,
-                            kept[0],
-                            until,
-                        )
+
+    @api.model
+    def _retention_rebuild(self, company, as_of, until, kept_until, changed):
+        """Read again the facts of the ``changed`` customers and of those with orders dated between the last night's
+        end ``kept_until`` and tonight's ``until``; returns their ids and the number of rows read again (customers with
+        confirmed orders left)."""
+        ids = set(changed)
+        if until > kept_until:
+            ids.update(
+                row[0]
+                for row in self.env.execute_query(
+                    SQL(
+                        """
+                    SELECT DISTINCT p.commercial_partner_id FROM sale_order so
+                      JOIN res_partner p ON p.id = so.partner_id
+                     WHERE so.state = 'sale' AND so.company_id = %s AND so.date_order >= %s AND so.date_order < %s
+                    """,
+                        company.id,
+                        kept_until,
+                        until,
                     )
-                ]
-            ids = sorted(set(ids))
-            if ids:
-                cr.execute(
-                    SQL("DELETE FROM %s WHERE company_id = %s AND partner_id = ANY(%s)", facts, company.id, ids)
                 )
-                self._retention_insert(company, Cycle._retention_fact_query(as_of, company, partners=ids))
-            built_on = kept[2]
-            stats[company.id] = {"full": False, "customers": len(ids), "rebuilt": cr.rowcount if ids else 0}
-        [(customers,)] = self.env.execute_query(SQL("SELECT count(*) FROM %s WHERE company_id = %s", facts, company.id))
-        cr.execute(
+            )
+        ids = sorted(ids)
+        if ids:
+            facts = SQL.identifier(FACTS_TABLE)
+            self.env.cr.execute(
+                SQL("DELETE FROM %s WHERE company_id = %s AND partner_id = ANY(%s)", facts, company.id, ids)
+            )
+            query = self.env["retention.cycle"]._retention_fact_query(as_of, company, partners=ids)
+            self.env.cr.execute(
+                SQL(
+                    "INSERT INTO %s (company_id, partner_id, days, amounts, team_id) SELECT %s, rows.* FROM (%s) rows",
+                    facts,
+                    company.id,
+                    SQL(frames.FACT_ROWS, query),
+                )
+            )
+            return ids, self.env.cr.rowcount
+        return ids, 0
+
+    @api.model
+    def _retention_keep_state(self, company, until, rules, built_on, customers):
+        self.env.cr.execute(
             SQL(
                 """
             INSERT INTO %(state)s (company_id, until, rules, built_on, customers)
@@ -259,7 +348,7 @@ class RetentionFactCache(models.AbstractModel):
                SET until = EXCLUDED.until, rules = EXCLUDED.rules, built_on = EXCLUDED.built_on,
                    customers = EXCLUDED.customers
             """,
-                state=state,
+                state=SQL.identifier(STATE_TABLE),
                 company=company.id,
                 until=until,
                 rules=rules,
@@ -267,23 +356,14 @@ class RetentionFactCache(models.AbstractModel):
                 customers=customers,
             )
         )
-        if full:
-            # the planner's figures of a table rebuilt whole (its reads and the next lookups by customer)
-            cr.execute(SQL("ANALYZE %s", facts))
-        return SQL(
-            "SELECT partner_id, days, amounts, team_id FROM %s WHERE company_id = %s ORDER BY partner_id",
-            facts,
-            company.id,
-        )
 
-    @api.model
-    def _retention_insert(self, company, query):
-        """Insert the fact rows of ``query`` (the fact query of ``company``, maybe of some customers only)."""
-        self.env.cr.execute(
-            SQL(
-                "INSERT INTO %s (company_id, partner_id, days, amounts, team_id) SELECT %s, rows.* FROM (%s) rows",
-                SQL.identifier(FACTS_TABLE),
-                company.id,
-                SQL(frames.FACT_ROWS, query),
-            )
-        )
+
+class _Tee:
+    """A file-like target of a COPY that hands every piece to ``sink`` and writes it to ``spool`` too."""
+
+    def __init__(self, sink, spool):
+        self.sink_write, self.spool_write = sink.write, spool.write
+
+    def write(self, data):
+        self.spool_write(data)
+        return self.sink_write(data)

@@ -2,6 +2,7 @@
 kept rows are the rows a full read of the orders gives, and only the customers who changed are read again."""
 
 import datetime
+import io
 import random
 from unittest.mock import patch
 
@@ -58,11 +59,21 @@ class TestRetentionFactCache(RetentionCommon):
         company = company or self.env.company
         return self._rows(SQL(frames.FACT_ROWS, self.Cycle._retention_fact_query(as_of, company)))
 
+    def _copy(self, as_of, company):
+        """The binary COPY stream of a full read of the orders (what the engine read before facts were kept)."""
+        stream = io.BytesIO()
+        query = SQL(frames.FACT_ROWS, self.Cycle._retention_fact_query(as_of, company))
+        self.env.cr.copy_expert(frames.fact_copy_sql(self.env.cr.mogrify(query.code, query.params).decode()), stream)
+        return stream.getvalue()
+
     def _refresh(self, as_of, company=None):
-        """Bring the kept facts up to ``as_of``; check them against a full read; return what was done."""
+        """Read the facts as of ``as_of`` through the kept ones; check that the engine gets the very bytes of a full
+        read of the orders, and that the kept facts are that read's; return what was done."""
         company = company or self.env.company
         self.env.cr.cache.pop("retention_fact_cache", None)
-        self.Cache._retention_refresh(as_of, company)
+        stream = io.BytesIO()
+        self.Cache._retention_read(as_of, company, stream)
+        self.assertEqual(stream.getvalue(), self._copy(as_of, company), "the engine reads what a full read gives")
         self.assertEqual(self._kept(company), self._full_read(as_of, company), "the kept facts are a full read's")
         return self.env.cr.cache["retention_fact_cache"][company.id]
 
@@ -92,32 +103,47 @@ class TestRetentionFactCache(RetentionCommon):
         cr = self.env.cr
         changes = [
             ("a new confirmed order", lambda: self._create_orders(self.customers[1], [as_of], amount=42.0)),
-            ("a quotation confirmed", lambda: self._create_orders(self.customers[3], [as_of], state="draft").write(
-                {"state": "sale"}
-            )),
-            ("a line's price changed", lambda: self._order(self.customers[4]).order_line[:1].write(
-                {"price_unit": 1234.0}
-            )),
-            ("a line added", lambda: self._order(self.customers[5]).write(
-                {"order_line": [Command.create({"product_id": self.product.id, "price_unit": 10.0})]}
-            )),
+            (
+                "a quotation confirmed",
+                lambda: self._create_orders(self.customers[3], [as_of], state="draft").write({"state": "sale"}),
+            ),
+            (
+                "a line's price changed",
+                lambda: self._order(self.customers[4]).order_line[:1].write({"price_unit": 1234.0}),
+            ),
+            (
+                "a line added",
+                lambda: self._order(self.customers[5]).write(
+                    {"order_line": [Command.create({"product_id": self.product.id, "price_unit": 10.0})]}
+                ),
+            ),
             ("an order cancelled", lambda: self._order(self.customers[2]).write({"state": "cancel"})),
-            ("an order moved to another customer", lambda: self._order(self.customers[3]).write(
-                {"partner_id": self.customers[4].id}
-            )),
+            (
+                "an order moved to another customer",
+                lambda: self._order(self.customers[3]).write({"partner_id": self.customers[4].id}),
+            ),
             ("an order's team changed", lambda: self._order(self.customers[1]).write({"team_id": self.other_team.id})),
-            ("an order re-dated", lambda: self._order(self.customers[5]).write(
-                {"date_order": datetime.datetime.combine(self.BASE - D(days=400), datetime.time(8))}
-            )),
+            (
+                "an order re-dated",
+                lambda: self._order(self.customers[5]).write(
+                    {"date_order": datetime.datetime.combine(self.BASE - D(days=400), datetime.time(8))}
+                ),
+            ),
             ("a contact moved to another company", lambda: self.contact.write({"parent_id": self.customers[1].id})),
             ("a contact made a company of its own", lambda: self.contact.write({"parent_id": False})),
-            ("an amount written in SQL", lambda: cr.execute(
-                "UPDATE sale_order SET amount_untaxed = 9999 WHERE id = %s", [self._order(self.customers[1]).id]
-            )),
-            ("an order deleted in SQL", lambda: cr.execute(
-                "DELETE FROM sale_order_line WHERE order_id = %(id)s; DELETE FROM sale_order WHERE id = %(id)s",
-                {"id": self._order(self.customers[4]).id},
-            )),
+            (
+                "an amount written in SQL",
+                lambda: cr.execute(
+                    "UPDATE sale_order SET amount_untaxed = 9999 WHERE id = %s", [self._order(self.customers[1]).id]
+                ),
+            ),
+            (
+                "an order deleted in SQL",
+                lambda: cr.execute(
+                    "DELETE FROM sale_order_line WHERE order_id = %(id)s; DELETE FROM sale_order WHERE id = %(id)s",
+                    {"id": self._order(self.customers[4]).id},
+                ),
+            ),
         ]
         for label, change in changes:
             with self.subTest(change=label):
@@ -149,9 +175,9 @@ class TestRetentionFactCache(RetentionCommon):
         ICP.set_param("order_retention.winback_min_amount", "80")
         self.assertTrue(self._refresh(as_of)["full"], "another minimum amount")
         self.assertFalse(self._refresh(as_of)["full"])
-        self.env["res.users"].create({"name": "Kept Facts Employee", "login": "kept_facts_emp", "partner_id": (
-            self.contact.id
-        )})
+        self.env["res.users"].create(
+            {"name": "Kept Facts Employee", "login": "kept_facts_emp", "partner_id": (self.contact.id)}
+        )
         self.assertTrue(self._refresh(as_of)["full"], "an employee is never a customer")
         self.assertTrue(self._refresh(as_of + D(days=7))["full"], "a week after the last full read")
         self.assertFalse(self._refresh(as_of + D(days=8))["full"])
