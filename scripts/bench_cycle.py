@@ -331,9 +331,10 @@ def a_day_of_orders(env, day, partner_ids, seed=11):
         SQL(
             """
         UPDATE sale_order so SET partner_id = moves.target FROM (
-            SELECT DISTINCT ON (o.partner_id) o.id, (%(to)s::int[])[row_number() OVER ()] AS target
-              FROM sale_order o WHERE o.partner_id = ANY(%(from)s) AND o.state = 'sale'
-             ORDER BY o.partner_id, o.date_order) moves
+            SELECT firsts.id, (%(to)s::int[])[row_number() OVER (ORDER BY firsts.partner_id)] AS target FROM (
+                SELECT DISTINCT ON (o.partner_id) o.id, o.partner_id
+                  FROM sale_order o WHERE o.partner_id = ANY(%(from)s) AND o.state = 'sale'
+                 ORDER BY o.partner_id, o.date_order) firsts) moves
          WHERE so.id = moves.id
         """,
             **{"from": movers[:100], "to": movers[100:]},

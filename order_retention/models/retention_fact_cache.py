@@ -72,14 +72,12 @@ TRIGGERS = (
 )
 FUNCTIONS = {
     # an order's customer (its contact: the night rolls it up to the company) in the order's company, before and
-    # after the change; nothing to note while no cache exists (before the first night, or after a crash)
+    # after the change. Noted even while nothing is kept: a change committed during the first night's full read (which
+    # does not see it) is then read again the night after
     "sale_order": (
         "retention_fact_mark_order",
         """
         BEGIN
-            IF NOT EXISTS (SELECT 1 FROM retention_fact_cache_state) THEN
-                RETURN NULL;
-            END IF;
             IF TG_OP <> 'INSERT' THEN
                 INSERT INTO retention_fact_dirty (partner_id, company_id) VALUES (OLD.partner_id, OLD.company_id);
             END IF;
@@ -97,8 +95,8 @@ FUNCTIONS = {
         """
         BEGIN
             INSERT INTO retention_fact_dirty (partner_id, company_id)
-            SELECT moved.id, kept.company_id
-              FROM retention_fact_cache_state kept,
+            SELECT moved.id, company.id
+              FROM res_company company,
                    unnest(ARRAY[OLD.commercial_partner_id, NEW.commercial_partner_id, NEW.id]) AS moved(id)
              WHERE moved.id IS NOT NULL;
             RETURN NULL;

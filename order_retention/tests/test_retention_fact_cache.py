@@ -188,15 +188,28 @@ class TestRetentionFactCache(RetentionCommon):
 
     def test_crash_or_upgrade_forgets_and_rebuilds(self):
         """The tables are unlogged: a crash empties them together, and so does an update of the module (its rules
-        may have changed). Nothing is noted while nothing is kept; the next night reads everything."""
+        may have changed): the next night reads everything, and takes what was noted meanwhile."""
         self._refresh(self.BASE)
         self.Cache.init()
         self.env.cr.execute(SQL("SELECT count(*) FROM %s", SQL.identifier(STATE_TABLE)))
         self.assertEqual(self.env.cr.fetchone()[0], 0)
         self._create_orders(self.customers[1], [self.BASE], amount=42.0)
         self.env.cr.execute("SELECT count(*) FROM retention_fact_dirty")
-        self.assertEqual(self.env.cr.fetchone()[0], 0, "nothing kept: nothing noted")
+        self.assertEqual(self.env.cr.fetchone()[0], 1, "noted even while nothing is kept")
         self.assertTrue(self._refresh(self.BASE)["full"])
+        self.env.cr.execute("SELECT count(*) FROM retention_fact_dirty")
+        self.assertEqual(self.env.cr.fetchone()[0], 0, "taken by the full read")
+
+    def test_a_change_during_the_first_night_is_read_the_next(self):
+        """An order changed in another transaction while the first night reads everything (committed after the night's
+        snapshot, so unseen) is noted, and the next night reads its customer again."""
+        self._refresh(self.BASE)
+        # what that other transaction leaves: a noted change the night did not take (its snapshot did not see it)
+        self.env.cr.execute(
+            "INSERT INTO retention_fact_dirty (partner_id, company_id) VALUES (%s, %s)",
+            [self.customers[3].id, self.env.company.id],
+        )
+        self.assertEqual(self._refresh(self.BASE)["customers"], 1)
 
     def test_each_company_keeps_its_own(self):
         """A change in one company's orders marks that company's customer only."""
