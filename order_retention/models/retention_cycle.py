@@ -13,6 +13,7 @@
 import concurrent.futures
 import datetime
 import logging
+import re
 import time
 
 import pandas as pd
@@ -395,7 +396,7 @@ class RetentionCycle(models.AbstractModel):
         # stored figures and in the reader's language (formatting a million on the first night took seconds)
         for chunk in shards.score(self.SCORE_CHUNK, explain=False):
             chunk["team_id"] = team.reindex(chunk.index)
-            cr.copy_expert(copy_sql, frames.result_to_binary(chunk, company.id, not classified))
+            cr.copy_expert(copy_sql, frames.result_to_binary(chunk, company.id, not classified), size=1 << 20)
             kept.append(chunk[["status", "rule_status", "value_at_risk"]].astype({"status": "category"}))
         del team
         empty = cadence.compute_cadence(None, as_of)[["status", "rule_status", "value_at_risk"]]
@@ -646,16 +647,24 @@ class RetentionCycle(models.AbstractModel):
         rows = self.env.execute_query(
             SQL(
                 """
-            SELECT i.indexname, i.indexdef FROM pg_indexes i
-             WHERE i.schemaname = current_schema() AND i.tablename = 'retention_customer'
-               AND i.indexname NOT IN (SELECT conname FROM pg_constraint
-                                        WHERE conrelid = 'retention_customer'::regclass)
+            SELECT c.relname, pg_get_indexdef(i.indexrelid), pg_get_expr(i.indpred, i.indrelid)
+              FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+             WHERE i.indrelid = 'retention_customer'::regclass
+               AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
             """
             )
         )
-        for name, _definition in rows:
+        # a partial index on columns the insert leaves empty (the queue's, the call stop...) stays: nothing goes in
+        filled = {"partner_id", "company_id", "user_id", "retention_status_since", "retention_last_computed"}
+        filled.update(self.RESULT_FIELDS)
+        deferred = [
+            (name, definition)
+            for name, definition, predicate in rows
+            if not predicate or filled & set(re.findall(r"[a-z_][a-z0-9_]*", predicate))
+        ]
+        for name, _definition in deferred:
             self.env.cr.execute(SQL("DROP INDEX %s", SQL.identifier(name)))
-        return [definition for _name, definition in rows]
+        return [definition for _name, definition in deferred]
 
     @api.model
     def _retention_apply_results(self, as_of):

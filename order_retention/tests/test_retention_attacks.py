@@ -861,6 +861,39 @@ class TestRetentionAttacks(HttpCase):
         self.env.cr.execute("SELECT count(*) FROM retention_result_stage")
         self.assertEqual(self.env.cr.fetchone()[0], staged, "the stage table is untouched")
 
+    def test_public_methods_kept_facts(self):
+        """The order facts kept between nights (retention.fact.cache) have no record and no public method: nobody
+        reads, forgets, rebuilds or drops them (and their triggers) over RPC."""
+        self.env["retention.cycle"]._retention_stage(fields.Date.today())
+        kept = "SELECT (SELECT count(*) FROM retention_fact_cache), (SELECT count(*) FROM retention_fact_cache_state)"
+        self.env.cr.execute(kept)
+        before = self.env.cr.fetchone()
+        self.assertGreater(before[0], 0)
+        company = self.env.company.id
+        today = str(fields.Date.today())
+        calls = [
+            ("init", []),
+            ("_retention_read", [today, company, None]),
+            ("_retention_drop", []),
+            ("_retention_forget", [company]),
+            ("_retention_take_changed", [company]),
+            ("_retention_rebuild", [company, today, today, today, [self.customer.id]]),
+            ("_retention_keep_state", [company, today, "", today, 0]),
+            ("read", [[1]]),
+            ("search_read", [[]]),
+            ("create", [{}]),
+        ]
+        for user in (self.salesman, self.portal, None):
+            self._login(user)
+            for method, args in calls:
+                with self.subTest(user=user and user.login, method=method):
+                    result, error = self._rpc("retention.fact.cache", method, *args)
+                    self.assertTrue(error, "%s ran retention.fact.cache.%s: %r" % (user and user.login, method, result))
+        self.env.cr.execute(kept)
+        self.assertEqual(self.env.cr.fetchone(), before, "the kept facts are untouched")
+        self.env.cr.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'retention_fact_%%'")
+        self.assertEqual(self.env.cr.fetchone()[0], 4, "the triggers are in place")
+
     def test_public_methods_salesperson_manager_only(self):
         """A salesperson gets AccessError from the manager-only methods."""
         settings = self.env["res.config.settings"].create({})

@@ -124,7 +124,9 @@ def result_to_binary(result, company_id=0, first_classification=False):
     rows["partner_id"] = result.index.to_numpy()
     rows["status"] = _codes(result["status"], STATUSES)
     rows["rfm_segment"] = _codes(result["rfm_segment"], RFM_SEGMENTS)
-    rows["rfm_score"] = pd.to_numeric(result["rfm_score"]).to_numpy()
+    # the score's three digits are the R, F and M scores (rfm.rfm_scores): its number without parsing a million strings
+    r, f, m = (result[name].to_numpy() for name in ("rfm_recency", "rfm_frequency", "rfm_monetary"))
+    rows["rfm_score"] = r * 100 + f * 10 + m
     for name in _DATE_FIELDS:
         rows[name] = (np.asarray(result[name], dtype="datetime64[D]") - _PG_EPOCH).astype("int64")
     team = pd.to_numeric(result["team_id"]).to_numpy(dtype="float64")
@@ -134,7 +136,36 @@ def result_to_binary(result, company_id=0, first_classification=False):
             continue
         values = result[name].to_numpy(dtype="float64")
         rows[name] = np.round(values, 4) if code == ">f8" else values
-    return io.BytesIO(COPY_SIGNATURE + bytes(8) + rows.tobytes() + COPY_TRAILER)
+    return PiecesReader(COPY_SIGNATURE + bytes(8), rows.view(np.uint8), COPY_TRAILER)
+
+
+class PiecesReader(io.RawIOBase):
+    """A readable file over a few buffers in a row (a COPY's header, its rows, its trailer), read without first
+    copying them into one: ``read(size)`` hands at most ``size`` bytes of the current buffer."""
+
+    def __init__(self, *pieces):
+        super().__init__()
+        self._pieces = [memoryview(piece).cast("B") for piece in pieces]
+        self._at = 0
+
+    def readable(self):
+        return True
+
+    def read(self, size=-1):
+        while self._pieces and self._at >= len(self._pieces[0]):
+            self._pieces.pop(0)
+            self._at = 0
+        if not self._pieces:
+            return b""
+        piece = self._pieces[0]
+        end = len(piece) if size is None or size < 0 else min(len(piece), self._at + size)
+        data = bytes(piece[self._at : end])
+        self._at = end
+        return data
+
+    def getvalue(self):
+        """Everything not read yet, as one bytes object (tests)."""
+        return b"".join(bytes(piece[self._at :] if i == 0 else piece) for i, piece in enumerate(self._pieces))
 
 
 _NOT_FIGURES = ("company_id", "first_classification", "partner_id", "status", "rfm_segment", "rfm_score", "team_id")
