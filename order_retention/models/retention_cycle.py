@@ -224,7 +224,7 @@ class RetentionCycle(models.AbstractModel):
 
         def summarise(shard):
             started = time.perf_counter()
-            shards.add(shard.orders())
+            shards.add_arrays(*shard.arrays())
             teams.append(shard.teams())
             timings["summarise"] += time.perf_counter() - started
 

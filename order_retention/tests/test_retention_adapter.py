@@ -136,18 +136,18 @@ class TestRetentionAdapter(RetentionCommon):
         in the run itself (nothing is staged from a partial base), and no thread is left behind."""
         as_of = self.BASE + D(days=20)
         cycle_class = type(self.Cycle)
-        add = cadence.CadenceShards.add
+        add = cadence.CadenceShards.add_arrays
         calls = []
 
-        def failing_add(shards, orders):
-            calls.append(len(orders))
+        def failing_add(shards, *arrays):
+            calls.append(len(arrays[0]))
             if len(calls) == 2:
                 raise ValueError("shard %d refused" % len(calls))
-            return add(shards, orders)
+            return add(shards, *arrays)
 
         with (
             patch.object(cycle_class, "SHARD_BYTES", 1),
-            patch.object(cadence.CadenceShards, "add", failing_add),
+            patch.object(cadence.CadenceShards, "add_arrays", failing_add),
             self.assertRaisesRegex(ValueError, "shard 2 refused"),
         ):
             self.Cycle._retention_compute(as_of)

@@ -188,6 +188,36 @@ class TestToolsCadenceShards(BaseCase):
         owners = [set(shard["partner_id"]) for shard in got]
         self.assertEqual(sum(len(o) for o in owners), len(set().union(*owners)) if owners else 0)
 
+    def test_arrays_of_a_shard_score_as_its_frame(self):
+        """The night hands the engine each shard's arrays (no frame, no second validation): the customers are
+        scored exactly as from the shard's order frame."""
+        orders = history(3, customers=300).sort_values(["partner_id", "date"], kind="stable")
+        customers = [
+            (
+                int(pid),
+                [(day - datetime.date(1970, 1, 1)).days for day in rows["date"]],
+                rows["amount"].tolist(),
+                -1 if np.isnan(rows["peer_group"].iloc[-1]) else int(rows["peer_group"].iloc[-1]),
+            )
+            for pid, rows in orders.groupby("partner_id", sort=True)
+        ]
+        received = []
+        sink = frames.ShardedFactSink(received.append, 4096)
+        for piece in customer_copy_rows(customers):
+            sink.write(piece)
+        sink.close()
+        self.assertGreater(len(received), 2, "several shards")
+        by_frame = cadence.CadenceShards(AS_OF, expected_customers=len(customers))
+        by_arrays = cadence.CadenceShards(AS_OF, expected_customers=len(customers))
+        for shard in received:
+            by_frame.add(shard.orders())
+            by_arrays.add_arrays(*shard.arrays())
+        by_frame.fit()
+        by_arrays.fit()
+        pd.testing.assert_frame_equal(
+            pd.concat(list(by_arrays.score(100, explain=False))), pd.concat(list(by_frame.score(100, explain=False)))
+        )
+
     def test_fact_sink_refuses_a_broken_stream(self):
         """Not a binary COPY, one cut mid-row, a row of another layout or with an empty amount: a ValueError,
         never orders made up from garbage."""

@@ -243,7 +243,11 @@ class CadenceShards:
             if orders is not None:
                 _validate(orders)
             return 0
-        pid, day, amount, peer = _validate(orders)
+        return self.add_arrays(*_validate(orders))
+
+    def add_arrays(self, pid, day, amount, peer):
+        """``add`` for orders already checked and split into arrays (partner ids int64, days since 1970 int64,
+        float amounts, peer groups), as ``frames.FactShard.arrays`` reads them; returns the shard's customers."""
         keep = day <= self.as_of_day
         if not keep.any():
             return 0

@@ -274,10 +274,24 @@ def _teams(view, starts, counts):
 def _customer_rows(view, starts):
     """The order frame of the customer rows starting at ``starts``: one row per order (partner_id, date,
     amount, peer_group: the team of the customer's latest order, NaN for none), checked field by field."""
+    partner, day, amount, peer = _customer_arrays(view, starts)
+    return pd.DataFrame(
+        {
+            "partner_id": partner,
+            "date": day.astype("datetime64[D]").astype("datetime64[ns]"),
+            "amount": amount,
+            "peer_group": peer,
+        }
+    )
+
+
+def _customer_arrays(view, starts):
+    """The orders of the customer rows starting at ``starts`` as arrays, one entry per order: partner id (int64),
+    day since 1970 (int64), amount (float64), peer group (float64: the team of the customer's latest order, NaN for
+    none); every field's length and every array's header checked, so that the arrays are what the engine takes
+    without another validation."""
     if not len(starts):
-        return pd.DataFrame({"partner_id": [], "date": [], "amount": [], "peer_group": []}).astype(
-            {"partner_id": "int64", "date": "datetime64[ns]", "amount": "float64", "peer_group": "float64"}
-        )
+        return (np.zeros(0, "int64"), np.zeros(0, "int64"), np.zeros(0, "float64"), np.zeros(0, "float64"))
     counts = _int4_at(view, starts + _COUNT_AT)
     amounts_at = starts + _DAYS_AT + 8 * counts  # the amounts array's length field
     ends = starts + _ROW_FIXED + _ROW_PER_ORDER * counts
@@ -307,13 +321,11 @@ def _customer_rows(view, starts):
     if not ((_int4_at(view, day_at) == 4).all() and (_int4_at(view, amount_at) == 8).all()):
         raise ValueError("an empty order date or amount in the binary COPY of the order facts")
     windows = np.lib.stride_tricks.sliding_window_view(view, 8)
-    return pd.DataFrame(
-        {
-            "partner_id": np.repeat(_int4_at(view, starts + _PARTNER_AT), counts),
-            "date": _int4_at(view, day_at + 4).astype("datetime64[D]").astype("datetime64[ns]"),
-            "amount": windows[amount_at + 4].view(">f8")[:, 0].astype("float64"),
-            "peer_group": np.repeat(_teams(view, starts, counts), counts),
-        }
+    return (
+        np.repeat(_int4_at(view, starts + _PARTNER_AT), counts),
+        _int4_at(view, day_at + 4),
+        windows[amount_at + 4].view(">f8")[:, 0].astype("float64"),
+        np.repeat(_teams(view, starts, counts), counts),
     )
 
 
@@ -329,6 +341,10 @@ class FactShard:
 
     def orders(self):
         return _customer_rows(np.frombuffer(self.blob, dtype=np.uint8), self.starts)
+
+    def arrays(self):
+        """The orders as the engine's arrays (``CadenceShards.add_arrays``): no frame, nothing to validate again."""
+        return _customer_arrays(np.frombuffer(self.blob, dtype=np.uint8), self.starts)
 
     def teams(self):
         """The sales team of each customer's latest order (NaN: none), indexed by partner id."""
