@@ -525,6 +525,31 @@ def check_cycle(env, checks):
     return rows, classified
 
 
+def check_kept_facts(env, checks, night):
+    """Issue 23: after the upgrade, the triggers noting changed orders are in place, and the order facts the night
+    kept are those a read of every order gives (what the engine would have read without them)."""
+    from odoo.tools import SQL
+
+    from odoo.addons.order_retention.tools import frames
+
+    cr = env.cr
+    triggers = scalar(cr, "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'retention_fact_%%' AND NOT tgisinternal")
+    checks.check("the 4 triggers noting changed orders are in place", triggers == 4, "%s triggers" % triggers)
+    company = env.ref("base.main_company")
+    cr.execute(SQL(frames.FACT_ROWS, env["retention.cycle"]._retention_fact_query(night, company)))
+    read = cr.fetchall()
+    cr.execute(
+        "SELECT partner_id, days, amounts, team_id FROM retention_fact_cache WHERE company_id = %s ORDER BY partner_id",
+        (company.id,),
+    )
+    kept = cr.fetchall()
+    checks.check(
+        "the order facts kept by the night are a read of every order's",
+        bool(kept) and kept == read,
+        "%d customers kept, %d read" % (len(kept), len(read)),
+    )
+
+
 def after(env, path, checks):
     with open(path) as snapshot_file:
         snap = json.load(snapshot_file)
@@ -538,6 +563,7 @@ def after(env, path, checks):
     check_reads(env, snap, checks)
     check_views(env, checks)
     rows, classified = check_cycle(env, checks)
+    check_kept_facts(env, checks, datetime.date.today() + datetime.timedelta(days=1))
     dropped = len(snap["columns"]) + len(snap["legacy"])
     print(
         "upgrade %s -> %s: %s customers moved (%s classified), %s retention columns of res_partner dropped "

@@ -567,6 +567,15 @@ class RetentionCycle(models.AbstractModel):
         of the changes from a status (a customer's first status is recorded in the history only, and a company's first
         classification not at all: see the condition below)."""
         self.env["res.partner"].flush_model(["user_id"])
+        [(nothing,)] = self.env.execute_query(
+            SQL(
+                "SELECT NOT EXISTS (SELECT 1 FROM %s WHERE NOT first_classification) "
+                "AND NOT EXISTS (SELECT 1 FROM retention_diff WHERE old_status IS NOT NULL)",
+                SQL.identifier(STAGE_TABLE),
+            )
+        )
+        if nothing:  # every company's first classification: nothing to enter (a million rows not joined for nothing)
+            return []
         rows = self.env.execute_query(
             SQL(
                 """

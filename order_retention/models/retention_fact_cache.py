@@ -38,6 +38,7 @@ from ..tools import frames
 _logger = logging.getLogger(__name__)
 
 FACTS_TABLE = "retention_fact_cache"
+FACTS_KEY = "retention_fact_cache_pkey"
 STATE_TABLE = "retention_fact_cache_state"
 DIRTY_TABLE = "retention_fact_dirty"
 # the rules of the fact query: bump when _retention_fact_query or the row layout changes (every cache is rebuilt)
@@ -46,6 +47,7 @@ FACT_RULES_VERSION = "1"
 ORDER_COLUMNS = ("state", "date_order", "amount_untaxed", "currency_rate", "team_id", "partner_id", "company_id")
 FULL_REBUILD_DAYS = 7
 FULL_REBUILD_SHARE = 0.2
+FULL_READ_WORK_MEM_MB = 640
 FULL_REBUILD_MIN = 100  # changed customers below which a few lookups always beat a full read
 
 # (trigger, table, timing clause): each calls the function of its table (below)
@@ -124,7 +126,7 @@ class RetentionFactCache(models.AbstractModel):
                 -- a full read is copied back in as it streamed out (rows without the company): the company is then
                 -- the one the transaction is reading (SET LOCAL order_retention.fact_company)
                 company_id int4 NOT NULL DEFAULT current_setting('order_retention.fact_company')::int4,
-                PRIMARY KEY (company_id, partner_id));
+                CONSTRAINT %(key)s PRIMARY KEY (company_id, partner_id));
             CREATE UNLOGGED TABLE %(state)s (
                 company_id int4 PRIMARY KEY, until timestamp NOT NULL, rules varchar NOT NULL,
                 built_on date NOT NULL, customers int4 NOT NULL);
@@ -133,6 +135,7 @@ class RetentionFactCache(models.AbstractModel):
                 facts=SQL.identifier(FACTS_TABLE),
                 state=SQL.identifier(STATE_TABLE),
                 dirty=SQL.identifier(DIRTY_TABLE),
+                key=SQL.identifier(FACTS_KEY),
             )
         )
         for function, body in FUNCTIONS.values():
@@ -192,11 +195,17 @@ class RetentionFactCache(models.AbstractModel):
         kept = self._retention_kept_state(company)
         stats = cr.cache.setdefault("retention_fact_cache", {})
         if self._retention_needs_full_read(as_of, until, rules, kept, changed):
-            self._retention_forget(company)
+            alone = self._retention_forget(company)
+            if alone:  # an empty table: its key made once after the copy, not a million insertions into it
+                self._retention_key(False)
             started = time.perf_counter()
             with tempfile.TemporaryFile(prefix="retention-facts-") as spool:
                 tee = _Tee(sink, spool)
+                # the sort of every order by customer in memory, not in batches on disk (1.2 s of 9.3 at 10M orders;
+                # a cap, not an allocation: about 0.7 GB used across PostgreSQL's workers at 10M orders)
+                cr.execute(SQL("SET LOCAL work_mem = %s", "%dMB" % FULL_READ_WORK_MEM_MB))
                 cr.copy_expert(self._retention_copy_sql(SQL(frames.FACT_ROWS, query)), tee)
+                cr.execute(SQL("SET LOCAL work_mem = %s", "%dMB" % Cycle.WORK_MEM_MB))
                 read = time.perf_counter()
                 spool.seek(0)
                 # the stream is a whole binary COPY (header, rows, trailer): it goes back in as it came out
@@ -207,6 +216,7 @@ class RetentionFactCache(models.AbstractModel):
                     size=1 << 20,
                 )
                 customers = cr.rowcount
+            self._retention_key(True)
             # no ANALYZE: tonight reads nothing more from the table, and autovacuum analyses it before tomorrow night
             stats[company.id] = {
                 "full": True,
@@ -235,16 +245,42 @@ class RetentionFactCache(models.AbstractModel):
         self._retention_keep_state(company, until, rules, built_on, customers)
 
     @api.model
+    def _retention_key(self, present):
+        """Make the facts' primary key present or not (idempotent: a run stopped by an error between the two
+        leaves the table without its key, which the next full read makes again)."""
+        [(exists,)] = self.env.execute_query(
+            SQL(
+                "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = %s AND conrelid = %s::regclass)",
+                FACTS_KEY,
+                FACTS_TABLE,
+            )
+        )
+        if present and not exists:
+            self.env.cr.execute(
+                SQL(
+                    "ALTER TABLE %s ADD CONSTRAINT %s PRIMARY KEY (company_id, partner_id)",
+                    SQL.identifier(FACTS_TABLE),
+                    SQL.identifier(FACTS_KEY),
+                )
+            )
+        elif exists and not present:
+            self.env.cr.execute(
+                SQL("ALTER TABLE %s DROP CONSTRAINT %s", SQL.identifier(FACTS_TABLE), SQL.identifier(FACTS_KEY))
+            )
+
+    @api.model
     def _retention_forget(self, company):
-        """Remove the kept facts of ``company`` (all at once when no other company keeps any: no dead rows)."""
+        """Remove the kept facts of ``company`` (all at once when no other company keeps any: no dead rows);
+        whether the table is now empty."""
         facts = SQL.identifier(FACTS_TABLE)
         [(others,)] = self.env.execute_query(
             SQL("SELECT EXISTS (SELECT 1 FROM %s WHERE company_id <> %s)", SQL.identifier(STATE_TABLE), company.id)
         )
         if others:
             self.env.cr.execute(SQL("DELETE FROM %s WHERE company_id = %s", facts, company.id))
-        else:
-            self.env.cr.execute(SQL("TRUNCATE %s", facts))
+            return False
+        self.env.cr.execute(SQL("TRUNCATE %s", facts))
+        return True
 
     def _retention_copy_sql(self, query):
         return frames.fact_copy_sql(self.env.cr.mogrify(query.code, query.params).decode())
