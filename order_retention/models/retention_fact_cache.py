@@ -47,7 +47,6 @@ FACT_RULES_VERSION = "1"
 ORDER_COLUMNS = ("state", "date_order", "amount_untaxed", "currency_rate", "team_id", "partner_id", "company_id")
 FULL_REBUILD_DAYS = 7
 FULL_REBUILD_SHARE = 0.2
-FULL_READ_WORK_MEM_MB = 640
 FULL_REBUILD_MIN = 100  # changed customers below which a few lookups always beat a full read
 
 # (trigger, table, timing clause): each calls the function of its table (below)
@@ -201,11 +200,7 @@ class RetentionFactCache(models.AbstractModel):
             started = time.perf_counter()
             with tempfile.TemporaryFile(prefix="retention-facts-") as spool:
                 tee = _Tee(sink, spool)
-                # the sort of every order by customer in memory, not in batches on disk (1.2 s of 9.3 at 10M orders;
-                # a cap, not an allocation: about 0.7 GB used across PostgreSQL's workers at 10M orders)
-                cr.execute(SQL("SET LOCAL work_mem = %s", "%dMB" % FULL_READ_WORK_MEM_MB))
                 cr.copy_expert(self._retention_copy_sql(SQL(frames.FACT_ROWS, query)), tee)
-                cr.execute(SQL("SET LOCAL work_mem = %s", "%dMB" % Cycle.WORK_MEM_MB))
                 read = time.perf_counter()
                 spool.seek(0)
                 # the stream is a whole binary COPY (header, rows, trailer): it goes back in as it came out
