@@ -832,6 +832,15 @@ class TestRetentionAttacks(HttpCase):
         result, error = self._execute_kw(public, "", "res.partner", "action_retention_recompute", [[1]])
         self.assertTrue(error, result)
 
+    def _assert_nobody_calls(self, model, calls):
+        """A salesperson, a portal user and the public each get an error from every (method, args) of ``calls``."""
+        for user in (self.salesman, self.portal, None):
+            self._login(user)
+            for method, args in calls:
+                with self.subTest(user=user and user.login, method=method):
+                    result, error = self._rpc(model, method, *args)
+                    self.assertTrue(error, "%s ran %s.%s: %r" % (user and user.login, model, method, result))
+
     def test_public_methods_cycle_internals(self):
         """Nobody reaches the cycle's machinery over RPC: its stage table is rebuilt by ``init`` (private in
         Odoo, and so is every ``_`` method: the stage, the write-back of a range, the queue jobs), so a
@@ -852,12 +861,7 @@ class TestRetentionAttacks(HttpCase):
             ("_job_retention_write_back", [today, 0, 10**9]),
             ("_job_retention_compute", [today]),
         ]
-        for user in (self.salesman, self.portal, None):
-            self._login(user)
-            for method, args in calls:
-                with self.subTest(user=user and user.login, method=method):
-                    result, error = self._rpc("retention.cycle", method, *args)
-                    self.assertTrue(error, "%s ran retention.cycle.%s: %r" % (user and user.login, method, result))
+        self._assert_nobody_calls("retention.cycle", calls)
         self.env.cr.execute("SELECT count(*) FROM retention_result_stage")
         self.assertEqual(self.env.cr.fetchone()[0], staged, "the stage table is untouched")
 
@@ -883,12 +887,7 @@ class TestRetentionAttacks(HttpCase):
             ("search_read", [[]]),
             ("create", [{}]),
         ]
-        for user in (self.salesman, self.portal, None):
-            self._login(user)
-            for method, args in calls:
-                with self.subTest(user=user and user.login, method=method):
-                    result, error = self._rpc("retention.fact.cache", method, *args)
-                    self.assertTrue(error, "%s ran retention.fact.cache.%s: %r" % (user and user.login, method, result))
+        self._assert_nobody_calls("retention.fact.cache", calls)
         self.env.cr.execute(kept)
         self.assertEqual(self.env.cr.fetchone(), before, "the kept facts are untouched")
         self.env.cr.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'retention_fact_%%'")
