@@ -393,6 +393,8 @@ class _Tee:
     def __init__(self, sink, spool):
         self.sink_write, self.spool_write = sink.write, spool.write
 
-    def write(self, data):
+    def receive(self, data):
         self.spool_write(data)
         return self.sink_write(data)
+
+    write = receive  # the file-like name psycopg2's copy_expert calls (as frames.ShardedFactSink)

@@ -151,7 +151,8 @@ class PiecesReader(io.RawIOBase):
     def readable(self):
         return True
 
-    def read(self, size=-1):
+    def take(self, size=-1):
+        """At most ``size`` bytes (all of the current buffer when negative); empty at the end."""
         while self._pieces and self._at >= len(self._pieces[0]):
             self._pieces.pop(0)
             self._at = 0
@@ -162,6 +163,8 @@ class PiecesReader(io.RawIOBase):
         data = bytes(piece[self._at : end])
         self._at = end
         return data
+
+    read = take  # the file-like name psycopg2's copy_expert calls
 
     def getvalue(self):
         """Everything not read yet, as one bytes object (tests)."""
