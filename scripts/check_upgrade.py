@@ -538,10 +538,7 @@ def check_kept_facts(env, checks, night):
     company = env.ref("base.main_company")
     cr.execute(SQL(frames.FACT_ROWS, env["retention.cycle"]._retention_fact_query(night, company)))
     read = cr.fetchall()
-    cr.execute(
-        "SELECT partner_id, days, amounts, team_id FROM retention_fact_cache WHERE company_id = %s ORDER BY partner_id",
-        (company.id,),
-    )
+    cr.execute(env["retention.fact.cache"]._retention_kept_sql(company))
     kept = cr.fetchall()
     checks.check(
         "the order facts kept by the night are a read of every order's",

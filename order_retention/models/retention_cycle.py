@@ -130,13 +130,19 @@ class RetentionCycle(models.AbstractModel):
         return ids
 
     @api.model
-    def _retention_fact_query(self, as_of, company, partners=None):
+    def _retention_fact_until(self, as_of):
+        """The end of the day ``as_of`` (naive UTC, as ``date_order``): the fact query reads the orders before it."""
+        return datetime.datetime.combine(as_of + datetime.timedelta(days=1), datetime.time.min)
+
+    @api.model
+    def _retention_fact_query(self, as_of, company, partners=None, excluded=None):
         """SQL of the order facts of every confirmed order of ``company`` before the end of ``as_of``:
         partner_id (the commercial partner), day (since 1970-01-01), amount (company currency), team_id,
         ordered_at and order_id, ordered by customer, then date and id. Each company's customers are
         classified on that company's orders only (one row of retention.customer per customer and company).
-        ``partners``: only the orders of these commercial partners (ids; found through the contacts' index)."""
-        until = datetime.datetime.combine(as_of + datetime.timedelta(days=1), datetime.time.min)
+        ``partners``: only the orders of these commercial partners (ids; found through the contacts' index).
+        ``excluded``: ``_retention_excluded_partners()`` when the caller already has it."""
+        until = self._retention_fact_until(as_of)
         only = SQL()
         if partners is not None:
             only = SQL(
@@ -169,7 +175,7 @@ class RetentionCycle(models.AbstractModel):
             until=until,
             company=company.id,
             min_amount=retention_param(self.env, "retention_winback_min_amount"),
-            excluded=self._retention_excluded_partners(),
+            excluded=self._retention_excluded_partners() if excluded is None else excluded,
             only=only,
         )
 

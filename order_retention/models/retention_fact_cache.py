@@ -26,7 +26,6 @@ nothing to read over RPC, and the tables hold no more than ``sale_order`` does.
 
 import datetime
 import hashlib
-import logging
 import tempfile
 import time
 
@@ -34,8 +33,6 @@ from odoo import api, models
 from odoo.tools import SQL
 
 from ..tools import frames
-
-_logger = logging.getLogger(__name__)
 
 FACTS_TABLE = "retention_fact_cache"
 FACTS_KEY = "retention_fact_cache_pkey"
@@ -187,8 +184,9 @@ class RetentionFactCache(models.AbstractModel):
         Cycle = self.env["retention.cycle"]
         Cycle._retention_flush_facts()
         cr = self.env.cr
-        query = Cycle._retention_fact_query(as_of, company)
-        until = datetime.datetime.combine(as_of + datetime.timedelta(days=1), datetime.time.min)
+        excluded = Cycle._retention_excluded_partners()  # once: the full query and the catch-up's both test it
+        query = Cycle._retention_fact_query(as_of, company, excluded=excluded)
+        until = Cycle._retention_fact_until(as_of)
         rules = self._retention_rules(query)
         changed = self._retention_take_changed(company)
         kept = self._retention_kept_state(company)
@@ -221,22 +219,11 @@ class RetentionFactCache(models.AbstractModel):
             }
             built_on = as_of
         else:
-            ids, rebuilt = self._retention_rebuild(company, as_of, until, kept[0], changed)
+            ids, removed, rebuilt = self._retention_rebuild(company, as_of, until, kept[0], changed, excluded)
             stats[company.id] = {"full": False, "customers": len(ids), "rebuilt": rebuilt}
-            [(customers,)] = self.env.execute_query(
-                SQL("SELECT count(*) FROM %s WHERE company_id = %s", SQL.identifier(FACTS_TABLE), company.id)
-            )
+            customers = kept[3] - removed + rebuilt  # every write of the company's rows is counted here
             built_on = kept[2]
-            cr.copy_expert(
-                self._retention_copy_sql(
-                    SQL(
-                        "SELECT partner_id, days, amounts, team_id FROM %s WHERE company_id = %s ORDER BY partner_id",
-                        SQL.identifier(FACTS_TABLE),
-                        company.id,
-                    )
-                ),
-                sink,
-            )
+            cr.copy_expert(self._retention_copy_sql(self._retention_kept_sql(company)), sink)
         self._retention_keep_state(company, until, rules, built_on, customers)
 
     @api.model
@@ -276,6 +263,15 @@ class RetentionFactCache(models.AbstractModel):
             return False
         self.env.cr.execute(SQL("TRUNCATE %s", facts))
         return True
+
+    @api.model
+    def _retention_kept_sql(self, company):
+        """SQL of the facts kept for ``company``, one row per customer in the layout of ``frames.FACT_ROWS``."""
+        return SQL(
+            "SELECT partner_id, days, amounts, team_id FROM %s WHERE company_id = %s ORDER BY partner_id",
+            SQL.identifier(FACTS_TABLE),
+            company.id,
+        )
 
     def _retention_copy_sql(self, query):
         return frames.fact_copy_sql(self.env.cr.mogrify(query.code, query.params).decode())
@@ -327,10 +323,10 @@ class RetentionFactCache(models.AbstractModel):
         )
 
     @api.model
-    def _retention_rebuild(self, company, as_of, until, kept_until, changed):
+    def _retention_rebuild(self, company, as_of, until, kept_until, changed, excluded):
         """Read again the facts of the ``changed`` customers and of those with orders dated between the last night's
-        end ``kept_until`` and tonight's ``until``; returns their ids and the number of rows read again (customers with
-        confirmed orders left)."""
+        end ``kept_until`` and tonight's ``until`` (``excluded``: the fact query's never classified partners); returns
+        their ids, the number of kept rows removed and of rows read again (customers with confirmed orders left)."""
         ids = set(changed)
         if until > kept_until:
             ids.update(
@@ -354,7 +350,8 @@ class RetentionFactCache(models.AbstractModel):
             self.env.cr.execute(
                 SQL("DELETE FROM %s WHERE company_id = %s AND partner_id = ANY(%s)", facts, company.id, ids)
             )
-            query = self.env["retention.cycle"]._retention_fact_query(as_of, company, partners=ids)
+            removed = self.env.cr.rowcount
+            query = self.env["retention.cycle"]._retention_fact_query(as_of, company, partners=ids, excluded=excluded)
             self.env.cr.execute(
                 SQL(
                     "INSERT INTO %s (company_id, partner_id, days, amounts, team_id) SELECT %s, rows.* FROM (%s) rows",
@@ -363,8 +360,8 @@ class RetentionFactCache(models.AbstractModel):
                     SQL(frames.FACT_ROWS, query),
                 )
             )
-            return ids, self.env.cr.rowcount
-        return ids, 0
+            return ids, removed, self.env.cr.rowcount
+        return ids, 0, 0
 
     @api.model
     def _retention_keep_state(self, company, until, rules, built_on, customers):

@@ -13,7 +13,7 @@ from odoo.tests import tagged
 from odoo.tools import SQL
 
 from ..models import retention_fact_cache as fact_cache
-from ..models.retention_fact_cache import FACTS_TABLE, STATE_TABLE, TRIGGERS
+from ..models.retention_fact_cache import STATE_TABLE, TRIGGERS
 from ..tools import frames
 from .common import RetentionCommon
 
@@ -46,14 +46,7 @@ class TestRetentionFactCache(RetentionCommon):
         }
 
     def _kept(self, company=None):
-        company = company or self.env.company
-        return self._rows(
-            SQL(
-                "SELECT partner_id, days, amounts, team_id FROM %s WHERE company_id = %s",
-                SQL.identifier(FACTS_TABLE),
-                company.id,
-            )
-        )
+        return self._rows(self.Cache._retention_kept_sql(company or self.env.company))
 
     def _full_read(self, as_of, company=None):
         company = company or self.env.company
@@ -75,6 +68,10 @@ class TestRetentionFactCache(RetentionCommon):
         self.Cache._retention_read(as_of, company, stream)
         self.assertEqual(stream.getvalue(), self._copy(as_of, company), "the engine reads what a full read gives")
         self.assertEqual(self._kept(company), self._full_read(as_of, company), "the kept facts are a full read's")
+        [(counted,)] = self.env.execute_query(
+            SQL("SELECT count(*) FROM retention_fact_cache WHERE company_id = %s", company.id)
+        )
+        self.assertEqual(self.Cache._retention_kept_state(company)[3], counted, "the kept count is the rows'")
         return self.env.cr.cache["retention_fact_cache"][company.id]
 
     def _order(self, partner):

@@ -218,6 +218,27 @@ class TestToolsCadenceShards(BaseCase):
             pd.concat(list(by_arrays.score(100, explain=False))), pd.concat(list(by_frame.score(100, explain=False)))
         )
 
+    @settings(max_examples=30, deadline=None)
+    @given(
+        pieces=st.lists(st.binary(max_size=40), max_size=6),
+        sizes=st.lists(st.one_of(st.just(-1), st.integers(min_value=1, max_value=17)), min_size=1, max_size=8),
+    )
+    def test_pieces_reader_reads_the_pieces_in_a_row(self, pieces, sizes):
+        """The results' COPY source hands the pieces in order, never more than asked (all of the current piece for
+        -1), then empty reads."""
+        reader = frames.PiecesReader(*pieces)
+        got = []
+        for turn in range(10_000):
+            size = sizes[turn % len(sizes)]
+            data = reader.read(size)
+            if not data:
+                break
+            if size > 0:
+                self.assertLessEqual(len(data), size)
+            got.append(data)
+        self.assertEqual(b"".join(got), b"".join(pieces))
+        self.assertEqual(reader.read(5), b"")
+
     def test_fact_sink_refuses_a_broken_stream(self):
         """Not a binary COPY, one cut mid-row, a row of another layout or with an empty amount: a ValueError,
         never orders made up from garbage."""

@@ -107,6 +107,8 @@ def result_raw_select(raw_table):
     return "SELECT %s FROM %s r" % (", ".join(columns), raw_table)
 
 
+# the row fields result_to_binary fills one by one (the figures are copied in a loop)
+_NOT_FIGURES = ("company_id", "first_classification", "partner_id", "status", "rfm_segment", "rfm_score", "team_id")
 # every row's field count and field lengths, the same in every row: written once, copied into each row
 _RESULT_TEMPLATE = np.zeros(1, dtype=RESULT_ROW)
 _RESULT_TEMPLATE["fields"] = len(RESULT_ROW_FIELDS)
@@ -165,13 +167,6 @@ class PiecesReader(io.RawIOBase):
         return data
 
     read = take  # the file-like name psycopg2's copy_expert calls
-
-    def getvalue(self):
-        """Everything not read yet, as one bytes object (tests)."""
-        return b"".join(bytes(piece[self._at :] if i == 0 else piece) for i, piece in enumerate(self._pieces))
-
-
-_NOT_FIGURES = ("company_id", "first_classification", "partner_id", "status", "rfm_segment", "rfm_score", "team_id")
 
 
 def _codes(values, labels):
