@@ -79,6 +79,14 @@ def canon(value):
     raise TypeError("unexpected %r" % (value,))
 
 
+def same_value(value, snapped):
+    """The moved ``value`` is the snapshot's ``snapped`` (canon): exactly, or as the same double for a figure that
+    18.0.1.5.0 stores in double precision (numeric 12.3457 read back as the float 12.3457)."""
+    if isinstance(value, float) and isinstance(snapped, str) and snapped.startswith(("Decimal:", "float:")):
+        return value == float(snapped.split(":", 1)[1])
+    return canon(value) == snapped
+
+
 def columns(cr, table, prefix="retention_"):
     cr.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND column_name LIKE %s",
@@ -353,6 +361,21 @@ def check_log_columns(cr, checks):
         checks.check("%s has no creator / writer columns" % table, not left, ", ".join(left))
 
 
+def check_figure_columns(cr, checks):
+    """18.0.1.5.0: the cycle's figures are stored in double precision (models/retention_figures.py)."""
+    cr.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_name = 'retention_customer' AND data_type IN ('numeric', 'double precision') ORDER BY 1"
+    )
+    types = dict(cr.fetchall())
+    numeric = [name for name, kind in types.items() if kind == "numeric"]
+    checks.check(
+        "retention_customer's %d figures in double precision" % len(types),
+        len(types) >= 11 and not numeric,
+        "still numeric: %s" % ", ".join(numeric) if numeric else "%d columns" % len(types),
+    )
+
+
 def check_moved(cr, snap, checks):
     """retention_customer holds one row per snapshotted customer, in the expected company, with the same values."""
     new_columns = set(columns(cr, "retention_customer"))
@@ -384,7 +407,7 @@ def check_moved(cr, snap, checks):
             if row[2] != customer["user_id"]:
                 wrong_user.append("%s: %s, was %s" % (pid, row[2], customer["user_id"]))
             for name, value in zip(moved, row[3:], strict=True):
-                if canon(value) != customer["values"][name]:
+                if not same_value(value, customer["values"][name]):
                     differences.append("%s.%s: %r, was %r" % (pid, name, canon(value), customer["values"][name]))
     checks.check("company of the figures (own / most orders / main)", not wrong_company, "; ".join(wrong_company[:10]))
     checks.check("salesperson of the figures", not wrong_user, "; ".join(wrong_user[:10]))
@@ -555,6 +578,7 @@ def after(env, path, checks):
     checks.check("order_retention upgraded", version != snap["version"], "%s -> %s" % (snap["version"], version))
     check_partner_columns(cr, checks, "after the upgrade")
     check_log_columns(cr, checks)
+    check_figure_columns(cr, checks)
     check_moved(cr, snap, checks)
     check_companies(cr, snap, checks)
     check_reads(env, snap, checks)

@@ -27,6 +27,7 @@ from .retention_cycle import (
     status_rank_sql,
     status_rank_terms,
 )
+from .retention_figures import FigureFloat, FigureMonetary
 
 
 class RetentionCustomer(models.Model):
@@ -198,7 +199,7 @@ class RetentionCustomer(models.Model):
         help="Currency of the retention amounts (total ordered, annual value, value at risk): the company currency.",
     )
 
-    retention_total_amount = fields.Monetary(
+    retention_total_amount = FigureMonetary(
         string="Total Ordered",
         readonly=True,
         copy=False,
@@ -206,7 +207,7 @@ class RetentionCustomer(models.Model):
         help="Untaxed amount of every confirmed order of the customer and its contacts, in the company currency.",
     )
 
-    retention_mean_gap_days = fields.Float(
+    retention_mean_gap_days = FigureFloat(
         string="Average Gap (raw)",
         readonly=True,
         copy=False,
@@ -215,7 +216,7 @@ class RetentionCustomer(models.Model):
         "long pause pulls it up. For information; the alerts use the usual gap.",
     )
 
-    retention_gap_std_days = fields.Float(
+    retention_gap_std_days = FigureFloat(
         string="Gap Variation (raw)",
         readonly=True,
         copy=False,
@@ -224,7 +225,7 @@ class RetentionCustomer(models.Model):
         "the alerts use the usual variation (the ± of the explanation).",
     )
 
-    retention_expected_gap_days = fields.Float(
+    retention_expected_gap_days = FigureFloat(
         string="Usual Gap",
         readonly=True,
         copy=False,
@@ -249,7 +250,7 @@ class RetentionCustomer(models.Model):
         help="Last order + usual gap: when the next order would normally come.",
     )
 
-    retention_warning_days = fields.Float(
+    retention_warning_days = FigureFloat(
         string="Warning Level",
         readonly=True,
         copy=False,
@@ -266,7 +267,7 @@ class RetentionCustomer(models.Model):
         help="Last order + warning level: from the day after, the order counts as missing.",
     )
 
-    retention_gap_log_sd = fields.Float(
+    retention_gap_log_sd = FigureFloat(
         string="Gap Dispersion",
         readonly=True,
         copy=False,
@@ -291,7 +292,7 @@ class RetentionCustomer(models.Model):
         "gaps in ten were shorter, the silence is unusually long. Not a probability of ordering.",
     )
 
-    retention_p_no_order_90d = fields.Float(
+    retention_p_no_order_90d = FigureFloat(
         string="Lost Rule: No Order in 90 Days",
         readonly=True,
         copy=False,
@@ -309,7 +310,7 @@ class RetentionCustomer(models.Model):
         "it has enough history, the churn risk comes from the customer's rhythm.",
     )
 
-    retention_churn_probability = fields.Float(
+    retention_churn_probability = FigureFloat(
         string="Churn Risk (180 Days)",
         readonly=True,
         copy=False,
@@ -320,7 +321,7 @@ class RetentionCustomer(models.Model):
         "it comes from the customer's ordering rhythm instead.",
     )
 
-    retention_annual_value = fields.Monetary(
+    retention_annual_value = FigureMonetary(
         string="Annual Value",
         readonly=True,
         copy=False,
@@ -330,7 +331,7 @@ class RetentionCustomer(models.Model):
         "similar customers, or once per the days since that order when longer.",
     )
 
-    retention_value_at_risk = fields.Monetary(
+    retention_value_at_risk = FigureMonetary(
         string="Value at Risk",
         readonly=True,
         copy=False,
@@ -400,7 +401,7 @@ class RetentionCustomer(models.Model):
 
     # --- where the customer stands in the retention-call queue (retention.queue, every night) ---
 
-    retention_call_priority = fields.Monetary(
+    retention_call_priority = FigureMonetary(
         string="Call Worth",
         readonly=True,
         copy=False,

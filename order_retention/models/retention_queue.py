@@ -444,7 +444,7 @@ class RetentionQueue(models.AbstractModel):
         cr = self.env.cr
         cr.execute(
             "CREATE TEMP TABLE IF NOT EXISTS retention_queue_stage "
-            "(id int PRIMARY KEY, prio numeric, queue_user int, waiting bool, stop varchar) ON COMMIT DROP"
+            "(id int PRIMARY KEY, prio float8, queue_user int, waiting bool, stop varchar) ON COMMIT DROP"
         )
         cr.execute("TRUNCATE retention_queue_stage")
         for start in range(0, len(rows), 10000):

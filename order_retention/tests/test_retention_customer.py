@@ -6,11 +6,12 @@
 """
 
 import datetime
+import importlib.util
 
 from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
-from odoo.tools import SQL
+from odoo.tools import SQL, file_path
 
 from .common import RetentionCommon
 
@@ -215,3 +216,89 @@ class TestRetentionCustomer(RetentionCommon):
                 with self.assertRaises(AccessError):
                     Rows.browse(row.id).unlink()
         self.assertTrue(row.exists())
+
+    def test_figures_in_double_precision(self):
+        """The cycle's figures are double precision columns (no numeric conversion of a million values a night),
+        still rounded where they are read (digits, currency); a database of 18.0.1.4.0 has them converted in one
+        statement, values kept."""
+        figures = {
+            name
+            for name, field in self.env["retention.customer"]._fields.items()
+            if field.store and field.type in ("float", "monetary")
+        }
+        self.assertEqual(len(figures), 11)
+        self.assertEqual(self._column_types(figures), dict.fromkeys(figures, "double precision"))
+        self.Cycle._retention_compute_all(self.BASE)
+        row = self._rows(self.shared).filtered(lambda r: r.company_id == self.main)
+        self.env.cr.execute(
+            SQL(
+                "SELECT retention_churn_probability, retention_expected_gap_days FROM retention_customer WHERE id = %s",
+                row.id,
+            )
+        )
+        churn, gap = self.env.cr.fetchone()
+        self.assertIsInstance(churn, float)
+        # read as stored (the engine's float64, rounded to 4 decimals), shown with the field's digits (whole days for
+        # a gap, 2 decimals for a chance) and the company currency for an amount
+        self.assertEqual((row.retention_churn_probability, row.retention_expected_gap_days), (churn, gap))
+        described = self.env["retention.customer"].fields_get(
+            ["retention_expected_gap_days", "retention_churn_probability", "retention_value_at_risk"]
+        )
+        self.assertEqual(described["retention_expected_gap_days"]["digits"], (16, 0))
+        self.assertEqual(described["retention_churn_probability"]["digits"], (16, 2))
+        self.assertEqual(described["retention_value_at_risk"]["currency_field"], "retention_currency_id")
+        # 18.0.1.4.0's numeric columns: converted, values kept, and a second run changes nothing
+        before = self._figure_values(row, figures)
+        migration = self._migration("18.0.1.5.0", "pre-migrate.py")
+        views = [name for name, _kind in migration.dependent_views(self.env.cr, figures)]
+        self.assertIn("retention_workload", views)  # the reports read the figures: the migration must see them
+        view_models = [model for model in self.env.registry.values() if model._table in views and not model._auto]
+        self.assertEqual(len(view_models), len(views), "every view on the figures is a model's (made again by init)")
+        self.env.cr.execute(SQL("DROP VIEW %s CASCADE", SQL(", ").join(SQL.identifier(name) for name in views)))
+        self.env.cr.execute(
+            SQL(
+                "ALTER TABLE retention_customer %s",
+                SQL(", ").join(SQL("ALTER COLUMN %s TYPE numeric", SQL.identifier(name)) for name in sorted(figures)),
+            )
+        )
+        for model in view_models:
+            self.env[model._name].init()  # 18.0.1.4.0's database: views reading numeric figures
+        self.assertEqual(set(self._column_types(figures).values()), {"numeric"})
+        migration.migrate(self.env.cr, "18.0.1.4.0")
+        self.assertEqual(self._column_types(figures), dict.fromkeys(figures, "double precision"))
+        self.assertEqual(self._figure_values(row, figures), before)
+        self.assertFalse(migration.dependent_views(self.env.cr, figures), "the views went, to be made again")
+        for model in view_models:
+            self.env[model._name].init()  # as the module update does
+            self.env[model._name].search_count([])
+        migration.migrate(self.env.cr, "18.0.1.4.0")
+        migration.migrate(self.env.cr, None)  # a new install: nothing to do
+        self.Cycle._retention_compute_all(self.BASE)
+        self.assertEqual(self.env.cr.cache["retention_rows_written"], 0)
+
+    def _column_types(self, names):
+        self.env.cr.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = 'retention_customer' AND column_name IN %s",
+            (tuple(names),),
+        )
+        return dict(self.env.cr.fetchall())
+
+    def _figure_values(self, row, names):
+        names = sorted(names)
+        self.env.cr.execute(
+            SQL(
+                "SELECT %s FROM retention_customer WHERE id = %s",
+                SQL(", ").join(SQL("%s::float8", SQL.identifier(name)) for name in names),
+                row.id,
+            )
+        )
+        return dict(zip(names, self.env.cr.fetchone(), strict=True))
+
+    @staticmethod
+    def _migration(version, script):
+        path = file_path("order_retention/migrations/%s/%s" % (version, script))
+        spec = importlib.util.spec_from_file_location("order_retention_migration_%s" % version.replace(".", "_"), path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
