@@ -13,6 +13,9 @@
 # BENCH_CUSTOMERS / BENCH_ORDERS change the size; BENCH_DB names the database (or_bench); KEEP_DB=1 keeps it
 # (and a later KEEP_DB=1 run reuses its customers and orders instead of loading them again). BENCH_ENGINE=0 skips
 # section 1; only the cycle (2): BENCH_ENGINE=0 BENCH_FANOUT=0 BENCH_QUEUE_VOLUME=0 BENCH_QUEUE=0 make bench.
+# The cycle's day between its two nights brings the base's usual day of new orders (mean of the 28 days before,
+# less those already dated that day); BENCH_DAY_ORDERS=N writes N new orders instead (5000 = the light day of
+# issue 23's rounds 1-4 at 1M).
 # The cycle prints the WAL written by the first and the next-day recompute (pg_current_wal_lsn difference: the
 # whole cluster's, so other databases' work at the same time is in it; it names them). For figures of the bench
 # alone, give it a cluster of its own (scripts/lib.sh starts it): OR_PGDATA=/tmp/or_bench_pg OR_PGPORT=54339.

@@ -317,9 +317,9 @@ def a_day_of_orders(env, day, partner_ids, seed=11):
     ``BENCH_DAY_ORDERS`` sets the number of new orders instead), 0.05 % of the customers' latest orders cancelled,
     100 orders moved to another customer. Returns the counts.
 
-    Until 18.0.1.5.0 the day brought orders from 0.5 % of the customers (5,000 at 1M) whatever the base, and the
-    next night saw the base's own orders of the day only when it was loaded that day: a kept database saw a fifth of
-    a usual day (the synthetic base orders about 26,000 times a day at 1M), a fresh one a usual day."""
+    Before issue 23's fifth round the day brought orders from 0.5 % of the customers (5,000 at 1M) whatever the
+    base, and the next night saw the base's own orders of the day only when it was loaded that day: a kept database
+    saw a fifth of a usual day (the synthetic base orders about 26,000 times a day at 1M), a fresh one a usual day."""
     cr = env.cr
     rng = np.random.default_rng(seed)
     n = len(partner_ids)
