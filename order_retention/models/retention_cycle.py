@@ -452,7 +452,7 @@ class RetentionCycle(models.AbstractModel):
         self._retention_tune_transaction()
         id_range = (first_id, last_id) if first_id is not None else None
         in_range = self._retention_in_range("r.partner_id", id_range)
-        self._retention_diff(id_range)
+        self._retention_diff(as_of, id_range)
         changes = self._retention_record_changes(as_of)
         lap("history")
         written = self._retention_apply_results(as_of)
@@ -495,24 +495,28 @@ class RetentionCycle(models.AbstractModel):
         return SQL("%s BETWEEN %s AND %s", SQL(column), *id_range)
 
     @api.model
-    def _retention_diff(self, id_range=None):
-        """Compare the staged results of the customers in ``id_range`` with their stored figures, once: the temporary
-        table ``retention_diff`` holds a row per customer and company to write (the others are not touched), with
-        its stored row (``customer_id``, NULL for a customer new to the company), the stored and the staged status
-        (``new_status`` NULL: no longer classified, ``staged`` false) and whether its figures changed. The history
-        and the three writes below read it instead of joining a million staged rows with a million stored ones each."""
+    def _retention_diff(self, as_of, id_range=None):
+        """Compare the staged results (as of ``as_of``) of the customers in ``id_range`` with their stored figures,
+        once: the temporary table ``retention_diff`` holds a row per customer and company to write (the others are not
+        touched), with its stored row (``customer_id``, NULL for a customer new to the company), the stored and the
+        staged status (``new_status`` NULL: no longer classified, ``staged`` false) and whether its figures changed.
+        The history and the three writes below read it instead of joining a million staged rows with a million stored
+        ones each."""
         self.env["retention.customer"].flush_model()
         cr = self.env.cr
         stage = SQL.identifier(STAGE_VIEW)
         changed = SQL(
             """
             (c.retention_status, c.retention_last_order_date, c.retention_order_count, c.retention_total_amount,
-             c.retention_mean_gap_days, c.retention_gap_std_days, c.retention_expected_next_order_date,
-             c.retention_warning_date, c.retention_gap_spread_days, c.retention_rfm_segment,
+             c.retention_mean_gap_days, c.retention_gap_std_days, c.retention_rfm_segment,
              c.retention_rfm_score, c.retention_team_id)
             IS DISTINCT FROM
             (t.status, t.last_order_date, t.order_count, t.total_amount, t.mean_gap, t.std_gap,
-             t.expected_next_date, t.warning_date, t.gap_spread, t.rfm_segment, t.rfm_score, t.team_id)
+             t.rfm_segment, t.rfm_score, t.team_id)
+            OR %(expected_next_moved)s OR %(warning_moved)s
+            -- the "± days" of the rhythm: whole days of a fitted spread, a day either way is the same rhythm
+            OR (c.retention_gap_spread_days IS NULL) <> (t.gap_spread IS NULL)
+            OR abs(c.retention_gap_spread_days - t.gap_spread) > %(days)s
             OR c.retention_expected_gap_days IS NULL OR c.retention_warning_days IS NULL
             OR abs(c.retention_expected_gap_days - t.expected_gap) >= 0.5
             OR abs(c.retention_warning_days - t.warning_days) >= 0.5
@@ -530,6 +534,11 @@ class RetentionCycle(models.AbstractModel):
             """,
             ptol=self.PROBABILITY_TOLERANCE,
             atol=self.AMOUNT_TOLERANCE,
+            days=self.DAY_TOLERANCE,
+            expected_next_moved=self._retention_date_moved(
+                "c.retention_expected_next_order_date", "t.expected_next_date", as_of
+            ),
+            warning_moved=self._retention_date_moved("c.retention_warning_date", "t.warning_date", as_of),
         )
         cr.execute(SQL("DROP TABLE IF EXISTS retention_diff"))
         # two joins instead of one full join (which PostgreSQL runs in one process): the staged customers with their
@@ -565,6 +574,25 @@ class RetentionCycle(models.AbstractModel):
         # its real size for the planner (a new temporary table is guessed small): a million new customers join the
         # stage and res_partner by hashing, not by a million index lookups (about 10 s at 1M)
         cr.execute(SQL("ANALYZE retention_diff"))
+
+    @api.model
+    def _retention_date_moved(self, stored, staged, as_of):
+        """SQL condition: the stored date ``stored`` is rewritten with the staged ``staged`` (trusted column names).
+        A date fitted from the population (the expected next order, the warning date: the last order plus a fitted
+        gap, rounded to the day) moves by a day for a quarter of a million customers when the night's fit moves by
+        a fraction of a day; a day's move is kept out (as the fitted gaps' half a day), unless the day it moves over
+        is the night's own, give or take a day (a reader anywhere on Earth): there the day counts and the Missing
+        Orders list must read the new date. Tomorrow's night compares the same dates again."""
+        stored, staged = SQL(stored), SQL(staged)
+        return SQL(
+            """((%(stored)s IS NULL) <> (%(staged)s IS NULL) OR abs(%(stored)s - %(staged)s) > %(days)s
+                OR (%(stored)s <> %(staged)s
+                    AND greatest(%(stored)s, %(staged)s) BETWEEN %(as_of)s::date - 1 AND %(as_of)s::date + 1))""",
+            stored=stored,
+            staged=staged,
+            days=self.DAY_TOLERANCE,
+            as_of=as_of,
+        )
 
     @api.model
     def _retention_record_changes(self, as_of):
@@ -614,10 +642,12 @@ class RetentionCycle(models.AbstractModel):
 
     # Figures that move a little every day (population fits, relative ranks, run-rates) are rewritten
     # only when they moved by more than these tolerances: absolute for probabilities, relative for
-    # amounts (the value at risk, a product of both, by either). Everything else is compared exactly; day
-    # counts are not stored at all (res_partner).
+    # amounts (the value at risk, a product of both, by either), whole days for the fitted dates and the
+    # rhythm's "±". Everything else is compared exactly; day counts are not stored at all.
     PROBABILITY_TOLERANCE = 0.05
     AMOUNT_TOLERANCE = 0.05
+    # whole days: the fitted dates (see _retention_date_moved) and the "±" of the rhythm move by one day unwritten
+    DAY_TOLERANCE = 1
 
     # The figures of retention.customer the engine writes, and the stage column each comes from.
     RESULT_FIELDS = {

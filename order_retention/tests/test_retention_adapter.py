@@ -292,6 +292,61 @@ class TestRetentionAdapter(RetentionCommon):
         self.assertTrue(stored_off_by(1.1 * tolerance), "beyond both tolerances: rewritten")
         self.assertAlmostEqual(customer.retention_value_at_risk, at_risk, places=2)
 
+    def test_fitted_dates_move_a_day_unwritten(self):
+        """The fitted dates (expected next order, warning date) and the rhythm's "± days" are rewritten when they
+        moved by more than a day; a day's move is rewritten only where the day counts: within a day of the night's."""
+        as_of = self.BASE + D(days=3)
+        self.Cycle._retention_compute_all(as_of)
+        customer = self.env["retention.customer"].search(
+            [("partner_id", "=", self.company.id), ("company_id", "=", self.env.company.id)]
+        )
+        customer.flush_recordset()
+        warning, expected, spread = (
+            customer.retention_warning_date,
+            customer.retention_expected_next_order_date,
+            customer.retention_gap_spread_days,
+        )
+        self.assertGreater(warning, as_of + D(days=5), "a warning date well after the night")
+        self.assertGreater(expected, as_of + D(days=5))
+        self.assertGreater(spread, 2)
+
+        def stored_off(night, column, value):
+            self.env.cr.execute(
+                "UPDATE retention_customer SET %s = %%s, retention_last_computed = '2000-01-01' WHERE id = %%s"
+                % column,
+                [value, customer.id],
+            )
+            self.Cycle._retention_compute_all(night)
+            self.env.invalidate_all()
+            return customer.retention_last_computed != datetime.datetime(2000, 1, 1)
+
+        for column, staged in (
+            ("retention_warning_date", warning),
+            ("retention_expected_next_order_date", expected),
+        ):
+            for days in (1, -1):
+                self.assertFalse(stored_off(as_of, column, staged + D(days=days)), "%s a day off" % column)
+                self.assertEqual(customer[column], staged + D(days=days), "kept as it was")
+            self.assertTrue(stored_off(as_of, column, staged + D(days=2)), "%s two days off: rewritten" % column)
+            self.assertEqual(customer[column], staged)
+        for days in (1, -1):
+            self.assertFalse(stored_off(as_of, "retention_gap_spread_days", spread + days))
+            self.assertEqual(customer.retention_gap_spread_days, spread + days)
+        self.assertTrue(stored_off(as_of, "retention_gap_spread_days", spread - 2))
+        self.assertEqual(customer.retention_gap_spread_days, spread)
+        # the night of the warning date: a day's move there changes the Missing Order flag, so it is rewritten
+        night = warning
+        self.Cycle._retention_compute_all(night)
+        self.env.invalidate_all()
+        staged = customer.retention_warning_date
+        self.assertTrue(stored_off(night, "retention_warning_date", staged - D(days=1)), "the day before the night")
+        self.assertEqual(customer.retention_warning_date, staged)
+        self.assertTrue(stored_off(night, "retention_warning_date", staged + D(days=1)), "the day after the night")
+        self.assertEqual(customer.retention_warning_date, staged)
+        with self._on_day(staged + D(days=1)):
+            self.assertTrue(customer.retention_missing_order)
+            self.assertIn(customer, customer.search([("retention_missing_order", "=", True)]))
+
     def test_team_follows_the_latest_order(self):
         """The customer's team is the team of its latest confirmed order, and is cleared with its orders."""
         other_team = self.env["crm.team"].create({"name": "Retention Second Team"})
