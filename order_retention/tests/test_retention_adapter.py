@@ -1,4 +1,5 @@
 import datetime
+import itertools
 import math
 import threading
 from unittest.mock import patch
@@ -291,6 +292,50 @@ class TestRetentionAdapter(RetentionCommon):
         self.assertAlmostEqual(customer.retention_value_at_risk, at_risk + 0.9 * tolerance, places=2)
         self.assertTrue(stored_off_by(1.1 * tolerance), "beyond both tolerances: rewritten")
         self.assertAlmostEqual(customer.retention_value_at_risk, at_risk, places=2)
+
+    def test_chunks_scored_in_a_thread_stage_as_in_one(self):
+        """The chunks of customers are scored in a thread while the one before is copied into the stage: chunks of
+        one customer stage the same rows as one chunk; an engine error in a chunk stops the run, leaving no thread."""
+        as_of = self.BASE + D(days=20)
+        cycle_class = type(self.Cycle)
+
+        def staged():  # the stage's rows (NaN, the stage's "none", as None: NaN is not equal to itself)
+            self.env.cr.execute("SELECT * FROM retention_result_stage ORDER BY partner_id, company_id")
+            return [
+                tuple(None if isinstance(v, float) and math.isnan(v) else v for v in row)
+                for row in self.env.cr.fetchall()
+            ]
+
+        self.Cycle._retention_stage(as_of)
+        whole = staged()
+        self.assertGreaterEqual(len(whole), 2)
+        threads = set()
+        score = cadence.CadenceShards.score
+
+        def watched_score(shards, *args, **kwargs):
+            for chunk in score(shards, *args, **kwargs):
+                threads.add(threading.current_thread().name)
+                yield chunk
+
+        with (
+            patch.object(cycle_class, "SCORE_CHUNK", 1),
+            patch.object(cadence.CadenceShards, "score", watched_score),
+        ):
+            self.Cycle._retention_stage(as_of)
+        self.assertEqual(staged(), whole, "one customer a chunk: the same stage")
+        self.assertEqual({name.split("_")[0] for name in threads}, {"retention-score"}, "scored in the thread")
+
+        def failing_score(shards, *args, **kwargs):
+            yield from itertools.islice(score(shards, *args, **kwargs), 1)
+            raise ValueError("chunk 2 refused")
+
+        with (
+            patch.object(cycle_class, "SCORE_CHUNK", 1),
+            patch.object(cadence.CadenceShards, "score", failing_score),
+            self.assertRaisesRegex(ValueError, "chunk 2 refused"),
+        ):
+            self.Cycle._retention_stage(as_of)
+        self.assertFalse([t for t in threading.enumerate() if t.name.startswith("retention-score")])
 
     def test_fitted_dates_move_a_day_unwritten(self):
         """The fitted dates (expected next order, warning date) and the rhythm's "± days" are rewritten when they
