@@ -15,7 +15,8 @@
 # section 1; only the cycle (2): BENCH_ENGINE=0 BENCH_FANOUT=0 BENCH_QUEUE_VOLUME=0 BENCH_QUEUE=0 make bench.
 # The cycle's day between its two nights brings the base's usual day of new orders (mean of the 28 days before,
 # less those already dated that day); BENCH_DAY_ORDERS=N writes N new orders instead (5000 = the light day of
-# issue 23's rounds 1-4 at 1M).
+# issue 23's rounds 1-4 at 1M). BENCH_NIGHTS (3) nights in a row are measured, the next day included, each after
+# a usual day (how far a night's refit moves everyone's figures differs from day to day); 1 measures the next day only.
 # The cycle prints the WAL written by the first and the next-day recompute (pg_current_wal_lsn difference: the
 # whole cluster's, so other databases' work at the same time is in it; it names them). For figures of the bench
 # alone, give it a cluster of its own (scripts/lib.sh starts it): OR_PGDATA=/tmp/or_bench_pg OR_PGPORT=54339.

@@ -311,6 +311,36 @@ def usual_day(env, day):
     return env.cr.fetchone()
 
 
+def day_buyers(env, partner_ids, size, rng):
+    """``size`` customers who order on the bench's day. By default each is picked with the daily ordering rate its
+    figures of the last night give it (-ln(churn probability) / the churn horizon: the model's "orders within the
+    horizon" as a steady rate; customers without figures at the median rate), as a real day's buyers are mostly the
+    customers whose rhythm is due and seldom those who left, without replacement (the smallest of exponential keys
+    divided by the rates). BENCH_DAY_BUYERS=uniform picks every customer alike, as issue 23's fifth round did: a
+    third of that day's buyers had left long ago (the backtest: 1 % of lost customers order again within 180 days),
+    and their year-long gaps moved the next night's peer priors and churn model for everybody."""
+    ids = np.asarray(partner_ids)
+    if os.environ.get("BENCH_DAY_BUYERS") == "uniform":
+        return rng.choice(ids, size=size, replace=False).tolist()
+    env.cr.execute(
+        "SELECT partner_id, retention_churn_probability FROM retention_customer "
+        "WHERE company_id = %s AND retention_churn_probability IS NOT NULL",
+        [env.company.id],
+    )
+    rows = env.cr.fetchall()
+    known = dict(rows)
+    horizon = env["retention.cycle"]._retention_engine_params().churn_horizon_days
+    probability = np.array([known.get(int(pid), np.nan) for pid in ids], dtype="float64")
+    rate = -np.log(np.clip(probability, 1e-9, 1.0 - 1e-9)) / horizon
+    rate[np.isnan(rate)] = np.nanmedian(rate) if rows else 1.0
+    print(
+        "  the day's buyers follow the last night's figures: mean daily ordering rate %.4f (%d customers with figures)"
+        % (float(rate.mean()), len(rows))
+    )
+    keys = rng.exponential(size=len(ids)) / np.maximum(rate, 1e-12)
+    return ids[np.argpartition(keys, size - 1)[:size]].tolist() if size else []
+
+
 def a_day_of_orders(env, day, partner_ids, seed=11):
     """What a day brings between two nights, in SQL as an import or the ORM would write it: the base's usual day of
     new confirmed orders (dated ``day``: the mean of the 28 days before, less those the base already has that day;
@@ -330,7 +360,7 @@ def a_day_of_orders(env, day, partner_ids, seed=11):
         "  the base's usual day: %d confirmed orders a day over the 28 days before; %d already dated that day; "
         "%d new orders written%s" % (per_day, already, new, " (BENCH_DAY_ORDERS)" if wanted else "")
     )
-    buyers = rng.choice(partner_ids, size=min(n, new), replace=False).tolist()
+    buyers = day_buyers(env, partner_ids, min(n, new), rng)
     cr.execute(
         SQL(
             """
@@ -650,6 +680,9 @@ def run(env, n_customers=100_000, orders_per_customer=10, activities=10_000, nai
         "  naive, extrapolated to %d customers: %.0f s (vs %.1f s set-based: x%.0f)"
         % (n_customers, t_naive * n_customers / len(sample), t_compute, t_naive * n_customers / len(sample) / t_compute)
     )
+    # (after the backtest and the allocation, whose peaks are the process's: the peak RSS above is the recomputes')
+    nights = following_nights(env, cycle, today, partner_ids, n_customers)
+    days = [t_compute] + [t for t, _wal in nights]
     print(
         "summary (%d customers): first recompute %.1f s, next day %.1f s; WAL first %.1f MB, next day %.1f MB; "
         "peak RSS of the recomputes %.0f MB; Missing Orders %.3f s, kanban %.3f s + column %.3f s"
@@ -665,6 +698,46 @@ def run(env, n_customers=100_000, orders_per_customer=10, activities=10_000, nai
             t_column,
         )
     )
+    if nights:
+        print(
+            "summary of %d nights in a row (each after a usual day): %s s (median %.1f, slowest %.1f); WAL %s MB"
+            % (
+                len(days),
+                " / ".join("%.1f" % t for t in days),
+                float(np.median(days)),
+                max(days),
+                " / ".join("%.1f" % (wal / 2**20) for wal in [wal_next] + [wal for _t, wal in nights]),
+            )
+        )
+
+
+def following_nights(env, cycle, today, partner_ids, n_customers):
+    """The nights after the next day (``BENCH_NIGHTS`` nights in all, the next day included; 3 by default): each
+    after a usual day of orders dated that day, as the next day. A single night's figure depends on how far that
+    day's refit moves everyone's fitted dates and probabilities, which differs from day to day: the nights in a row
+    show the spread. They run in one transaction rolled back at the end (their orders, dated after today, and
+    their figures are gone: a kept database, KEEP_DB=1, is reused as before); their WAL is the pg_current_wal_lsn
+    difference of each night, written before the rollback. Returns [(seconds, WAL bytes)]."""
+    nights = []
+    cr = env.cr
+    for offset in range(1, max(int(os.environ.get("BENCH_NIGHTS", "3")), 1)):
+        night = today + datetime.timedelta(days=offset)
+        day = a_day_of_orders(env, night, partner_ids, seed=11 + offset)
+        print("  the day before night %d: %s" % (offset + 1, ", ".join("%d %s" % (v, k) for k, v in day.items())))
+        cr.execute("SELECT pg_current_wal_lsn()")
+        lsn = cr.fetchone()[0]
+        _counts, elapsed = _timed(
+            "night %d (%s): fetch + engine + write-back + history" % (offset + 1, night),
+            cycle._retention_compute_all,
+            night,
+        )
+        _print_written(env, n_customers)
+        cr.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s)", [lsn])
+        wal = int(cr.fetchone()[0])
+        print("  WAL written by night %d: %.1f MB (pg_current_wal_lsn difference)" % (offset + 1, wal / 2**20))
+        nights.append((elapsed, wal))
+    cr.rollback()
+    return nights
 
 
 def main(argv):

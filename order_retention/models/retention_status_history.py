@@ -88,6 +88,9 @@ class RetentionStatusHistory(models.Model):
         string="Triggering Order",
         readonly=True,
         ondelete="set null",
+        # few rows have one, and every deleted order (a quotation cleaned up, say) looks them up: without the index
+        # PostgreSQL read the whole history once per deleted order (80,000 orders deleted at 1M: over 18 minutes)
+        index="btree_not_null",
         help="The order that brought the customer back to active, when there is one.",
     )
     is_win_back = fields.Boolean(

@@ -339,7 +339,8 @@ class TestRetentionAdapter(RetentionCommon):
 
     def test_fitted_dates_move_a_day_unwritten(self):
         """The fitted dates (expected next order, warning date) and the rhythm's "± days" are rewritten when they
-        moved by more than a day; a day's move is rewritten only where the day counts: within a day of the night's."""
+        moved by more than a day; a day's move is rewritten only where the day counts: within a day of the night's.
+        The spread of the log gaps is rewritten when it moved by more than 5 % of itself."""
         as_of = self.BASE + D(days=3)
         self.Cycle._retention_compute_all(as_of)
         customer = self.env["retention.customer"].search(
@@ -379,6 +380,13 @@ class TestRetentionAdapter(RetentionCommon):
             self.assertEqual(customer.retention_gap_spread_days, spread + days)
         self.assertTrue(stored_off(as_of, "retention_gap_spread_days", spread - 2))
         self.assertEqual(customer.retention_gap_spread_days, spread)
+        # the spread of the log gaps: 5 % of itself
+        log_sd = customer.retention_gap_log_sd
+        self.assertGreater(log_sd, 0.0)
+        self.assertFalse(stored_off(as_of, "retention_gap_log_sd", log_sd * 1.04), "4 % off: kept")
+        self.assertAlmostEqual(customer.retention_gap_log_sd, log_sd * 1.04, places=6)
+        self.assertTrue(stored_off(as_of, "retention_gap_log_sd", log_sd * 0.94), "6 % off: rewritten")
+        self.assertAlmostEqual(customer.retention_gap_log_sd, log_sd, places=6)
         # the night of the warning date: a day's move there changes the Missing Order flag, so it is rewritten
         night = warning
         self.Cycle._retention_compute_all(night)
