@@ -539,8 +539,7 @@ class RetentionCycle(models.AbstractModel):
              t.rfm_segment, t.rfm_score, t.team_id)
             OR %(expected_next_moved)s OR %(warning_moved)s
             -- the "± days" of the rhythm: whole days of a fitted spread, a day either way is the same rhythm
-            OR (c.retention_gap_spread_days IS NULL) <> (t.gap_spread IS NULL)
-            OR abs(c.retention_gap_spread_days - t.gap_spread) > %(days)s
+            OR %(spread_moved)s
             OR c.retention_expected_gap_days IS NULL OR c.retention_warning_days IS NULL
             OR abs(c.retention_expected_gap_days - t.expected_gap) >= 0.5
             OR abs(c.retention_warning_days - t.warning_days) >= 0.5
@@ -561,7 +560,9 @@ class RetentionCycle(models.AbstractModel):
             """,
             ptol=self.PROBABILITY_TOLERANCE,
             atol=self.AMOUNT_TOLERANCE,
-            days=self.DAY_TOLERANCE,
+            spread_moved=self._retention_moved_beyond(
+                "c.retention_gap_spread_days", "t.gap_spread", self.DAY_TOLERANCE
+            ),
             expected_next_moved=self._retention_date_moved(
                 "c.retention_expected_next_order_date", "t.expected_next_date", as_of
             ),
@@ -611,15 +612,25 @@ class RetentionCycle(models.AbstractModel):
         a fraction of a day; a day's move is kept out (as the fitted gaps' half a day), unless the day it moves over
         is the night's own, give or take a day (a reader anywhere on Earth): there the day counts and the Missing
         Orders list must read the new date. Tomorrow's night compares the same dates again."""
+        return SQL(
+            """(%(beyond)s OR (%(stored)s <> %(staged)s
+                AND greatest(%(stored)s, %(staged)s) BETWEEN %(as_of)s::date - 1 AND %(as_of)s::date + 1))""",
+            beyond=self._retention_moved_beyond(stored, staged, self.DAY_TOLERANCE),
+            stored=SQL(stored),
+            staged=SQL(staged),
+            as_of=as_of,
+        )
+
+    @api.model
+    def _retention_moved_beyond(self, stored, staged, tolerance):
+        """SQL condition: the stored value ``stored`` became or stopped being empty, or is more than ``tolerance``
+        away from the staged ``staged`` (trusted column names; numbers or dates, whose difference is in days)."""
         stored, staged = SQL(stored), SQL(staged)
         return SQL(
-            """((%(stored)s IS NULL) <> (%(staged)s IS NULL) OR abs(%(stored)s - %(staged)s) > %(days)s
-                OR (%(stored)s <> %(staged)s
-                    AND greatest(%(stored)s, %(staged)s) BETWEEN %(as_of)s::date - 1 AND %(as_of)s::date + 1))""",
+            "((%(stored)s IS NULL) <> (%(staged)s IS NULL) OR abs(%(stored)s - %(staged)s) > %(tolerance)s)",
             stored=stored,
             staged=staged,
-            days=self.DAY_TOLERANCE,
-            as_of=as_of,
+            tolerance=tolerance,
         )
 
     @api.model
