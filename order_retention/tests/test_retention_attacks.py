@@ -963,6 +963,50 @@ class TestRetentionAttacks(HttpCase):
             self.assertAllowed(self._rpc("retention.status.history", "search", [("id", "=", history.id)])), []
         )
 
+    def test_night_write_back_and_history_order_out_of_reach(self):
+        """The write-back's comparison and stage (issue 23's sixth round) are private: refused over RPC for a
+        salesperson, a portal user and nobody logged in; the status history's triggering order (now indexed) cannot
+        be written, created with or copied by a salesperson, even on their own customer's row."""
+        order = self.env["sale.order"].create({"partner_id": self.customer.id})
+        history = self.env["retention.status.history"].create(
+            {"partner_id": self.customer.id, "date": "2026-01-01", "old_status": "active", "new_status": "warm"}
+        )
+        calls = (
+            ("_retention_diff", ["2026-01-02"]),
+            ("_retention_date_moved", ["1", "1", "2026-01-02"]),
+            ("_retention_moved_beyond", ["1", "1", 1]),
+            ("_retention_stage", ["2026-01-02"]),
+            ("_retention_apply_stage", ["2026-01-02"]),
+            ("_retention_record_changes", ["2026-01-02"]),
+        )
+        for user in (self.salesman, self.portal, None):
+            self._login(user)
+            for method, args in calls:
+                with self.subTest(user=user and user.login, method=method):
+                    result, error = self._rpc("retention.cycle", method, *args)
+                    self.assertTrue(error, "%s answered %r" % (method, result))
+                    # a private method (AccessError), or no session at all
+                    self.assertIn(error["data"]["name"], ACCESS | {"odoo.http.SessionExpiredException"})
+        self._login(self.salesman)
+        self.assertRefused(self._rpc("retention.status.history", "write", [history.id], {"sale_order_id": order.id}))
+        self.assertRefused(
+            self._rpc(
+                "retention.status.history",
+                "create",
+                {
+                    "partner_id": self.customer.id,
+                    "date": "2026-01-03",
+                    "new_status": "active",
+                    "sale_order_id": order.id,
+                },
+            )
+        )
+        self.assertRefused(self._rpc("retention.status.history", "copy", [history.id], {"sale_order_id": order.id}))
+        self.assertFalse(history.sale_order_id)
+        self.assertEqual(
+            self.env["retention.status.history"].search_count([("sale_order_id", "=", order.id)]), 0, "nothing made"
+        )
+
     def test_salesperson_cannot_give_customer_to_colleague(self):
         """Handing one's customer to a colleague is AccessError."""
         self._login(self.salesman)
