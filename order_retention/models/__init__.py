@@ -11,6 +11,7 @@ from . import res_config_settings
 from . import res_partner
 from . import retention_customer
 from . import retention_cycle
+from . import retention_write_back
 from . import retention_fact_cache
 from . import retention_cycle_demo
 from . import retention_model_run

@@ -189,6 +189,7 @@ class RetentionCommon(TransactionCase):
             context=dict(cls.env.context, tracking_disable=True, mail_create_nolog=True, no_reset_password=True)
         )
         cls.Cycle = cls.env["retention.cycle"]
+        cls.WriteBack = cls.env["retention.write.back"]
         cls.activity_type = cls.env.ref("order_retention.mail_act_retention_call")
         cls.salesman = new_test_user(
             cls.env, "ret_salesman", groups="sales_team.group_sale_salesman", name="Sally Sales"

@@ -166,15 +166,15 @@ class TestRetentionAdapter(RetentionCommon):
         as_of = self.BASE + D(days=20)
         expected = self.Cycle._retention_compute(as_of)
         self.Cycle._retention_stage(as_of)
-        ranges = self.Cycle._retention_stage_ranges(2)
+        ranges = self.WriteBack._retention_stage_ranges(2)
         self.assertGreater(len(ranges), 1)
         covered = {pid for first, last in ranges for pid in expected.index if first <= pid <= last}
         self.assertEqual(covered, set(expected.index))
         self.assertEqual(sorted(ranges), ranges)
         self.assertTrue(all(last < first for (_f, last), (first, _l) in zip(ranges, ranges[1:], strict=False)))
         for first, last in ranges:
-            self.Cycle._retention_apply_stage(as_of, first, last)
-            self.assertEqual(self.Cycle._retention_apply_stage(as_of, first, last)[0], 0, "a retry writes nothing")
+            self.WriteBack._retention_apply_stage(as_of, first, last)
+            self.assertEqual(self.WriteBack._retention_apply_stage(as_of, first, last)[0], 0, "a retry writes nothing")
         self.Cycle._retention_finish_compute(as_of)
         self.env.invalidate_all()
         for partner in self.company | self.other:
@@ -188,10 +188,10 @@ class TestRetentionAdapter(RetentionCommon):
         )
         next_day = as_of + D(days=1)
         self.Cycle._retention_stage(next_day)
-        self.Cycle._retention_apply_stage(next_day, self.company.id, self.company.id)
+        self.WriteBack._retention_apply_stage(next_day, self.company.id, self.company.id)
         self.env.invalidate_all()
         self.assertTrue(self.other.retention_status, "outside the range written")
-        self.Cycle._retention_apply_stage(next_day, self.other.id, self.other.id)
+        self.WriteBack._retention_apply_stage(next_day, self.other.id, self.other.id)
         self.env.invalidate_all()
         self.assertFalse(self.other.retention_status)
 
@@ -275,8 +275,8 @@ class TestRetentionAdapter(RetentionCommon):
         customer.flush_recordset()
         annual, at_risk = customer.retention_annual_value, customer.retention_value_at_risk
         self.assertGreater(annual, 100.0)
-        tolerance = self.Cycle.PROBABILITY_TOLERANCE * annual
-        self.assertGreater(tolerance, self.Cycle.AMOUNT_TOLERANCE * at_risk, "the probability's tolerance is wider")
+        tolerance = self.WriteBack.PROBABILITY_TOLERANCE * annual
+        self.assertGreater(tolerance, self.WriteBack.AMOUNT_TOLERANCE * at_risk, "the probability's tolerance is wider")
 
         def stored_off_by(delta):
             self.env.cr.execute(

@@ -854,14 +854,20 @@ class TestRetentionAttacks(HttpCase):
         calls = [
             ("init", []),
             ("_retention_stage", [today]),
-            ("_retention_apply_stage", [today]),
             ("_retention_tune_transaction", []),
-            ("_retention_id_ranges", ["SELECT 1 AS id", 1]),
             ("_retention_compute_all", []),
             ("_job_retention_write_back", [today, 0, 10**9]),
             ("_job_retention_compute", [today]),
         ]
         self._assert_nobody_calls("retention.cycle", calls)
+        # its write-back, a model of its own
+        write_back = [
+            ("_retention_apply_stage", [today]),
+            ("_retention_stage_ranges", [1]),
+            ("_retention_id_ranges", ["SELECT 1 AS id", 1]),
+            ("_retention_apply_results", [today]),
+        ]
+        self._assert_nobody_calls("retention.write.back", write_back)
         self.env.cr.execute("SELECT count(*) FROM retention_result_stage")
         self.assertEqual(self.env.cr.fetchone()[0], staged, "the stage table is untouched")
 
@@ -972,18 +978,19 @@ class TestRetentionAttacks(HttpCase):
             {"partner_id": self.customer.id, "date": "2026-01-01", "old_status": "active", "new_status": "warm"}
         )
         calls = (
-            ("_retention_diff", ["2026-01-02"]),
-            ("_retention_date_moved", ["1", "1", "2026-01-02"]),
-            ("_retention_moved_beyond", ["1", "1", 1]),
-            ("_retention_stage", ["2026-01-02"]),
-            ("_retention_apply_stage", ["2026-01-02"]),
-            ("_retention_record_changes", ["2026-01-02"]),
+            ("retention.write.back", "_retention_diff", ["2026-01-02"]),
+            ("retention.write.back", "_retention_date_moved", ["1", "1", "2026-01-02"]),
+            ("retention.write.back", "_retention_moved_beyond", ["1", "1", 1]),
+            ("retention.cycle", "_retention_stage", ["2026-01-02"]),
+            ("retention.write.back", "_retention_apply_stage", ["2026-01-02"]),
+            ("retention.write.back", "_retention_record_changes", ["2026-01-02"]),
+            ("retention.write.back", "_retention_defer_indexes", []),
         )
         for user in (self.salesman, self.portal, None):
             self._login(user)
-            for method, args in calls:
+            for model, method, args in calls:
                 with self.subTest(user=user and user.login, method=method):
-                    result, error = self._rpc("retention.cycle", method, *args)
+                    result, error = self._rpc(model, method, *args)
                     self.assertTrue(error, "%s answered %r" % (method, result))
                     # a private method (AccessError), or no session at all
                     self.assertIn(error["data"]["name"], ACCESS | {"odoo.http.SessionExpiredException"})

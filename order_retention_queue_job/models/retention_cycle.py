@@ -71,7 +71,7 @@ class RetentionCycle(models.AbstractModel):
         if self.env["ir.config_parameter"].sudo().get_param(LAST_COMPUTE_PARAM) == day:
             return 1 if self._retention_enqueue_allocation(today) else 0
         self._retention_stage(today)
-        ranges = self._retention_stage_ranges(shard_size)
+        ranges = self.env["retention.write.back"]._retention_stage_ranges(shard_size)
         _ = self.env._
         label = _("Retention cycle %(day)s: write back part %(number)s/%(total)s (customers %(first)s-%(last)s)")
         write_backs = [
@@ -112,7 +112,9 @@ class RetentionCycle(models.AbstractModel):
         number of customer rows written."""
         if not self._retention_try_lock(shared=True):
             raise RetryableJobError("A retention cycle step that needs the cycle alone is running", seconds=60)
-        written, _changes = self._retention_apply_stage(fields.Date.to_date(day), first_id, last_id)
+        written, _changes = self.env["retention.write.back"]._retention_apply_stage(
+            fields.Date.to_date(day), first_id, last_id
+        )
         return written
 
     @api.model
