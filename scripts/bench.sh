@@ -19,7 +19,7 @@
 # a usual day (how far a night's refit moves everyone's figures differs from day to day); 1 measures the next day only.
 # The day's buyers follow the last night's figures (each at the daily rate its churn probability gives);
 # BENCH_DAY_BUYERS=uniform picks every customer alike, as issue 23's fifth round did.
-# The cycle prints the WAL written by the first and the next-day recompute (pg_current_wal_lsn difference: the
+# The cycle prints the WAL written by the first and the next-day recompute (pg_current_wal_insert_lsn difference: the
 # whole cluster's, so other databases' work at the same time is in it; it names them). For figures of the bench
 # alone, give it a cluster of its own (scripts/lib.sh starts it): OR_PGDATA=/tmp/or_bench_pg OR_PGPORT=54339.
 set -euo pipefail
