@@ -9,7 +9,7 @@ from odoo.tests import Form, tagged
 
 from ..models.retention_cycle import RETENTION_STATUSES, STATUS_KANBAN_COLORS
 from ..models.retention_policy import retention_system
-from .common import RetentionCommon
+from .common import RetentionCommon, set_retention_settings
 from .hygiene_common import HygieneCommon
 
 D = datetime.timedelta
@@ -30,8 +30,8 @@ class TestRetentionScreens(RetentionCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["ir.config_parameter"].set_param("order_retention.lost_probability", "1.0")
-        cls.env["ir.config_parameter"].set_param("order_retention.lost_cap_days", "5000")
+        set_retention_settings(cls.env, retention_lost_probability=1.0)
+        set_retention_settings(cls.env, retention_lost_cap_days=5000)
         # three customers who order every 10 days and stopped 25, 60 and 200 days ago; the oldest is the biggest
         cls.fresh = cls._create_customer("Fresh Lapse Co", user=cls.salesman, phone="+1 650-555-0101")
         cls._create_orders(cls.fresh, cls._regular_dates(cls.BASE - D(days=25), 10, 8), amount=100.0)
@@ -250,7 +250,9 @@ class TestRetentionScreens(RetentionCommon):
         self.assertIn("90", fields_["retention_p_no_order_90d"].string)
         customer = self._create_customer("Headline Risk")
         customer.write({"retention_status": "warm"})  # a row of figures in the current company
-        run = self.env["retention.model.run"]._retention_latest(self.env.company, fields.Date.today())
+        # the reader's today (their timezone), as the flag reads it: UTC's today is another day around midnight
+        today = fields.Date.context_today(customer.retention_customer_id)
+        run = self.env["retention.model.run"]._retention_latest(self.env.company, today)
         self.assertEqual(customer.retention_churn_learned, bool(run.model_used))
 
     def test_cancel_offered_only_to_who_may_remove(self):

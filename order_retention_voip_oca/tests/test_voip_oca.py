@@ -54,6 +54,9 @@ class TestRetentionVoipOca(RpcMixin, HttpCase):
                 "activity_type_id": self.activity_type.id,
                 "user_id": self.ann.id,
                 "automated": True,
+                # due on UTC's today, which voip_oca's list compares with (date_deadline <= now, in UTC): the default,
+                # the creator's today, is already tomorrow in UTC-east timezones between their midnight and UTC's
+                "date_deadline": fields.Date.today(),
             }
         )
 
