@@ -2,7 +2,7 @@
     "name": "Order Retention",
     "summary": "Customer ordering cadence, missing-order alerts, retention follow-up calls "
     "verified by real phone calls, duplicate quotation clean-up and cancellation reasons",
-    "version": "18.0.1.5.0",
+    "version": "18.0.1.6.0",
     "development_status": "Beta",
     "category": "Sales/Sales",
     "website": "https://example.com/order_retention",

@@ -5,12 +5,14 @@
           second company; gives four customers values the demo leaves empty, their company to be taken from each
           of the three places the migration looks (the customer's own, most of its confirmed orders, the main
           company); adds the columns older databases still carry (fields that later became read-time computes);
-          writes a snapshot (JSON) of every old retention column of every customer that carries a figure.
+          sets the database-wide Settings to values other than their defaults; writes a snapshot (JSON) of every
+          old retention column of every customer that carries a figure.
   after   in the same database upgraded with this code: retention_customer holds one row per snapshotted customer
           with the same values column by column and the expected company; res_partner keeps no retention column
           but the two that stay on it; the status history and the model runs have a company; the figures read
-          through the partner and the open retention calls; the partner form and Missing Orders' views load; a
-          nightly cycle then runs without an error, and res_partner still has no moved column.
+          through the partner and the open retention calls; the partner form and Missing Orders' views load; every
+          company has the Settings the database had (18.0.1.6.0) and the old parameters are gone; a nightly cycle
+          then runs without an error, and res_partner still has no moved column.
 
 Usage: python3 scripts/check_upgrade.py before|after SNAPSHOT.json ODOO_OPTIONS... (-d DB, --addons-path...)
 Prints one line per check ("check ...: ok" / "check ...: FAILED ...") and a summary; exits 1 when a check failed.
@@ -306,11 +308,44 @@ def snapshot(env, picked, company, legacy):
     }
 
 
+# the database-wide settings of the previous release (ir.config_parameter) that 18.0.1.6.0 gives to every company:
+# key -> (res.company field, the value set before the upgrade, as stored text)
+SETTINGS = {
+    "order_retention.warm_interval_days": ("retention_warm_interval_days", "0"),
+    "order_retention.lost_probability": ("retention_lost_probability", "0.9"),
+    "order_retention.min_call_seconds": ("retention_min_call_seconds", "45"),
+    "order_retention.winback_min_amount": ("retention_winback_min_amount", "10.0"),
+}
+
+
+def seed_settings(env):
+    """Set the previous release's Settings to values other than their defaults (0 among them)."""
+    ICP = env["ir.config_parameter"].sudo()
+    for key, (_field, text) in SETTINGS.items():
+        ICP.set_param(key, text)
+    return {field: text for field, text in SETTINGS.values()}
+
+
+def check_settings(env, snap, checks):
+    """Every company (the seeded second one too) has the Settings the database had; the old parameters are gone."""
+    companies = env["res.company"].sudo().with_context(active_test=False).search([])
+    for field, text in snap["settings"].items():
+        values = set(companies.mapped(field))
+        checks.check(
+            "setting %s given to every company" % field,
+            values == {float(text)},
+            "%s companies: %s" % (len(companies), sorted(values)),
+        )
+    left = env["ir.config_parameter"].sudo().search_count([("key", "in", list(SETTINGS))])
+    checks.check("the database-wide setting parameters removed", left == 0, "%s left" % left)
+
+
 def before(env, path, checks):
     check_demo(env.cr, checks)
     picked = pick_customers(env.cr)
     company, legacy = seed(env, picked)
     snap = snapshot(env, picked, company, legacy)
+    snap["settings"] = seed_settings(env)
     for role, pid in picked.items():
         customer = snap["customers"].get(str(pid))
         checks.check(
@@ -593,6 +628,7 @@ def after(env, path, checks):
     check_companies(cr, snap, checks)
     check_reads(env, snap, checks)
     check_views(env, checks)
+    check_settings(env, snap, checks)
     night = next_night(env)
     rows, classified = check_cycle(env, checks, night)
     check_kept_facts(env, checks, night)

@@ -346,6 +346,12 @@ class MailActivity(models.Model):
             with policy.retention_system():
                 activity.sudo().write({"retention_company_id": company.id})
 
+    def _retention_min_call_seconds(self):
+        """The shortest call that closes this retention call: the Settings of its company (the one whose telephony
+        logs the calls that close it), else of the current company."""
+        self.ensure_one()
+        return retention_param(self.env, "retention_min_call_seconds", self.sudo().retention_company_id or None)
+
     def _retention_verify(self):
         """Link a qualifying call to each activity of ``self`` that requires one (and has none yet);
         raise one UserError listing every activity that cannot be verified. Returns the guarded
@@ -356,10 +362,10 @@ class MailActivity(models.Model):
         todo = guarded.filtered(lambda a: not a.retention_call_id)
         if not todo:
             return guarded
-        minimum = retention_param(self.env, "retention_min_call_seconds")
         candidates = self.env["retention.call"]._retention_candidates(todo)
         taken, problems, links = set(), [], []
         for activity in todo.sorted("create_date"):
+            minimum = activity._retention_min_call_seconds()
             partner = self.env["res.partner"].sudo().browse(activity.res_id)
             call, problem = self._retention_pick_call(activity, partner, candidates, taken, minimum)
             if call:
@@ -418,7 +424,7 @@ class MailActivity(models.Model):
             policy.check_may_close(self.env, activity)
         except (AccessError, UserError) as refusal:
             return False, str(refusal)
-        minimum = retention_param(self.env, "retention_min_call_seconds")
+        minimum = activity._retention_min_call_seconds()
         candidates = self.env["retention.call"]._retention_candidates(activity)
         partner = self.env["res.partner"].sudo().browse(activity.res_id)
         call, problem = self._retention_pick_call(activity, partner, candidates, set(), minimum)

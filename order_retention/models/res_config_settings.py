@@ -5,9 +5,10 @@ from . import retention_policy as policy
 from .retention_cancel_reason import CANCEL_REASON_REQUIRED_KEY, retention_cancel_reason_required
 
 # Every numeric setting of the module: settings field -> (ir.config_parameter key, type, default, minimum).
-# They are stored as text by get/set_values below rather than with `config_parameter=`, because an
-# Integer config_parameter set to 0 is deleted and reads back as its default; here 0 is a real value
-# ("no follow-up" for an interval).
+# Each company has its own (issue 23: a customer of two companies is classified and followed up by each with its own
+# orders, salespeople and settings): they are fields of res.company (models/res_company.py), shown in Settings for the
+# current company. The key is where releases before 18.0.1.6.0 kept the one value of the whole database (the
+# migration gives it to every company). The quotation hygiene's duplicate window stays one for the database.
 RETENTION_PARAMS = {
     # --- retention cycle (engine thresholds and follow-up intervals) ---
     "retention_warm_interval_days": ("order_retention.warm_interval_days", int, 14, 0),
@@ -25,15 +26,21 @@ RETENTION_PARAMS = {
     # --- call verification ---
     "retention_min_call_seconds": ("order_retention.min_call_seconds", int, 20, 0),
     "retention_winback_min_amount": ("order_retention.winback_min_amount", float, 0.0, 0.0),
-    # --- quotation hygiene ---
+    # --- quotation hygiene (the whole database) ---
     "retention_duplicate_window_days": ("order_retention.duplicate_window_days", int, 30, 1),
 }
+# the settings of one database, not of a company: kept as text in ir.config_parameter (0 is a real value there)
+DATABASE_PARAMS = ("retention_duplicate_window_days",)
+COMPANY_PARAMS = tuple(fname for fname in RETENTION_PARAMS if fname not in DATABASE_PARAMS)
 
 
-def retention_param(env, field_name):
-    """Typed value of one numeric retention setting (see RETENTION_PARAMS), falling back to its default
-    when the stored text is missing or unreadable."""
+def retention_param(env, field_name, company=None):
+    """Typed value of one numeric retention setting (see RETENTION_PARAMS): ``company``'s own (default: the
+    environment's current company) for the settings of a company, the database's for the others (falling back to
+    the default when the stored text is missing or unreadable)."""
     key, cast, default, _minimum = RETENTION_PARAMS[field_name]
+    if field_name in COMPANY_PARAMS:
+        return cast((company or env.company).sudo()[field_name])
     raw = env["ir.config_parameter"].sudo().get_param(key)
     if raw in (None, False, ""):
         return default
@@ -43,65 +50,37 @@ def retention_param(env, field_name):
         return default
 
 
+def check_retention_param(env, field_name, value):
+    """Raise a ValidationError naming the setting when ``value`` is below its minimum (or, for the lost probability,
+    above 1): the one check of Settings and of a company's settings written any other way."""
+    minimum = RETENTION_PARAMS[field_name][3]
+    model = env["res.company" if field_name in COMPANY_PARAMS else "res.config.settings"]
+    label = model._fields[field_name].get_description(env, ["string"])["string"]
+    if value < minimum:
+        raise ValidationError(
+            env._(
+                "%(setting)s cannot be lower than %(minimum)s (it is %(value)s).",
+                setting=label,
+                minimum=minimum,
+                value=value,
+            )
+        )
+    if field_name == "retention_lost_probability" and value > 1:
+        raise ValidationError(env._("The lost probability threshold is a probability: enter a value between 0 and 1."))
+
+
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
     # --- retention cycle ---
-    retention_warm_interval_days = fields.Integer(
-        string="Warm follow-up every (days)",
-        default=14,
-        help="Days between two retention calls for a warm customer; 0 means no follow-up.",
-    )
-    retention_cold_interval_days = fields.Integer(
-        string="Cold follow-up every (days)",
-        default=30,
-        help="Days between two retention calls for a cold customer; 0 means no follow-up.",
-    )
-    retention_lost_interval_days = fields.Integer(
-        string="Lost follow-up every (days)",
-        default=30,
-        help="Days between two retention calls for a lost customer; 0 means no follow-up.",
-    )
-    retention_warning_z = fields.Float(
-        string="Missing-order alert: tolerance",
-        default=1.0,
-        digits=(4, 2),
-        help="How much longer than their usual gap a customer may stay silent before the order counts as missing. "
-        "1 (default): about one normal gap in six is longer than the alert level, so an alert means something; "
-        "0.5 warns earlier (more alerts), 2 later (fewer). Technically: the alert fires past "
-        "exp(mean log gap + tolerance × spread of the log gaps).",
-    )
-    retention_cold_multiple = fields.Float(
-        string="Cold after (× the alert level)",
-        default=1.0,
-        digits=(4, 2),
-        help="A customer becomes cold when the silence exceeds this multiple of their missing-order alert level: "
-        "1 (default) = cold as soon as the order is missing; 1.5 leaves them warm half a gap longer.",
-    )
-    retention_lost_probability = fields.Float(
-        string="Lost at this chance of no order in 90 days",
-        default=0.85,
-        digits=(4, 2),
-        help="A customer whose order is missing becomes lost once the chance that they will not order in the next "
-        "90 days reaches this level: 85 % (default); 100 % turns this rule off (then only the days-of-silence cap "
-        "makes customers lost). The chance comes from the buying pattern of your whole customer base, or from the "
-        "customer's own rhythm while few customers have ordered twice; once the learned churn model is in use "
-        "(Churn Models), it decides instead.",
-    )
-    retention_lost_cap_days = fields.Integer(
-        string="Lost after (days of silence)",
-        default=365,
-        help="Absolute cap: a customer silent this long is lost whatever their rhythm.",
-    )
-    retention_shrinkage_kappa = fields.Float(
-        string="Weight of similar customers",
-        default=4.0,
-        digits=(4, 1),
-        help="A customer with few orders is judged partly on the rhythm of similar customers (same sales team). "
-        "This is how many of the customer's own gaps between orders count as much as that shared rhythm: with 4 "
-        "(default) a customer with 4 gaps is judged half on their own rhythm, with 12 gaps three quarters. "
-        "0: only their own history.",
-    )
+    retention_warm_interval_days = fields.Integer(related="company_id.retention_warm_interval_days", readonly=False)
+    retention_cold_interval_days = fields.Integer(related="company_id.retention_cold_interval_days", readonly=False)
+    retention_lost_interval_days = fields.Integer(related="company_id.retention_lost_interval_days", readonly=False)
+    retention_warning_z = fields.Float(related="company_id.retention_warning_z", readonly=False)
+    retention_cold_multiple = fields.Float(related="company_id.retention_cold_multiple", readonly=False)
+    retention_lost_probability = fields.Float(related="company_id.retention_lost_probability", readonly=False)
+    retention_lost_cap_days = fields.Integer(related="company_id.retention_lost_cap_days", readonly=False)
+    retention_shrinkage_kappa = fields.Float(related="company_id.retention_shrinkage_kappa", readonly=False)
     retention_activity_type_id = fields.Many2one(
         "mail.activity.type",
         string="Retention activity type",
@@ -128,38 +107,12 @@ class ResConfigSettings(models.TransientModel):
     retention_mail_template_id = fields.Many2one(related="company_id.retention_mail_template_id", readonly=False)
     retention_sms_template_id = fields.Many2one(related="company_id.retention_sms_template_id", readonly=False)
     retention_low_touch_max = fields.Integer(related="company_id.retention_low_touch_max", readonly=False)
-    retention_max_unanswered = fields.Integer(
-        string="Stop calling after (unanswered calls)",
-        default=3,
-        help="After this many retention calls in a row closed with no answer or a wrong number, the customer leaves "
-        "the call queue and gets only the low-touch message of Settings. A sales manager can put them back.",
-    )
-    retention_stop_after_days = fields.Integer(
-        string="Stop calling after (days without an order)",
-        default=730,
-        help="A customer silent longer than this leaves the call queue and gets only the low-touch message of "
-        "Settings; 0 means never. A sales manager can keep a customer in the queue.",
-    )
-    retention_call_again_max_days = fields.Integer(
-        string="Call back at most (days ahead)",
-        default=90,
-        help="A salesperson can agree to call a customer back at most this many days ahead; further needs a sales "
-        "manager.",
-    )
+    retention_max_unanswered = fields.Integer(related="company_id.retention_max_unanswered", readonly=False)
+    retention_stop_after_days = fields.Integer(related="company_id.retention_stop_after_days", readonly=False)
+    retention_call_again_max_days = fields.Integer(related="company_id.retention_call_again_max_days", readonly=False)
     # --- call verification ---
-    retention_min_call_seconds = fields.Integer(
-        string="Minimum verified call (seconds)",
-        default=20,
-        help="A retention call activity closes only with a logged call at least this long.",
-    )
-    retention_winback_min_amount = fields.Float(
-        string="Order counts above (amount)",
-        default=0.0,
-        digits=(16, 2),
-        help="A confirmed order counts for the ordering rhythm and closes open retention calls (back to active) "
-        "only when its untaxed amount, in company currency, is above this amount. The default 0 means any order "
-        "with a positive amount; a 0-value order never wins a customer back.",
-    )
+    retention_min_call_seconds = fields.Integer(related="company_id.retention_min_call_seconds", readonly=False)
+    retention_winback_min_amount = fields.Float(related="company_id.retention_winback_min_amount", readonly=False)
     # computed (not related, which reads as superuser) and restricted: only who may see the token's hint gets it
     retention_pbx_token_hint = fields.Char(
         string="PBX token",
@@ -201,39 +154,24 @@ class ResConfigSettings(models.TransientModel):
     def get_values(self):
         policy.check_settings_reader(self.env)
         res = super().get_values()
-        res.update({fname: retention_param(self.env, fname) for fname in RETENTION_PARAMS})
+        res.update({fname: retention_param(self.env, fname) for fname in DATABASE_PARAMS})
         res["retention_cancel_reason_required"] = retention_cancel_reason_required(self.env)
         return res
 
     def set_values(self):
         res = super().set_values()
         icp = self.env["ir.config_parameter"].sudo()
-        for fname, (key, _cast, _default, _minimum) in RETENTION_PARAMS.items():
-            icp.set_param(key, str(self[fname]))
+        for fname in DATABASE_PARAMS:
+            icp.set_param(RETENTION_PARAMS[fname][0], str(self[fname]))
         icp.set_param(CANCEL_REASON_REQUIRED_KEY, str(bool(self.retention_cancel_reason_required)))
         return res
 
-    @api.constrains(*RETENTION_PARAMS, "retention_call_capacity", "retention_low_touch_max")
+    @api.constrains(*DATABASE_PARAMS)
     def _check_retention_params(self):
+        # the company's settings are checked by the company (res.company), whoever writes them
         for settings in self:
-            for fname, (_key, _cast, _default, minimum) in RETENTION_PARAMS.items():
-                if settings[fname] < minimum:
-                    raise ValidationError(
-                        _(
-                            "%(setting)s cannot be lower than %(minimum)s (it is %(value)s).",
-                            setting=self._fields[fname].string,
-                            minimum=minimum,
-                            value=settings[fname],
-                        )
-                    )
-            if not 0 <= settings.retention_call_capacity <= 1000:
-                raise ValidationError(_("Retention calls per salesperson: enter a number between 0 and 1000."))
-            if settings.retention_low_touch_max < 0:
-                raise ValidationError(_("Messages per night cannot be negative."))
-            if settings.retention_lost_probability > 1:
-                raise ValidationError(
-                    _("The lost probability threshold is a probability: enter a value between 0 and 1.")
-                )
+            for fname in DATABASE_PARAMS:
+                check_retention_param(self.env, fname, settings[fname])
 
     def action_retention_generate_pbx_token(self):
         """Generate the company's PBX token and show it once (sales managers and admins only)."""

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.osv import expression
 
 from . import retention_search
 from .res_config_settings import retention_param
@@ -26,8 +27,9 @@ class RetentionCall(models.Model):
     @api.depends("verified", "answered", "duration_seconds")
     @api.depends_context("uid")
     def _compute_qualifies(self):
-        minimum = retention_param(self.env, "retention_min_call_seconds")
         for call in self:
+            # the Settings of the call's company: its telephony logged it, its retention calls it closes
+            minimum = retention_param(self.env, "retention_min_call_seconds", call.sudo().company_id or None)
             call.qualifies = call.verified and call.answered and call.duration_seconds >= minimum
 
     def _search(self, domain, offset=0, limit=None, order=None):
@@ -35,6 +37,15 @@ class RetentionCall(models.Model):
         return super()._search(domain, offset=offset, limit=limit, order=order)
 
     def _search_qualifies(self, operator, value):
-        minimum = retention_param(self.env, "retention_min_call_seconds")
-        domain = [("verified", "=", True), ("answered", "=", True), ("duration_seconds", ">=", minimum)]
+        # each company's calls against that company's minimum
+        long_enough = expression.OR(
+            [
+                [
+                    ("company_id", "=", company.id),
+                    ("duration_seconds", ">=", retention_param(self.env, "retention_min_call_seconds", company)),
+                ]
+                for company in self.env["res.company"].sudo().with_context(active_test=False).search([])
+            ]
+        )
+        domain = expression.AND([[("verified", "=", True), ("answered", "=", True)], long_enough])
         return retention_search.boolean_domain(self.env, operator, value, domain, self.env._("Long Enough"))

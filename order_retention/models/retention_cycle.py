@@ -94,15 +94,17 @@ class RetentionCycle(models.AbstractModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _retention_engine_params(self):
-        """CadenceParams from the Settings (Sales > Settings > Customer Retention)."""
+    def _retention_engine_params(self, company=None):
+        """CadenceParams from the Settings (Sales > Settings > Customer Retention) of ``company`` (default: the
+        current one): each company classifies its customers with its own thresholds."""
         env = self.env
+        company = company or env.company
         return cadence.CadenceParams(
-            warning_z=retention_param(env, "retention_warning_z"),
-            cold_multiple=retention_param(env, "retention_cold_multiple"),
-            lost_probability=retention_param(env, "retention_lost_probability"),
-            lost_cap_days=retention_param(env, "retention_lost_cap_days"),
-            kappa=retention_param(env, "retention_shrinkage_kappa"),
+            warning_z=retention_param(env, "retention_warning_z", company),
+            cold_multiple=retention_param(env, "retention_cold_multiple", company),
+            lost_probability=retention_param(env, "retention_lost_probability", company),
+            lost_cap_days=retention_param(env, "retention_lost_cap_days", company),
+            kappa=retention_param(env, "retention_shrinkage_kappa", company),
             explanation_templates=self._retention_explanation_templates(),
         )
 
@@ -197,7 +199,7 @@ class RetentionCycle(models.AbstractModel):
             """,
             until=until,
             company=company.id,
-            min_amount=retention_param(self.env, "retention_winback_min_amount"),
+            min_amount=retention_param(self.env, "retention_winback_min_amount", company),
             excluded=self._retention_excluded_partners() if excluded is None else excluded,
             only=only,
         )
@@ -246,7 +248,7 @@ class RetentionCycle(models.AbstractModel):
         cr = self.env.cr
         # an upper bound of the customers: the churn regression of a huge base trains on a sample
         [(partners,)] = self.env.execute_query(SQL("SELECT count(*) FROM res_partner WHERE id = commercial_partner_id"))
-        shards = cadence.CadenceShards(as_of, self._retention_engine_params(), expected_customers=partners)
+        shards = cadence.CadenceShards(as_of, self._retention_engine_params(company), expected_customers=partners)
         teams = []
         timings = cr.cache.setdefault("retention_timings", {})
         timings["summarise"] = 0.0

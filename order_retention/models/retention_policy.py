@@ -127,16 +127,17 @@ def check_due_date(env, activities, new_date, limit_for):
             )
 
 
-def check_call_again_date(env, new_date):
-    """The outcome dialog's call-back date: after today, at most ``retention_call_again_max_days`` ahead for a
-    salesperson, MAX_DUE_DAYS for a sales manager."""
+def check_call_again_date(env, new_date, company=None):
+    """The outcome dialog's call-back date: after today, at most ``retention_call_again_max_days`` (of ``company``'s
+    Settings: the retention call's; default the current company's) ahead for a salesperson, MAX_DUE_DAYS for a sales
+    manager."""
     from odoo import fields  # noqa: PLC0415
     from odoo.exceptions import UserError  # noqa: PLC0415
 
     from .res_config_settings import retention_param  # noqa: PLC0415
 
     today = fields.Date.context_today(env.user)
-    limit = MAX_DUE_DAYS if is_manager(env) else retention_param(env, "retention_call_again_max_days")
+    limit = MAX_DUE_DAYS if is_manager(env) else retention_param(env, "retention_call_again_max_days", company)
     if not new_date or new_date <= today:
         raise UserError(env._("Pick the date to call again (after today)."))
     if (new_date - today).days > limit:

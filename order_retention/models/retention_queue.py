@@ -158,7 +158,12 @@ class RetentionQueue(models.AbstractModel):
         self.env["res.partner"].flush_model(["active", "user_id"])
         self.env["retention.customer"].flush_model()
         self.env["mail.activity"].flush_model(["active", "date_done", "res_id", "res_model", "activity_type_id"])
-        intervals = {status: retention_param(self.env, fname) for status, fname in INTERVAL_PARAMS.items()}
+        self.env["res.company"].flush_model(list(INTERVAL_PARAMS.values()))
+        # each company's own intervals (Settings of that company)
+        interval = SQL(
+            "CASE r.retention_status WHEN 'warm' THEN c.%s WHEN 'cold' THEN c.%s ELSE c.%s END",
+            *(SQL.identifier(INTERVAL_PARAMS[status]) for status in FOLLOWUP_STATUSES),
+        )
         return self.env.execute_query(
             SQL(
                 """
@@ -168,6 +173,7 @@ class RetentionQueue(models.AbstractModel):
                    r.retention_last_churn_reason_id, r.partner_id
               FROM retention_customer r
               JOIN res_partner p ON p.id = r.partner_id
+              JOIN res_company c ON c.id = r.company_id
              WHERE p.active AND r.retention_status IN %(statuses)s AND NOT COALESCE(r.retention_lost_for_good, false)
                -- each company follows its own customers up: a call open in another company does not count
                AND NOT EXISTS (SELECT 1 FROM mail_activity a
@@ -179,17 +185,14 @@ class RetentionQueue(models.AbstractModel):
                         WHERE a.res_model = 'res.partner' AND a.res_id = r.partner_id AND NOT a.active
                           AND a.activity_type_id = %(type)s AND a.date_done IS NOT NULL
                           AND (a.retention_company_id = r.company_id OR a.retention_company_id IS NULL)
-                          AND a.date_done + (CASE r.retention_status WHEN 'warm' THEN %(warm)s
-                                 WHEN 'cold' THEN %(cold)s ELSE %(lost)s END) > %(today)s::date))
-               AND CASE r.retention_status WHEN 'warm' THEN %(warm)s WHEN 'cold' THEN %(cold)s ELSE %(lost)s END > 0
+                          AND a.date_done + %(interval)s > %(today)s::date))
+               AND %(interval)s > 0
              ORDER BY r.id
             """,
                 today=today,
                 statuses=FOLLOWUP_STATUSES,
                 type=activity_type.id,
-                warm=intervals["warm"],
-                cold=intervals["cold"],
-                lost=intervals["lost"],
+                interval=interval,
             )
         )
 
@@ -238,7 +241,10 @@ class RetentionQueue(models.AbstractModel):
             clock[0] = now
 
         rows = self._retention_candidates(today)
-        stop_after = retention_param(self.env, "retention_stop_after_days")
+        stop_after_of = {
+            company.id: retention_param(self.env, "retention_stop_after_days", company)
+            for company in self.env["res.company"].sudo().with_context(active_test=False).search([])
+        }
         stop_reasons = set(
             self.env["retention.churn.reason"]
             .sudo()
@@ -274,6 +280,7 @@ class RetentionQueue(models.AbstractModel):
         candidates, stopped, info = [], {}, {}
         # keyed by retention.customer id: a customer of two companies is followed up in each
         for rid, status, var, silent, user_id, company_id, restore, stop, kept, reason_id, pid in rows:
+            stop_after = stop_after_of.get(company_id, 0)  # the customer's company's own rule
             if restore:
                 stop = False  # a win-back order was cancelled: the follow-up comes back whatever the stop
             elif reason_id in stop_reasons and stop != "reason" and not kept:
@@ -516,7 +523,10 @@ class RetentionQueue(models.AbstractModel):
         channels = {c.id: {s: c["retention_low_touch_%s" % s] for s in FOLLOWUP_STATUSES} for c in companies}
         if not any(ch != "none" for per in channels.values() for ch in per.values()):
             return 0
-        intervals = {status: retention_param(self.env, fname) for status, fname in INTERVAL_PARAMS.items()}
+        intervals = {
+            company.id: {status: retention_param(self.env, fname, company) for status, fname in INTERVAL_PARAMS.items()}
+            for company in companies.with_context(active_test=False).search([])
+        }
         main_company = self.env.company.id
         todo = [
             (rid, status, company_id or main_company, prio)
@@ -562,7 +572,7 @@ class RetentionQueue(models.AbstractModel):
             row = by_id[rid]
             partner = row.partner_id
             last = row.retention_low_touch_date
-            if last and fields.Date.add(last, days=intervals[status] or 1) > today:
+            if last and fields.Date.add(last, days=intervals[company_id][status] or 1) > today:
                 continue
             channel = channels[company_id][status]
             if not self._retention_reachable(partner, channel):

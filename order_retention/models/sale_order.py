@@ -436,7 +436,7 @@ class SaleOrder(models.Model):
         amount, in company currency, above the Settings minimum (default: more than 0)."""
         self.ensure_one()
         amount = self.amount_untaxed / (self.currency_rate or 1.0)
-        return amount > retention_param(self.env, "retention_winback_min_amount")
+        return amount > retention_param(self.env, "retention_winback_min_amount", self.company_id)
 
     def _retention_winback_recent(self):
         """A confirmed win-back order of the last WINBACK_CANCEL_DAYS days (its cancellation restores the

@@ -177,6 +177,12 @@ def clock_cases():
     return [(datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None), None), *clock_grid()]
 
 
+def set_retention_settings(env, **values):
+    """Give every company these retention settings (fields of res.company: each company has its own since
+    18.0.1.6.0), as an administrator saving Settings in each would."""
+    env["res.company"].sudo().with_context(active_test=False).search([]).write(values)
+
+
 class RetentionCommon(TransactionCase):
     """Customers with dated confirmed orders, a salesperson, a sales team with a leader."""
 

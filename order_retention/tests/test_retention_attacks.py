@@ -11,11 +11,11 @@ import logging
 from freezegun import freeze_time
 
 from odoo import Command, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import get_db_name
 
-from .common import clock_cases, frozen_clock, utc_to_local_date
+from .common import clock_cases, frozen_clock, set_retention_settings, utc_to_local_date
 
 D = datetime.timedelta
 REFUSED = {"odoo.exceptions.AccessError", "odoo.exceptions.UserError", "odoo.exceptions.ValidationError"}
@@ -692,9 +692,8 @@ class TestRetentionAttacks(HttpCase):
 
     def _lapsed_customer(self):
         """A customer ordering every 10 days until 2025-03-01, cold on 2025-04-10 with one open follow-up."""
-        ICP = self.env["ir.config_parameter"]
-        ICP.set_param("order_retention.lost_probability", "1.0")
-        ICP.set_param("order_retention.lost_cap_days", "5000")
+        set_retention_settings(self.env, retention_lost_probability=1.0)
+        set_retention_settings(self.env, retention_lost_cap_days=5000)
         self.product = self.env["product.product"].create(
             {"name": "Attack Widget", "list_price": 50.0, "type": "consu"}
         )
@@ -1013,6 +1012,48 @@ class TestRetentionAttacks(HttpCase):
         self.assertEqual(
             self.env["retention.status.history"].search_count([("sale_order_id", "=", order.id)]), 0, "nothing made"
         )
+
+    def test_company_retention_settings_out_of_reach(self):
+        """Each company's retention settings (res.company fields since 18.0.1.6.0: thresholds, intervals, stopping
+        rules, the shortest verified call, the win-back minimum) cannot be written over JSON-RPC by a salesperson
+        (Own Documents Only or All Documents), a sales manager who is no administrator, a portal user or nobody, on
+        their own company or another; Settings refuse them too. Whoever writes them (an administrator included) gets a
+        ValidationError naming the setting for a value out of range."""
+        before = {
+            company.id: company.read(["retention_lost_cap_days", "retention_min_call_seconds"])[0]
+            for company in self.company | self.other_company
+        }
+        attacks = {
+            "retention_lost_cap_days": 1,
+            "retention_warm_interval_days": 0,
+            "retention_min_call_seconds": 0,
+            "retention_winback_min_amount": 1e12,
+        }
+        for user in (self.salesman, self.all_leads, self.manager, self.portal, None):
+            self._login(user)
+            for company in self.company | self.other_company:
+                for field, value in attacks.items():
+                    with self.subTest(user=user and user.login, company=company.name, field=field):
+                        outcome = self._rpc("res.company", "write", [company.id], {field: value})
+                        self.assertRefused(outcome, REFUSED | {"odoo.http.SessionExpiredException"})
+            if user:
+                with self.subTest(user=user.login, path="settings"):
+                    outcome = self._rpc("res.config.settings", "create", {"retention_min_call_seconds": 0})
+                    self.assertRefused(outcome)
+        self.env.invalidate_all()
+        for company in self.company | self.other_company:
+            after = company.read(["retention_lost_cap_days", "retention_min_call_seconds"])[0]
+            self.assertEqual(after, before[company.id], "nothing written")
+        # out of range: refused whoever writes, naming the setting
+        admin = self.env.ref("base.user_admin")
+        for field, value in (
+            ("retention_lost_cap_days", 0),
+            ("retention_min_call_seconds", -1),
+            ("retention_lost_probability", 1.5),
+            ("retention_cold_multiple", 0.5),
+        ):
+            with self.subTest(field=field), self.assertRaises(ValidationError), self.env.cr.savepoint():
+                self.other_company.with_user(admin).write({field: value})
 
     def test_salesperson_cannot_give_customer_to_colleague(self):
         """Handing one's customer to a colleague is AccessError."""

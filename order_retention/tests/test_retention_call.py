@@ -7,7 +7,7 @@ from odoo.tests import BaseCase, Form, new_test_user, tagged
 
 from ..models.retention_policy import retention_system
 from ..tools import call_verification as cv
-from .common import RetentionCommon
+from .common import RetentionCommon, set_retention_settings
 
 D = datetime.timedelta
 
@@ -172,7 +172,7 @@ class TestCallVerification(CallCommon):
         self._pbx_call(20, activity.create_date + D(seconds=60))
         activity.action_done()
         self.assertFalse(activity.active)
-        self.env["ir.config_parameter"].set_param("order_retention.min_call_seconds", "90")
+        set_retention_settings(self.env, retention_min_call_seconds=90)
         second = self._activity()
         self._pbx_call(60, second.create_date + D(seconds=5))
         with self.assertRaisesRegex(UserError, "less than 90 s"):

@@ -33,8 +33,8 @@ class TestRetentionChurn(RetentionCommon):
         """Let the model learn from this small test base (the product needs 200 customers and 30 rows per label)."""
         original = type(self.Cycle)._retention_engine_params
 
-        def params(cycle):
-            return dataclasses.replace(original(cycle), churn_min_customers=10, churn_min_label_rows=10)
+        def params(cycle, company=None):
+            return dataclasses.replace(original(cycle, company), churn_min_customers=10, churn_min_label_rows=10)
 
         self.patch(type(self.Cycle), "_retention_engine_params", params)
 

@@ -10,7 +10,7 @@ import importlib.util
 
 from odoo import Command
 from odoo.exceptions import AccessError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 from odoo.tools import SQL, file_path
 
 from .common import RetentionCommon
@@ -302,3 +302,164 @@ class TestRetentionCustomer(RetentionCommon):
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         return module
+
+    # ------------------------------------------------------------------
+    # each company's own settings (issue 23, item 2)
+    # ------------------------------------------------------------------
+
+    def _other_row(self):
+        return self._rows(self.shared).filtered(lambda r: r.company_id == self.other)
+
+    def test_each_company_classifies_with_its_own_settings(self):
+        """The shared customer, silent 90 days on a 30-day rhythm in the other company, is lost there once that
+        company's own cap of silent days is 60, whatever the main company's cap; the main company's row and settings
+        do not move."""
+        self._set_aside_other_orders(self.shared)
+        for company in self.main | self.other:
+            company.write({"retention_lost_probability": 1.0, "retention_lost_cap_days": 5000})
+        self.Cycle._retention_compute_all(self.BASE)
+        self.assertIn(self._other_row().retention_status, ("warm", "cold"), "no cap reached: not lost")
+        main_row = self._rows(self.shared) - self._other_row()
+        self.assertEqual(main_row.retention_status, "active")
+        self.other.retention_lost_cap_days = 60
+        self.Cycle._retention_compute_all(self.BASE)
+        self.assertEqual(self._other_row().retention_status, "lost", "the other company's cap: 90 > 60 days")
+        self.assertEqual(main_row.retention_status, "active")
+        self.assertEqual(self.main.retention_lost_cap_days, 5000)
+        # the engine's figures come from the company's own settings: the learned fallback's threshold too
+        self.assertEqual(self.Cycle._retention_engine_params(self.other).lost_cap_days, 60)
+        self.assertEqual(self.Cycle._retention_engine_params(self.main).lost_cap_days, 5000)
+        self.assertEqual(self.Cycle.with_company(self.other)._retention_engine_params().lost_cap_days, 60)
+
+    def test_each_company_follows_up_at_its_own_intervals(self):
+        """A company whose interval for the customer's status is 0 schedules no retention call; the other company's
+        interval still gives one in the other company; the Settings of one company leave the other's alone."""
+        self._set_aside_other_orders(self.shared)
+        self.env["res.users"].browse(self.salesman.id).company_ids |= self.other
+        self.Cycle._retention_compute_all(self.BASE)
+        status = self._other_row().retention_status
+        self.assertIn(status, ("warm", "cold", "lost"))
+        field = "retention_%s_interval_days" % status
+        # the other company's Settings, saved by its administrator: 0 = no follow-up for that status
+        settings = Form(self.env["res.config.settings"].with_company(self.other))
+        setattr(settings, field, 0)
+        settings.save().execute()
+        self.assertEqual(self.other[field], 0)
+        self.assertGreater(self.main[field], 0, "the main company's interval is its own")
+        self.Cycle._retention_reset_day()
+        self._run(self.BASE)
+        self.assertFalse(self._open_followups(self.shared), "no follow-up in the other company")
+        self.other[field] = 7
+        self.Cycle._retention_reset_day()
+        self._run(self.BASE)
+        self.assertEqual(self._open_followups(self.shared).retention_company_id, self.other)
+        # the Settings show each company its own value
+        self.assertEqual(getattr(Form(self.env["res.config.settings"].with_company(self.other)), field), 7)
+        self.assertEqual(getattr(Form(self.env["res.config.settings"]), field), self.main[field])
+
+    def test_each_company_its_own_call_rules(self):
+        """The shortest call that closes a retention call and the win-back minimum are read in the company concerned:
+        the call's (its telephony logged it), the order's."""
+        self.other.write({"retention_min_call_seconds": 90, "retention_winback_min_amount": 5000.0})
+        Call = self.env["retention.call"]
+        calls = Call
+        for company in self.main | self.other:
+            report = Call._retention_ingest(
+                [
+                    (
+                        0,
+                        {
+                            "call_id": "SETTINGS-%s" % company.id,
+                            "number": "+1 650 253 0000",
+                            "direction": "outbound",
+                            "start": "2025-03-01T10:00:00",
+                            "duration": 60,
+                        },
+                    )
+                ],
+                "pbx",
+                company,
+            )
+            self.assertEqual(report["created"], 1, report)
+            calls |= Call.sudo().search([("external_id", "=", "SETTINGS-%s" % company.id)])
+        main_call = calls.filtered(lambda c: c.company_id == self.main)
+        other_call = calls - main_call
+        self.assertTrue(main_call.verified and other_call.verified)
+        self.assertTrue(main_call.qualifies, "60 s >= the main company's 20 s")
+        self.assertFalse(other_call.qualifies, "60 s < the other company's 90 s")
+        found = Call.sudo().search([("id", "in", calls.ids), ("qualifies", "=", True)])
+        self.assertEqual(found, main_call)
+        self.assertEqual(Call.sudo().search([("id", "in", calls.ids), ("qualifies", "=", False)]), other_call)
+        # a confirmed order of 1,000 counts in the main company (minimum 0), not in the other one (minimum 5,000)
+        main_order = self.env["sale.order"].search([("partner_id", "=", self.shared.id), ("state", "=", "sale")])[:1]
+        self.assertEqual(main_order.company_id, self.main)
+        self.assertTrue(main_order._retention_counts_as_order())
+        self.assertFalse(self.other_orders[0]._retention_counts_as_order())
+        self.other.retention_winback_min_amount = 999.0
+        self.assertTrue(self.other_orders[0]._retention_counts_as_order())
+
+    def test_migration_gives_every_company_the_database_setting(self):
+        """18.0.1.6.0: the values a database had (ir.config_parameter) go to every company; an unusable one leaves the
+        default; the old parameters are gone."""
+        ICP = self.env["ir.config_parameter"].sudo()
+        ICP.set_param("order_retention.warm_interval_days", "0")
+        ICP.set_param("order_retention.lost_probability", "0.9")
+        ICP.set_param("order_retention.min_call_seconds", "45")
+        ICP.set_param("order_retention.lost_cap_days", "-3")  # below its minimum: by hand only
+        ICP.set_param("order_retention.max_unanswered", "lots")
+        ICP.set_param("order_retention.duplicate_window_days", "9")  # stays a setting of the database
+        (self.main | self.other).write({"retention_warm_interval_days": 14, "retention_lost_cap_days": 365})
+        self.env.flush_all()
+        with self.assertLogs("order_retention_migration_18_0_1_6_0", level="WARNING") as logs:
+            self._migration("18.0.1.6.0", "post-migrate.py").migrate(self.env.cr, "18.0.1.5.0")
+        self.assertEqual(len(logs.records), 2, [r.getMessage() for r in logs.records])
+        self.env.invalidate_all()
+        for company in self.main | self.other:
+            self.assertEqual(company.retention_warm_interval_days, 0, "0 is a value: no warm follow-up")
+            self.assertAlmostEqual(company.retention_lost_probability, 0.9)
+            self.assertEqual(company.retention_min_call_seconds, 45)
+            self.assertEqual(company.retention_lost_cap_days, 365, "unusable: the default stays")
+            self.assertEqual(company.retention_max_unanswered, 3)
+        self.assertFalse(ICP.get_param("order_retention.warm_interval_days"))
+        self.assertFalse(ICP.get_param("order_retention.max_unanswered"))
+        self.assertEqual(ICP.get_param("order_retention.duplicate_window_days"), "9")
+
+    def test_migration_reads_any_stored_text(self):
+        """Seeded fuzz of what a parameter may hold by hand (text, numbers of every kind, huge, NaN, empty): the
+        migration's reading never raises and gives None or a value of the field's type within its range."""
+        import random  # noqa: PLC0415
+
+        module = self._migration("18.0.1.6.0", "post-migrate.py")
+        rng = random.Random(2312)
+        pieces = ["", " ", "0", "-0", "1", "14", "0.85", "1e3", "1e400", "-1e400", "nan", "inf", "-inf", "NaN", "1,5"]
+        pieces += [
+            "٣",
+            "\x00",
+            "0x10",
+            "1_000",
+            "ten",
+            "None",
+            "False",
+            "9" * 40,
+            "-5",
+            "2147483648",
+            " 7 ",
+            "1.0000001",
+        ]
+        texts = (
+            pieces
+            + ["".join(rng.choice("0123456789.-e+ xn") for _ in range(rng.randint(0, 12))) for _ in range(600)]
+            + [repr(rng.uniform(-1e6, 1e6)) for _ in range(200)]
+        )
+        kept = 0
+        for field, (_key, cast, minimum, maximum) in module.MOVED.items():
+            for text in texts:
+                value = module._value(text, cast, minimum, maximum)
+                if value is None:
+                    continue
+                kept += 1
+                self.assertIsInstance(value, cast, (field, text))
+                self.assertGreaterEqual(value, minimum, (field, text))
+                self.assertTrue(maximum is None or value <= maximum, (field, text))
+                self.assertTrue(abs(value) < 2**31 or cast is float, (field, text))
+        self.assertGreater(kept, 1000, "good texts are kept")

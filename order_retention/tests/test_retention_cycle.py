@@ -8,7 +8,7 @@ from odoo.tests import Form, tagged
 
 from ..models.retention_cycle import CYCLE_LOCK_KEY, LAST_ALLOCATE_PARAM
 from ..models.retention_queue import RetentionQueue
-from .common import RetentionCommon
+from .common import RetentionCommon, set_retention_settings
 
 D = datetime.timedelta
 
@@ -22,8 +22,8 @@ class TestRetentionCycle(RetentionCommon):
         cls.regular = cls._create_customer("Regular Ten-Day Co", user=cls.salesman)
         cls._create_orders(cls.regular, cls._regular_dates(cls.BASE, 10, 12))
         # by default only the absolute cap (far away) makes a customer lost; tests that need lost lower it
-        cls.env["ir.config_parameter"].set_param("order_retention.lost_probability", "1.0")
-        cls.env["ir.config_parameter"].set_param("order_retention.lost_cap_days", "5000")
+        set_retention_settings(cls.env, retention_lost_probability=1.0)
+        set_retention_settings(cls.env, retention_lost_cap_days=5000)
 
     def _status_on(self, partner, day):
         self._run(day)
@@ -41,7 +41,7 @@ class TestRetentionCycle(RetentionCommon):
     def test_status_transitions_over_months(self):
         """A regular customer goes active -> warm -> cold -> lost as the silence grows, in its status history; the
         customer's chatter, which everybody who opens the customer reads, holds none of it (issue #23)."""
-        self.env["ir.config_parameter"].set_param("order_retention.lost_cap_days", "120")
+        set_retention_settings(self.env, retention_lost_cap_days=120)
         self.assertEqual(self._status_on(self.regular, self.BASE + D(days=2)), "active")
         self.assertEqual(self._status_on(self.regular, self._warm_day(self.regular)), "warm")
         warning = self.regular.retention_warning_days
@@ -106,7 +106,7 @@ class TestRetentionCycle(RetentionCommon):
         self.assertIn("silent", followup.note or "", "the note explains why")
         self._close(followup, warm_day)
         # keep the customer warm through the period: raise the thresholds so status stays warm
-        self.env["ir.config_parameter"].set_param("order_retention.cold_multiple", "50")
+        set_retention_settings(self.env, retention_cold_multiple=50)
         self._run(warm_day + D(days=13))
         self.assertEqual(self.regular.retention_status, "warm")
         self.assertFalse(self._open_followups(self.regular), "nothing before the interval has passed")
@@ -121,12 +121,12 @@ class TestRetentionCycle(RetentionCommon):
         self._close(self._open_followups(self.regular), day)
         self._run(day + D(days=29))
         self.assertFalse(self._open_followups(self.regular), "cold interval is 30 days by default")
-        self.env["ir.config_parameter"].set_param("order_retention.cold_interval_days", "20")
+        set_retention_settings(self.env, retention_cold_interval_days=20)
         self.Cycle._retention_reset_day()
         self._run(day + D(days=29))
         self.assertEqual(len(self._open_followups(self.regular)), 1, "a shorter interval applies at once")
         self._close(self._open_followups(self.regular), day + D(days=29))
-        self.env["ir.config_parameter"].set_param("order_retention.cold_interval_days", "0")
+        set_retention_settings(self.env, retention_cold_interval_days=0)
         self._run(day + D(days=90))
         self.assertFalse(self._open_followups(self.regular), "0 means no follow-up")
 
@@ -294,7 +294,9 @@ class TestRetentionSettings(RetentionCommon):
             self.assertEqual(getattr(reloaded, name), value, name)
         self.assertEqual(reloaded.retention_fallback_user_id, self.fallback)
         self.assertEqual(reloaded.retention_activity_type_id, self.activity_type)
-        self.assertEqual(self.env["ir.config_parameter"].get_param("order_retention.warm_interval_days"), "0")
+        # the current company's own settings: 0 is kept as 0 (no follow-up), not read back as the default
+        self.assertEqual(self.env.company.retention_warm_interval_days, 0)
+        self.assertFalse(self.env["ir.config_parameter"].get_param("order_retention.warm_interval_days"))
 
     def test_settings_reject_negative(self):
         """A negative interval is refused with a message naming the setting."""

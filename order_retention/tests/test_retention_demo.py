@@ -91,8 +91,8 @@ class TestRetentionModelStatus(RetentionCommon):
     def _params(self, **changes):
         original = type(self.Cycle)._retention_engine_params
 
-        def params(cycle):
-            return dataclasses.replace(original(cycle), **changes)
+        def params(cycle, company=None):
+            return dataclasses.replace(original(cycle, company), **changes)
 
         self.patch(type(self.Cycle), "_retention_engine_params", params)
 

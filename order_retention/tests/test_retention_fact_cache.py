@@ -15,7 +15,7 @@ from odoo.tools import SQL
 from ..models import retention_fact_cache as fact_cache
 from ..models.retention_fact_cache import STATE_TABLE, TRIGGERS
 from ..tools import frames
-from .common import RetentionCommon
+from .common import RetentionCommon, set_retention_settings
 
 D = datetime.timedelta
 
@@ -168,8 +168,7 @@ class TestRetentionFactCache(RetentionCommon):
         large share of changed customers: everything is read again."""
         as_of = self.BASE + D(days=1)
         self._refresh(as_of)
-        ICP = self.env["ir.config_parameter"].sudo()
-        ICP.set_param("order_retention.winback_min_amount", "80")
+        set_retention_settings(self.env, retention_winback_min_amount=80)
         self.assertTrue(self._refresh(as_of)["full"], "another minimum amount")
         self.assertFalse(self._refresh(as_of)["full"])
         self.env["res.users"].create(

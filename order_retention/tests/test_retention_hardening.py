@@ -11,7 +11,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import BaseCase, new_test_user, tagged
 
 from ..tools import call_verification as cv
-from .common import clock_cases, frozen_clock, utc_to_local_date
+from .common import clock_cases, frozen_clock, set_retention_settings, utc_to_local_date
 from .test_retention_call import CallCommon
 
 D = datetime.timedelta
@@ -409,8 +409,8 @@ class TestWinBackHardening(HardeningCommon):
         super().setUpClass()
         cls.regular = cls._create_customer("Regular Win-Back Co", user=cls.salesman)
         cls._create_orders(cls.regular, cls._regular_dates(cls.BASE, 10, 12))
-        cls.env["ir.config_parameter"].set_param("order_retention.lost_probability", "1.0")
-        cls.env["ir.config_parameter"].set_param("order_retention.lost_cap_days", "5000")
+        set_retention_settings(cls.env, retention_lost_probability=1.0)
+        set_retention_settings(cls.env, retention_lost_cap_days=5000)
         cls.day = cls.BASE + D(days=40)
 
     def _cold_with_followup(self):
@@ -436,7 +436,7 @@ class TestWinBackHardening(HardeningCommon):
 
     def test_minimum_amount_setting(self):
         """Above the Settings minimum only."""
-        self.env["ir.config_parameter"].set_param("order_retention.winback_min_amount", "50")
+        set_retention_settings(self.env, retention_winback_min_amount=50)
         followup = self._cold_with_followup()
         self.assertFalse(self._confirm(40.0).retention_won_back)
         self.assertTrue(followup.active)

@@ -193,7 +193,18 @@ class TestRetentionHardening3Intake(RpcMixin, HttpCase):
                 )
         self._login(self.settings_admin)
         values = self.assertAllowed(self._rpc("res.config.settings", "get_values"))
-        self.assertEqual(values["retention_warm_interval_days"], 14)
+        self.assertEqual(values["retention_duplicate_window_days"], 30)
+        # the company's own settings: related to the current company, read on the form's record
+        settings_id = self.assertAllowed(self._rpc("res.config.settings", "create", {}))
+        [values] = self.assertAllowed(
+            self._rpc(
+                "res.config.settings",
+                "read",
+                [settings_id],
+                ["retention_warm_interval_days", "retention_lost_cap_days"],
+            )
+        )
+        self.assertEqual((values["retention_warm_interval_days"], values["retention_lost_cap_days"]), (14, 365))
 
     def test_pbx_token_hint_managers_only(self):
         """The last characters of the PBX token are for sales managers and administrators: a portal user and a

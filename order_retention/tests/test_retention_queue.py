@@ -28,6 +28,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 
 from ..tools import queue_priority as qp
+from .common import set_retention_settings
 from .queue_common import SALES, QueueFixture
 
 D = datetime.timedelta
@@ -36,7 +37,7 @@ UK_SUBJECT = "{{ object.company_id.name or user.company_id.name }}: чи мож�
 
 
 def _set_interval(env, status, days):
-    env["ir.config_parameter"].sudo().set_param("order_retention.%s_interval_days" % status, days)
+    set_retention_settings(env, **{"retention_%s_interval_days" % status: days})
 
 
 @tagged("post_install", "-at_install", "order_retention")

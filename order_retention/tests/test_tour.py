@@ -99,7 +99,7 @@ class TestSettingsTour(HttpCase):
         )
         self.start_tour("/odoo", "order_retention_settings_tour", login="admin")
         params = self.env["ir.config_parameter"].sudo()
-        self.assertEqual(params.get_param("order_retention.warm_interval_days"), "15")
+        self.assertEqual(self.env.ref("base.main_company").retention_warm_interval_days, 15)
         self.assertEqual(params.get_param("order_retention.cancel_reason_required"), "True")
         self.assertEqual(quotation.state, "cancel")
         self.assertEqual(

@@ -111,7 +111,8 @@ class MailActivityRetentionOutcome(models.TransientModel):
             if not self.churn_reason_id or not self.next_step:
                 raise UserError(_("You reached the customer: pick why they are not ordering and the next step."))
             if self.next_step == "call_again":
-                policy.check_call_again_date(self.env, self.next_call_date)
+                company = self.activity_id.sudo().retention_company_id or None
+                policy.check_call_again_date(self.env, self.next_call_date, company)
 
     def _summary(self):
         labels = dict(self._fields["outcome"]._description_selection(self.env))
@@ -197,7 +198,7 @@ class MailActivityRetentionOutcome(models.TransientModel):
         reached = self.outcome == "reached"
         unanswered = 0 if reached else row.retention_unanswered_calls + 1
         vals = {"retention_unanswered_calls": unanswered}
-        if not reached and unanswered >= retention_param(self.env, "retention_max_unanswered"):
+        if not reached and unanswered >= retention_param(self.env, "retention_max_unanswered", row.company_id):
             vals["retention_call_stop"] = "attempts"
         elif reached and self.churn_reason_id.stops_calls:
             vals["retention_call_stop"] = "reason"

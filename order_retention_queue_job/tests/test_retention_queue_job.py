@@ -5,7 +5,7 @@ from freezegun import freeze_time
 from odoo.tests import tagged
 
 from odoo.addons.order_retention.models.retention_cycle import LAST_ALLOCATE_PARAM, LAST_COMPUTE_PARAM
-from odoo.addons.order_retention.tests.common import RetentionCommon
+from odoo.addons.order_retention.tests.common import RetentionCommon, set_retention_settings
 from odoo.addons.queue_job.tests.common import JobMixin
 
 from ..models.retention_cycle import CHANNEL
@@ -21,8 +21,8 @@ class TestRetentionQueueJob(RetentionCommon, JobMixin):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["ir.config_parameter"].set_param("order_retention.lost_probability", "1.0")
-        cls.env["ir.config_parameter"].set_param("order_retention.lost_cap_days", "5000")
+        set_retention_settings(cls.env, retention_lost_probability=1.0)
+        set_retention_settings(cls.env, retention_lost_cap_days=5000)
         # five customers who stopped ordering: each needs a retention call (within the default capacity of 20)
         cls.lapsed = cls.env["res.partner"]
         for number in range(5):
