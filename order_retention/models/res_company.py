@@ -33,7 +33,7 @@ class ResCompany(models.Model):
     )
 
     # --- the retention cycle's settings, each company its own (Settings > Sales > Customer Retention shows the current
-    # company's; see RETENTION_PARAMS in res_config_settings.py) ---
+    # company's; their lowest values: COMPANY_PARAMS in res_config_settings.py) ---
     retention_warm_interval_days = fields.Integer(
         string="Warm follow-up every (days)",
         default=14,

@@ -4,43 +4,43 @@ from odoo.exceptions import ValidationError
 from . import retention_policy as policy
 from .retention_cancel_reason import CANCEL_REASON_REQUIRED_KEY, retention_cancel_reason_required
 
-# Every numeric setting of the module: settings field -> (ir.config_parameter key, type, default, minimum).
-# Each company has its own (issue 23: a customer of two companies is classified and followed up by each with its own
-# orders, salespeople and settings): they are fields of res.company (models/res_company.py), shown in Settings for the
-# current company. The key is where releases before 18.0.1.6.0 kept the one value of the whole database (the
-# migration gives it to every company). The quotation hygiene's duplicate window stays one for the database.
-RETENTION_PARAMS = {
+# The numeric settings of a company (issue 23: a customer of two companies is classified and followed up by each with
+# its own orders, salespeople and settings): fields of res.company (models/res_company.py: their types and defaults),
+# shown in Settings for the current company -> the lowest value each accepts. Until 18.0.1.6.0 they were one value for
+# the whole database (its migration gives them to every company).
+COMPANY_PARAMS = {
     # --- retention cycle (engine thresholds and follow-up intervals) ---
-    "retention_warm_interval_days": ("order_retention.warm_interval_days", int, 14, 0),
-    "retention_cold_interval_days": ("order_retention.cold_interval_days", int, 30, 0),
-    "retention_lost_interval_days": ("order_retention.lost_interval_days", int, 30, 0),
-    "retention_warning_z": ("order_retention.warning_z", float, 1.0, 0.0),
-    "retention_cold_multiple": ("order_retention.cold_multiple", float, 1.0, 1.0),
-    "retention_lost_probability": ("order_retention.lost_probability", float, 0.85, 0.0),
-    "retention_lost_cap_days": ("order_retention.lost_cap_days", int, 365, 1),
-    "retention_shrinkage_kappa": ("order_retention.shrinkage_kappa", float, 4.0, 0.0),
+    "retention_warm_interval_days": 0,
+    "retention_cold_interval_days": 0,
+    "retention_lost_interval_days": 0,
+    "retention_warning_z": 0.0,
+    "retention_cold_multiple": 1.0,
+    "retention_lost_probability": 0.0,
+    "retention_lost_cap_days": 1,
+    "retention_shrinkage_kappa": 0.0,
     # --- the retention queue: stopping rules and call-backs ---
-    "retention_max_unanswered": ("order_retention.max_unanswered", int, 3, 1),
-    "retention_stop_after_days": ("order_retention.stop_after_days", int, 730, 0),
-    "retention_call_again_max_days": ("order_retention.call_again_max_days", int, 90, 1),
+    "retention_max_unanswered": 1,
+    "retention_stop_after_days": 0,
+    "retention_call_again_max_days": 1,
     # --- call verification ---
-    "retention_min_call_seconds": ("order_retention.min_call_seconds", int, 20, 0),
-    "retention_winback_min_amount": ("order_retention.winback_min_amount", float, 0.0, 0.0),
-    # --- quotation hygiene (the whole database) ---
+    "retention_min_call_seconds": 0,
+    "retention_winback_min_amount": 0.0,
+}
+# The numeric settings of the whole database (quotation hygiene): settings field -> (ir.config_parameter key, type,
+# default, minimum). Stored as text by get/set_values below rather than with `config_parameter=`, because an Integer
+# config_parameter set to 0 is deleted and reads back as its default.
+DATABASE_PARAMS = {
     "retention_duplicate_window_days": ("order_retention.duplicate_window_days", int, 30, 1),
 }
-# the settings of one database, not of a company: kept as text in ir.config_parameter (0 is a real value there)
-DATABASE_PARAMS = ("retention_duplicate_window_days",)
-COMPANY_PARAMS = tuple(fname for fname in RETENTION_PARAMS if fname not in DATABASE_PARAMS)
 
 
 def retention_param(env, field_name, company=None):
-    """Typed value of one numeric retention setting (see RETENTION_PARAMS): ``company``'s own (default: the
-    environment's current company) for the settings of a company, the database's for the others (falling back to
-    the default when the stored text is missing or unreadable)."""
-    key, cast, default, _minimum = RETENTION_PARAMS[field_name]
+    """Value of one numeric retention setting: ``company``'s own (default: the environment's current company) for
+    the settings of a company (COMPANY_PARAMS), the database's for the others (DATABASE_PARAMS, falling back to the
+    default when the stored text is missing or unreadable)."""
     if field_name in COMPANY_PARAMS:
-        return cast((company or env.company).sudo()[field_name])
+        return (company or env.company).sudo()[field_name]
+    key, cast, default, _minimum = DATABASE_PARAMS[field_name]
     raw = env["ir.config_parameter"].sudo().get_param(key)
     if raw in (None, False, ""):
         return default
@@ -53,8 +53,10 @@ def retention_param(env, field_name, company=None):
 def check_retention_param(env, field_name, value):
     """Raise a ValidationError naming the setting when ``value`` is below its minimum (or, for the lost probability,
     above 1): the one check of Settings and of a company's settings written any other way."""
-    minimum = RETENTION_PARAMS[field_name][3]
-    model = env["res.company" if field_name in COMPANY_PARAMS else "res.config.settings"]
+    if field_name in COMPANY_PARAMS:
+        minimum, model = COMPANY_PARAMS[field_name], env["res.company"]
+    else:
+        minimum, model = DATABASE_PARAMS[field_name][3], env["res.config.settings"]
     label = model._fields[field_name].get_description(env, ["string"])["string"]
     if value < minimum:
         raise ValidationError(
@@ -162,7 +164,7 @@ class ResConfigSettings(models.TransientModel):
         res = super().set_values()
         icp = self.env["ir.config_parameter"].sudo()
         for fname in DATABASE_PARAMS:
-            icp.set_param(RETENTION_PARAMS[fname][0], str(self[fname]))
+            icp.set_param(DATABASE_PARAMS[fname][0], str(self[fname]))
         icp.set_param(CANCEL_REASON_REQUIRED_KEY, str(bool(self.retention_cancel_reason_required)))
         return res
 
