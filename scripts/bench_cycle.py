@@ -52,6 +52,20 @@ def _timed(label, func, *args, **kwargs):
 SIZE_TABLES = ("res_partner", "retention_customer", "retention_status_history")
 
 
+def _wal_position(cr):
+    """Where the cluster's WAL has been inserted so far (flushed or not: see above)."""
+    cr.execute("SELECT pg_current_wal_insert_lsn()")
+    return cr.fetchone()[0]
+
+
+def _wal_since(cr, label, position):
+    """Print and return the WAL bytes inserted since ``position`` (a _wal_position), as the work ``label``'s."""
+    cr.execute("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), %s)", [position])
+    wal = int(cr.fetchone()[0])
+    print("  WAL written by %s: %.1f MB (pg_current_wal_insert_lsn difference)" % (label, wal / 2**20))
+    return wal
+
+
 def _flush_stats(cr):
     """Commit, and have this session's table counters reported now: PostgreSQL 15 reports them when the
     session goes idle, at most once a second unless asked (pg_stat_force_next_flush, honoured when the next
@@ -102,20 +116,17 @@ class WriteMeter:
         _flush_stats(self.cr)
         self.tables = _table_counters(self.cr)
         self.others, self.busy = _other_databases(self.cr)
-        self.cr.execute("SELECT pg_current_wal_insert_lsn()")
-        self.lsn = self.cr.fetchone()[0]
+        self.lsn = _wal_position(self.cr)
         return self
 
     def stop(self):
         """Print the figures; returns (WAL bytes, rows per table as _rows_written gives them)."""
         cr = self.cr
         _flush_stats(cr)
-        cr.execute("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), %s)", [self.lsn])
-        wal = int(cr.fetchone()[0])
+        wal = _wal_since(cr, "the %s" % self.label, self.lsn)
         rows = _rows_written(self.tables, _table_counters(cr))
         others, busy = _other_databases(cr)
         moved = sorted(name for name, count in others.items() if count != self.others.get(name, count))
-        print("  WAL written by the %s: %.1f MB (pg_current_wal_insert_lsn difference)" % (self.label, wal / 2**20))
         print(
             "  other databases of the cluster meanwhile (their WAL is in that figure): %s"
             % (", ".join(sorted(set(moved) | busy | self.busy)) or "none")
@@ -728,17 +739,14 @@ def following_nights(env, cycle, today, partner_ids, n_customers):
         night = today + datetime.timedelta(days=offset)
         day = a_day_of_orders(env, night, partner_ids, seed=11 + offset)
         print("  the day before night %d: %s" % (offset + 1, ", ".join("%d %s" % (v, k) for k, v in day.items())))
-        cr.execute("SELECT pg_current_wal_insert_lsn()")
-        lsn = cr.fetchone()[0]
+        lsn = _wal_position(cr)
         _counts, elapsed = _timed(
             "night %d (%s): fetch + engine + write-back + history" % (offset + 1, night),
             cycle._retention_compute_all,
             night,
         )
         _print_written(env, n_customers)
-        cr.execute("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), %s)", [lsn])
-        wal = int(cr.fetchone()[0])
-        print("  WAL written by night %d: %.1f MB (pg_current_wal_insert_lsn difference)" % (offset + 1, wal / 2**20))
+        wal = _wal_since(cr, "night %d" % (offset + 1), lsn)
         nights.append((elapsed, wal))
     cr.rollback()
     return nights
